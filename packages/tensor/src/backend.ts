@@ -1,0 +1,22 @@
+import type { DType, TypedArray } from './dtype.js';
+import type { KernelTable } from './primitives.js';
+
+/**
+ * What a backend provides: buffers in its own memory (handles of type `H`) and a kernel for
+ * every primitive. Arrays stay in the backend between ops; only `read`/`write` cross to the
+ * host. Shape inference and validation happen once, in the frontend, before a kernel runs.
+ */
+export interface Backend<H = unknown> {
+  readonly name: string;
+  /** The dtypes this backend can store and compute in. */
+  readonly dtypes: readonly DType[];
+  readonly kernels: KernelTable<H>;
+  /** A zero-filled buffer of `size` elements. */
+  alloc(dtype: DType, size: number): H;
+  /** Copies host data into the buffer, starting at element 0. */
+  write(handle: H, dtype: DType, data: TypedArray): void;
+  /** Copies `size` elements starting at element `offset` to a new host array. */
+  read(handle: H, dtype: DType, offset: number, size: number): TypedArray;
+  /** Releases a buffer. Backends whose memory the JS GC owns may omit it. */
+  free?(handle: H, dtype: DType): void;
+}

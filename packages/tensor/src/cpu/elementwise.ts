@@ -1,0 +1,147 @@
+import type { TypedArray } from '../dtype.js';
+import type { BinaryPrimitive, Kernel, UnaryPrimitive } from '../primitives.js';
+import { erf } from './erf.js';
+import { type CpuView, gatherView, stridedOffsets } from './strided.js';
+
+type Fn1 = (x: number) => number;
+type Fn2 = (a: number, b: number) => number;
+
+/** Rounds half to even, as NumPy and PyTorch do. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r;
+}
+
+/** Floored modulo: the result has the divisor's sign (Python's %, torch.remainder). */
+function floorMod(a: number, b: number): number {
+  const r = a % b;
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+}
+
+const unaryFns: Record<UnaryPrimitive, Fn1> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  exp: Math.exp,
+  log: Math.log,
+  sin: Math.sin,
+  cos: Math.cos,
+  tanh: Math.tanh,
+  sqrt: Math.sqrt,
+  reciprocal: (x) => 1 / x,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  erf,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  logicalNot: (x) => (x === 0 ? 1 : 0),
+};
+
+const binaryFns: Record<BinaryPrimitive, Fn2> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: Math.max,
+  minimum: Math.min,
+  mod: floorMod,
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  logicalAnd: (a, b) => (a !== 0 && b !== 0 ? 1 : 0),
+  logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
+};
+
+/** int32 arithmetic that must wrap like C rather than round through float64. */
+const int32Overrides: Partial<Record<BinaryPrimitive, Fn2>> = {
+  mul: Math.imul,
+  pow: (a, b) => (b < 0 ? (a === 1 ? 1 : a === -1 ? (b % 2 === 0 ? 1 : -1) : 0) : intPow(a, b)),
+  mod: (a, b) => (b === 0 ? 0 : floorMod(a, b)),
+};
+
+function intPow(base: number, exp: number): number {
+  let result = 1;
+  while (exp > 0) {
+    if (exp & 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+    exp >>>= 1;
+  }
+  return result;
+}
+
+function unary(fn: Fn1): Kernel<UnaryPrimitive, TypedArray> {
+  return ([out], [x]) => {
+    const dst = out.handle;
+    const src = x.handle;
+    const offsets = stridedOffsets(x);
+    const n = dst.length;
+    if (offsets === null) {
+      const o = x.offset;
+      for (let i = 0; i < n; i++) dst[i] = fn(src[o + i]);
+    } else {
+      for (let i = 0; i < n; i++) dst[i] = fn(src[offsets[i]]);
+    }
+  };
+}
+
+function binary(op: BinaryPrimitive): Kernel<BinaryPrimitive, TypedArray> {
+  return ([out], [a, b]) => {
+    const fn = (a.dtype === 'int32' && int32Overrides[op]) || binaryFns[op];
+    const dst = out.handle;
+    const x = a.handle;
+    const y = b.handle;
+    const n = dst.length;
+    const oa = stridedOffsets(a);
+    const ob = stridedOffsets(b);
+    if (oa === null && ob === null) {
+      const sa = a.offset;
+      const sb = b.offset;
+      for (let i = 0; i < n; i++) dst[i] = fn(x[sa + i], y[sb + i]);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      dst[i] = fn(x[oa === null ? a.offset + i : oa[i]], y[ob === null ? b.offset + i : ob[i]]);
+    }
+  };
+}
+
+export const unaryKernels = Object.fromEntries(
+  Object.entries(unaryFns).map(([name, fn]) => [name, unary(fn)]),
+) as { [P in UnaryPrimitive]: Kernel<P, TypedArray> };
+
+export const binaryKernels = Object.fromEntries(
+  Object.keys(binaryFns).map((name) => [name, binary(name as BinaryPrimitive)]),
+) as { [P in BinaryPrimitive]: Kernel<P, TypedArray> };
+
+export const where: Kernel<'where', TypedArray> = ([out], [cond, a, b]) => {
+  const dst = out.handle;
+  const c = cond.handle;
+  const x = a.handle;
+  const y = b.handle;
+  const oc = stridedOffsets(cond);
+  const oa = stridedOffsets(a);
+  const ob = stridedOffsets(b);
+  for (let i = 0; i < dst.length; i++) {
+    const pick = c[oc === null ? cond.offset + i : oc[i]] !== 0;
+    dst[i] = pick ? x[oa === null ? a.offset + i : oa[i]] : y[ob === null ? b.offset + i : ob[i]];
+  }
+};
+
+/** Int32Array stores truncate (NaN becomes 0), Float32Array stores round; only bool needs care. */
+export const cast: Kernel<'cast', TypedArray> = ([out], [x]) => {
+  const dst = out.handle;
+  const src = x.handle;
+  const offsets = stridedOffsets(x);
+  const toBool = out.dtype === 'bool';
+  for (let i = 0; i < dst.length; i++) {
+    const v = src[offsets === null ? x.offset + i : offsets[i]];
+    dst[i] = toBool ? (v !== 0 ? 1 : 0) : v;
+  }
+};
+
+export const copy: Kernel<'copy', TypedArray> = ([out], [x]) => gatherView(x as CpuView, out.handle);

@@ -1,0 +1,80 @@
+import type { Backend } from './backend.js';
+import { cpuBackend } from './cpu/index.js';
+import type { DType } from './dtype.js';
+import { DTypeError, ValueError } from './errors.js';
+import { NDArray } from './ndarray.js';
+import { type Primitive, type PrimitiveParams, STRIDED_PRIMITIVES, type View } from './primitives.js';
+import type { Shape } from './shape.js';
+
+let current: Backend = cpuBackend;
+
+/** The backend new arrays are created on. The CPU reference backend unless changed. */
+export function getBackend(): Backend {
+  return current;
+}
+
+/** Selects the backend for new arrays; returns the previous one. */
+export function setBackend(backend: Backend): Backend {
+  const previous = current;
+  current = backend;
+  return previous;
+}
+
+/** Runs `fn` with `backend` selected, restoring the previous backend afterwards. */
+export function withBackend<T>(backend: Backend, fn: () => T): T {
+  const previous = setBackend(backend);
+  try {
+    return fn();
+  } finally {
+    setBackend(previous);
+  }
+}
+
+export interface OutputSpec {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+function viewOf(x: NDArray): View<unknown> {
+  return { handle: x.storage.handle, dtype: x.dtype, shape: x.shape, strides: x.strides, offset: x.offset };
+}
+
+/** Makes a contiguous copy of a strided view (or returns the array itself if it already is). */
+export function contiguous(x: NDArray): NDArray {
+  if (x.isContiguous) return x;
+  return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+
+/**
+ * Runs one primitive: picks the backend of the inputs, makes inputs contiguous where the
+ * kernel needs it, allocates the outputs the frontend inferred, and calls the kernel.
+ */
+export function runPrimitive<P extends Primitive>(
+  primitive: P,
+  inputs: readonly NDArray[],
+  params: PrimitiveParams[P],
+  outputs: readonly OutputSpec[],
+): NDArray[] {
+  const backend = inputs.length > 0 ? inputs[0].backend : current;
+  for (const x of inputs) {
+    x.assertLive(primitive);
+    if (x.backend !== backend) {
+      throw new ValueError(primitive, `inputs live on different backends (${backend.name} and ${x.backend.name})`);
+    }
+  }
+  for (const out of outputs) {
+    if (!backend.dtypes.includes(out.dtype)) {
+      throw new DTypeError(primitive, `the ${backend.name} backend does not support ${out.dtype}`);
+    }
+  }
+  const strided = STRIDED_PRIMITIVES.has(primitive);
+  const ready = strided ? inputs : inputs.map(contiguous);
+  const results = outputs.map((o) => NDArray.empty(backend, o.dtype, o.shape));
+  const kernel = backend.kernels[primitive] as (o: View<unknown>[], i: View<unknown>[], p: PrimitiveParams[P]) => void;
+  if (results.every((r) => r.size === 0) && outputs.length > 0) return results;
+  kernel(results.map(viewOf), ready.map(viewOf), params);
+  ready.forEach((x, i) => {
+    if (x !== inputs[i]) x.dispose();
+  });
+  return results;
+}

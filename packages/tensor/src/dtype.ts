@@ -1,0 +1,70 @@
+/** The element types of tsgrad. `float32` is the default. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+
+export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
+
+/** Host storage for each dtype (bool is stored one byte per element, 0 or 1). */
+export interface TypedArrayOf {
+  float32: Float32Array;
+  float64: Float64Array;
+  int32: Int32Array;
+  bool: Uint8Array;
+}
+export type TypedArray = TypedArrayOf[DType];
+
+const constructors = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+} as const;
+
+export function allocTyped<D extends DType>(dtype: D, size: number): TypedArrayOf[D] {
+  return new constructors[dtype](size) as TypedArrayOf[D];
+}
+
+export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+export function dtypeOfTyped(data: TypedArray): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  return 'bool';
+}
+
+/**
+ * Type promotion, one table for every binary op:
+ *
+ * |         | bool    | int32   | float32 | float64 |
+ * |---------|---------|---------|---------|---------|
+ * | bool    | bool    | int32   | float32 | float64 |
+ * | int32   | int32   | int32   | float32 | float64 |
+ * | float32 | float32 | float32 | float32 | float64 |
+ * | float64 | float64 | float64 | float64 | float64 |
+ *
+ * A plain JS number or boolean is a *weak* scalar (as in JAX and PyTorch): it takes the
+ * other operand's dtype unless it needs a higher kind (a non-integer number against an
+ * int32/bool array gives float32; an integer number against bool gives int32).
+ */
+export function promoteTypes(a: DType, b: DType): DType {
+  return DTYPES.indexOf(a) >= DTYPES.indexOf(b) ? a : b;
+}
+
+/** The dtype a weak JS scalar takes when it meets an array of dtype `other`. */
+export function weakScalarType(value: number | boolean, other: DType): DType {
+  if (typeof value === 'boolean') return other;
+  if (isFloat(other)) return other;
+  return Number.isInteger(value) ? promoteTypes(other, 'int32') : 'float32';
+}
+
+/** The dtype a JS scalar has on its own (no other operand). */
+export function scalarType(value: number | boolean): DType {
+  return typeof value === 'boolean' ? 'bool' : 'float32';
+}
+
+/** The float dtype an op like `exp` or true division computes in for inputs of `dtype`. */
+export function toFloat(dtype: DType): 'float32' | 'float64' {
+  return dtype === 'float64' ? 'float64' : 'float32';
+}

@@ -1,0 +1,141 @@
+import type { Backend } from './backend.js';
+import { allocTyped, type DType, type TypedArray } from './dtype.js';
+import { ValueError } from './errors.js';
+import { formatNDArray } from './format.js';
+import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
+import { Storage, trackView, untrackView } from './storage.js';
+
+/** A nested JS array of numbers or booleans, as `toArray()` returns it. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/**
+ * An n-dimensional array: a strided view of a backend buffer. Not differentiable: this is the
+ * raw value the autograd `Tensor` wraps. Movement ops (reshape, permute, expand, slice, flip)
+ * return views that share the buffer; every other op returns a new contiguous array.
+ */
+export class NDArray {
+  readonly size: number;
+  private disposed = false;
+
+  private constructor(
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[],
+    readonly offset: number,
+  ) {
+    this.size = sizeOf(shape);
+    trackView(this, storage);
+  }
+
+  /** A new contiguous, zero-filled array on `backend`. */
+  static empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
+    const size = sizeOf(shape);
+    const storage = new Storage(backend, backend.alloc(dtype, size), dtype, size);
+    return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
+  }
+
+  /** A new contiguous array holding a copy of `data` (whose length must match `shape`). */
+  static fromTyped(backend: Backend, dtype: DType, shape: Shape, data: TypedArray): NDArray {
+    const out = NDArray.empty(backend, dtype, shape);
+    if (data.length !== out.size) {
+      throw new ValueError('array', `${data.length} values cannot fill shape [${shape.join(',')}]`);
+    }
+    backend.write(out.storage.handle, dtype, data);
+    return out;
+  }
+
+  /** Another view of the same storage. */
+  static view(base: NDArray, shape: Shape, strides: readonly number[], offset: number): NDArray {
+    base.assertLive('view');
+    return new NDArray(base.storage, [...shape], [...strides], offset);
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+
+  get isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  assertLive(op: string): void {
+    if (this.disposed) throw new ValueError(op, 'the array has been disposed');
+  }
+
+  /** Releases this view; the buffer is freed once no view uses it. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    untrackView(this, this.storage);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** The elements in row-major order, as a new host typed array. */
+  toTypedArray(): TypedArray {
+    this.assertLive('toTypedArray');
+    const { backend, handle } = this.storage;
+    if (this.size === 0) return allocTyped(this.dtype, 0);
+    if (this.isContiguous) return backend.read(handle, this.dtype, this.offset, this.size);
+    let lo = this.offset;
+    let hi = this.offset;
+    for (let i = 0; i < this.ndim; i++) {
+      const reach = (this.shape[i] - 1) * this.strides[i];
+      if (reach < 0) lo += reach;
+      else hi += reach;
+    }
+    const span = backend.read(handle, this.dtype, lo, hi - lo + 1);
+    const out = allocTyped(this.dtype, this.size);
+    const index = new Array<number>(this.ndim).fill(0);
+    let at = this.offset - lo;
+    for (let i = 0; i < this.size; i++) {
+      out[i] = span[at];
+      for (let d = this.ndim - 1; d >= 0; d--) {
+        at += this.strides[d];
+        if (++index[d] < this.shape[d]) break;
+        at -= this.strides[d] * this.shape[d];
+        index[d] = 0;
+      }
+    }
+    return out;
+  }
+
+  /** The elements as nested JS arrays (booleans for bool arrays), like `tolist()`. */
+  toArray(): NestedArray {
+    const data = this.toTypedArray();
+    const isBool = this.dtype === 'bool';
+    const build = (axis: number, start: number): NestedArray => {
+      if (axis === this.ndim) return isBool ? data[start] !== 0 : data[start];
+      const step = sizeOf(this.shape.slice(axis + 1));
+      return Array.from({ length: this.shape[axis] }, (_, i) => build(axis + 1, start + i * step));
+    };
+    return build(0, 0);
+  }
+
+  /** The single element of a size-1 array. */
+  item(): number | boolean {
+    if (this.size !== 1) {
+      throw new ValueError('item', `only an array of one element can be read as a scalar, got shape [${this.shape.join(',')}]`);
+    }
+    const value = this.toTypedArray()[0];
+    return this.dtype === 'bool' ? value !== 0 : value;
+  }
+
+  toString(): string {
+    return formatNDArray(this.shape, this.dtype, this.toTypedArray());
+  }
+}

@@ -1,0 +1,147 @@
+import { allocTyped, type DType, dtypeOfTyped, isFloat, type TypedArray } from '../dtype.js';
+import { DTypeError, ValueError } from '../errors.js';
+import { getBackend } from '../dispatch.js';
+import { NDArray, type NestedArray } from '../ndarray.js';
+import { checkShape, type Shape, sizeOf } from '../shape.js';
+
+export interface CreateOptions {
+  readonly dtype?: DType;
+}
+
+function inferShape(values: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flatten(values: NestedArray, shape: readonly number[], out: (number | boolean)[], depth = 0): void {
+  if (depth === shape.length) {
+    if (Array.isArray(values)) throw new ValueError('array', `ragged nested array: expected a scalar at depth ${depth}`);
+    if (typeof values !== 'number' && typeof values !== 'boolean') {
+      throw new ValueError('array', `expected numbers or booleans, got ${typeof values}`);
+    }
+    out.push(values);
+    return;
+  }
+  if (!Array.isArray(values) || values.length !== shape[depth]) {
+    throw new ValueError(
+      'array',
+      `ragged nested array: expected ${shape[depth]} elements at depth ${depth}, got ${Array.isArray(values) ? values.length : 'a scalar'}`,
+    );
+  }
+  for (const v of values) flatten(v, shape, out, depth + 1);
+}
+
+/**
+ * An array from nested JS arrays, a typed array or a scalar. Numbers give float32 and
+ * booleans give bool unless `dtype` says otherwise; a typed array keeps its own dtype
+ * (Uint8Array means bool) and `shape` defaults to 1-D.
+ */
+export function array(values: NestedArray | TypedArray, options: CreateOptions & { shape?: Shape } = {}): NDArray {
+  if (ArrayBuffer.isView(values)) {
+    const own = dtypeOfTyped(values);
+    const shape = checkShape('array', options.shape ?? [values.length]);
+    if (sizeOf(shape) !== values.length) {
+      throw new ValueError('array', `${values.length} values cannot fill shape [${shape.join(',')}]`);
+    }
+    const dtype = options.dtype ?? own;
+    return NDArray.fromTyped(getBackend(), dtype, shape, dtype === own ? values : convertTyped(values, dtype));
+  }
+  const shape = inferShape(values);
+  const flat: (number | boolean)[] = [];
+  flatten(values, shape, flat);
+  const dtype = options.dtype ?? (flat.length > 0 && typeof flat[0] === 'boolean' ? 'bool' : 'float32');
+  const data = allocTyped(dtype, flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = Number(flat[i]);
+    data[i] = dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
+  }
+  if (options.shape !== undefined) {
+    throw new ValueError('array', 'shape is only accepted with a typed array; nested arrays carry their own shape');
+  }
+  return NDArray.fromTyped(getBackend(), dtype, shape, data);
+}
+
+function convertTyped(values: TypedArray, dtype: DType): TypedArray {
+  const out = allocTyped(dtype, values.length);
+  for (let i = 0; i < values.length; i++) out[i] = dtype === 'bool' ? (values[i] !== 0 ? 1 : 0) : values[i];
+  return out;
+}
+
+/** A 0-d array. */
+export function scalar(value: number | boolean, options: CreateOptions = {}): NDArray {
+  return full([], value, options);
+}
+
+export function full(shape: Shape, value: number | boolean, options: CreateOptions = {}): NDArray {
+  const dims = checkShape('full', shape);
+  const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  const data = allocTyped(dtype, sizeOf(dims));
+  const v = Number(value);
+  data.fill(dtype === 'bool' ? (v !== 0 ? 1 : 0) : v);
+  return NDArray.fromTyped(getBackend(), dtype, dims, data);
+}
+
+export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
+  const dims = checkShape('zeros', shape);
+  return NDArray.empty(getBackend(), options.dtype ?? 'float32', dims);
+}
+
+export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
+  return full(checkShape('ones', shape), 1, options);
+}
+
+export function zerosLike(x: NDArray, options: CreateOptions = {}): NDArray {
+  return zeros(x.shape, { dtype: options.dtype ?? x.dtype });
+}
+
+export function onesLike(x: NDArray, options: CreateOptions = {}): NDArray {
+  return ones(x.shape, { dtype: options.dtype ?? x.dtype });
+}
+
+export function fullLike(x: NDArray, value: number | boolean, options: CreateOptions = {}): NDArray {
+  return full(x.shape, value, { dtype: options.dtype ?? x.dtype });
+}
+
+/**
+ * Values from `start` up to (not including) `stop` by `step`, like `np.arange`. With one
+ * argument it counts from 0. The dtype is int32 when every argument is an integer.
+ */
+export function arange(start: number, stop?: number, step = 1, options: CreateOptions = {}): NDArray {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new ValueError('arange', `step must be finite and non-zero, got ${step}`);
+  const allInt = [start, stop, step].every(Number.isInteger);
+  const dtype = options.dtype ?? (allInt ? 'int32' : 'float32');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const data = allocTyped(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return NDArray.fromTyped(getBackend(), dtype, [n], data);
+}
+
+/** `num` evenly spaced values from `start` to `stop`, both included. */
+export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): NDArray {
+  if (!Number.isInteger(num) || num < 0) throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
+  const dtype = options.dtype ?? 'float32';
+  if (!isFloat(dtype)) throw new DTypeError('linspace', `dtype must be float32 or float64, got ${dtype}`);
+  const data = allocTyped(dtype, num);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  return NDArray.fromTyped(getBackend(), dtype, [num], data);
+}
+
+/** An `n × m` matrix with ones on the diagonal `k` (0 main, > 0 above, < 0 below). */
+export function eye(n: number, m = n, k = 0, options: CreateOptions = {}): NDArray {
+  const [rows, cols] = checkShape('eye', [n, m]);
+  const dtype = options.dtype ?? 'float32';
+  const data = allocTyped(dtype, rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const j = i + k;
+    if (j >= 0 && j < cols) data[i * cols + j] = 1;
+  }
+  return NDArray.fromTyped(getBackend(), dtype, [rows, cols], data);
+}

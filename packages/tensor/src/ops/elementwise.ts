@@ -1,0 +1,153 @@
+import { type DType, isFloat, promoteTypes, toFloat, weakScalarType } from '../dtype.js';
+import { runPrimitive } from '../dispatch.js';
+import { DTypeError } from '../errors.js';
+import type { NDArray } from '../ndarray.js';
+import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
+import { broadcastShapes } from '../shape.js';
+import { full } from './creation.js';
+import { broadcastTo } from './views.js';
+
+/** An array, or a plain JS number/boolean that broadcasts as a weak scalar. */
+export type ArrayOrScalar = NDArray | number | boolean;
+
+/** Converts to `dtype` (float → int truncates toward zero; to bool tests ≠ 0). */
+export function cast(x: NDArray, dtype: DType): NDArray {
+  if (x.dtype === dtype) return x;
+  return runPrimitive('cast', [x], {}, [{ shape: x.shape, dtype }])[0];
+}
+
+type UnaryKind = 'float' | 'numeric' | 'integral' | 'logical';
+
+/**
+ * How each unary op treats dtypes: 'float' ops compute in float (int/bool inputs become
+ * float32, like PyTorch); 'numeric' ones keep int32 but reject bool; 'integral' ones (floor,
+ * ceil, round) are the identity on int32; 'logical' ones work on bool.
+ */
+const unaryKinds: Record<UnaryPrimitive, UnaryKind> = {
+  neg: 'numeric',
+  abs: 'numeric',
+  sign: 'numeric',
+  exp: 'float',
+  log: 'float',
+  sin: 'float',
+  cos: 'float',
+  tanh: 'float',
+  sqrt: 'float',
+  reciprocal: 'float',
+  floor: 'integral',
+  ceil: 'integral',
+  round: 'integral',
+  erf: 'float',
+  log1p: 'float',
+  expm1: 'float',
+  logicalNot: 'logical',
+};
+
+function unary(op: UnaryPrimitive, x: NDArray): NDArray {
+  const kind = unaryKinds[op];
+  if (kind === 'logical') return runPrimitive(op, [cast(x, 'bool')], {}, [{ shape: x.shape, dtype: 'bool' }])[0];
+  if (x.dtype === 'bool') throw new DTypeError(op, `not defined for bool arrays (shape [${x.shape.join(',')}])`);
+  if (kind === 'integral' && x.dtype === 'int32') return x;
+  const input = kind === 'float' ? cast(x, toFloat(x.dtype)) : x;
+  return runPrimitive(op, [input], {}, [{ shape: x.shape, dtype: input.dtype }])[0];
+}
+
+export const neg = (x: NDArray) => unary('neg', x);
+export const abs = (x: NDArray) => unary('abs', x);
+export const sign = (x: NDArray) => unary('sign', x);
+export const exp = (x: NDArray) => unary('exp', x);
+export const log = (x: NDArray) => unary('log', x);
+export const sin = (x: NDArray) => unary('sin', x);
+export const cos = (x: NDArray) => unary('cos', x);
+export const tanh = (x: NDArray) => unary('tanh', x);
+export const sqrt = (x: NDArray) => unary('sqrt', x);
+export const reciprocal = (x: NDArray) => unary('reciprocal', x);
+export const floor = (x: NDArray) => unary('floor', x);
+export const ceil = (x: NDArray) => unary('ceil', x);
+/** Rounds half to even, like NumPy and PyTorch. */
+export const round = (x: NDArray) => unary('round', x);
+export const erf = (x: NDArray) => unary('erf', x);
+export const log1p = (x: NDArray) => unary('log1p', x);
+export const expm1 = (x: NDArray) => unary('expm1', x);
+export const logicalNot = (x: NDArray) => unary('logicalNot', x);
+
+type BinaryKind = 'arith' | 'truediv' | 'compare' | 'logical';
+
+const binaryKinds: Record<BinaryPrimitive, BinaryKind> = {
+  add: 'arith',
+  sub: 'arith',
+  mul: 'arith',
+  div: 'truediv',
+  pow: 'arith',
+  maximum: 'arith',
+  minimum: 'arith',
+  mod: 'arith',
+  eq: 'compare',
+  ne: 'compare',
+  lt: 'compare',
+  le: 'compare',
+  gt: 'compare',
+  ge: 'compare',
+  logicalAnd: 'logical',
+  logicalOr: 'logical',
+};
+
+/** The common dtype of the operands under the promotion table (JS scalars are weak). */
+export function resultType(...operands: ArrayOrScalar[]): DType {
+  const arrays = operands.filter((o): o is NDArray => typeof o === 'object');
+  let dtype: DType | undefined = arrays.length > 0 ? arrays.map((a) => a.dtype).reduce(promoteTypes) : undefined;
+  for (const o of operands) {
+    if (typeof o === 'object') continue;
+    dtype = dtype === undefined ? (typeof o === 'boolean' ? 'bool' : Number.isInteger(o) ? 'int32' : 'float32') : weakScalarType(o, dtype);
+  }
+  return dtype ?? 'float32';
+}
+
+/** Brings the operands to one dtype and one broadcast shape (as strided views). */
+export function align(op: string, operands: readonly ArrayOrScalar[], dtype: DType): NDArray[] {
+  const arrays = operands.map((o) => (typeof o === 'object' ? cast(o, dtype) : full([], o, { dtype })));
+  const shape = broadcastShapes(op, ...arrays.map((a) => a.shape));
+  return arrays.map((a) => broadcastTo(a, shape));
+}
+
+function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  const kind = binaryKinds[op];
+  let dtype = kind === 'logical' ? 'bool' : resultType(a, b);
+  if (kind === 'truediv' && !isFloat(dtype)) dtype = 'float32';
+  if (kind === 'arith' && dtype === 'bool') {
+    if (op !== 'maximum' && op !== 'minimum') dtype = 'int32';
+  }
+  const [x, y] = align(op, [a, b], dtype);
+  const outDtype = kind === 'compare' || kind === 'logical' ? 'bool' : dtype;
+  return runPrimitive(op, [x, y], {}, [{ shape: x.shape, dtype: outDtype }])[0];
+}
+
+export const add = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('add', a, b);
+export const sub = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('sub', a, b);
+export const mul = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('mul', a, b);
+/** True division: integer inputs give float32. */
+export const div = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('div', a, b);
+export const pow = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('pow', a, b);
+/** Elementwise maximum; NaN propagates. */
+export const maximum = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('maximum', a, b);
+export const minimum = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('minimum', a, b);
+/** Floored modulo: the result has the sign of the divisor (torch.remainder, Python's %). */
+export const mod = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('mod', a, b);
+export const eq = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('eq', a, b);
+export const ne = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('ne', a, b);
+export const lt = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('lt', a, b);
+export const le = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('le', a, b);
+export const gt = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('gt', a, b);
+export const ge = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('ge', a, b);
+export const logicalAnd = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('logicalAnd', a, b);
+export const logicalOr = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('logicalOr', a, b);
+
+/** `cond ? a : b` elementwise, broadcasting all three. `cond` must be bool. */
+export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  if (cond.dtype !== 'bool') throw new DTypeError('where', `condition must be bool, got ${cond.dtype}`);
+  const dtype = resultType(a, b);
+  const [x, y] = align('where', [a, b], dtype);
+  const shape = broadcastShapes('where', cond.shape, x.shape);
+  const inputs = [cond, x, y].map((v) => broadcastTo(v, shape));
+  return runPrimitive('where', inputs, {}, [{ shape, dtype }])[0];
+}

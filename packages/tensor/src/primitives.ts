@@ -1,0 +1,178 @@
+import type { Backend } from './backend.js';
+import type { DType } from './dtype.js';
+
+/**
+ * The closed primitive set. Everything else in tsgrad is composed from these. Each backend
+ * implements every primitive: its kernel table has the type `KernelTable`, so a missing
+ * kernel is a compile error.
+ */
+export const UNARY_PRIMITIVES = [
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'log',
+  'sin',
+  'cos',
+  'tanh',
+  'sqrt',
+  'reciprocal',
+  'floor',
+  'ceil',
+  'round',
+  'erf',
+  'log1p',
+  'expm1',
+  'logicalNot',
+] as const;
+export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
+
+export const BINARY_PRIMITIVES = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'mod',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'logicalAnd',
+  'logicalOr',
+] as const;
+export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
+
+export const REDUCE_PRIMITIVES = ['sum', 'prod', 'max', 'min'] as const;
+export type ReducePrimitive = (typeof REDUCE_PRIMITIVES)[number];
+
+type NoParams = Record<string, never>;
+
+/** Reduce over `axes` (sorted, distinct); the output drops those axes. */
+export interface ReduceParams {
+  readonly axes: readonly number[];
+}
+/** One axis; argmax/argmin drop it, cumsum/cumprod/sort keep it. */
+export interface AxisParams {
+  readonly axis: number;
+}
+export interface PadParams {
+  /** `[before, after]` for every axis, non-negative. */
+  readonly widths: readonly (readonly [number, number])[];
+  readonly value: number;
+}
+export interface SortParams {
+  readonly axis: number;
+  readonly descending: boolean;
+}
+/** Padding as `[top, bottom, left, right]`; every size a pair `[h, w]`. */
+export interface Conv2dParams {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number, number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+/**
+ * The transpose of conv2d with respect to its input: the input gradient of conv2d and the
+ * forward of ConvTranspose2d. `outSize` fixes the spatial output size.
+ */
+export interface ConvTranspose2dParams extends Conv2dParams {
+  readonly outSize: readonly [number, number];
+}
+/** conv2d's weight gradient from its input and output gradient. */
+export interface Conv2dWeightGradParams extends Conv2dParams {
+  readonly kernelSize: readonly [number, number];
+}
+export interface Pool2dParams {
+  readonly kernelSize: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly ceilMode: boolean;
+}
+export interface AvgPool2dParams extends Pool2dParams {
+  /** Divide by the whole window (true) or by the number of non-padding elements (false). */
+  readonly countIncludePad: boolean;
+}
+export interface AvgPool2dGradParams extends AvgPool2dParams {
+  readonly inputSize: readonly [number, number];
+}
+
+export type PrimitiveParams = { [P in UnaryPrimitive | BinaryPrimitive]: NoParams } & {
+  [P in ReducePrimitive]: ReduceParams;
+} & {
+  /** where(cond: bool, a, b); a and b share a dtype. */
+  where: NoParams;
+  /** Convert to the output's dtype. */
+  cast: NoParams;
+  /** Materialize a strided view as a contiguous array. */
+  copy: NoParams;
+  argmax: AxisParams;
+  argmin: AxisParams;
+  cumsum: AxisParams;
+  cumprod: AxisParams;
+  /** Constant padding. */
+  pad: PadParams;
+  /** Any number of inputs joined along `axis`. */
+  concat: AxisParams;
+  /** take_along_axis(x, index): index has x's rank, output has index's shape. */
+  gather: AxisParams;
+  /** x.index_select(axis, index) with a 1-D index. */
+  indexSelect: AxisParams;
+  /** out = base; out[... index[i] ...] += src[i] along `axis` (torch.scatter_add). */
+  scatterAdd: AxisParams;
+  /** Stable sort along `axis`; outputs values and int32 indices. */
+  sort: SortParams;
+  /** Batched matmul [..., m, k] × [..., k, n]; batch dims already broadcast. */
+  matmul: NoParams;
+  conv2d: Conv2dParams;
+  convTranspose2d: ConvTranspose2dParams;
+  conv2dWeightGrad: Conv2dWeightGradParams;
+  /** Outputs the maxima and their int32 flat index within each input plane (h * W + w). */
+  maxPool2d: Pool2dParams;
+  avgPool2d: AvgPool2dParams;
+  avgPool2dGrad: AvgPool2dGradParams;
+};
+
+export type Primitive = keyof PrimitiveParams;
+
+/**
+ * Primitives whose kernels accept strided (non-contiguous, broadcast) views. All other
+ * kernels receive contiguous inputs with offset 0.
+ */
+export const STRIDED_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>([
+  ...UNARY_PRIMITIVES,
+  ...BINARY_PRIMITIVES,
+  'where',
+  'cast',
+  'copy',
+  'matmul',
+]);
+
+/** A view of backend memory as a kernel sees it. Strides and offset are in elements. */
+export interface View<H> {
+  readonly handle: H;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/**
+ * A kernel writes into freshly allocated, contiguous `outputs` whose shapes and dtypes the
+ * frontend has already inferred and checked. (Declared as a method so that kernel tables
+ * are checked bivariantly in the handle type.)
+ */
+export type KernelFn<Params, H> = {
+  kernel(outputs: readonly View<H>[], inputs: readonly View<H>[], params: Params): void;
+}['kernel'];
+
+export type Kernel<P extends Primitive, H> = KernelFn<PrimitiveParams[P], H>;
+
+export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> };
+
+export type BackendHandle<B> = B extends Backend<infer H> ? H : never;

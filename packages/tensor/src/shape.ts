@@ -1,0 +1,83 @@
+import { formatShape, IndexError, ShapeError, ValueError } from './errors.js';
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return size;
+}
+
+/** Row-major (C-order) strides, in elements. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+/** True when a view with these strides walks its elements in row-major order without gaps. */
+export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+export function checkShape(op: string, shape: Shape): number[] {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ValueError(op, `invalid shape ${formatShape(shape)}: sizes must be non-negative integers`);
+    }
+  }
+  return [...shape];
+}
+
+/** NumPy broadcasting of any number of shapes. */
+export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  const ndim = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(ndim).fill(1);
+  for (const shape of shapes) {
+    for (let i = 0; i < shape.length; i++) {
+      const j = ndim - shape.length + i;
+      const d = shape[i];
+      if (d === out[j] || d === 1) continue;
+      if (out[j] !== 1) {
+        throw new ShapeError(
+          op,
+          `shapes ${shapes.map(formatShape).join(' and ')} cannot be broadcast together (axis ${j - ndim}: ${out[j]} vs ${d})`,
+        );
+      }
+      out[j] = d;
+    }
+  }
+  return out;
+}
+
+/** Resolves a possibly negative axis against `ndim`, with an error naming the op. */
+export function normalizeAxis(op: string, axis: number, ndim: number): number {
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1)) {
+    throw new IndexError(op, `axis ${axis} is out of range for an array of rank ${ndim}`);
+  }
+  return axis < 0 ? axis + ndim : axis;
+}
+
+/** Normalizes, sorts and checks for duplicates; `undefined` means every axis. */
+export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
+  if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  const list = typeof axes === 'number' ? [axes] : axes;
+  const out = list.map((a) => normalizeAxis(op, a, ndim)).sort((a, b) => a - b);
+  for (let i = 1; i < out.length; i++) {
+    if (out[i] === out[i - 1]) throw new IndexError(op, `axis ${out[i]} appears more than once`);
+  }
+  return out;
+}
+
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
