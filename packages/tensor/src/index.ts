@@ -14,9 +14,12 @@ export {
 } from './dtype.js';
 export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
 export { NDArray, type NestedArray } from './ndarray.js';
+export * from './ops/combine.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise.js';
+export * from './ops/indexing.js';
 export * from './ops/reduce.js';
+export * from './ops/sort.js';
 export * from './ops/views.js';
 export type * from './primitives.js';
 export { BINARY_PRIMITIVES, REDUCE_PRIMITIVES, STRIDED_PRIMITIVES, UNARY_PRIMITIVES } from './primitives.js';

@@ -1,4 +1,3 @@
-import type { Backend } from './backend.js';
 import type { DType } from './dtype.js';
 
 /**
@@ -174,5 +173,3 @@ export type KernelFn<Params, H> = {
 export type Kernel<P extends Primitive, H> = KernelFn<PrimitiveParams[P], H>;
 
 export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> };
-
-export type BackendHandle<B> = B extends Backend<infer H> ? H : never;

@@ -1,0 +1,3 @@
+import { tour } from './tour.js';
+
+tour((line) => console.log(line));

@@ -1,0 +1,88 @@
+import { getBackend, runPrimitive } from '../dispatch.js';
+import { DTypeError, formatShape, IndexError, ShapeError } from '../errors.js';
+import { NDArray } from '../ndarray.js';
+import { normalizeAxis } from '../shape.js';
+import { cast, resultType } from './elementwise.js';
+import { broadcastTo, contiguous, slice } from './views.js';
+
+/** Index arguments: an int32 array, or plain integers. */
+export type IndexLike = NDArray | Int32Array | readonly number[];
+
+function toIndex(op: string, index: IndexLike): NDArray {
+  if (index instanceof NDArray) {
+    if (index.dtype !== 'int32') throw new DTypeError(op, `indices must be int32, got ${index.dtype}`);
+    return index;
+  }
+  const values = Array.from(index);
+  const bad = values.find((v) => !Number.isInteger(v));
+  if (bad !== undefined) throw new IndexError(op, `index ${bad} is not an integer`);
+  return NDArray.fromTyped(getBackend(), 'int32', [values.length], Int32Array.from(values));
+}
+
+/** Throws unless every index is in [0, size). Reads the indices back to the host. */
+export function checkIndexRange(op: string, index: NDArray, size: number): void {
+  const values = index.toTypedArray();
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= size) {
+      throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${size}`);
+    }
+  }
+}
+
+/** `x.index_select(axis, index)`: picks whole slices along `axis` with a 1-D index. */
+export function indexSelect(x: NDArray, axis: number, index: IndexLike): NDArray {
+  const idx = toIndex('indexSelect', index);
+  if (idx.ndim !== 1) throw new ShapeError('indexSelect', `index must be 1-D, got shape ${formatShape(idx.shape)}`);
+  const a = normalizeAxis('indexSelect', axis, x.ndim);
+  checkIndexRange('indexSelect', idx, x.shape[a]);
+  const shape = x.shape.map((d, i) => (i === a ? idx.size : d));
+  return runPrimitive('indexSelect', [x, idx], { axis: a }, [{ shape, dtype: x.dtype }])[0];
+}
+
+/**
+ * `torch.gather(x, axis, index)`: out[i][j][k] = x[i][index[i][j][k]][k] for axis 1. The
+ * index has x's rank and may be smaller than x on every other axis.
+ */
+export function gather(x: NDArray, axis: number, index: NDArray): NDArray {
+  const idx = toIndex('gather', index);
+  const a = normalizeAxis('gather', axis, x.ndim);
+  if (idx.ndim !== x.ndim || idx.shape.some((d, i) => i !== a && d > x.shape[i])) {
+    throw new ShapeError('gather', `index shape ${formatShape(idx.shape)} does not fit input ${formatShape(x.shape)} (axis ${a})`);
+  }
+  checkIndexRange('gather', idx, x.shape[a]);
+  return runPrimitive('gather', [x, idx], { axis: a }, [{ shape: idx.shape, dtype: x.dtype }])[0];
+}
+
+/** NumPy's `take_along_axis`: like gather, with the index broadcast against x off the axis. */
+export function takeAlongAxis(x: NDArray, index: NDArray, axis: number): NDArray {
+  const a = normalizeAxis('takeAlongAxis', axis, x.ndim);
+  if (index.ndim !== x.ndim) {
+    throw new ShapeError('takeAlongAxis', `index rank ${index.ndim} differs from input rank ${x.ndim}`);
+  }
+  const shape = x.shape.map((d, i) => (i === a ? index.shape[a] : Math.max(d, index.shape[i])));
+  const xShape = shape.map((d, i) => (i === a ? x.shape[a] : d));
+  return gather(broadcastTo(x, xShape), a, broadcastTo(index, shape));
+}
+
+/**
+ * `base.scatter_add(axis, index, src)`: a copy of `base` where src[i][j][k] is added at
+ * [i][index[i][j][k]][k] (axis 1). Repeated indices accumulate.
+ */
+export function scatterAdd(base: NDArray, axis: number, index: NDArray, src: NDArray): NDArray {
+  const idx = toIndex('scatterAdd', index);
+  const a = normalizeAxis('scatterAdd', axis, base.ndim);
+  const fits =
+    idx.ndim === base.ndim &&
+    src.ndim === base.ndim &&
+    idx.shape.every((d, i) => d <= src.shape[i] && (i === a || d <= base.shape[i]));
+  if (!fits) {
+    throw new ShapeError(
+      'scatterAdd',
+      `index ${formatShape(idx.shape)} must fit src ${formatShape(src.shape)} and, off axis ${a}, base ${formatShape(base.shape)}`,
+    );
+  }
+  checkIndexRange('scatterAdd', idx, base.shape[a]);
+  const dtype = resultType(base, src);
+  const values = contiguous(slice(cast(src, dtype), idx.shape.map((d) => ({ stop: d }))));
+  return runPrimitive('scatterAdd', [cast(base, dtype), idx, values], { axis: a }, [{ shape: base.shape, dtype }])[0];
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// One entry point for README's commands on a machine that has only Node 20+ and npm:
+// installs the pinned pnpm if missing, installs dependencies, builds, then runs a task.
+//   node scripts/run.mjs demo | test | bench | lint | typecheck
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.replace(/^pnpm@/, '');
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
+
+function versionOf(command) {
+  try {
+    return execFileSync(command, ['--version'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pinned pnpm: the one on PATH if it matches, else a copy installed under .cache/. */
+function ensurePnpm() {
+  if (versionOf('pnpm') === pinned) return 'pnpm';
+  const local = join(root, '.cache', 'pnpm', 'node_modules', '.bin', 'pnpm');
+  if (existsSync(local) && versionOf(local) === pinned) return local;
+  console.log(`> installing pnpm@${pinned} into .cache/pnpm`);
+  run('npm', ['install', '--prefix', join(root, '.cache', 'pnpm'), '--no-save', '--no-audit', '--no-fund', `pnpm@${pinned}`]);
+  return local;
+}
+
+function run(command, args, options = {}) {
+  console.log(`> ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { cwd: root, env, stdio: 'inherit', ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0 && !options.allowFailure) process.exit(result.status ?? 1);
+  return result.status ?? 1;
+}
+
+function setup() {
+  const pnpm = ensurePnpm();
+  run(pnpm, ['install', '--frozen-lockfile']);
+  run(pnpm, ['run', 'build']);
+  return pnpm;
+}
+
+/** Runs vitest and ends with the plain summary line CI reads: `N passed, N failed, N skipped`. */
+function test(pnpm) {
+  run(pnpm, ['exec', 'depcruise', 'packages', 'apps', '--config', '.dependency-cruiser.cjs']);
+  const report = join(root, 'test-results.json');
+  rmSync(report, { force: true });
+  const status = run(
+    pnpm,
+    ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    { allowFailure: true, env: { ...env, CI: process.env.CI ?? 'true' } },
+  );
+  if (!existsSync(report)) {
+    console.log('0 passed, 1 failed');
+    process.exit(status || 1);
+  }
+  const results = JSON.parse(readFileSync(report, 'utf8'));
+  // A file that fails to load has no failed tests of its own: count it as one failure.
+  const brokenFiles = results.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'),
+  ).length;
+  const failed = results.numFailedTests + brokenFiles;
+  const skipped = results.numPendingTests + results.numTodoTests;
+  console.log(`${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(status === 0 && failed === 0 ? 0 : 1);
+}
+
+const task = process.argv[2];
+const tasks = {
+  demo: (pnpm) => run(pnpm, ['--filter', '@tsgrad/showcase', 'start']),
+  test,
+  bench: (pnpm) => run(pnpm, ['--filter', '@tsgrad/bench', 'bench']),
+  lint: (pnpm) => run(pnpm, ['exec', 'biome', 'check', '.']),
+  typecheck: (pnpm) => run(pnpm, ['exec', 'tsc', '-p', 'tsconfig.tests.json']),
+};
+if (!(task in tasks)) {
+  console.error(`usage: node scripts/run.mjs ${Object.keys(tasks).join(' | ')}`);
+  process.exit(2);
+}
+tasks[task](setup());
