@@ -33,17 +33,17 @@ export function tour(print: (line: string) => void): void {
   print(`cumsum: ${T.cumsum(T.arange(1, 6), 0).toString()}`);
 
   section('Seeded, splittable randomness');
-  const [k1, k2] = T.split(T.key(42));
-  const x = T.normal(k1, [2, 4]);
+  const [k1, k2] = T.random.split(T.random.key(42));
+  const x = T.random.normal(k1, [2, 4]);
   print(x.toString());
-  print(`same key, same values: ${T.normal(k1, [2, 4]).toString() === x.toString()}`);
-  print(`permutation: ${T.permutation(k2, 8).toString()}`);
+  print(`same key, same values: ${T.random.normal(k1, [2, 4]).toString() === x.toString()}`);
+  print(`permutation: ${T.random.permutation(k2, 8).toString()}`);
 
   section('Matmul: batched, broadcasting, register-tiled');
   const n = 256;
-  const [ka, kb] = T.split(T.key(7));
-  const m1 = T.uniform(ka, [n, n]);
-  const m2 = T.uniform(kb, [n, n]);
+  const [ka, kb] = T.random.split(T.random.key(7));
+  const m1 = T.random.uniform(ka, [n, n]);
+  const m2 = T.random.uniform(kb, [n, n]);
   T.matmul(m1, m2);
   const start = performance.now();
   const reps = 5;

@@ -2,7 +2,7 @@ import { runPrimitive } from '../dispatch.js';
 import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
-import { arange } from './creation.js';
+import { arange, zeros } from './creation.js';
 import { cast, eq, ge, le, resultType, sub, where } from './elementwise.js';
 import { checkIndexRange, indexSelect } from './indexing.js';
 import { reshape, slice, unsqueeze } from './views.js';
@@ -19,25 +19,38 @@ export function pad(
   widths: readonly (readonly [number, number])[],
   options: { mode?: PadMode; value?: number } = {},
 ): NDArray {
-  if (widths.length > x.ndim) throw new ValueError('pad', `${widths.length} pad widths for an array of rank ${x.ndim}`);
+  if (widths.length > x.ndim) {
+    throw new ValueError('pad', `${widths.length} pad widths for an array of rank ${x.ndim}`);
+  }
   const full = x.shape.map((_, i) => widths[i] ?? ([0, 0] as const));
   for (const [before, after] of full) {
     if (!Number.isInteger(before) || !Number.isInteger(after) || before < 0 || after < 0) {
-      throw new ValueError('pad', `pad widths must be non-negative integers, got [${widths.map((w) => `[${w}]`).join(',')}]`);
+      throw new ValueError(
+        'pad',
+        `pad widths must be non-negative integers, got [${widths.map((w) => `[${w}]`).join(',')}]`,
+      );
     }
   }
   const mode = options.mode ?? 'constant';
   if (mode === 'reflect') return full.reduce((acc, w, axis) => reflectAxis(acc, axis, w), x);
-  if (mode !== 'constant') throw new ValueError('pad', `unknown mode '${mode}' (expected 'constant' or 'reflect')`);
+  if (mode !== 'constant') {
+    throw new ValueError('pad', `unknown mode '${mode}' (expected 'constant' or 'reflect')`);
+  }
   const shape = x.shape.map((d, i) => d + full[i][0] + full[i][1]);
-  return runPrimitive('pad', [x], { widths: full, value: options.value ?? 0 }, [{ shape, dtype: x.dtype }])[0];
+  const given = options.value ?? 0;
+  // A bool array holds 0 or 1, so the fill value is converted the way cast converts to bool.
+  const value = x.dtype === 'bool' ? Number(given !== 0) : given;
+  return runPrimitive('pad', [x], { widths: full, value }, [{ shape, dtype: x.dtype }])[0];
 }
 
 function reflectAxis(x: NDArray, axis: number, [before, after]: readonly [number, number]): NDArray {
   if (before === 0 && after === 0) return x;
   const n = x.shape[axis];
   if (before >= n || after >= n) {
-    throw new ValueError('pad', `reflect padding [${before},${after}] must be smaller than axis ${axis} of size ${n}`);
+    throw new ValueError(
+      'pad',
+      `reflect padding [${before},${after}] must be smaller than axis ${axis} of size ${n}`,
+    );
   }
   const index = Int32Array.from({ length: n + before + after }, (_, i) => {
     const j = i - before;
@@ -50,6 +63,7 @@ function reflectAxis(x: NDArray, axis: number, [before, after]: readonly [number
 export function concat(arrays: readonly NDArray[], axis = 0): NDArray {
   if (arrays.length === 0) throw new ValueError('concat', 'needs at least one array');
   const first = arrays[0];
+  if (first.ndim === 0) throw new ShapeError('concat', 'cannot concatenate 0-d arrays (stack them instead)');
   const a = normalizeAxis('concat', axis, first.ndim);
   for (const x of arrays) {
     if (x.ndim !== first.ndim || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
@@ -71,7 +85,10 @@ export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
   const first = arrays[0];
   for (const x of arrays) {
     if (x.ndim !== first.ndim || x.shape.some((d, i) => d !== first.shape[i])) {
-      throw new ShapeError('stack', `all arrays must have one shape, got ${arrays.map((y) => formatShape(y.shape)).join(', ')}`);
+      throw new ShapeError(
+        'stack',
+        `all arrays must have one shape, got ${arrays.map((y) => formatShape(y.shape)).join(', ')}`,
+      );
     }
   }
   const a = normalizeAxis('stack', axis, first.ndim + 1);
@@ -86,12 +103,16 @@ export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
  * or into `sections` equal pieces. The pieces are views.
  */
 export function split(x: NDArray, sizesOrSections: number | readonly number[], axis = 0): NDArray[] {
+  if (x.ndim === 0) throw new ShapeError('split', 'cannot split a 0-d array');
   const a = normalizeAxis('split', axis, x.ndim);
   const n = x.shape[a];
   let sizes: number[];
   if (typeof sizesOrSections === 'number') {
     if (!Number.isInteger(sizesOrSections) || sizesOrSections <= 0 || n % sizesOrSections !== 0) {
-      throw new ValueError('split', `axis ${a} of size ${n} cannot be split into ${sizesOrSections} equal sections`);
+      throw new ValueError(
+        'split',
+        `axis ${a} of size ${n} cannot be split into ${sizesOrSections} equal sections`,
+      );
     }
     sizes = new Array<number>(sizesOrSections).fill(n / sizesOrSections);
   } else {
@@ -116,8 +137,10 @@ function triangle(op: 'tril' | 'triu', x: NDArray, k: number): NDArray {
   if (!Number.isInteger(k)) throw new ValueError(op, `diagonal offset must be an integer, got ${k}`);
   const [rows, cols] = x.shape.slice(-2);
   const offset = sub(reshape(arange(cols), [1, cols]), reshape(arange(rows), [rows, 1]));
-  const keep = op === 'tril' ? le(offset, k) : ge(offset, k);
-  return where(keep, x, 0);
+  // Offsets beyond the matrix act like its edge; clamping keeps k inside int32.
+  const edge = Math.min(Math.max(k, -rows), cols);
+  const keep = op === 'tril' ? le(offset, edge) : ge(offset, edge);
+  return where(keep, x, zeros([], { dtype: x.dtype }));
 }
 
 /** Keeps the lower triangle (j − i ≤ k) of the last two axes and zeroes the rest. */
@@ -126,8 +149,14 @@ export const tril = (x: NDArray, k = 0) => triangle('tril', x, k);
 export const triu = (x: NDArray, k = 0) => triangle('triu', x, k);
 
 /** One-hot encodes int32 class indices in [0, numClasses) along a new last axis. */
-export function oneHot(indices: NDArray, numClasses: number, options: { dtype?: 'float32' | 'float64' | 'int32' } = {}): NDArray {
-  if (indices.dtype !== 'int32') throw new DTypeError('oneHot', `indices must be int32, got ${indices.dtype}`);
+export function oneHot(
+  indices: NDArray,
+  numClasses: number,
+  options: { dtype?: 'float32' | 'float64' | 'int32' } = {},
+): NDArray {
+  if (indices.dtype !== 'int32') {
+    throw new DTypeError('oneHot', `indices must be int32, got ${indices.dtype}`);
+  }
   if (!Number.isInteger(numClasses) || numClasses < 0) {
     throw new ValueError('oneHot', `numClasses must be a non-negative integer, got ${numClasses}`);
   }

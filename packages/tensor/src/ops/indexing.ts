@@ -8,6 +8,8 @@ import { broadcastTo, contiguous, slice } from './views.js';
 /** Index arguments: an int32 array, or plain integers. */
 export type IndexLike = NDArray | Int32Array | readonly number[];
 
+const INT32_MAX = 2 ** 31 - 1;
+
 function toIndex(op: string, index: IndexLike): NDArray {
   if (index instanceof NDArray) {
     if (index.dtype !== 'int32') throw new DTypeError(op, `indices must be int32, got ${index.dtype}`);
@@ -16,7 +18,16 @@ function toIndex(op: string, index: IndexLike): NDArray {
   const values = Array.from(index);
   const bad = values.find((v) => !Number.isInteger(v));
   if (bad !== undefined) throw new IndexError(op, `index ${bad} is not an integer`);
+  // Checked here because Int32Array would silently wrap it into range.
+  const huge = values.find((v) => Math.abs(v) > INT32_MAX);
+  if (huge !== undefined) throw new IndexError(op, `index ${huge} is out of the int32 range`);
   return NDArray.fromTyped(getBackend(), 'int32', [values.length], Int32Array.from(values));
+}
+
+/** The axis to index along; 0-d arrays have none. */
+function indexAxis(op: string, x: NDArray, axis: number): number {
+  if (x.ndim === 0) throw new ShapeError(op, 'cannot index along an axis of a 0-d array');
+  return normalizeAxis(op, axis, x.ndim);
 }
 
 /** Throws unless every index is in [0, size). Reads the indices back to the host. */
@@ -32,11 +43,27 @@ export function checkIndexRange(op: string, index: NDArray, size: number): void 
 /** `x.index_select(axis, index)`: picks whole slices along `axis` with a 1-D index. */
 export function indexSelect(x: NDArray, axis: number, index: IndexLike): NDArray {
   const idx = toIndex('indexSelect', index);
-  if (idx.ndim !== 1) throw new ShapeError('indexSelect', `index must be 1-D, got shape ${formatShape(idx.shape)}`);
-  const a = normalizeAxis('indexSelect', axis, x.ndim);
+  if (idx.ndim !== 1) {
+    throw new ShapeError('indexSelect', `index must be 1-D, got shape ${formatShape(idx.shape)}`);
+  }
+  const a = indexAxis('indexSelect', x, axis);
   checkIndexRange('indexSelect', idx, x.shape[a]);
   const shape = x.shape.map((d, i) => (i === a ? idx.size : d));
   return runPrimitive('indexSelect', [x, idx], { axis: a }, [{ shape, dtype: x.dtype }])[0];
+}
+
+/** gather after validation, with errors naming `op`. */
+function checkedGather(op: string, x: NDArray, axis: number, index: NDArray): NDArray {
+  const idx = toIndex(op, index);
+  const a = indexAxis(op, x, axis);
+  if (idx.ndim !== x.ndim || idx.shape.some((d, i) => i !== a && d > x.shape[i])) {
+    throw new ShapeError(
+      op,
+      `index shape ${formatShape(idx.shape)} does not fit input ${formatShape(x.shape)} (axis ${a})`,
+    );
+  }
+  checkIndexRange(op, idx, x.shape[a]);
+  return runPrimitive('gather', [x, idx], { axis: a }, [{ shape: idx.shape, dtype: x.dtype }])[0];
 }
 
 /**
@@ -44,33 +71,36 @@ export function indexSelect(x: NDArray, axis: number, index: IndexLike): NDArray
  * index has x's rank and may be smaller than x on every other axis.
  */
 export function gather(x: NDArray, axis: number, index: NDArray): NDArray {
-  const idx = toIndex('gather', index);
-  const a = normalizeAxis('gather', axis, x.ndim);
-  if (idx.ndim !== x.ndim || idx.shape.some((d, i) => i !== a && d > x.shape[i])) {
-    throw new ShapeError('gather', `index shape ${formatShape(idx.shape)} does not fit input ${formatShape(x.shape)} (axis ${a})`);
-  }
-  checkIndexRange('gather', idx, x.shape[a]);
-  return runPrimitive('gather', [x, idx], { axis: a }, [{ shape: idx.shape, dtype: x.dtype }])[0];
+  return checkedGather('gather', x, axis, index);
 }
 
 /** NumPy's `take_along_axis`: like gather, with the index broadcast against x off the axis. */
 export function takeAlongAxis(x: NDArray, index: NDArray, axis: number): NDArray {
-  const a = normalizeAxis('takeAlongAxis', axis, x.ndim);
-  if (index.ndim !== x.ndim) {
-    throw new ShapeError('takeAlongAxis', `index rank ${index.ndim} differs from input rank ${x.ndim}`);
+  const idx = toIndex('takeAlongAxis', index);
+  const a = indexAxis('takeAlongAxis', x, axis);
+  if (idx.ndim !== x.ndim) {
+    throw new ShapeError('takeAlongAxis', `index rank ${idx.ndim} differs from input rank ${x.ndim}`);
   }
-  const shape = x.shape.map((d, i) => (i === a ? index.shape[a] : Math.max(d, index.shape[i])));
+  const shape = x.shape.map((d, i) => {
+    const e = idx.shape[i];
+    if (i === a || d === e || d === 1) return e;
+    if (e === 1) return d;
+    throw new ShapeError(
+      'takeAlongAxis',
+      `index ${formatShape(idx.shape)} and input ${formatShape(x.shape)} cannot be broadcast off axis ${a}`,
+    );
+  });
   const xShape = shape.map((d, i) => (i === a ? x.shape[a] : d));
-  return gather(broadcastTo(x, xShape), a, broadcastTo(index, shape));
+  return checkedGather('takeAlongAxis', broadcastTo(x, xShape), a, broadcastTo(idx, shape));
 }
 
 /**
  * `base.scatter_add(axis, index, src)`: a copy of `base` where src[i][j][k] is added at
- * [i][index[i][j][k]][k] (axis 1). Repeated indices accumulate.
+ * [i][index[i][j][k]][k] (axis 1). Repeated indices accumulate; bools add as int32.
  */
 export function scatterAdd(base: NDArray, axis: number, index: NDArray, src: NDArray): NDArray {
   const idx = toIndex('scatterAdd', index);
-  const a = normalizeAxis('scatterAdd', axis, base.ndim);
+  const a = indexAxis('scatterAdd', base, axis);
   const fits =
     idx.ndim === base.ndim &&
     src.ndim === base.ndim &&
@@ -82,7 +112,15 @@ export function scatterAdd(base: NDArray, axis: number, index: NDArray, src: NDA
     );
   }
   checkIndexRange('scatterAdd', idx, base.shape[a]);
-  const dtype = resultType(base, src);
-  const values = contiguous(slice(cast(src, dtype), idx.shape.map((d) => ({ stop: d }))));
-  return runPrimitive('scatterAdd', [cast(base, dtype), idx, values], { axis: a }, [{ shape: base.shape, dtype }])[0];
+  const common = resultType(base, src);
+  const dtype = common === 'bool' ? 'int32' : common;
+  const values = contiguous(
+    slice(
+      cast(src, dtype),
+      idx.shape.map((d) => ({ stop: d })),
+    ),
+  );
+  return runPrimitive('scatterAdd', [cast(base, dtype), idx, values], { axis: a }, [
+    { shape: base.shape, dtype },
+  ])[0];
 }

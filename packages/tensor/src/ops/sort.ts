@@ -36,6 +36,7 @@ export function topk(
   k: number,
   options: { axis?: number; largest?: boolean } = {},
 ): { values: NDArray; indices: NDArray } {
+  if (x.dtype === 'bool') throw new DTypeError('topk', 'cannot rank bool arrays');
   const axis = normalizeAxis('topk', options.axis ?? -1, Math.max(x.ndim, 1));
   const n = x.ndim === 0 ? 1 : x.shape[axis];
   if (!Number.isInteger(k) || k < 0 || k > n) {
