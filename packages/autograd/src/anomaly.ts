@@ -1,0 +1,35 @@
+import { isFloat } from '@tsgrad/tensor';
+import type { Tensor } from './tensor.js';
+
+/** Thrown in anomaly mode by the first op whose forward or backward produced NaN or Inf. */
+export class AnomalyError extends Error {
+  constructor(
+    readonly op: string,
+    readonly phase: 'forward' | 'backward',
+    detail: string,
+  ) {
+    super(`${op}: ${phase} produced ${detail}`);
+    this.name = 'AnomalyError';
+  }
+}
+
+/** The first stack frame outside tsgrad's own packages: where user code created something. */
+export function creationSite(): string {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  const user = frames.find((f) => !/[\\/](packages[\\/](autograd|tensor)|node_modules)[\\/]/.test(f));
+  return (user ?? frames[0] ?? '').trim().replace(/^at /, '');
+}
+
+export function checkFinite(op: string, phase: 'forward' | 'backward', results: readonly (Tensor | null)[], inputs: readonly Tensor[]): void {
+  results.forEach((t, i) => {
+    if (t === null || !isFloat(t.dtype)) return;
+    const data = t.value.toTypedArray();
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad < 0) return;
+    const where = inputs
+      .map((x, j) => `input ${j} ${x.createdAt ? `created at ${x.createdAt}` : '(creation site unknown)'}`)
+      .join('; ');
+    const what = phase === 'forward' ? `output ${i}` : `gradient for input ${i}`;
+    throw new AnomalyError(op, phase, `${data[bad]} in ${what} at element ${bad} of shape [${t.shape.join(',')}]; ${where}`);
+  });
+}

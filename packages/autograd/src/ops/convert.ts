@@ -1,0 +1,22 @@
+import * as T from '@tsgrad/tensor';
+import { Tensor, type TensorLike } from '../tensor.js';
+
+/**
+ * A tensor for a TensorLike argument. A JS number becomes a 0-d constant whose dtype follows
+ * the weak-scalar rule against `like` (float32 when there is nothing to follow).
+ */
+export function toTensor(x: TensorLike, like?: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  const dtype = like ? T.resultType(like.value, x) : typeof x === 'boolean' ? 'bool' : 'float32';
+  return new Tensor(T.full([], x, { dtype }));
+}
+
+/** A constant tensor (requires no grad) from a raw array. */
+export function constant(value: T.NDArray): Tensor {
+  return new Tensor(value);
+}
+
+/** A constant filled with `value`. */
+export function full(shape: T.Shape, value: number, dtype: T.DType = 'float32'): Tensor {
+  return new Tensor(T.full(shape, value, { dtype }));
+}

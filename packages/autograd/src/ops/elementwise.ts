@@ -1,0 +1,321 @@
+import * as T from '@tsgrad/tensor';
+import { defineOp, type OpContext } from '../op.js';
+import type { InputSpec, OpSpec } from '../spec.js';
+import type { Tensor, TensorLike } from '../tensor.js';
+import { binaryShapes, unaryShapes } from './samples.js';
+import { constant, toTensor } from './convert.js';
+
+type NoParams = Record<string, never>;
+const none: NoParams = {};
+
+// ---- unary math ----------------------------------------------------------------------------
+
+/**
+ * A unary op from its forward and its derivative y' = f'(x), written with differentiable ops
+ * (given x and y). The JVP is t·f'(x) and the VJP g·f'(x).
+ */
+function unary(
+  name: string,
+  forward: (x: T.NDArray) => T.NDArray,
+  derivative: (x: Tensor, y: Tensor) => Tensor,
+  spec: { input?: InputSpec<NoParams>; reference?: (x: number) => number },
+) {
+  const slope = ({ inputs, outputs }: OpContext<NoParams>) => derivative(inputs[0], outputs[0]);
+  const op = defineOp<NoParams>({
+    name,
+    forward: ([x]) => forward(x),
+    vjp: (ctx, [g]) => [mul(g, slope(ctx))],
+    jvp: (ctx, [t]) => [mul(t, slope(ctx))],
+    save: { inputs: true, outputs: true },
+    spec: {
+      inputs: [spec.input ?? {}],
+      samples: unaryShapes,
+      reference: spec.reference && (([x]) => [x.map(spec.reference as (v: number) => number)]),
+      errors: [{ shapes: [[2]], dtypes: ['bool'], throws: T.DTypeError }],
+    },
+  });
+  return (x: TensorLike): Tensor => op.apply([toTensor(x)], none)[0];
+}
+
+/** A piecewise-constant op: its derivative is zero wherever it is defined. */
+function stepwise(name: string, forward: (x: T.NDArray) => T.NDArray, reference: (x: number) => number, avoid: (x: number) => boolean) {
+  const op = defineOp<NoParams>({
+    name,
+    forward: ([x]) => forward(x),
+    vjp: ({ inputs: [x] }, [g]) => [zerosLike(x, g)],
+    jvp: ({ outputs: [y] }, [t]) => [zerosLike(y, t)],
+    spec: {
+      inputs: [{ range: [-3, 3], values: (shape, _, random) => awayFrom(shape, random, avoid) }],
+      samples: unaryShapes,
+      order: 2,
+      reference: ([x]) => [x.map(reference)],
+    },
+  });
+  return (x: TensorLike): Tensor => op.apply([toTensor(x)], none)[0];
+}
+
+function awayFrom(shape: T.Shape, random: () => number, bad: (x: number) => boolean): number[] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return Array.from({ length: size }, () => {
+    let v = 0;
+    do v = -3 + 6 * random();
+    while (bad(v));
+    return v;
+  });
+}
+
+/** Zeros with the shape of `shape` and the dtype of `dtype`, as a constant. */
+function zerosLike(shape: Tensor, dtype: Tensor): Tensor {
+  return constant(T.zeros(shape.shape, { dtype: T.isFloat(dtype.dtype) ? dtype.dtype : 'float32' }));
+}
+
+const erfScale = 2 / Math.sqrt(Math.PI);
+const nearInteger = (x: number) => Math.abs(x - Math.round(x)) < 0.05;
+const nearHalf = (x: number) => Math.abs(Math.abs(x % 1) - 0.5) < 0.05;
+
+export const neg = unary('neg', T.neg, (x) => full0(x, -1), { reference: (x) => -x });
+/** d|x|/dx = sign(x); 0 at x = 0 (PyTorch's convention). */
+export const abs = unary('abs', T.abs, (x) => sign(x), { input: { avoid: [0] }, reference: Math.abs });
+export const exp = unary('exp', T.exp, (_, y) => y, { reference: Math.exp });
+export const log = unary('log', T.log, (x) => reciprocal(x), { input: { range: [0.2, 3] }, reference: Math.log });
+export const sin = unary('sin', T.sin, (x) => cos(x), { reference: Math.sin });
+export const cos = unary('cos', T.cos, (x) => neg(sin(x)), { reference: Math.cos });
+export const tanh = unary('tanh', T.tanh, (_, y) => sub(1, mul(y, y)), { reference: Math.tanh });
+export const sqrt = unary('sqrt', T.sqrt, (_, y) => div(0.5, y), { input: { range: [0.2, 3] }, reference: Math.sqrt });
+export const reciprocal = unary('reciprocal', T.reciprocal, (_, y) => neg(mul(y, y)), {
+  input: { range: [0.3, 3] },
+  reference: (x) => 1 / x,
+});
+export const erf = unary('erf', T.erf, (x) => mul(erfScale, exp(neg(mul(x, x)))), {});
+export const log1p = unary('log1p', T.log1p, (x) => reciprocal(add(x, 1)), { input: { range: [-0.7, 3] }, reference: Math.log1p });
+export const expm1 = unary('expm1', T.expm1, (_, y) => add(y, 1), { reference: Math.expm1 });
+/** sign, floor, ceil and round have zero gradient (PyTorch's convention, also at jumps). */
+export const sign = stepwise('sign', T.sign, Math.sign, (x) => Math.abs(x) < 0.05);
+export const floor = stepwise('floor', T.floor, Math.floor, nearInteger);
+export const ceil = stepwise('ceil', T.ceil, Math.ceil, nearInteger);
+export const round = stepwise('round', T.round, Math.round, nearHalf);
+
+function full0(like: Tensor, value: number): Tensor {
+  return constant(T.full([], value, { dtype: like.dtype }));
+}
+
+// ---- binary math ---------------------------------------------------------------------------
+
+/**
+ * A broadcasting binary op from its partial derivatives ∂f/∂a and ∂f/∂b. The tape sums each
+ * gradient back to its input's shape.
+ */
+function binary(
+  name: string,
+  forward: (a: T.NDArray, b: T.NDArray) => T.NDArray,
+  partials: (a: Tensor, b: Tensor, y: Tensor) => [Tensor, Tensor],
+  spec: Pick<OpSpec<NoParams>, 'inputs' | 'order'> & { reference: (a: number, b: number) => number },
+) {
+  const op = defineOp<NoParams>({
+    name,
+    forward: ([a, b]) => forward(a, b),
+    vjp: ({ inputs: [a, b], outputs: [y], needsInputGrad }, [g]) => {
+      const [da, db] = partials(a, b, y);
+      return [needsInputGrad[0] ? mul(g, da) : null, needsInputGrad[1] ? mul(g, db) : null];
+    },
+    jvp: ({ inputs: [a, b], outputs: [y] }, [ta, tb]) => {
+      const [da, db] = partials(a, b, y);
+      return [add(mul(ta, da), mul(tb, db))];
+    },
+    save: { inputs: true, outputs: true },
+    spec: {
+      inputs: spec.inputs,
+      samples: binaryShapes,
+      order: spec.order,
+      reference: ([a, b], shapes) => [broadcastReference(a, shapes[0], b, shapes[1], spec.reference)],
+      errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
+    },
+  });
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    const [x, y] = operands(a, b);
+    return op.apply([x, y], none)[0];
+  };
+}
+
+function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (typeof a !== 'object' && typeof b === 'object') return [toTensor(a, b), b];
+  const x = toTensor(a);
+  return [x, toTensor(b, x)];
+}
+
+/** Elementwise f over two row-major arrays with NumPy broadcasting (for spec references). */
+export function broadcastReference(
+  a: Float64Array,
+  aShape: T.Shape,
+  b: Float64Array,
+  bShape: T.Shape,
+  f: (x: number, y: number) => number,
+): Float64Array {
+  const shape = T.broadcastShapes('reference', aShape, bShape);
+  const size = shape.reduce((s, d) => s * d, 1);
+  const out = new Float64Array(size);
+  const index = new Array<number>(shape.length).fill(0);
+  const offset = (src: T.Shape) => {
+    let at = 0;
+    for (let i = 0; i < src.length; i++) {
+      const d = src[i];
+      at = at * d + (d === 1 ? 0 : index[shape.length - src.length + i]);
+    }
+    return at;
+  };
+  for (let i = 0; i < size; i++) {
+    out[i] = f(a[offset(aShape)], b[offset(bShape)]);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+const one = (x: Tensor) => full0(x, 1);
+
+export const add = binary('add', T.add, (a, b) => [one(a), one(b)], { inputs: [{}, {}], reference: (a, b) => a + b });
+export const sub = binary('sub', T.sub, (a, b) => [one(a), full0(b, -1)], { inputs: [{}, {}], reference: (a, b) => a - b });
+export const mul = binary('mul', T.mul, (a, b) => [b, a], { inputs: [{}, {}], reference: (a, b) => a * b });
+export const div = binary('div', T.div, (a, b, y) => [reciprocal(b), neg(div(y, b))], {
+  inputs: [{}, { range: [0.3, 2] }],
+  reference: (a, b) => a / b,
+});
+/** Gradient w.r.t. the exponent uses log(a), so the spec keeps a > 0. */
+export const pow = binary('pow', T.pow, (a, b, y) => [mul(b, pow(a, sub(b, 1))), mul(y, log(a))], {
+  inputs: [{ range: [0.3, 2] }, { range: [-2, 2] }],
+  reference: Math.pow,
+});
+/** Where a = b the gradient is split evenly between both (PyTorch's convention). */
+export const maximum = binary(
+  'maximum',
+  T.maximum,
+  (a, b) => {
+    const wa = tieSplit(T.gt, a, b);
+    return [wa, sub(1, wa)];
+  },
+  { inputs: [{}, {}], reference: Math.max },
+);
+export const minimum = binary(
+  'minimum',
+  T.minimum,
+  (a, b) => {
+    const wa = tieSplit(T.lt, a, b);
+    return [wa, sub(1, wa)];
+  },
+  { inputs: [{}, {}], reference: Math.min },
+);
+/** Floored modulo; ∂/∂a = 1, ∂/∂b = −floor(a / b). */
+export const mod = binary('mod', T.mod, (a, b) => [one(a), neg(floor(div(a, b)))], {
+  // b is fixed at 0.7 and a kept away from its multiples, where mod jumps.
+  inputs: [
+    { values: (shape, _, random) => awayFrom(shape, random, (x) => nearInteger(x / 0.7)) },
+    { values: (shape) => new Array<number>(shape.reduce((n, d) => n * d, 1)).fill(0.7) },
+  ],
+  reference: (a, b) => a - Math.floor(a / b) * b,
+});
+
+/** 1 where `pick(a, b)`, 0.5 at ties, 0 elsewhere, as a constant of a's dtype. */
+function tieSplit(pick: (a: T.NDArray, b: T.NDArray) => T.NDArray, a: Tensor, b: Tensor): Tensor {
+  const wins = T.cast(pick(a.value, b.value), a.dtype);
+  const ties = T.mul(T.cast(T.eq(a.value, b.value), a.dtype), 0.5);
+  return constant(T.add(wins, ties));
+}
+
+// ---- comparisons, logic, selection, casts ----------------------------------------------------
+
+/** Ops with bool results: recorded for completeness, never differentiated (order 0). */
+function predicate(name: string, forward: (a: T.NDArray, b: T.NDArray) => T.NDArray, reference: (a: number, b: number) => boolean) {
+  const op = defineOp<NoParams>({
+    name,
+    forward: ([a, b]) => forward(a, b),
+    vjp: () => [null, null],
+    save: { inputs: false },
+    spec: {
+      inputs: [{ range: [-2, 2], values: (shape, _, random) => smallIntegers(shape, random) }, { values: (shape, _, random) => smallIntegers(shape, random) }],
+      samples: binaryShapes,
+      order: 0,
+      reference: ([a, b], shapes) => [broadcastReference(a, shapes[0], b, shapes[1], (x, y) => (reference(x, y) ? 1 : 0))],
+      errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
+    },
+  });
+  return (a: TensorLike, b: TensorLike): Tensor => op.apply(operands(a, b), none)[0];
+}
+
+/** Few distinct values, so comparisons see ties. */
+function smallIntegers(shape: T.Shape, random: () => number): number[] {
+  return Array.from({ length: shape.reduce((n, d) => n * d, 1) }, () => Math.floor(random() * 3) - 1);
+}
+
+export const eq = predicate('eq', T.eq, (a, b) => a === b);
+export const ne = predicate('ne', T.ne, (a, b) => a !== b);
+export const lt = predicate('lt', T.lt, (a, b) => a < b);
+export const le = predicate('le', T.le, (a, b) => a <= b);
+export const gt = predicate('gt', T.gt, (a, b) => a > b);
+export const ge = predicate('ge', T.ge, (a, b) => a >= b);
+export const logicalAnd = predicate('logicalAnd', T.logicalAnd, (a, b) => a !== 0 && b !== 0);
+export const logicalOr = predicate('logicalOr', T.logicalOr, (a, b) => a !== 0 || b !== 0);
+
+const logicalNotOp = defineOp<NoParams>({
+  name: 'logicalNot',
+  forward: ([x]) => T.logicalNot(x),
+  vjp: () => [null],
+  save: { inputs: false },
+  spec: {
+    inputs: [{ values: (shape, _, random) => smallIntegers(shape, random) }],
+    samples: unaryShapes,
+    order: 0,
+    reference: ([x]) => [x.map((v) => (v === 0 ? 1 : 0))],
+  },
+});
+export const logicalNot = (x: TensorLike): Tensor => logicalNotOp.apply([toTensor(x)], none)[0];
+
+const whereOp = defineOp<NoParams>({
+  name: 'where',
+  forward: ([cond, a, b]) => T.where(cond, a, b),
+  vjp: ({ inputs: [cond], needsInputGrad }, [g]) => [
+    null,
+    needsInputGrad[1] ? where(cond, g, 0) : null,
+    needsInputGrad[2] ? where(cond, 0, g) : null,
+  ],
+  jvp: ({ inputs: [cond] }, [, ta, tb]) => [where(cond, ta, tb)],
+  spec: {
+    inputs: [{ kind: 'mask' }, {}, {}],
+    samples: [
+      { shapes: [[4], [4], [4]] },
+      { shapes: [[2, 3], [3], [2, 1]] },
+      { shapes: [[3, 1], [], [1, 2]] },
+    ],
+    reference: ([c, a, b], shapes) => {
+      const picked = broadcastReference(c, shapes[0], a, shapes[1], (ci, ai) => (ci !== 0 ? ai : Number.NaN));
+      const cShape = T.broadcastShapes('where', shapes[0], shapes[1]);
+      return [broadcastReference(picked, cShape, b, shapes[2], (p, bi) => (Number.isNaN(p) ? bi : p))];
+    },
+    errors: [{ shapes: [[2], [2], [2]], dtypes: ['float32'], throws: T.DTypeError }],
+  },
+});
+
+/** `cond ? a : b` elementwise with broadcasting; the gradient flows to the chosen branch. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands(a, b);
+  return whereOp.apply([cond, x, y], none)[0];
+}
+
+const castOp = defineOp<{ dtype: T.DType }>({
+  name: 'cast',
+  forward: ([x], { dtype }) => T.cast(x, dtype),
+  vjp: ({ inputs: [x] }, [g]) => [T.isFloat(x.dtype) ? cast(g, x.dtype) : null],
+  jvp: (_, [t]) => [t],
+  spec: {
+    inputs: [{}],
+    samples: [{ shapes: [[3]], params: { dtype: 'float32' } }, { shapes: [[2, 2]], params: { dtype: 'float64' } }],
+    reference: ([x]) => [x],
+    tolerance: { atol: 1e-3, rtol: 1e-3 },
+  },
+});
+
+/** Converts to `dtype`; differentiable between float dtypes. */
+export function cast(x: Tensor, dtype: T.DType): Tensor {
+  return x.dtype === dtype ? x : castOp.apply([x], { dtype })[0];
+}
