@@ -68,7 +68,13 @@ export interface SortParams {
   readonly axis: number;
   readonly descending: boolean;
 }
-/** Padding as `[top, bottom, left, right]`; every size a pair `[h, w]`. */
+/**
+ * conv2d(x `[N, C, H, W]`, w `[O, C/groups, kh, kw]`) → `[N, O, Ho, Wo]`, a cross-correlation:
+ * output (oh, ow) reads input row `oh * stride[0] - top + i * dilation[0]` through tap i (and
+ * likewise for columns); positions in the zero padding contribute nothing. Output channel o
+ * sees the input channels of its group, `floor(o / (O / groups)) * C/groups + c`.
+ * Padding is `[top, bottom, left, right]`; every other size a pair `[h, w]`.
+ */
 export interface Conv2dParams {
   readonly stride: readonly [number, number];
   readonly padding: readonly [number, number, number, number];
@@ -77,15 +83,25 @@ export interface Conv2dParams {
 }
 /**
  * The transpose of conv2d with respect to its input: the input gradient of conv2d and the
- * forward of ConvTranspose2d. `outSize` fixes the spatial output size.
+ * forward of ConvTranspose2d. Inputs dy `[N, O, h, w]` and w in conv2d's layout
+ * `[O, C/groups, kh, kw]`; output `[N, C, ...outSize]`, where input (h, w) adds
+ * `dy · w[o, c, i, j]` into row `h * stride[0] - top + i * dilation[0]` (likewise columns) and
+ * positions outside `outSize` are dropped. Only the top and left padding enter; outSize fixes
+ * the rest.
  */
 export interface ConvTranspose2dParams extends Conv2dParams {
   readonly outSize: readonly [number, number];
 }
-/** conv2d's weight gradient from its input and output gradient. */
+/** conv2d's weight gradient: inputs x `[N, C, H, W]` and dy `[N, O, Ho, Wo]`, output `[O, C/groups, ...kernelSize]`. */
 export interface Conv2dWeightGradParams extends Conv2dParams {
   readonly kernelSize: readonly [number, number];
 }
+/**
+ * Pooling over x `[N, C, H, W]` → `[N, C, Ho, Wo]`: window (oh, ow) has kernelSize taps per
+ * axis starting at `oh * stride[0] - padding[0]`, spaced by dilation. Taps outside the input
+ * (padding, or past the end in ceil mode) are skipped; the frontend guarantees every window
+ * holds at least one input element. `ceilMode` only affects the output size the frontend infers.
+ */
 export interface Pool2dParams {
   readonly kernelSize: readonly [number, number];
   readonly stride: readonly [number, number];
@@ -94,9 +110,14 @@ export interface Pool2dParams {
   readonly ceilMode: boolean;
 }
 export interface AvgPool2dParams extends Pool2dParams {
-  /** Divide by the whole window (true) or by the number of non-padding elements (false). */
+  /**
+   * Divide by the number of taps inside the padded input `[-padding, size + padding)` (true;
+   * a ceil-mode window hanging past that is not counted, like PyTorch) or by the number of
+   * input elements in the window (false).
+   */
   readonly countIncludePad: boolean;
 }
+/** avgPool2d's input gradient: input dy `[N, C, Ho, Wo]`, output `[N, C, ...inputSize]`. */
 export interface AvgPool2dGradParams extends AvgPool2dParams {
   readonly inputSize: readonly [number, number];
 }
@@ -131,7 +152,7 @@ export type PrimitiveParams = { [P in UnaryPrimitive | BinaryPrimitive]: NoParam
   conv2d: Conv2dParams;
   convTranspose2d: ConvTranspose2dParams;
   conv2dWeightGrad: Conv2dWeightGradParams;
-  /** Outputs the maxima and their int32 flat index within each input plane (h * W + w). */
+  /** The maxima (the first on ties; NaN counts as largest) and their int32 flat index h * W + w in the plane. */
   maxPool2d: Pool2dParams;
   avgPool2d: AvgPool2dParams;
   avgPool2dGrad: AvgPool2dGradParams;
