@@ -46,8 +46,17 @@ export function contiguous(x: NDArray): NDArray {
 }
 
 /**
- * Runs one primitive: picks the backend of the inputs, makes inputs contiguous where the
- * kernel needs it, allocates the outputs the frontend inferred, and calls the kernel.
+ * The input form of a non-strided kernel: contiguous, starting at element 0 and spanning the
+ * whole buffer. A contiguous view into a larger buffer (a row of a matrix) is copied too.
+ */
+function packed(x: NDArray): NDArray {
+  if (x.isContiguous && x.offset === 0 && x.storage.size === x.size) return x;
+  return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+
+/**
+ * Runs one primitive: picks the backend of the inputs, packs the inputs of non-strided
+ * kernels, allocates the outputs the frontend inferred, and calls the kernel.
  */
 export function runPrimitive<P extends Primitive>(
   primitive: P,
@@ -59,7 +68,10 @@ export function runPrimitive<P extends Primitive>(
   for (const x of inputs) {
     x.assertLive(primitive);
     if (x.backend !== backend) {
-      throw new ValueError(primitive, `inputs live on different backends (${backend.name} and ${x.backend.name})`);
+      throw new ValueError(
+        primitive,
+        `inputs live on different backends (${backend.name} and ${x.backend.name})`,
+      );
     }
   }
   for (const out of outputs) {
@@ -68,11 +80,17 @@ export function runPrimitive<P extends Primitive>(
     }
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
-  const ready = strided ? inputs : inputs.map(contiguous);
+  const ready = strided ? inputs : inputs.map(packed);
   const results = outputs.map((o) => NDArray.empty(backend, o.dtype, o.shape));
-  const kernel = backend.kernels[primitive] as (o: View<unknown>[], i: View<unknown>[], p: PrimitiveParams[P]) => void;
-  if (results.every((r) => r.size === 0) && outputs.length > 0) return results;
-  kernel(results.map(viewOf), ready.map(viewOf), params);
+  const kernel = backend.kernels[primitive] as (
+    o: View<unknown>[],
+    i: View<unknown>[],
+    p: PrimitiveParams[P],
+  ) => void;
+  // Kernels never see empty outputs.
+  if (outputs.length === 0 || results.some((r) => r.size > 0)) {
+    kernel(results.map(viewOf), ready.map(viewOf), params);
+  }
   ready.forEach((x, i) => {
     if (x !== inputs[i]) x.dispose();
   });

@@ -1,3 +1,5 @@
+import { DTypeError } from './errors.js';
+
 /** The element types of tsgrad. `float32` is the default. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
@@ -27,11 +29,17 @@ export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
   return dtype === 'float32' || dtype === 'float64';
 }
 
+/** The dtype a host typed array holds; a Uint8Array means bool. Other typed arrays are rejected. */
 export function dtypeOfTyped(data: TypedArray): DType {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';
   if (data instanceof Int32Array) return 'int32';
-  return 'bool';
+  if (data instanceof Uint8Array) return 'bool';
+  const name = (data as object).constructor.name;
+  throw new DTypeError(
+    'array',
+    `unsupported typed array ${name} (use Float32Array, Float64Array, Int32Array or Uint8Array)`,
+  );
 }
 
 /**

@@ -44,9 +44,9 @@ export class NDArray {
     return out;
   }
 
-  /** Another view of the same storage. */
-  static view(base: NDArray, shape: Shape, strides: readonly number[], offset: number): NDArray {
-    base.assertLive('view');
+  /** Another view of the same storage; `op` names the view op in the error for a disposed base. */
+  static view(base: NDArray, shape: Shape, strides: readonly number[], offset: number, op = 'view'): NDArray {
+    base.assertLive(op);
     return new NDArray(base.storage, [...shape], [...strides], offset);
   }
 
@@ -129,7 +129,10 @@ export class NDArray {
   /** The single element of a size-1 array. */
   item(): number | boolean {
     if (this.size !== 1) {
-      throw new ValueError('item', `only an array of one element can be read as a scalar, got shape [${this.shape.join(',')}]`);
+      throw new ValueError(
+        'item',
+        `only an array of one element can be read as a scalar, got shape [${this.shape.join(',')}]`,
+      );
     }
     const value = this.toTypedArray()[0];
     return this.dtype === 'bool' ? value !== 0 : value;

@@ -68,7 +68,11 @@ export function normalizeAxis(op: string, axis: number, ndim: number): number {
 }
 
 /** Normalizes, sorts and checks for duplicates; `undefined` means every axis. */
-export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
+export function normalizeAxes(
+  op: string,
+  axes: number | readonly number[] | undefined,
+  ndim: number,
+): number[] {
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const out = list.map((a) => normalizeAxis(op, a, ndim)).sort((a, b) => a - b);

@@ -18,6 +18,12 @@ function floorMod(a: number, b: number): number {
   return r !== 0 && r < 0 !== b < 0 ? r + b : r;
 }
 
+/** C's pow, which NumPy and PyTorch follow: unlike Math.pow, 1^y = 1 and (−1)^±∞ = 1. */
+function powC(a: number, b: number): number {
+  if (a === 1 || (a === -1 && Math.abs(b) === Number.POSITIVE_INFINITY)) return 1;
+  return a ** b;
+}
+
 const unaryFns: Record<UnaryPrimitive, Fn1> = {
   neg: (x) => -x,
   abs: Math.abs,
@@ -43,7 +49,7 @@ const binaryFns: Record<BinaryPrimitive, Fn2> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: Math.pow,
+  pow: powC,
   maximum: Math.max,
   minimum: Math.min,
   mod: floorMod,

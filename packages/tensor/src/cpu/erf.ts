@@ -1,7 +1,8 @@
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
 /**
- * The error function to about 1e-16 relative accuracy. For |x| < 3 it sums the series
+ * The error function, to within 2e-15 relative (a few ulp: measured against mpmath on [0, 6],
+ * the worst case is near x = 2.5). For |x| < 3 it sums the series
  * erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), whose terms are all positive
  * (no cancellation); beyond that it evaluates erfc by its continued fraction.
  */
@@ -24,6 +25,6 @@ export function erf(x: number): number {
 function erfcLarge(x: number): number {
   if (x > 27) return 0;
   let f = 0;
-  for (let k = 60; k >= 1; k--) f = (k / 2) / (x + f);
+  for (let k = 60; k >= 1; k--) f = k / 2 / (x + f);
   return Math.exp(-x * x) / (Math.sqrt(Math.PI) * (x + f));
 }

@@ -1,4 +1,4 @@
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import type { AxisParams, KernelFn, ReduceParams } from '../primitives.js';
 import { contiguousStrides } from '../shape.js';
 
@@ -20,15 +20,19 @@ function reductionPlan(shape: readonly number[], axes: readonly number[]) {
   return { bases: offsetsOver(kept), inner: offsetsOver([...axes]) };
 }
 
-type Reducer = (src: TypedArray, base: number, inner: Int32Array) => number;
+type Reducer = (src: TypedArray, base: number, inner: Int32Array, dtype: DType) => number;
 
 function reduceKernel(reducer: Reducer): KernelFn<ReduceParams, TypedArray> {
   return ([out], [x], { axes }) => {
     const { bases, inner } = reductionPlan(x.shape, axes);
     const dst = out.handle;
-    for (let o = 0; o < bases.length; o++) dst[o] = reducer(x.handle, bases[o], inner);
+    for (let o = 0; o < bases.length; o++) dst[o] = reducer(x.handle, bases[o], inner, x.dtype);
   };
 }
+
+/** int32 products wrap like C; a float64 product would lose the low bits past 2^53 first. */
+const multiplier = (dtype: DType): ((a: number, b: number) => number) =>
+  dtype === 'int32' ? Math.imul : (a, b) => a * b;
 
 export const sum = reduceKernel((src, base, inner) => {
   let acc = 0;
@@ -36,9 +40,10 @@ export const sum = reduceKernel((src, base, inner) => {
   return acc;
 });
 
-export const prod = reduceKernel((src, base, inner) => {
+export const prod = reduceKernel((src, base, inner, dtype) => {
+  const times = multiplier(dtype);
   let acc = 1;
-  for (let r = 0; r < inner.length; r++) acc *= src[base + inner[r]];
+  for (let r = 0; r < inner.length; r++) acc = times(acc, src[base + inner[r]]);
   return acc;
 });
 
@@ -87,8 +92,11 @@ function argKernel(better: (v: number, best: number) => boolean): KernelFn<AxisP
 export const argmax = argKernel((v, best) => v > best);
 export const argmin = argKernel((v, best) => v < best);
 
-function scanKernel(step: (acc: number, v: number) => number, init: number): KernelFn<AxisParams, TypedArray> {
+type Step = (acc: number, v: number) => number;
+
+function scanKernel(stepFor: (dtype: DType) => Step, init: number): KernelFn<AxisParams, TypedArray> {
   return ([out], [x], { axis }: AxisParams) => {
+    const step = stepFor(x.dtype);
     const src = x.handle;
     const dst = out.handle;
     const n = x.shape[axis];
@@ -106,6 +114,5 @@ function scanKernel(step: (acc: number, v: number) => number, init: number): Ker
   };
 }
 
-export const cumsum = scanKernel((acc, v) => acc + v, 0);
-export const cumprod = scanKernel((acc, v) => acc * v, 1);
-
+export const cumsum = scanKernel(() => (acc, v) => acc + v, 0);
+export const cumprod = scanKernel(multiplier, 1);

@@ -1,6 +1,6 @@
 import type { TypedArray } from '../dtype.js';
-import { isContiguous } from '../shape.js';
 import type { View } from '../primitives.js';
+import { isContiguous } from '../shape.js';
 
 export type CpuView = View<TypedArray>;
 

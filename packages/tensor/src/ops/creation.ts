@@ -1,11 +1,21 @@
+import type { Backend } from '../backend.js';
+import { getBackend } from '../dispatch.js';
 import { allocTyped, type DType, dtypeOfTyped, isFloat, type TypedArray } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
-import { getBackend } from '../dispatch.js';
 import { NDArray, type NestedArray } from '../ndarray.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
 
 export interface CreateOptions {
   readonly dtype?: DType;
+}
+
+/** The current backend, checked to store `dtype` (so the error names the creating op). */
+function backendFor(op: string, dtype: DType): Backend {
+  const backend = getBackend();
+  if (!backend.dtypes.includes(dtype)) {
+    throw new DTypeError(op, `the ${backend.name} backend does not support ${dtype}`);
+  }
+  return backend;
 }
 
 function inferShape(values: NestedArray): number[] {
@@ -21,7 +31,9 @@ function inferShape(values: NestedArray): number[] {
 
 function flatten(values: NestedArray, shape: readonly number[], out: (number | boolean)[], depth = 0): void {
   if (depth === shape.length) {
-    if (Array.isArray(values)) throw new ValueError('array', `ragged nested array: expected a scalar at depth ${depth}`);
+    if (Array.isArray(values)) {
+      throw new ValueError('array', `ragged nested array: expected a scalar at depth ${depth}`);
+    }
     if (typeof values !== 'number' && typeof values !== 'boolean') {
       throw new ValueError('array', `expected numbers or booleans, got ${typeof values}`);
     }
@@ -42,7 +54,10 @@ function flatten(values: NestedArray, shape: readonly number[], out: (number | b
  * booleans give bool unless `dtype` says otherwise; a typed array keeps its own dtype
  * (Uint8Array means bool) and `shape` defaults to 1-D.
  */
-export function array(values: NestedArray | TypedArray, options: CreateOptions & { shape?: Shape } = {}): NDArray {
+export function array(
+  values: NestedArray | TypedArray,
+  options: CreateOptions & { shape?: Shape } = {},
+): NDArray {
   if (ArrayBuffer.isView(values)) {
     const own = dtypeOfTyped(values);
     const shape = checkShape('array', options.shape ?? [values.length]);
@@ -50,21 +65,27 @@ export function array(values: NestedArray | TypedArray, options: CreateOptions &
       throw new ValueError('array', `${values.length} values cannot fill shape [${shape.join(',')}]`);
     }
     const dtype = options.dtype ?? own;
-    return NDArray.fromTyped(getBackend(), dtype, shape, dtype === own ? values : convertTyped(values, dtype));
+    // A Uint8Array may hold bytes other than 0 and 1; bool storage must not.
+    const data = dtype === own && dtype !== 'bool' ? values : convertTyped(values, dtype);
+    return NDArray.fromTyped(backendFor('array', dtype), dtype, shape, data);
   }
   const shape = inferShape(values);
   const flat: (number | boolean)[] = [];
   flatten(values, shape, flat);
-  const dtype = options.dtype ?? (flat.length > 0 && typeof flat[0] === 'boolean' ? 'bool' : 'float32');
+  const allBool = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
+  const dtype = options.dtype ?? (allBool ? 'bool' : 'float32');
   const data = allocTyped(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = Number(flat[i]);
     data[i] = dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
   }
   if (options.shape !== undefined) {
-    throw new ValueError('array', 'shape is only accepted with a typed array; nested arrays carry their own shape');
+    throw new ValueError(
+      'array',
+      'shape is only accepted with a typed array; nested arrays carry their own shape',
+    );
   }
-  return NDArray.fromTyped(getBackend(), dtype, shape, data);
+  return NDArray.fromTyped(backendFor('array', dtype), dtype, shape, data);
 }
 
 function convertTyped(values: TypedArray, dtype: DType): TypedArray {
@@ -84,12 +105,13 @@ export function full(shape: Shape, value: number | boolean, options: CreateOptio
   const data = allocTyped(dtype, sizeOf(dims));
   const v = Number(value);
   data.fill(dtype === 'bool' ? (v !== 0 ? 1 : 0) : v);
-  return NDArray.fromTyped(getBackend(), dtype, dims, data);
+  return NDArray.fromTyped(backendFor('full', dtype), dtype, dims, data);
 }
 
 export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
   const dims = checkShape('zeros', shape);
-  return NDArray.empty(getBackend(), options.dtype ?? 'float32', dims);
+  const dtype = options.dtype ?? 'float32';
+  return NDArray.empty(backendFor('zeros', dtype), dtype, dims);
 }
 
 export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
@@ -114,34 +136,45 @@ export function fullLike(x: NDArray, value: number | boolean, options: CreateOpt
  */
 export function arange(start: number, stop?: number, step = 1, options: CreateOptions = {}): NDArray {
   if (stop === undefined) [start, stop] = [0, start];
-  if (step === 0 || !Number.isFinite(step)) throw new ValueError('arange', `step must be finite and non-zero, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) {
+    throw new ValueError('arange', `start and stop must be finite, got ${start} and ${stop}`);
+  }
+  if (step === 0 || !Number.isFinite(step)) {
+    throw new ValueError('arange', `step must be finite and non-zero, got ${step}`);
+  }
   const allInt = [start, stop, step].every(Number.isInteger);
   const dtype = options.dtype ?? (allInt ? 'int32' : 'float32');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const data = allocTyped(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return NDArray.fromTyped(getBackend(), dtype, [n], data);
+  return NDArray.fromTyped(backendFor('arange', dtype), dtype, [n], data);
 }
 
 /** `num` evenly spaced values from `start` to `stop`, both included. */
 export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): NDArray {
-  if (!Number.isInteger(num) || num < 0) throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
+  if (!Number.isInteger(num) || num < 0) {
+    throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
+  }
   const dtype = options.dtype ?? 'float32';
   if (!isFloat(dtype)) throw new DTypeError('linspace', `dtype must be float32 or float64, got ${dtype}`);
   const data = allocTyped(dtype, num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
-  for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
-  return NDArray.fromTyped(getBackend(), dtype, [num], data);
+  for (let i = 0; i < num; i++) data[i] = start + i * step;
+  // Both endpoints exactly as given (even -0, which start + 0 · step would turn into 0).
+  if (num > 0) data[0] = start;
+  if (num > 1) data[num - 1] = stop;
+  return NDArray.fromTyped(backendFor('linspace', dtype), dtype, [num], data);
 }
 
 /** An `n × m` matrix with ones on the diagonal `k` (0 main, > 0 above, < 0 below). */
 export function eye(n: number, m = n, k = 0, options: CreateOptions = {}): NDArray {
   const [rows, cols] = checkShape('eye', [n, m]);
+  if (!Number.isInteger(k)) throw new ValueError('eye', `diagonal offset k must be an integer, got ${k}`);
   const dtype = options.dtype ?? 'float32';
   const data = allocTyped(dtype, rows * cols);
   for (let i = 0; i < rows; i++) {
     const j = i + k;
     if (j >= 0 && j < cols) data[i * cols + j] = 1;
   }
-  return NDArray.fromTyped(getBackend(), dtype, [rows, cols], data);
+  return NDArray.fromTyped(backendFor('eye', dtype), dtype, [rows, cols], data);
 }

@@ -1,5 +1,5 @@
-import { type DType, isFloat, promoteTypes, toFloat, weakScalarType } from '../dtype.js';
 import { runPrimitive } from '../dispatch.js';
+import { type DType, isFloat, promoteTypes, toFloat, weakScalarType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
@@ -44,9 +44,14 @@ const unaryKinds: Record<UnaryPrimitive, UnaryKind> = {
 };
 
 function unary(op: UnaryPrimitive, x: NDArray): NDArray {
+  x.assertLive(op);
   const kind = unaryKinds[op];
-  if (kind === 'logical') return runPrimitive(op, [cast(x, 'bool')], {}, [{ shape: x.shape, dtype: 'bool' }])[0];
-  if (x.dtype === 'bool') throw new DTypeError(op, `not defined for bool arrays (shape [${x.shape.join(',')}])`);
+  if (kind === 'logical') {
+    return runPrimitive(op, [cast(x, 'bool')], {}, [{ shape: x.shape, dtype: 'bool' }])[0];
+  }
+  if (x.dtype === 'bool') {
+    throw new DTypeError(op, `not defined for bool arrays (shape [${x.shape.join(',')}])`);
+  }
   if (kind === 'integral' && x.dtype === 'int32') return x;
   const input = kind === 'float' ? cast(x, toFloat(x.dtype)) : x;
   return runPrimitive(op, [input], {}, [{ shape: x.shape, dtype: input.dtype }])[0];
@@ -95,16 +100,25 @@ const binaryKinds: Record<BinaryPrimitive, BinaryKind> = {
 /** The common dtype of the operands under the promotion table (JS scalars are weak). */
 export function resultType(...operands: ArrayOrScalar[]): DType {
   const arrays = operands.filter((o): o is NDArray => typeof o === 'object');
-  let dtype: DType | undefined = arrays.length > 0 ? arrays.map((a) => a.dtype).reduce(promoteTypes) : undefined;
+  let dtype: DType | undefined =
+    arrays.length > 0 ? arrays.map((a) => a.dtype).reduce(promoteTypes) : undefined;
   for (const o of operands) {
     if (typeof o === 'object') continue;
-    dtype = dtype === undefined ? (typeof o === 'boolean' ? 'bool' : Number.isInteger(o) ? 'int32' : 'float32') : weakScalarType(o, dtype);
+    dtype =
+      dtype === undefined
+        ? typeof o === 'boolean'
+          ? 'bool'
+          : Number.isInteger(o)
+            ? 'int32'
+            : 'float32'
+        : weakScalarType(o, dtype);
   }
   return dtype ?? 'float32';
 }
 
 /** Brings the operands to one dtype and one broadcast shape (as strided views). */
 export function align(op: string, operands: readonly ArrayOrScalar[], dtype: DType): NDArray[] {
+  for (const o of operands) if (typeof o === 'object') o.assertLive(op);
   const arrays = operands.map((o) => (typeof o === 'object' ? cast(o, dtype) : full([], o, { dtype })));
   const shape = broadcastShapes(op, ...arrays.map((a) => a.shape));
   return arrays.map((a) => broadcastTo(a, shape));
@@ -144,6 +158,7 @@ export const logicalOr = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('logical
 
 /** `cond ? a : b` elementwise, broadcasting all three. `cond` must be bool. */
 export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  cond.assertLive('where');
   if (cond.dtype !== 'bool') throw new DTypeError('where', `condition must be bool, got ${cond.dtype}`);
   const dtype = resultType(a, b);
   const [x, y] = align('where', [a, b], dtype);

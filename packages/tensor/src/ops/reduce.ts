@@ -1,5 +1,5 @@
-import { type DType, isFloat } from '../dtype.js';
 import { runPrimitive } from '../dispatch.js';
+import { type DType, isFloat } from '../dtype.js';
 import { DTypeError, formatShape, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { ReducePrimitive } from '../primitives.js';
@@ -15,11 +15,19 @@ export interface ReduceOptions {
 }
 
 function keptShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
-  return keepdims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+  return keepdims
+    ? shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** The sorted axes to reduce. A 0-d array accepts axis 0 (like PyTorch), which reduces nothing. */
+function reducedAxes(op: string, x: NDArray, options: ReduceOptions): number[] {
+  x.assertLive(op);
+  return normalizeAxes(op, options.axis, x.ndim).filter((a) => a < x.ndim);
 }
 
 function reduce(op: ReducePrimitive, x: NDArray, options: ReduceOptions, dtype: DType): NDArray {
-  const axes = normalizeAxes(op, options.axis, x.ndim);
+  const axes = reducedAxes(op, x, options);
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
     throw new ValueError(op, `cannot reduce an empty axis of ${formatShape(x.shape)} (no identity)`);
   }
@@ -31,15 +39,17 @@ function reduce(op: ReducePrimitive, x: NDArray, options: ReduceOptions, dtype: 
 /** The accumulation dtype of sum/prod: bool and int32 sum in int32, floats in their own type. */
 const accumulated = (dtype: DType): DType => (isFloat(dtype) ? dtype : 'int32');
 
-export const sum = (x: NDArray, options: ReduceOptions = {}) => reduce('sum', x, options, accumulated(x.dtype));
-export const prod = (x: NDArray, options: ReduceOptions = {}) => reduce('prod', x, options, accumulated(x.dtype));
+export const sum = (x: NDArray, options: ReduceOptions = {}) =>
+  reduce('sum', x, options, accumulated(x.dtype));
+export const prod = (x: NDArray, options: ReduceOptions = {}) =>
+  reduce('prod', x, options, accumulated(x.dtype));
 /** Maximum over axes; NaN propagates. */
 export const max = (x: NDArray, options: ReduceOptions = {}) => reduce('max', x, options, x.dtype);
 export const min = (x: NDArray, options: ReduceOptions = {}) => reduce('min', x, options, x.dtype);
 
 /** Arithmetic mean (a float result even for int inputs). */
 export function mean(x: NDArray, options: ReduceOptions = {}): NDArray {
-  const axes = normalizeAxes('mean', options.axis, x.ndim);
+  const axes = reducedAxes('mean', x, options);
   const count = sizeOf(axes.map((a) => x.shape[a]));
   const dtype = isFloat(x.dtype) ? x.dtype : 'float32';
   return div(reduce('sum', x, options, dtype), count);
@@ -52,6 +62,7 @@ export interface ArgOptions {
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: NDArray, options: ArgOptions): NDArray {
+  x.assertLive(op);
   if (x.dtype === 'bool') throw new DTypeError(op, 'not defined for bool arrays');
   const input = options.axis === undefined ? reshape(x, [x.size]) : x;
   const axis = normalizeAxis(op, options.axis ?? 0, input.ndim);
@@ -59,7 +70,9 @@ function argReduce(op: 'argmax' | 'argmin', x: NDArray, options: ArgOptions): ND
     throw new ValueError(op, `cannot take ${op} of an empty axis of ${formatShape(x.shape)}`);
   }
   if (input.ndim === 0) return zeros([], { dtype: 'int32' });
-  const out = runPrimitive(op, [input], { axis }, [{ shape: keptShape(input.shape, [axis], false), dtype: 'int32' }])[0];
+  const out = runPrimitive(op, [input], { axis }, [
+    { shape: keptShape(input.shape, [axis], false), dtype: 'int32' },
+  ])[0];
   if (!options.keepdims) return out;
   return reshape(out, options.axis === undefined ? x.shape.map(() => 1) : keptShape(x.shape, [axis], true));
 }
@@ -69,8 +82,9 @@ export const argmax = (x: NDArray, options: ArgOptions = {}) => argReduce('argma
 export const argmin = (x: NDArray, options: ArgOptions = {}) => argReduce('argmin', x, options);
 
 function scan(op: 'cumsum' | 'cumprod', x: NDArray, axis: number): NDArray {
-  if (x.ndim === 0) return reshape(scan(op, reshape(x, [1]), 0), []);
+  x.assertLive(op);
   const a = normalizeAxis(op, axis, x.ndim);
+  if (x.ndim === 0) return reshape(scan(op, reshape(x, [1]), 0), []);
   const dtype = accumulated(x.dtype);
   return runPrimitive(op, [cast(x, dtype)], { axis: a }, [{ shape: x.shape, dtype }])[0];
 }

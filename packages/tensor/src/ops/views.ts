@@ -1,12 +1,13 @@
 import { contiguous } from '../dispatch.js';
 import { formatShape, IndexError, ShapeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
-import { contiguousStrides, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { checkShape, contiguousStrides, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 
 // Movement ops that only change the view (shape, strides, offset) and share the buffer.
 
 /** Reshape; one size may be -1 and is then inferred. Copies only if `x` is not contiguous. */
 export function reshape(x: NDArray, shape: Shape): NDArray {
+  x.assertLive('reshape');
   const dims = [...shape];
   const unknown = dims.indexOf(-1);
   if (dims.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== unknown))) {
@@ -15,15 +16,21 @@ export function reshape(x: NDArray, shape: Shape): NDArray {
   if (unknown >= 0) {
     const known = sizeOf(dims.filter((_, i) => i !== unknown));
     if (known === 0 || x.size % known !== 0) {
-      throw new ShapeError('reshape', `cannot reshape ${formatShape(x.shape)} (size ${x.size}) into ${formatShape(shape)}`);
+      throw new ShapeError(
+        'reshape',
+        `cannot reshape ${formatShape(x.shape)} (size ${x.size}) into ${formatShape(shape)}`,
+      );
     }
     dims[unknown] = x.size / known;
   }
   if (sizeOf(dims) !== x.size) {
-    throw new ShapeError('reshape', `cannot reshape ${formatShape(x.shape)} (size ${x.size}) into ${formatShape(shape)}`);
+    throw new ShapeError(
+      'reshape',
+      `cannot reshape ${formatShape(x.shape)} (size ${x.size}) into ${formatShape(shape)}`,
+    );
   }
   const base = contiguous(x);
-  const out = NDArray.view(base, dims, contiguousStrides(dims), base.offset);
+  const out = NDArray.view(base, dims, contiguousStrides(dims), base.offset, 'reshape');
   if (base !== x) base.dispose();
   return out;
 }
@@ -31,15 +38,21 @@ export function reshape(x: NDArray, shape: Shape): NDArray {
 /** Reorders the axes: output axis i is input axis `axes[i]`. */
 export function permute(x: NDArray, axes: readonly number[]): NDArray {
   if (axes.length !== x.ndim) {
-    throw new ShapeError('permute', `expected ${x.ndim} axes for shape ${formatShape(x.shape)}, got [${axes.join(',')}]`);
+    throw new ShapeError(
+      'permute',
+      `expected ${x.ndim} axes for shape ${formatShape(x.shape)}, got [${axes.join(',')}]`,
+    );
   }
   const order = axes.map((a) => normalizeAxis('permute', a, x.ndim));
-  if (new Set(order).size !== order.length) throw new IndexError('permute', `repeated axis in [${axes.join(',')}]`);
+  if (new Set(order).size !== order.length) {
+    throw new IndexError('permute', `repeated axis in [${axes.join(',')}]`);
+  }
   return NDArray.view(
     x,
     order.map((a) => x.shape[a]),
     order.map((a) => x.strides[a]),
     x.offset,
+    'permute',
   );
 }
 
@@ -53,9 +66,13 @@ export function transpose(x: NDArray, axis0 = -2, axis1 = -1): NDArray {
 
 /** Broadcasts `x` to `shape` without copying (broadcast axes get stride 0). */
 export function broadcastTo(x: NDArray, shape: Shape): NDArray {
+  return broadcastView('broadcastTo', x, shape);
+}
+
+function broadcastView(op: string, x: NDArray, shape: Shape): NDArray {
   const lead = shape.length - x.ndim;
-  const fail = () =>
-    new ShapeError('broadcastTo', `cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  const fail = () => new ShapeError(op, `cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  checkShape(op, shape);
   if (lead < 0) throw fail();
   const strides = shape.map((d, i) => {
     if (i < lead) return 0;
@@ -64,20 +81,24 @@ export function broadcastTo(x: NDArray, shape: Shape): NDArray {
     if (own === 1) return 0;
     throw fail();
   });
-  return NDArray.view(x, shape, strides, x.offset);
+  return NDArray.view(x, shape, strides, x.offset, op);
 }
 
 /** Like `torch.expand`: -1 keeps a size. */
 export function expand(x: NDArray, shape: Shape): NDArray {
   const lead = shape.length - x.ndim;
-  return broadcastTo(
+  return broadcastView(
+    'expand',
     x,
     shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d)),
   );
 }
 
 /** A range along one axis, Python style; a plain number selects one index and drops the axis. */
-export type SliceSpec = number | null | { readonly start?: number; readonly stop?: number; readonly step?: number };
+export type SliceSpec =
+  | number
+  | null
+  | { readonly start?: number; readonly stop?: number; readonly step?: number };
 
 /**
  * NumPy-style basic indexing: one spec per leading axis (missing ones take the whole axis).
@@ -102,17 +123,29 @@ export function slice(x: NDArray, specs: readonly SliceSpec[]): NDArray {
       return;
     }
     const step = spec?.step ?? 1;
-    if (!Number.isInteger(step) || step === 0) throw new ValueError('slice', `step must be a non-zero integer, got ${step}`);
+    if (!Number.isInteger(step) || step === 0) {
+      throw new ValueError('slice', `step must be a non-zero integer, got ${step}`);
+    }
+    for (const bound of [spec?.start, spec?.stop]) {
+      if (bound !== undefined && !Number.isInteger(bound)) {
+        throw new IndexError('slice', `slice bounds must be integers, got ${bound} for axis ${axis}`);
+      }
+    }
     const [start, length] = sliceRange(n, spec?.start, spec?.stop, step);
     if (length > 0) offset += start * stride;
     shape.push(length);
     strides.push(stride * step);
   });
-  return NDArray.view(x, shape, strides, offset);
+  return NDArray.view(x, shape, strides, offset, 'slice');
 }
 
 /** Python's `slice.indices`: the first index and the number of elements. */
-function sliceRange(n: number, start: number | undefined, stop: number | undefined, step: number): [number, number] {
+function sliceRange(
+  n: number,
+  start: number | undefined,
+  stop: number | undefined,
+  step: number,
+): [number, number] {
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   const resolve = (v: number, lo: number, hi: number) => clamp(v < 0 ? v + n : v, lo, hi);
   if (step > 0) {
@@ -134,17 +167,23 @@ export function flip(x: NDArray, axes?: number | readonly number[]): NDArray {
     offset += (x.shape[i] - 1) * s;
     return -s;
   });
-  return NDArray.view(x, x.shape, strides, offset);
+  return NDArray.view(x, x.shape, strides, offset, 'flip');
 }
 
 /** Removes size-1 axes (the given ones, or all). */
 export function squeeze(x: NDArray, axes?: number | readonly number[]): NDArray {
-  const which = axes === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axes, x.ndim);
+  // A 0-d array accepts axis 0 (normalizeAxis allows it), which names no axis to remove.
+  const which =
+    axes === undefined
+      ? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      : normalizeAxes('squeeze', axes, x.ndim).filter((a) => a < x.ndim);
   for (const a of which) {
-    if (x.shape[a] !== 1) throw new ShapeError('squeeze', `axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
+    if (x.shape[a] !== 1) {
+      throw new ShapeError('squeeze', `axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
+    }
   }
   const keep = (_: number, i: number) => !which.includes(i);
-  return NDArray.view(x, x.shape.filter(keep), x.strides.filter(keep), x.offset);
+  return NDArray.view(x, x.shape.filter(keep), x.strides.filter(keep), x.offset, 'squeeze');
 }
 
 /** Inserts a size-1 axis at `axis` (which may be -1 for the end). */
@@ -154,7 +193,7 @@ export function unsqueeze(x: NDArray, axis: number): NDArray {
   const strides = [...x.strides];
   shape.splice(at, 0, 1);
   strides.splice(at, 0, at < x.ndim ? x.strides[at] * x.shape[at] : 1);
-  return NDArray.view(x, shape, strides, x.offset);
+  return NDArray.view(x, shape, strides, x.offset, 'unsqueeze');
 }
 
 /** Merges axes `startAxis..endAxis` into one. */
