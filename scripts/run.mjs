@@ -8,12 +8,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.replace(/^pnpm@/, '');
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
+const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.replace(
+  /^pnpm@/,
+  '',
+);
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };
 
 function versionOf(command) {
   try {
-    return execFileSync(command, ['--version'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(command, ['--version'], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return undefined;
   }
@@ -25,7 +32,15 @@ function ensurePnpm() {
   const local = join(root, '.cache', 'pnpm', 'node_modules', '.bin', 'pnpm');
   if (existsSync(local) && versionOf(local) === pinned) return local;
   console.log(`> installing pnpm@${pinned} into .cache/pnpm`);
-  run('npm', ['install', '--prefix', join(root, '.cache', 'pnpm'), '--no-save', '--no-audit', '--no-fund', `pnpm@${pinned}`]);
+  run('npm', [
+    'install',
+    '--prefix',
+    join(root, '.cache', 'pnpm'),
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    `pnpm@${pinned}`,
+  ]);
   return local;
 }
 

@@ -1,6 +1,13 @@
 export type { Backend } from './backend.js';
 export { cpuBackend } from './cpu/index.js';
-export { contiguous, getBackend, type OutputSpec, runPrimitive, setBackend, withBackend } from './dispatch.js';
+export {
+  contiguous,
+  getBackend,
+  type OutputSpec,
+  runPrimitive,
+  setBackend,
+  withBackend,
+} from './dispatch.js';
 export {
   allocTyped,
   DTYPES,
@@ -13,18 +20,26 @@ export {
   toFloat,
 } from './dtype.js';
 export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
+export { type FormatOptions, formatNDArray } from './format.js';
 export { NDArray, type NestedArray } from './ndarray.js';
 export * from './ops/combine.js';
+export * from './ops/conv.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise.js';
 export * from './ops/indexing.js';
+export * from './ops/linalg.js';
+export * from './ops/pool.js';
 export * from './ops/reduce.js';
 export * from './ops/sort.js';
 export * from './ops/views.js';
 export type * from './primitives.js';
 export { BINARY_PRIMITIVES, REDUCE_PRIMITIVES, STRIDED_PRIMITIVES, UNARY_PRIMITIVES } from './primitives.js';
-export { broadcastShapes, contiguousStrides, normalizeAxes, normalizeAxis, type Shape, sizeOf } from './shape.js';
-export * from './ops/conv.js';
-export * from './ops/linalg.js';
-export * from './ops/pool.js';
 export * from './random.js';
+export {
+  broadcastShapes,
+  contiguousStrides,
+  normalizeAxes,
+  normalizeAxis,
+  type Shape,
+  sizeOf,
+} from './shape.js';

@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import * as T from '@tsgrad/tensor';
+import fc from 'fast-check';
 
 /** A shape with dimensions in [minDim, maxDim]; size-0 and size-1 dims included by default. */
 export function shapeArb({ minRank = 0, maxRank = 4, minDim = 0, maxDim = 4 } = {}): fc.Arbitrary<number[]> {
@@ -27,7 +27,12 @@ export const layoutArb: fc.Arbitrary<Layout> = fc.constantFrom('contiguous', 'pe
  * layout is non-contiguous unless `layout` is 'contiguous': it is built as a permuted copy,
  * as a strided slice of a larger array, or as a flipped view, then viewed back.
  */
-export function makeArray(values: readonly number[], shape: readonly number[], dtype: T.DType, layout: Layout): T.NDArray {
+export function makeArray(
+  values: readonly number[],
+  shape: readonly number[],
+  dtype: T.DType,
+  layout: Layout,
+): T.NDArray {
   const base = T.array(Float64Array.from(values), { shape, dtype });
   if (layout === 'contiguous' || shape.length === 0) return base;
   if (layout === 'flipped') return T.flip(T.contiguous(T.flip(base)));
@@ -43,7 +48,10 @@ export function makeArray(values: readonly number[], shape: readonly number[], d
     wide[2 * i] = v;
   });
   const strided = T.array(wide, { shape: wideShape, dtype });
-  return T.slice(strided, shape.map((_, i) => (i === last ? { step: 2 } : null)));
+  return T.slice(
+    strided,
+    shape.map((_, i) => (i === last ? { step: 2 } : null)),
+  );
 }
 
 /** The row-major position of a multi-index. */
@@ -67,7 +75,12 @@ export function* indices(shape: readonly number[]): Generator<number[]> {
 }
 
 /** Asserts elementwise closeness with a readable message (NaN equals NaN). */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-6, atol = 1e-6): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-6,
+  atol = 1e-6,
+): void {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} ≠ ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];

@@ -24,7 +24,9 @@ export const sort: Kernel<'sort', TypedArray> = ([values, indices], [x], { axis,
         line[k] = src[start + k * inner];
         order[k] = k;
       }
-      order.sort((p, q) => (descending ? compareAscending(line[q], line[p]) : compareAscending(line[p], line[q])));
+      order.sort((p, q) =>
+        descending ? compareAscending(line[q], line[p]) : compareAscending(line[p], line[q]),
+      );
       for (let k = 0; k < n; k++) {
         values.handle[start + k * inner] = line[order[k]];
         indices.handle[start + k * inner] = order[k];
