@@ -7,6 +7,9 @@ import * as F from './ops/index.js';
 
 export type GradHook = (grad: Tensor) => Tensor | undefined;
 
+/** The parameters of an op function after its first (the tensor a method is called on). */
+type Rest<Fn> = Fn extends (first: never, ...rest: infer R) => unknown ? R : never;
+
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again (default: createGraph). */
   readonly retainGraph?: boolean;
@@ -93,7 +96,11 @@ export class Tensor {
    */
   assign(value: NDArray | Tensor): this {
     const next = value instanceof Tensor ? value.value : value;
-    if (next.dtype !== this.dtype || next.shape.length !== this.shape.length || next.shape.some((d, i) => d !== this.shape[i])) {
+    if (
+      next.dtype !== this.dtype ||
+      next.shape.length !== this.shape.length ||
+      next.shape.some((d, i) => d !== this.shape[i])
+    ) {
       throw new Error(
         `assign: expected ${this.dtype} [${this.shape.join(',')}], got ${next.dtype} [${next.shape.join(',')}]`,
       );
@@ -161,6 +168,202 @@ export class Tensor {
     });
   }
 
+  // ---- chaining: each method is the op function of the same name with this tensor first ----
+
+  add(...a: Rest<typeof F.add>) {
+    return F.add(this, ...a);
+  }
+  sub(...a: Rest<typeof F.sub>) {
+    return F.sub(this, ...a);
+  }
+  mul(...a: Rest<typeof F.mul>) {
+    return F.mul(this, ...a);
+  }
+  div(...a: Rest<typeof F.div>) {
+    return F.div(this, ...a);
+  }
+  pow(...a: Rest<typeof F.pow>) {
+    return F.pow(this, ...a);
+  }
+  mod(...a: Rest<typeof F.mod>) {
+    return F.mod(this, ...a);
+  }
+  maximum(...a: Rest<typeof F.maximum>) {
+    return F.maximum(this, ...a);
+  }
+  minimum(...a: Rest<typeof F.minimum>) {
+    return F.minimum(this, ...a);
+  }
+  eq(...a: Rest<typeof F.eq>) {
+    return F.eq(this, ...a);
+  }
+  ne(...a: Rest<typeof F.ne>) {
+    return F.ne(this, ...a);
+  }
+  lt(...a: Rest<typeof F.lt>) {
+    return F.lt(this, ...a);
+  }
+  le(...a: Rest<typeof F.le>) {
+    return F.le(this, ...a);
+  }
+  gt(...a: Rest<typeof F.gt>) {
+    return F.gt(this, ...a);
+  }
+  ge(...a: Rest<typeof F.ge>) {
+    return F.ge(this, ...a);
+  }
+  neg() {
+    return F.neg(this);
+  }
+  abs() {
+    return F.abs(this);
+  }
+  sign() {
+    return F.sign(this);
+  }
+  exp() {
+    return F.exp(this);
+  }
+  log() {
+    return F.log(this);
+  }
+  log1p() {
+    return F.log1p(this);
+  }
+  expm1() {
+    return F.expm1(this);
+  }
+  sin() {
+    return F.sin(this);
+  }
+  cos() {
+    return F.cos(this);
+  }
+  tanh() {
+    return F.tanh(this);
+  }
+  sqrt() {
+    return F.sqrt(this);
+  }
+  rsqrt() {
+    return F.rsqrt(this);
+  }
+  square() {
+    return F.square(this);
+  }
+  reciprocal() {
+    return F.reciprocal(this);
+  }
+  erf() {
+    return F.erf(this);
+  }
+  floor() {
+    return F.floor(this);
+  }
+  ceil() {
+    return F.ceil(this);
+  }
+  round() {
+    return F.round(this);
+  }
+  relu() {
+    return F.relu(this);
+  }
+  sigmoid() {
+    return F.sigmoid(this);
+  }
+  clamp(...a: Rest<typeof F.clamp>) {
+    return F.clamp(this, ...a);
+  }
+  softmax(...a: Rest<typeof F.softmax>) {
+    return F.softmax(this, ...a);
+  }
+  logSoftmax(...a: Rest<typeof F.logSoftmax>) {
+    return F.logSoftmax(this, ...a);
+  }
+  sum(...a: Rest<typeof F.sum>) {
+    return F.sum(this, ...a);
+  }
+  mean(...a: Rest<typeof F.mean>) {
+    return F.mean(this, ...a);
+  }
+  prod(...a: Rest<typeof F.prod>) {
+    return F.prod(this, ...a);
+  }
+  max(...a: Rest<typeof F.max>) {
+    return F.max(this, ...a);
+  }
+  min(...a: Rest<typeof F.min>) {
+    return F.min(this, ...a);
+  }
+  argmax(...a: Rest<typeof F.argmax>) {
+    return F.argmax(this, ...a);
+  }
+  argmin(...a: Rest<typeof F.argmin>) {
+    return F.argmin(this, ...a);
+  }
+  var(...a: Rest<typeof F.variance>) {
+    return F.variance(this, ...a);
+  }
+  std(...a: Rest<typeof F.std>) {
+    return F.std(this, ...a);
+  }
+  norm(...a: Rest<typeof F.norm>) {
+    return F.norm(this, ...a);
+  }
+  logsumexp(...a: Rest<typeof F.logsumexp>) {
+    return F.logsumexp(this, ...a);
+  }
+  cumsum(...a: Rest<typeof F.cumsum>) {
+    return F.cumsum(this, ...a);
+  }
+  cumprod(...a: Rest<typeof F.cumprod>) {
+    return F.cumprod(this, ...a);
+  }
+  matmul(...a: Rest<typeof F.matmul>) {
+    return F.matmul(this, ...a);
+  }
+  reshape(...a: Rest<typeof F.reshape>) {
+    return F.reshape(this, ...a);
+  }
+  permute(...a: Rest<typeof F.permute>) {
+    return F.permute(this, ...a);
+  }
+  transpose(...a: Rest<typeof F.transpose>) {
+    return F.transpose(this, ...a);
+  }
+  expand(...a: Rest<typeof F.expand>) {
+    return F.expand(this, ...a);
+  }
+  broadcastTo(...a: Rest<typeof F.broadcastTo>) {
+    return F.broadcastTo(this, ...a);
+  }
+  squeeze(...a: Rest<typeof F.squeeze>) {
+    return F.squeeze(this, ...a);
+  }
+  unsqueeze(...a: Rest<typeof F.unsqueeze>) {
+    return F.unsqueeze(this, ...a);
+  }
+  flatten(...a: Rest<typeof F.flatten>) {
+    return F.flatten(this, ...a);
+  }
+  slice(...a: Rest<typeof F.slice>) {
+    return F.slice(this, ...a);
+  }
+  flip(...a: Rest<typeof F.flip>) {
+    return F.flip(this, ...a);
+  }
+  gather(...a: Rest<typeof F.gather>) {
+    return F.gather(this, ...a);
+  }
+  indexSelect(...a: Rest<typeof F.indexSelect>) {
+    return F.indexSelect(this, ...a);
+  }
+  /** Converts to another dtype (differentiable between float dtypes). */
+  to(dtype: DType) {
+    return F.cast(this, dtype);
+  }
+
   item(): number | boolean {
     return this._value.item();
   }
@@ -175,7 +378,8 @@ export class Tensor {
 
   toString(): string {
     const text = this._value.toString().replace(/^NDArray/, 'Tensor');
-    const extra = this.node !== null ? `, gradFn=${this.node.op.name}` : this._requiresGrad ? ', requiresGrad=true' : '';
+    const extra =
+      this.node !== null ? `, gradFn=${this.node.op.name}` : this._requiresGrad ? ', requiresGrad=true' : '';
     return extra ? text.replace(/\)$/, `${extra})`) : text;
   }
 

@@ -1,6 +1,8 @@
 import * as T from '@tsgrad/tensor';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
+import { flatOf, tabulate } from './coords.js';
+import { indexSelect } from './indexing.js';
 
 // Shape ops. Each VJP is the inverse movement (reshape ↔ reshape, permute ↔ inverse permute,
 // broadcast ↔ sum), so they are linear and their JVPs apply the forward to the tangent.
@@ -122,7 +124,10 @@ const sumToShapeOp = defineOp<{ shape: readonly number[] }>({
 export function sumToShape(x: Tensor, shape: T.Shape): Tensor {
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   T.broadcastShapes('sumToShape', shape, x.shape);
-  if (x.ndim < shape.length || T.broadcastShapes('sumToShape', shape, x.shape).some((d, i) => d !== x.shape[i])) {
+  if (
+    x.ndim < shape.length ||
+    T.broadcastShapes('sumToShape', shape, x.shape).some((d, i) => d !== x.shape[i])
+  ) {
     throw new T.ShapeError('sumToShape', `cannot sum [${x.shape.join(',')}] to [${shape.join(',')}]`);
   }
   return sumToShapeOp.apply([x], { shape: [...shape] })[0];
@@ -181,4 +186,346 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 /** Merges axes `startAxis..endAxis` into one. */
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
   return reshape(x, T.flatten(x.value, startAxis, endAxis).shape);
+}
+
+// ---- slicing, flipping, padding, tiling -----------------------------------------------------
+
+type SliceParams = { specs: readonly T.SliceSpec[] };
+
+const sliceOp = defineOp<SliceParams>({
+  name: 'slice',
+  forward: ([x], { specs }) => T.slice(x, specs),
+  vjp: ({ inputs: [x], params }, [g]) => [sliceBackward(g, x.shape, params.specs)],
+  jvp: ({ params }, [t]) => [slice(t, params.specs)],
+  // x is kept for its shape; the output is a view of x's buffer, so this costs nothing.
+  spec: {
+    inputs: [{}],
+    samples: [
+      { shapes: [[5]], params: { specs: [{ start: 1, stop: 4 }] } },
+      { shapes: [[3, 4]], params: { specs: [1] } },
+      { shapes: [[3, 4]], params: { specs: [null, { start: -1, step: -2 }] } },
+      { shapes: [[2, 1, 5]], params: { specs: [{ stop: 1 }, 0, { start: -4, step: 2 }] } },
+      { shapes: [[4, 3]], params: { specs: [{ start: -9, stop: 9, step: 3 }, -1] } },
+    ],
+    reference: ([x], [shape], { specs }) => [sliceReference(x, shape, specs)],
+    errors: [
+      { shapes: [[3]], params: { specs: [3] }, throws: T.IndexError },
+      { shapes: [[3]], params: { specs: [{ step: 0 }] }, throws: T.ValueError },
+      { shapes: [[3]], params: { specs: [null, null] }, throws: T.IndexError },
+    ],
+  },
+});
+
+/**
+ * NumPy-style basic indexing, one spec per leading axis (as `T.slice`): a number picks one
+ * index and drops the axis; `{start, stop, step}` is a Python range (negative values count
+ * from the end, out-of-range bounds clamp, negative steps walk backwards). A view.
+ */
+export function slice(x: Tensor, specs: readonly T.SliceSpec[]): Tensor {
+  return sliceOp.apply([x], { specs: [...specs] })[0];
+}
+
+/** `torch.narrow`: `length` elements of `axis` from `start`. */
+export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  const a = T.normalizeAxis('narrow', axis, x.ndim);
+  const n = x.shape[a];
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(length) ||
+    start < 0 ||
+    length < 0 ||
+    start + length > n
+  ) {
+    throw new T.IndexError(
+      'narrow',
+      `range [${start}, ${start + length}) does not fit axis ${a} of size ${n}`,
+    );
+  }
+  return slice(
+    x,
+    x.shape.map((_, i) => (i === a ? { start, stop: start + length } : null)),
+  );
+}
+
+type SliceBackwardParams = { shape: readonly number[]; specs: readonly T.SliceSpec[] };
+
+const sliceBackwardOp = defineOp<SliceBackwardParams>({
+  name: 'sliceBackward',
+  forward: ([src], { shape, specs }) => placeSlice(src, shape, specs),
+  vjp: ({ params }, [g]) => [slice(g, params.specs)],
+  jvp: ({ params }, [t]) => [sliceBackward(t, params.shape, params.specs)],
+  save: { inputs: false },
+  spec: {
+    inputs: [{}],
+    samples: [
+      { shapes: [[3]], params: { shape: [5], specs: [{ start: 1, stop: 4 }] } },
+      { shapes: [[4]], params: { shape: [3, 4], specs: [-2] } },
+      { shapes: [[3, 2]], params: { shape: [3, 4], specs: [null, { start: -1, step: -2 }] } },
+      { shapes: [[1, 3]], params: { shape: [2, 1, 5], specs: [{ stop: 1 }, 0, { step: 2 }] } },
+    ],
+    reference: ([src], _, { shape, specs }) => {
+      const out = new Float64Array(sizeOf(shape));
+      const positions = sliceReference(Float64Array.from(out.keys()), shape, specs);
+      positions.forEach((at, i) => {
+        out[at] = src[i];
+      });
+      return [out];
+    },
+    errors: [{ shapes: [[2]], params: { shape: [5], specs: [{ start: 1, stop: 4 }] }, throws: T.ShapeError }],
+  },
+});
+
+/**
+ * The adjoint of `slice` (PyTorch's `slice_backward`): zeros of `shape` with `src` written at
+ * the positions `slice(·, specs)` selects. Linear; its own VJP is `slice`.
+ */
+export function sliceBackward(src: Tensor, shape: T.Shape, specs: readonly T.SliceSpec[]): Tensor {
+  return sliceBackwardOp.apply([src], { shape: [...shape], specs: [...specs] })[0];
+}
+
+function placeSlice(src: T.NDArray, shape: T.Shape, specs: readonly T.SliceSpec[]): T.NDArray {
+  // Slicing a broadcast scalar checks the specs and gives the region's shape without copying.
+  const region = T.slice(T.broadcastTo(T.zeros([]), shape), specs).shape;
+  if (region.length !== src.ndim || region.some((d, i) => d !== src.shape[i])) {
+    throw new T.ShapeError(
+      'sliceBackward',
+      `src [${src.shape.join(',')}] does not fit the slice [${region.join(',')}] of [${shape.join(',')}]`,
+    );
+  }
+  const padding = unitStepPadding(shape, specs, region);
+  if (padding !== null) return T.pad(T.reshape(src, padding.keptShape), padding.widths);
+  // General steps: scatter into a flat zero array at the positions the slice picks.
+  const positions = T.reshape(T.slice(T.reshape(T.arange(sizeOf(shape)), shape), specs), [-1]);
+  const flat = T.scatterAdd(
+    T.zeros([sizeOf(shape)], { dtype: src.dtype }),
+    0,
+    positions,
+    T.reshape(src, [-1]),
+  );
+  return T.reshape(flat, shape);
+}
+
+/** When every range has step 1, the slice is a crop: its adjoint pads with zeros. */
+function unitStepPadding(shape: T.Shape, specs: readonly T.SliceSpec[], region: T.Shape) {
+  const widths: [number, number][] = [];
+  const keptShape: number[] = [];
+  let axis = 0;
+  for (let i = 0; i < shape.length; i++) {
+    const n = shape[i];
+    const spec = specs[i] ?? null;
+    if (typeof spec === 'number') {
+      const at = spec < 0 ? spec + n : spec;
+      widths.push([at, n - at - 1]);
+      keptShape.push(1);
+      continue;
+    }
+    if ((spec?.step ?? 1) !== 1) return null;
+    const start =
+      spec?.start === undefined ? 0 : Math.min(Math.max(spec.start < 0 ? spec.start + n : spec.start, 0), n);
+    const length = region[axis++];
+    widths.push([start, n - start - length]);
+    keptShape.push(length);
+  }
+  return { widths, keptShape };
+}
+
+/** Row-major values of `x` (of `shape`) picked by `specs`, walked like Python's `slice`. */
+function sliceReference(x: Float64Array, shape: T.Shape, specs: readonly T.SliceSpec[]): Float64Array {
+  const picks = shape.map((n, i): number | number[] => {
+    const spec = specs[i] ?? null;
+    if (typeof spec === 'number') return spec < 0 ? spec + n : spec;
+    const step = spec?.step ?? 1;
+    const resolve = (v: number | undefined, fallback: number, lo: number, hi: number) =>
+      v === undefined ? fallback : Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
+    const picked: number[] = [];
+    if (step > 0) {
+      const stop = resolve(spec?.stop, n, 0, n);
+      for (let k = resolve(spec?.start, 0, 0, n); k < stop; k += step) picked.push(k);
+    } else {
+      const stop = resolve(spec?.stop, -1, -1, n - 1);
+      for (let k = resolve(spec?.start, n - 1, -1, n - 1); k > stop; k += step) picked.push(k);
+    }
+    return picked;
+  });
+  const outShape = picks.flatMap((p) => (typeof p === 'number' ? [] : [p.length]));
+  return tabulate(outShape, (coords) => {
+    let axis = 0;
+    const source = picks.map((p) => (typeof p === 'number' ? p : p[coords[axis++]]));
+    return x[flatOf(source, shape)];
+  });
+}
+
+const flipOp = defineOp<{ axes: readonly number[] }>({
+  name: 'flip',
+  forward: ([x], { axes }) => T.flip(x, axes),
+  vjp: ({ params }, [g]) => [flip(g, params.axes)],
+  jvp: ({ params }, [t]) => [flip(t, params.axes)],
+  save: { inputs: false },
+  spec: {
+    inputs: [{}],
+    samples: [
+      { shapes: [[5]], params: { axes: [0] } },
+      { shapes: [[2, 3]], params: { axes: [0, 1] } },
+      { shapes: [[2, 1, 3]], params: { axes: [-1] } },
+      { shapes: [[]], params: { axes: [] } },
+    ],
+    reference: ([x], [shape], { axes }) => {
+      const which = axes.map((a) => (a < 0 ? a + shape.length : a));
+      return [
+        tabulate(
+          shape,
+          (c) =>
+            x[
+              flatOf(
+                c.map((k, i) => (which.includes(i) ? shape[i] - 1 - k : k)),
+                shape,
+              )
+            ],
+        ),
+      ];
+    },
+    errors: [{ shapes: [[2, 3]], params: { axes: [2] }, throws: T.IndexError }],
+  },
+});
+
+/** Reverses the order along `axes` (all axes by default). A view. */
+export function flip(x: Tensor, axes?: number | readonly number[]): Tensor {
+  return flipOp.apply([x], { axes: T.normalizeAxes('flip', axes, x.ndim) })[0];
+}
+
+export interface PadOptions {
+  /** 'constant' (default) fills with `value`; 'reflect' mirrors without repeating the edge. */
+  readonly mode?: 'constant' | 'reflect';
+  /** The fill value of 'constant' mode (default 0). It is a constant: it gets no gradient. */
+  readonly value?: number;
+}
+
+type PadWidths = readonly (readonly [number, number])[];
+
+const padOp = defineOp<{ widths: PadWidths; value: number }>({
+  name: 'pad',
+  forward: ([x], { widths, value }) => T.pad(x, widths, { value }),
+  vjp: ({ params }, [g]) => [
+    slice(
+      g,
+      g.shape.map((n, i) => {
+        const [before, after] = params.widths[i] ?? [0, 0];
+        return { start: before, stop: n - after };
+      }),
+    ),
+  ],
+  // The fill is constant, so the tangent is padded with zeros.
+  jvp: ({ params }, [t]) => [pad(t, params.widths)],
+  save: { inputs: false },
+  spec: {
+    inputs: [{}],
+    samples: [
+      { shapes: [[3]], params: { widths: [[1, 2]], value: 0 } },
+      {
+        shapes: [[2, 3]],
+        params: {
+          widths: [
+            [0, 1],
+            [2, 0],
+          ],
+          value: 1.5,
+        },
+      },
+      { shapes: [[2, 1, 2]], params: { widths: [[1, 1]], value: -1 } },
+    ],
+    reference: ([x], [shape], { widths, value }) => {
+      const w = shape.map((_, i) => widths[i] ?? [0, 0]);
+      const outShape = shape.map((d, i) => d + w[i][0] + w[i][1]);
+      return [
+        tabulate(outShape, (c) => {
+          const source = c.map((k, i) => k - w[i][0]);
+          return source.every((k, i) => k >= 0 && k < shape[i]) ? x[flatOf(source, shape)] : value;
+        }),
+      ];
+    },
+    errors: [
+      { shapes: [[3]], params: { widths: [[-1, 0]], value: 0 }, throws: T.ValueError },
+      {
+        shapes: [[3]],
+        params: {
+          widths: [
+            [0, 0],
+            [1, 1],
+          ],
+          value: 0,
+        },
+        throws: T.ValueError,
+      },
+    ],
+  },
+});
+
+/**
+ * Pads with `widths[i] = [before, after]` for the leading axes (as `T.pad`). 'reflect' is
+ * composed from `indexSelect`, so its gradient adds the mirrored positions back.
+ */
+export function pad(x: Tensor, widths: PadWidths, options: PadOptions = {}): Tensor {
+  const mode = options.mode ?? 'constant';
+  const copy = widths.map(([before, after]) => [before, after] as const);
+  if (mode === 'constant') return padOp.apply([x], { widths: copy, value: options.value ?? 0 })[0];
+  if (mode !== 'reflect')
+    throw new T.ValueError('pad', `unknown mode '${mode}' (expected 'constant' or 'reflect')`);
+  if (copy.length > x.ndim)
+    throw new T.ValueError('pad', `${copy.length} pad widths for an array of rank ${x.ndim}`);
+  return copy.reduce((acc, [before, after], axis) => {
+    const n = x.shape[axis];
+    if (![before, after].every((w) => w === 0 || (Number.isInteger(w) && w > 0 && w < n))) {
+      throw new T.ValueError(
+        'pad',
+        `reflect padding [${before},${after}] must be integers in [0, ${n}) for axis ${axis} of size ${n}`,
+      );
+    }
+    if (before === 0 && after === 0) return acc;
+    const mirrored = Array.from({ length: n + before + after }, (_, i) => {
+      const j = i - before;
+      return j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j;
+    });
+    return indexSelect(acc, axis, mirrored);
+  }, x);
+}
+
+function checkRepetitions(op: string, reps: readonly number[]): void {
+  if (reps.some((r) => !Number.isInteger(r) || r < 0)) {
+    throw new T.ValueError(op, `repetitions must be non-negative integers, got [${reps.join(',')}]`);
+  }
+}
+
+/**
+ * NumPy's `tile`: `reps[i]` copies along each axis (missing leading reps count as 1, extra
+ * ones add leading axes). Composed from reshape and broadcastTo, so the gradient sums copies.
+ */
+export function tile(x: Tensor, reps: readonly number[]): Tensor {
+  checkRepetitions('tile', reps);
+  const ndim = Math.max(x.ndim, reps.length);
+  const shape = [...new Array<number>(ndim - x.ndim).fill(1), ...x.shape];
+  const times = [...new Array<number>(ndim - reps.length).fill(1), ...reps];
+  const spread = reshape(
+    x,
+    shape.flatMap((d) => [1, d]),
+  );
+  const copies = broadcastTo(
+    spread,
+    shape.flatMap((d, i) => [times[i], d]),
+  );
+  return reshape(
+    copies,
+    shape.map((d, i) => d * times[i]),
+  );
+}
+
+/** `torch.Tensor.repeat`: like `tile`, but `repeats` must cover every axis of x. */
+export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
+  if (repeats.length < x.ndim) {
+    throw new T.ValueError(
+      'repeat',
+      `${repeats.length} repeats for a tensor of rank ${x.ndim} (need at least ${x.ndim})`,
+    );
+  }
+  checkRepetitions('repeat', repeats);
+  return tile(x, repeats);
 }

@@ -1,0 +1,134 @@
+import * as T from '@tsgrad/tensor';
+import { defineOp } from '../op.js';
+import type { Tensor } from '../tensor.js';
+import { constant } from './convert.js';
+import { flatOf, tabulate } from './coords.js';
+import { where } from './elementwise.js';
+import { narrow, unsqueeze } from './movement.js';
+
+// Joining and splitting along an axis, and triangular masks. Only concat is an op of its own:
+// its VJP cuts the gradient into the inputs' pieces; the rest compose differentiable ops.
+
+const concatOp = defineOp<{ axis: number }>({
+  name: 'concat',
+  forward: (arrays, { axis }) => T.concat(arrays, axis),
+  vjp: ({ inputs, params, needsInputGrad }, [g]) => {
+    const axis = T.normalizeAxis('concat', params.axis, g.ndim);
+    let start = 0;
+    return inputs.map((x, i) => {
+      const length = x.shape[axis];
+      const piece = needsInputGrad[i] ? narrow(g, axis, start, length) : null;
+      start += length;
+      return piece;
+    });
+  },
+  jvp: ({ params }, tangents) => [concat(tangents, params.axis)],
+  // The inputs are kept for their sizes along the axis.
+  spec: {
+    inputs: [{}, {}, {}],
+    samples: [
+      { shapes: [[2], [3], [1]], params: { axis: 0 } },
+      {
+        shapes: [
+          [2, 3],
+          [2, 1],
+          [2, 2],
+        ],
+        params: { axis: 1 },
+      },
+      {
+        shapes: [
+          [1, 2, 2],
+          [3, 2, 2],
+          [1, 2, 2],
+        ],
+        params: { axis: -3 },
+      },
+    ],
+    reference: (arrays, shapes, { axis }) => {
+      const a = axis < 0 ? axis + shapes[0].length : axis;
+      const outShape = shapes[0].map((d, i) => (i === a ? shapes.reduce((s, shape) => s + shape[a], 0) : d));
+      return [
+        tabulate(outShape, (c) => {
+          let k = c[a];
+          let which = 0;
+          while (k >= shapes[which][a]) k -= shapes[which++][a];
+          return arrays[which][
+            flatOf(
+              c.map((v, i) => (i === a ? k : v)),
+              shapes[which],
+            )
+          ];
+        }),
+      ];
+    },
+    errors: [
+      {
+        shapes: [
+          [2, 3],
+          [3, 3],
+          [2, 2],
+        ],
+        params: { axis: 1 },
+        throws: T.ShapeError,
+      },
+      { shapes: [[2], [2], [2]], params: { axis: 1 }, throws: T.IndexError },
+    ],
+  },
+});
+
+/** Joins tensors along an existing axis; they must agree on every other axis. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  return concatOp.apply(tensors, { axis })[0];
+}
+
+/** Joins same-shaped tensors along a new axis. */
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new T.ValueError('stack', 'needs at least one tensor');
+  const first = tensors[0].shape;
+  if (tensors.some((x) => x.ndim !== first.length || x.shape.some((d, i) => d !== first[i]))) {
+    throw new T.ShapeError(
+      'stack',
+      `all tensors must have one shape, got ${tensors.map((x) => `[${x.shape.join(',')}]`).join(', ')}`,
+    );
+  }
+  const a = T.normalizeAxis('stack', axis, first.length + 1);
+  return concat(
+    tensors.map((x) => unsqueeze(x, a)),
+    a,
+  );
+}
+
+/**
+ * Splits along `axis` as `T.split` does: into pieces of the given sizes (which must add up to
+ * the axis length) or into `sections` equal pieces (NumPy's meaning of a number, not
+ * PyTorch's chunk size). The pieces are views; gradients flow back into their positions.
+ */
+export function split(x: Tensor, sizesOrSections: number | readonly number[], axis = 0): Tensor[] {
+  // T.split validates and returns views, so this costs no copies.
+  const pieces = T.split(x.value, sizesOrSections, axis);
+  const a = T.normalizeAxis('split', axis, x.ndim);
+  let start = 0;
+  return pieces.map((piece) => {
+    const length = piece.shape[a];
+    start += length;
+    return narrow(x, a, start - length, length);
+  });
+}
+
+function triangle(op: 'tril' | 'triu', x: Tensor, k: number): Tensor {
+  if (x.ndim < 2) throw new T.ShapeError(op, `needs at least 2 dimensions, got [${x.shape.join(',')}]`);
+  const all = T.ones(x.shape.slice(-2), { dtype: 'bool' });
+  const keep = op === 'tril' ? T.tril(all, k) : T.triu(all, k);
+  return where(constant(keep), x, 0);
+}
+
+/** Keeps the lower triangle (j − i ≤ k) of the last two axes; the gradient is masked alike. */
+export function tril(x: Tensor, k = 0): Tensor {
+  return triangle('tril', x, k);
+}
+
+/** Keeps the upper triangle (j − i ≥ k) of the last two axes; the gradient is masked alike. */
+export function triu(x: Tensor, k = 0): Tensor {
+  return triangle('triu', x, k);
+}

@@ -1,0 +1,46 @@
+import * as T from '@tsgrad/tensor';
+import type { Tensor } from '../tensor.js';
+import { constant } from './convert.js';
+import { gather } from './indexing.js';
+
+// Sorting picks positions (a constant int32 index) and gathers the values there, so the
+// gradient flows through the selected values: each output's gradient lands on the input
+// element it came from (PyTorch's convention). Ties keep the lower index first (stable).
+
+export interface SortOptions {
+  /** Default −1. */
+  readonly axis?: number;
+  readonly descending?: boolean;
+}
+
+export interface ValuesIndices {
+  readonly values: Tensor;
+  /** int32 positions along the axis; a constant. */
+  readonly indices: Tensor;
+}
+
+/** A stable sort along `axis` (NaN sorts as the largest value), like `torch.sort`. */
+export function sort(x: Tensor, options: SortOptions = {}): ValuesIndices {
+  const indices = constant(T.sort(x.value, options).indices);
+  if (x.ndim === 0) return { values: x, indices };
+  return { values: gather(x, options.axis ?? -1, indices), indices };
+}
+
+/** The int32 positions that sort `x` along `axis`; a constant. */
+export function argsort(x: Tensor, options: SortOptions = {}): Tensor {
+  return constant(T.argsort(x.value, options));
+}
+
+export interface TopkOptions {
+  /** Default −1. */
+  readonly axis?: number;
+  /** The largest (default) or the smallest k. */
+  readonly largest?: boolean;
+}
+
+/** The `k` largest (or smallest) entries along `axis`, sorted, and their indices (`torch.topk`). */
+export function topk(x: Tensor, k: number, options: TopkOptions = {}): ValuesIndices {
+  const indices = constant(T.topk(x.value, k, options).indices);
+  if (x.ndim === 0) return { values: x, indices };
+  return { values: gather(x, options.axis ?? -1, indices), indices };
+}
