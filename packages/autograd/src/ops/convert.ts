@@ -16,7 +16,18 @@ export function constant(value: T.NDArray): Tensor {
   return new Tensor(value);
 }
 
-/** A constant filled with `value`. */
-export function full(shape: T.Shape, value: number, dtype: T.DType = 'float32'): Tensor {
-  return new Tensor(T.full(shape, value, { dtype }));
+/**
+ * A tensor filled with `value` (`torch.full`): a constant, or a trainable leaf with
+ * `requiresGrad`. The third argument may be just the dtype.
+ */
+export function full(
+  shape: T.Shape,
+  value: number,
+  options: T.DType | { readonly dtype?: T.DType; readonly requiresGrad?: boolean } = {},
+): Tensor {
+  const { dtype = 'float32', requiresGrad = false } =
+    typeof options === 'string' ? { dtype: options } : options;
+  const t = new Tensor(T.full(shape, value, { dtype }));
+  if (requiresGrad) t.requiresGrad = true;
+  return t;
 }

@@ -1,0 +1,80 @@
+import type { Tensor } from '@tsgrad/autograd';
+import { Module, type TensorModule } from './module.js';
+
+/** Runs its modules one after another; they are named 0, 1, 2… as in PyTorch. */
+export class Sequential extends Module {
+  [index: number]: TensorModule;
+
+  constructor(...modules: TensorModule[]) {
+    super();
+    modules.forEach((m, i) => {
+      this[i] = m;
+    });
+  }
+
+  get length(): number {
+    return this.children().length;
+  }
+
+  forward(x: Tensor): Tensor {
+    return (this.children() as TensorModule[]).reduce((h, m) => m.forward(h), x);
+  }
+}
+
+/** A list of submodules, registered as 0, 1, 2… (like `nn.ModuleList`). */
+export class ModuleList<M extends Module = Module> extends Module {
+  [index: number]: M;
+  #length = 0;
+
+  constructor(modules: Iterable<M> = []) {
+    super();
+    for (const m of modules) this.push(m);
+  }
+
+  push(module: M): this {
+    this[this.#length++] = module;
+    return this;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  at(index: number): M | undefined {
+    return this[index < 0 ? index + this.#length : index];
+  }
+
+  *[Symbol.iterator](): Iterator<M> {
+    for (let i = 0; i < this.#length; i++) yield this[i];
+  }
+
+  forward(): never {
+    throw new Error('ModuleList has no forward: iterate over its modules instead');
+  }
+}
+
+/** Submodules by name (like `nn.ModuleDict`). */
+export class ModuleDict<M extends Module = Module> extends Module {
+  constructor(modules: Readonly<Record<string, M>> = {}) {
+    super();
+    for (const [name, m] of Object.entries(modules)) this.set(name, m);
+  }
+
+  set(name: string, module: M): this {
+    (this as unknown as Record<string, M>)[name] = module;
+    return this;
+  }
+
+  get(name: string): M | undefined {
+    const value = (this as unknown as Record<string, unknown>)[name];
+    return value instanceof Module ? (value as M) : undefined;
+  }
+
+  keys(): string[] {
+    return this.namedChildren().map(([name]) => name);
+  }
+
+  forward(): never {
+    throw new Error('ModuleDict has no forward: look up its modules instead');
+  }
+}

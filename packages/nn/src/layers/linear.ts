@@ -1,0 +1,51 @@
+import { linear, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { nextKey, uniform } from '../init.js';
+import { Module, Parameter } from '../module.js';
+
+export interface LayerOptions {
+  /** Parameter dtype (float32 by default). */
+  readonly dtype?: 'float32' | 'float64';
+  /** Key for the initial values; the default generator (`manualSeed`) otherwise. */
+  readonly key?: T.random.PRNGKey;
+}
+
+/** A parameter drawn from U(−bound, bound): PyTorch's default for Linear and Conv layers. */
+export function uniformParameter(
+  shape: readonly number[],
+  bound: number,
+  dtype: T.DType,
+  key: T.random.PRNGKey,
+): Parameter {
+  const p = new Parameter(T.zeros(shape, { dtype }));
+  uniform(p, -bound, bound, { key });
+  return p;
+}
+
+/** y = x Wᵀ + b, with W of shape [outFeatures, inFeatures] (PyTorch's `nn.Linear`). */
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LayerOptions & { bias?: boolean } = {},
+  ) {
+    super();
+    const dtype = options.dtype ?? 'float32';
+    const [wKey, bKey] = T.random.split(options.key ?? nextKey());
+    // kaiming_uniform(a=√5) on [out, in] gives the bound 1/√in, as does the bias.
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = uniformParameter([outFeatures, inFeatures], bound, dtype, wKey);
+    this.bias = (options.bias ?? true) ? uniformParameter([outFeatures], bound, dtype, bKey) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias ?? undefined);
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}

@@ -1,0 +1,219 @@
+import { Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+
+/** A module's learnable tensor: a leaf that requires grad (unless told otherwise). */
+export class Parameter extends Tensor {
+  constructor(value: T.NDArray | Tensor, requiresGrad = true) {
+    super(value instanceof Tensor ? value.value : value, { requiresGrad });
+  }
+}
+
+/** Thrown by `loadStateDict` for missing or unexpected keys and shape mismatches. */
+export class StateDictError extends Error {
+  override name = 'StateDictError';
+}
+
+export interface LoadResult {
+  readonly missingKeys: string[];
+  readonly unexpectedKeys: string[];
+}
+
+/**
+ * The base of every layer, as in PyTorch. Parameters, buffers and submodules are found from
+ * the module's own properties, in the order they were assigned: a `Parameter` property is a
+ * parameter, a `Module` property a submodule, and `registerBuffer` declares buffers (running
+ * statistics and other state that is saved but not trained). Names are dotted paths
+ * (`layers.0.weight`), the same as a PyTorch `state_dict`.
+ */
+export abstract class Module {
+  /** Training mode (dropout active, batch norm uses batch statistics); see `train`/`eval`. */
+  training = true;
+  readonly #buffers = new Map<string, boolean>();
+
+  /** The computation; subclasses declare their own signature. */
+  abstract forward(...inputs: never[]): unknown;
+
+  /** The module's direct submodules, by property name. */
+  namedChildren(): [string, Module][] {
+    return Object.entries(this).filter((entry): entry is [string, Module] => entry[1] instanceof Module);
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and every submodule (pre-order), each once, with dotted names. */
+  namedModules(prefix = ''): [string, Module][] {
+    const seen = new Set<Module>();
+    const out: [string, Module][] = [];
+    const visit = (name: string, module: Module) => {
+      if (seen.has(module)) return;
+      seen.add(module);
+      out.push([name, module]);
+      for (const [child, sub] of module.namedChildren()) visit(name ? `${name}.${child}` : child, sub);
+    };
+    visit(prefix, this);
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name; a parameter shared by two modules is listed once. */
+  namedParameters(): [string, Parameter][] {
+    return this.collect((module) =>
+      Object.entries(module).filter((entry): entry is [string, Parameter] => entry[1] instanceof Parameter),
+    );
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Declares `name` as a buffer: state saved in `stateDict` but not trained. */
+  registerBuffer(name: string, value: Tensor | null, options: { persistent?: boolean } = {}): void {
+    (this as unknown as Record<string, unknown>)[name] = value;
+    this.#buffers.set(name, options.persistent ?? true);
+  }
+
+  namedBuffers(options: { persistentOnly?: boolean } = {}): [string, Tensor][] {
+    return this.collect((module) =>
+      [...module.#buffers]
+        .filter(([, persistent]) => persistent || !options.persistentOnly)
+        .map(([name]) => [name, (module as unknown as Record<string, unknown>)[name]] as const)
+        .filter((entry): entry is [string, Tensor] => entry[1] instanceof Tensor),
+    );
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  private collect<V extends Tensor>(own: (module: Module) => [string, V][]): [string, V][] {
+    const seen = new Set<V>();
+    const out: [string, V][] = [];
+    for (const [path, module] of this.namedModules()) {
+      for (const [name, value] of own(module)) {
+        if (seen.has(value)) continue;
+        seen.add(value);
+        out.push([path ? `${path}.${name}` : name, value]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Parameters and persistent buffers by dotted name, as tensors sharing this module's data
+   * (detached). The names match PyTorch's `state_dict` for the same architecture.
+   */
+  stateDict(): Record<string, Tensor> {
+    const state: Record<string, Tensor> = {};
+    for (const [name, p] of this.namedParameters()) state[name] = p.detach();
+    for (const [name, b] of this.namedBuffers({ persistentOnly: true })) state[name] = b.detach();
+    return state;
+  }
+
+  /**
+   * Copies values into the parameters and buffers (in place, so optimizers keep working).
+   * Strict by default: missing or unexpected keys throw, as do shape mismatches always.
+   */
+  loadStateDict(
+    state: Readonly<Record<string, Tensor | T.NDArray>>,
+    options: { strict?: boolean } = {},
+  ): LoadResult {
+    const targets = new Map<string, Tensor>([
+      ...this.namedParameters(),
+      ...this.namedBuffers({ persistentOnly: true }),
+    ]);
+    const missingKeys = [...targets.keys()].filter((k) => !(k in state));
+    const unexpectedKeys = Object.keys(state).filter((k) => !targets.has(k));
+    if ((options.strict ?? true) && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
+      const parts = [
+        missingKeys.length > 0 ? `missing keys: ${missingKeys.join(', ')}` : '',
+        unexpectedKeys.length > 0 ? `unexpected keys: ${unexpectedKeys.join(', ')}` : '',
+      ].filter(Boolean);
+      throw new StateDictError(
+        `loadStateDict: error loading into ${this.constructor.name}: ${parts.join('; ')}`,
+      );
+    }
+    for (const [name, target] of targets) {
+      const source = state[name];
+      if (source === undefined) continue;
+      const value = source instanceof Tensor ? source.value : source;
+      if (value.shape.length !== target.ndim || value.shape.some((d, i) => d !== target.shape[i])) {
+        throw new StateDictError(
+          `loadStateDict: size mismatch for ${name}: the checkpoint has shape [${value.shape.join(',')}], the model [${target.shape.join(',')}]`,
+        );
+      }
+      target.assign(T.contiguous(T.cast(value, target.dtype)));
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Sets training mode on this module and every submodule. */
+  train(mode = true): this {
+    for (const module of this.modules()) module.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode: `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Calls `fn` on every submodule and then on this module (e.g. custom initialization). */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Sets every parameter's gradient to null. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** The number of parameter elements (only trainable ones with `trainableOnly`). */
+  numParameters(options: { trainableOnly?: boolean } = {}): number {
+    return this.parameters()
+      .filter((p) => p.requiresGrad || !options.trainableOnly)
+      .reduce((n, p) => n + p.size, 0);
+  }
+
+  /** The constructor arguments worth showing in `toString`, e.g. `inFeatures=2, outFeatures=3`. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** A PyTorch-style nested description of the module. */
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, child]) => `  (${name}): ${child.toString().replace(/\n/g, '\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+
+  /** A table of every module's own parameter count, with the total. */
+  summary(): string {
+    const rows = this.namedModules().map(([name, module]) => {
+      const own = Object.values(module)
+        .filter((v): v is Parameter => v instanceof Parameter)
+        .reduce((n, p) => n + p.size, 0);
+      return [name || '(root)', module.constructor.name, own.toLocaleString('en-US')];
+    });
+    rows.push(['total', '', this.numParameters().toLocaleString('en-US')]);
+    const widths = [0, 1, 2].map((c) =>
+      Math.max(...rows.map((r) => r[c].length), ['name', 'type', 'params'][c].length),
+    );
+    const format = (r: string[]) =>
+      `${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padStart(widths[2])}`;
+    return [format(['name', 'type', 'params']), ...rows.map(format)].join('\n');
+  }
+}
+
+/** A module mapping one tensor to one tensor (what Sequential chains). */
+export interface TensorModule extends Module {
+  forward(x: Tensor): Tensor;
+}
