@@ -13,14 +13,29 @@ export class AnomalyError extends Error {
   }
 }
 
-/** The first stack frame outside tsgrad's own packages: where user code created something. */
+const library = /[\\/](packages[\\/](autograd|tensor)[\\/](src|dist)|node_modules)[\\/]/;
+// Frames without a source file of their own (built-ins like Array.map, Node internals).
+const builtin = /<anonymous>|\(native\)|\bnode:/;
+
+/** The first stack frame outside tsgrad's own sources: where user code created something. */
 export function creationSite(): string {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  const user = frames.find((f) => !/[\\/](packages[\\/](autograd|tensor)|node_modules)[\\/]/.test(f));
+  // Library frames alone can exceed V8's default depth of 10 (other engines ignore this).
+  const engine = Error as ErrorConstructor & { stackTraceLimit?: number };
+  const limit = engine.stackTraceLimit;
+  engine.stackTraceLimit = 100;
+  const stack = new Error().stack ?? '';
+  engine.stackTraceLimit = limit;
+  const frames = stack.split('\n').slice(1);
+  const user = frames.find((f) => !library.test(f) && !builtin.test(f));
   return (user ?? frames[0] ?? '').trim().replace(/^at /, '');
 }
 
-export function checkFinite(op: string, phase: 'forward' | 'backward', results: readonly (Tensor | null)[], inputs: readonly Tensor[]): void {
+export function checkFinite(
+  op: string,
+  phase: 'forward' | 'backward',
+  results: readonly (Tensor | null)[],
+  inputs: readonly Tensor[],
+): void {
   results.forEach((t, i) => {
     if (t === null || !isFloat(t.dtype)) return;
     const data = t.value.toTypedArray();
@@ -30,6 +45,10 @@ export function checkFinite(op: string, phase: 'forward' | 'backward', results: 
       .map((x, j) => `input ${j} ${x.createdAt ? `created at ${x.createdAt}` : '(creation site unknown)'}`)
       .join('; ');
     const what = phase === 'forward' ? `output ${i}` : `gradient for input ${i}`;
-    throw new AnomalyError(op, phase, `${data[bad]} in ${what} at element ${bad} of shape [${t.shape.join(',')}]; ${where}`);
+    throw new AnomalyError(
+      op,
+      phase,
+      `${data[bad]} in ${what} at element ${bad} of shape [${t.shape.join(',')}]; ${where}`,
+    );
   });
 }

@@ -1,5 +1,5 @@
 import { checkFinite } from './anomaly.js';
-import { isAnomalyEnabled, setGradEnabled } from './mode.js';
+import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
 import type { Node } from './op.js';
 import { add, cast, full, sumToShape } from './ops/index.js';
 import type { BackwardOptions, Tensor } from './tensor.js';
@@ -7,7 +7,6 @@ import type { BackwardOptions, Tensor } from './tensor.js';
 // The reverse pass: a topological walk (Kahn's algorithm, iterative, so a 100,000-op chain
 // needs no deep recursion) that calls each node's VJP once all gradients of its outputs have
 // arrived. Broadcast gradients are summed back to the input's shape here, once, for every op.
-
 
 interface Targets {
   readonly leaves: ReadonlySet<Tensor>;
@@ -42,14 +41,17 @@ function neededFor(nodes: Iterable<Node>, targets: Targets): Set<Node> {
       if (done.has(node)) continue;
       if (!expanded) {
         stack.push([node, true]);
-        for (const e of node.edges) if (e !== null && 'node' in e && !done.has(e.node)) stack.push([e.node, false]);
+        for (const e of node.edges)
+          if (e !== null && 'node' in e && !done.has(e.node)) stack.push([e.node, false]);
         continue;
       }
       done.add(node);
       const feeds = node.edges.some(
         (e) =>
           e !== null &&
-          ('leaf' in e ? targets.leaves.has(e.leaf) : needed.has(e.node) || (targets.slots.get(e.node)?.has(e.index) ?? false)),
+          ('leaf' in e
+            ? targets.leaves.has(e.leaf)
+            : needed.has(e.node) || (targets.slots.get(e.node)?.has(e.index) ?? false)),
       );
       if (feeds) needed.add(node);
     }
@@ -94,7 +96,7 @@ function reversePass(
     const node = ready.pop() as Node;
     const grads = buffers.get(node) ?? [];
     buffers.delete(node);
-    const outputGrads = node.outputMeta.map((meta, slot) => {
+    const outputGrads = node.outputMeta.map((_, slot) => {
       let g = grads[slot] ?? null;
       for (const hook of node.hooks[slot]) if (g !== null) g = hook(g) ?? g;
       const target = targets?.slots.get(node)?.get(slot);
@@ -146,8 +148,18 @@ function runVjp(node: Node, outputGrads: (Tensor | null)[], createGraph: boolean
       `backward: trying to backward through the graph of '${node.op.name}' a second time; pass retainGraph: true the first time`,
     );
   }
-  const filled = outputGrads.map((g, slot) => g ?? full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype));
-  const grads = withGrad(createGraph, () => node.op.vjp(context, filled));
+  const filled = outputGrads.map(
+    (g, slot) => g ?? full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype),
+  );
+  // The ops inside a VJP are not checked one by one in anomaly mode (a VJP may pass through
+  // an infinity it then masks): its results are, so a NaN is blamed on this op's backward.
+  const anomaly = setAnomalyDetection(false);
+  let grads: readonly (Tensor | null)[];
+  try {
+    grads = withGrad(createGraph, () => node.op.vjp(context, filled));
+  } finally {
+    setAnomalyDetection(anomaly);
+  }
   if (!retainGraph) node.context = null;
   if (isAnomalyEnabled()) checkFinite(node.op.name, 'backward', grads, context.inputs);
   return grads;
@@ -162,13 +174,19 @@ function reduce(grad: Tensor, shape: readonly number[], dtype: string, createGra
 
 function defaultSeed(root: Tensor): Tensor {
   if (root.size !== 1) {
-    throw new Error(`backward: a gradient can be implied only for single-element outputs, got shape [${root.shape.join(',')}]`);
+    throw new Error(
+      `backward: a gradient can be implied only for single-element outputs, got shape [${root.shape.join(',')}]`,
+    );
   }
   return full(root.shape, 1, root.dtype);
 }
 
 /** `tensor.backward()`: accumulates into `.grad` of every leaf that requires grad. */
-export function backward(roots: readonly Tensor[], gradOutputs: readonly (Tensor | undefined)[], options: BackwardOptions = {}): void {
+export function backward(
+  roots: readonly Tensor[],
+  gradOutputs: readonly (Tensor | undefined)[],
+  options: BackwardOptions = {},
+): void {
   const seeds = roots.map((r, i) => gradOutputs[i] ?? defaultSeed(r));
   const createGraph = options.createGraph ?? false;
   const grads = reversePass(roots, seeds, options);
@@ -206,7 +224,9 @@ export function gradients(
       slots.set(x.node, bySlot);
     }
   }
-  const live = outputs.map((o, i) => [o, gradOutputs[i] ?? defaultSeed(o)] as const).filter(([o]) => o.requiresGrad);
+  const live = outputs
+    .map((o, i) => [o, gradOutputs[i] ?? defaultSeed(o)] as const)
+    .filter(([o]) => o.requiresGrad);
   const found = reversePass(
     live.map(([o]) => o),
     live.map(([, g]) => g),
@@ -219,4 +239,3 @@ export function gradients(
     return options.allowUnused ? null : full(x.shape, 0, x.dtype);
   });
 }
-

@@ -1,10 +1,15 @@
+import { broadcastShapes, type DType, isFloat, type Shape } from '@tsgrad/tensor';
+import { gradients } from './engine.js';
+import { enableGrad, isGradEnabled } from './mode.js';
 import type { OpContext, OpDefinition } from './op.js';
+import { broadcastTo, cast, full, sumToShape } from './ops/index.js';
 import type { Tensor } from './tensor.js';
 
 // Forward-mode AD with nesting levels, as in JAX: each active `jvp` call owns a level, and a
 // tensor carries one tangent per level. A level-k tangent is computed with only the levels
 // below k active, so tangents of tangents are tracked by the outer levels (no perturbation
-// confusion between nested jvp calls).
+// confusion between nested jvp calls). This module also lets transforms watch the ops a
+// function applies (every op passes through `computeTangents`).
 
 let active: number[] = [];
 let nextLevel = 1;
@@ -21,6 +26,11 @@ export function withNewLevel<T>(fn: (level: number) => T): T {
   }
 }
 
+/** Whether some `jvp` is in progress (tensors may carry tangents). */
+export function isForwardActive(): boolean {
+  return active.length > 0;
+}
+
 function withLevelsBelow<T>(level: number, fn: () => T): T {
   const previous = active;
   active = active.filter((l) => l < level);
@@ -31,13 +41,20 @@ function withLevelsBelow<T>(level: number, fn: () => T): T {
   }
 }
 
-/** How an op turns input tangents into output tangents; set by the transforms module. */
-type TangentRule = <P>(definition: OpDefinition<P>, context: OpContext<P>, tangents: readonly Tensor[]) => readonly Tensor[];
+/** Sees every op applied while it is installed: its input and output tensors. */
+export type OpWatcher = (inputs: readonly Tensor[], outputs: readonly Tensor[]) => void;
 
-let tangentRule: TangentRule | undefined;
+let watchers: readonly OpWatcher[] = [];
 
-export function setTangentRule(rule: TangentRule): void {
-  tangentRule = rule;
+/** Runs `fn`, calling `watcher` for every op it applies (also inside nested transforms). */
+export function watchOps<T>(watcher: OpWatcher, fn: () => T): T {
+  const previous = watchers;
+  watchers = [...watchers, watcher];
+  try {
+    return fn();
+  } finally {
+    watchers = previous;
+  }
 }
 
 /** Propagates tangents of every active level from an op's inputs to its outputs. */
@@ -47,14 +64,77 @@ export function computeTangents<P>(
   inputs: readonly Tensor[],
   outputs: readonly Tensor[],
 ): void {
-  if (active.length === 0 || tangentRule === undefined) return;
+  for (const watch of watchers) watch(inputs, outputs);
+  if (active.length === 0) return;
   for (const level of active) {
-    const incoming = inputs.map((x) => x.tangentAt(level));
+    // Only floating-point tensors carry tangents.
+    const incoming = inputs.map((x) => (isFloat(x.dtype) ? x.tangentAt(level) : undefined));
     if (incoming.every((t) => t === undefined)) continue;
-    const rule = tangentRule;
-    const results = withLevelsBelow(level, () => rule(definition, context, incoming as Tensor[]));
+    const results = withLevelsBelow(level, () => outputTangents(definition, context, incoming));
     results.forEach((t, i) => {
-      if (t !== undefined && t !== null) outputs[i].setTangent(level, t);
+      const y = outputs[i];
+      if (t !== undefined && isFloat(y.dtype))
+        y.setTangent(
+          level,
+          withLevelsBelow(level, () => fitTo(t, y.shape, y.dtype)),
+        );
     });
   }
+}
+
+/**
+ * The op's JVP: its `jvp` rule (missing tangents become zeros), or else the double-VJP trick.
+ * The VJP is linear in the output cotangent u, v(u) = Jᵀu, so J t = ∂⟨v(u), t⟩/∂u for any u.
+ */
+function outputTangents<P>(
+  definition: OpDefinition<P>,
+  context: OpContext<P>,
+  incoming: readonly (Tensor | undefined)[],
+): readonly (Tensor | undefined)[] {
+  if (definition.jvp) {
+    const filled = context.inputs.map((x, i) => incoming[i] ?? full(x.shape, 0, x.dtype));
+    return definition.jvp(context, filled);
+  }
+  return tangentsFromVjp(definition, context, incoming);
+}
+
+function tangentsFromVjp<P>(
+  definition: OpDefinition<P>,
+  context: OpContext<P>,
+  incoming: readonly (Tensor | undefined)[],
+): (Tensor | undefined)[] {
+  const createGraph = isGradEnabled();
+  return enableGrad(() => {
+    const probes = context.outputs.map((y) => {
+      const u = full(y.shape, 0, y.dtype);
+      if (isFloat(y.dtype)) u.requiresGrad = true;
+      return u;
+    });
+    const needsInputGrad = incoming.map((t) => t !== undefined);
+    const cotangents = definition.vjp({ ...context, needsInputGrad }, probes);
+    const linear: Tensor[] = [];
+    const directions: Tensor[] = [];
+    cotangents.forEach((v, i) => {
+      const t = incoming[i];
+      if (v === null || v === undefined || t === undefined || !v.requiresGrad) return;
+      const x = context.inputs[i];
+      linear.push(fitTo(v, x.shape, x.dtype));
+      directions.push(t);
+    });
+    const targets = probes.filter((u) => u.requiresGrad);
+    const found =
+      linear.length === 0 ? [] : gradients(linear, targets, directions, { createGraph, allowUnused: true });
+    let next = 0;
+    return probes.map((u) => {
+      if (!u.requiresGrad) return undefined;
+      return found[next++] ?? full(u.shape, 0, u.dtype);
+    });
+  });
+}
+
+/** Sums or broadcasts `t` to `shape` and casts it to `dtype` (rules may return either). */
+function fitTo(t: Tensor, shape: Shape, dtype: DType): Tensor {
+  const joint = broadcastShapes('jvp', t.shape, shape);
+  const shaped = sumToShape(broadcastTo(t, joint), shape);
+  return cast(shaped, dtype);
 }

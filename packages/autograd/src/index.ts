@@ -1,9 +1,21 @@
 // The Tensor class comes first: its methods and the ops import each other.
-export { type BackwardOptions, type GradHook, Tensor, type TensorLike } from './tensor.js';
+
 export { AnomalyError } from './anomaly.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
-export { detectAnomaly, enableGrad, isAnomalyEnabled, isGradEnabled, noGrad, setAnomalyDetection, setGradEnabled } from './mode.js';
-export { defineOp, type Op, type OpContext, type OpDefinition } from './op.js';
+export * from './gradcheck.js';
+export {
+  detectAnomaly,
+  enableGrad,
+  isAnomalyEnabled,
+  isGradEnabled,
+  noGrad,
+  setAnomalyDetection,
+  setGradEnabled,
+} from './mode.js';
+export { type DefineOpOptions, defineOp, type Op, type OpContext, type OpDefinition } from './op.js';
 export * from './ops/index.js';
+export * from './pytree.js';
 export { registeredOps } from './registry.js';
 export type { ErrorSample, InputSpec, OpSample, OpSpec } from './spec.js';
+export { type BackwardOptions, type GradHook, Tensor, type TensorLike } from './tensor.js';
+export * from './transforms/index.js';

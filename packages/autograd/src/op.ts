@@ -1,8 +1,8 @@
 import { type DType, isFloat, type NDArray } from '@tsgrad/tensor';
-import { registerOp } from './registry.js';
 import { checkFinite, creationSite } from './anomaly.js';
 import { computeTangents } from './forward.js';
 import { isAnomalyEnabled, isGradEnabled } from './mode.js';
+import { registerOp } from './registry.js';
 import type { OpSpec } from './spec.js';
 import { Tensor } from './tensor.js';
 
@@ -74,15 +74,28 @@ function edgeOf(x: Tensor): Edge {
   return x.node === null ? { leaf: x } : { node: x.node, index: x.outputIndex };
 }
 
+export interface DefineOpOptions {
+  /**
+   * Whether the op joins the registry that the conformance harness checks (default true).
+   * Pass false only for ops that are not part of a library's op set: ops made per call by
+   * `customVjp` and `checkpoint` (checked by their users' own tests), or a test's
+   * deliberately wrong op.
+   */
+  readonly register?: boolean;
+}
+
 /**
  * Defines a differentiable op and registers it (with its spec) for the conformance harness.
  * This is the one way ops enter tsgrad, built-in or added by a library author.
  */
 // A function declaration: ops call it while this module may still be evaluating (cycle).
-export function defineOp<P = Record<string, never>>(definition: OpDefinition<P>): Op<P> {
+export function defineOp<P = Record<string, never>>(
+  definition: OpDefinition<P>,
+  options: DefineOpOptions = {},
+): Op<P> {
   if (!definition.spec) throw new Error(`defineOp: op '${definition.name}' has no spec`);
   const op: Op<P> = { definition, apply: (inputs, params) => applyOp(definition, inputs, params) };
-  registerOp(op as unknown as Op<unknown>);
+  if (options.register !== false) registerOp(op as unknown as Op<unknown>);
   return op;
 }
 
@@ -93,7 +106,9 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   );
   const values: readonly NDArray[] = Array.isArray(raw) ? raw : [raw as NDArray];
   const record = isGradEnabled() && inputs.some((x) => x.requiresGrad);
-  const outputs = values.map((v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }));
+  const outputs = values.map(
+    (v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }),
+  );
   const needsInputGrad = inputs.map((x) => x.requiresGrad);
   const save = definition.save ?? { inputs: true };
   const saved: OpContext<P> = {

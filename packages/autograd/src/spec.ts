@@ -45,7 +45,11 @@ export interface OpSpec<P = unknown> {
    * An independent float64 reference of the forward, on row-major values; returns every
    * output's values. Optional for ops that are compositions of checked ops.
    */
-  readonly reference?: (inputs: readonly Float64Array[], shapes: readonly Shape[], params: P) => readonly ArrayLike<number>[];
+  readonly reference?: (
+    inputs: readonly Float64Array[],
+    shapes: readonly Shape[],
+    params: P,
+  ) => readonly ArrayLike<number>[];
   readonly errors?: readonly ErrorSample<P>[];
   /** Loosen gradcheck for ill-conditioned ops. */
   readonly tolerance?: { readonly atol?: number; readonly rtol?: number };

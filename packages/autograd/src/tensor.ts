@@ -144,7 +144,8 @@ export class Tensor {
    */
   registerHook(hook: GradHook): { remove(): void } {
     if (!this._requiresGrad) throw new Error('registerHook: the tensor does not require grad');
-    const list = this.node === null ? (this.leafHooks ??= []) : this.node.hooks[this.outputIndex];
+    if (this.node === null) this.leafHooks ??= [];
+    const list = this.node === null ? (this.leafHooks as GradHook[]) : this.node.hooks[this.outputIndex];
     list.push(hook);
     return {
       remove: () => {

@@ -1,9 +1,11 @@
+import * as A from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
-import * as A from '@tsgrad/autograd';
 
 const leaf = (values: number[], shape?: number[]) =>
-  new A.Tensor(T.array(Float64Array.from(values), { shape: shape ?? [values.length] }), { requiresGrad: true });
+  new A.Tensor(T.array(Float64Array.from(values), { shape: shape ?? [values.length] }), {
+    requiresGrad: true,
+  });
 
 describe('tape', () => {
   it('backprops through broadcasting, fan-out and accumulates across calls', () => {

@@ -2,8 +2,8 @@ import * as T from '@tsgrad/tensor';
 import { defineOp, type OpContext } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { binaryShapes, unaryShapes } from './samples.js';
 import { constant, toTensor } from './convert.js';
+import { binaryShapes, unaryShapes } from './samples.js';
 
 type NoParams = Record<string, never>;
 const none: NoParams = {};
@@ -38,7 +38,12 @@ function unary(
 }
 
 /** A piecewise-constant op: its derivative is zero wherever it is defined. */
-function stepwise(name: string, forward: (x: T.NDArray) => T.NDArray, reference: (x: number) => number, avoid: (x: number) => boolean) {
+function stepwise(
+  name: string,
+  forward: (x: T.NDArray) => T.NDArray,
+  reference: (x: number) => number,
+  avoid: (x: number) => boolean,
+) {
   const op = defineOp<NoParams>({
     name,
     forward: ([x]) => forward(x),
@@ -77,17 +82,26 @@ export const neg = unary('neg', T.neg, (x) => full0(x, -1), { reference: (x) => 
 /** d|x|/dx = sign(x); 0 at x = 0 (PyTorch's convention). */
 export const abs = unary('abs', T.abs, (x) => sign(x), { input: { avoid: [0] }, reference: Math.abs });
 export const exp = unary('exp', T.exp, (_, y) => y, { reference: Math.exp });
-export const log = unary('log', T.log, (x) => reciprocal(x), { input: { range: [0.2, 3] }, reference: Math.log });
+export const log = unary('log', T.log, (x) => reciprocal(x), {
+  input: { range: [0.2, 3] },
+  reference: Math.log,
+});
 export const sin = unary('sin', T.sin, (x) => cos(x), { reference: Math.sin });
 export const cos = unary('cos', T.cos, (x) => neg(sin(x)), { reference: Math.cos });
 export const tanh = unary('tanh', T.tanh, (_, y) => sub(1, mul(y, y)), { reference: Math.tanh });
-export const sqrt = unary('sqrt', T.sqrt, (_, y) => div(0.5, y), { input: { range: [0.2, 3] }, reference: Math.sqrt });
+export const sqrt = unary('sqrt', T.sqrt, (_, y) => div(0.5, y), {
+  input: { range: [0.2, 3] },
+  reference: Math.sqrt,
+});
 export const reciprocal = unary('reciprocal', T.reciprocal, (_, y) => neg(mul(y, y)), {
   input: { range: [0.3, 3] },
   reference: (x) => 1 / x,
 });
 export const erf = unary('erf', T.erf, (x) => mul(erfScale, exp(neg(mul(x, x)))), {});
-export const log1p = unary('log1p', T.log1p, (x) => reciprocal(add(x, 1)), { input: { range: [-0.7, 3] }, reference: Math.log1p });
+export const log1p = unary('log1p', T.log1p, (x) => reciprocal(add(x, 1)), {
+  input: { range: [-0.7, 3] },
+  reference: Math.log1p,
+});
 export const expm1 = unary('expm1', T.expm1, (_, y) => add(y, 1), { reference: Math.expm1 });
 /** sign, floor, ceil and round have zero gradient (PyTorch's convention, also at jumps). */
 export const sign = stepwise('sign', T.sign, Math.sign, (x) => Math.abs(x) < 0.05);
@@ -175,10 +189,16 @@ export function broadcastReference(
 
 const one = (x: Tensor) => full0(x, 1);
 
-export const add = binary('add', T.add, (a, b) => [one(a), one(b)], { inputs: [{}, {}], reference: (a, b) => a + b });
-export const sub = binary('sub', T.sub, (a, b) => [one(a), full0(b, -1)], { inputs: [{}, {}], reference: (a, b) => a - b });
+export const add = binary('add', T.add, (a, b) => [one(a), one(b)], {
+  inputs: [{}, {}],
+  reference: (a, b) => a + b,
+});
+export const sub = binary('sub', T.sub, (a, b) => [one(a), full0(b, -1)], {
+  inputs: [{}, {}],
+  reference: (a, b) => a - b,
+});
 export const mul = binary('mul', T.mul, (a, b) => [b, a], { inputs: [{}, {}], reference: (a, b) => a * b });
-export const div = binary('div', T.div, (a, b, y) => [reciprocal(b), neg(div(y, b))], {
+export const div = binary('div', T.div, (_, b, y) => [reciprocal(b), neg(div(y, b))], {
   inputs: [{}, { range: [0.3, 2] }],
   reference: (a, b) => a / b,
 });
@@ -226,17 +246,26 @@ function tieSplit(pick: (a: T.NDArray, b: T.NDArray) => T.NDArray, a: Tensor, b:
 // ---- comparisons, logic, selection, casts ----------------------------------------------------
 
 /** Ops with bool results: recorded for completeness, never differentiated (order 0). */
-function predicate(name: string, forward: (a: T.NDArray, b: T.NDArray) => T.NDArray, reference: (a: number, b: number) => boolean) {
+function predicate(
+  name: string,
+  forward: (a: T.NDArray, b: T.NDArray) => T.NDArray,
+  reference: (a: number, b: number) => boolean,
+) {
   const op = defineOp<NoParams>({
     name,
     forward: ([a, b]) => forward(a, b),
     vjp: () => [null, null],
     save: { inputs: false },
     spec: {
-      inputs: [{ range: [-2, 2], values: (shape, _, random) => smallIntegers(shape, random) }, { values: (shape, _, random) => smallIntegers(shape, random) }],
+      inputs: [
+        { range: [-2, 2], values: (shape, _, random) => smallIntegers(shape, random) },
+        { values: (shape, _, random) => smallIntegers(shape, random) },
+      ],
       samples: binaryShapes,
       order: 0,
-      reference: ([a, b], shapes) => [broadcastReference(a, shapes[0], b, shapes[1], (x, y) => (reference(x, y) ? 1 : 0))],
+      reference: ([a, b], shapes) => [
+        broadcastReference(a, shapes[0], b, shapes[1], (x, y) => (reference(x, y) ? 1 : 0)),
+      ],
       errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
     },
   });
@@ -309,7 +338,10 @@ const castOp = defineOp<{ dtype: T.DType }>({
   jvp: (_, [t]) => [t],
   spec: {
     inputs: [{}],
-    samples: [{ shapes: [[3]], params: { dtype: 'float32' } }, { shapes: [[2, 2]], params: { dtype: 'float64' } }],
+    samples: [
+      { shapes: [[3]], params: { dtype: 'float32' } },
+      { shapes: [[2, 2]], params: { dtype: 'float64' } },
+    ],
     reference: ([x]) => [x],
     tolerance: { atol: 1e-3, rtol: 1e-3 },
   },

@@ -4,7 +4,7 @@ import { Tensor } from '../tensor.js';
 import { constant, full } from './convert.js';
 import { coordsOf, flatOf, sizeOf, tabulate } from './coords.js';
 import { where } from './elementwise.js';
-import { pad, reshape } from './movement.js';
+import { reshape, sliceBackward } from './movement.js';
 
 // Gather/scatter along an axis. Index inputs are int32 constants: they get no gradient. The
 // VJP of a gather is a scatter-add of the gradient into zeros (repeated indices accumulate)
@@ -309,9 +309,10 @@ const scatterAddOp = defineOp<AxisParams>({
 /** Pads a gradient with trailing zeros up to `shape` (src may be larger than the index). */
 function padTo(x: Tensor, shape: T.Shape): Tensor {
   if (x.shape.every((d, i) => d === shape[i])) return x;
-  return pad(
+  return sliceBackward(
     x,
-    shape.map((d, i) => [0, d - x.shape[i]] as const),
+    shape,
+    x.shape.map((d) => ({ stop: d })),
   );
 }
 

@@ -15,9 +15,24 @@ export const unaryShapes: readonly OpSample<Record<string, never>>[] = [
 export const binaryShapes: readonly OpSample<Record<string, never>>[] = [
   { shapes: [[], []] },
   { shapes: [[4], [4]] },
-  { shapes: [[2, 3], [2, 3]] },
+  {
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+  },
   { shapes: [[2, 3], [3]] },
-  { shapes: [[3, 1], [1, 4]] },
-  { shapes: [[2, 1, 3], [4, 1]] },
+  {
+    shapes: [
+      [3, 1],
+      [1, 4],
+    ],
+  },
+  {
+    shapes: [
+      [2, 1, 3],
+      [4, 1],
+    ],
+  },
   { shapes: [[], [2, 2]] },
 ];

@@ -1,0 +1,88 @@
+import { type NDArray, ValueError } from '@tsgrad/tensor';
+import { isForwardActive } from '../forward.js';
+import { isGradEnabled } from '../mode.js';
+import { defineOp } from '../op.js';
+import { type TreeDef, treeFlatten, treeSize, treeUnflatten } from '../pytree.js';
+import { Tensor } from '../tensor.js';
+import { internalSpec } from './trace.js';
+
+interface CustomParams {
+  /** The outputs, computed by `fwd` before the op is applied. */
+  readonly values: readonly NDArray[];
+  readonly backward: (cotangents: readonly Tensor[]) => (Tensor | null)[];
+}
+
+/**
+ * A function with a hand-written VJP, with JAX's `custom_vjp` semantics. `fwd(...args)`
+ * returns `[output, residuals]`; `bwd(residuals, cotangent)` returns the cotangents of the
+ * arguments, an array with one tree per argument (null, or a static value, where an argument
+ * or leaf has none; a single argument's cotangent may be returned bare). Without anything to
+ * differentiate the call is simply `f(...args)`.
+ *
+ * The result is a tape node whose VJP calls `bwd`; `fwd` runs in the current grad mode, so
+ * residuals stay connected to the inputs and a `bwd` written with differentiable ops can
+ * itself be differentiated (higher order) and gives forward mode through the double-VJP
+ * trick. Gradients reach only the arguments, not tensors that `f` closes over (pass them as
+ * arguments). The node's op is not registered: check `bwd` with `gradcheck` in your tests.
+ */
+export function customVjp<Args extends unknown[], Out, Residuals>(
+  f: (...args: Args) => Out,
+  fwd: (...args: Args) => readonly [Out, Residuals],
+  bwd: (residuals: Residuals, cotangent: Out) => unknown,
+): (...args: Args) => Out {
+  const op = defineOp<CustomParams>(
+    {
+      name: `customVjp(${f.name || 'anonymous'})`,
+      forward: (_, { values }) => values,
+      vjp: ({ params }, cotangents) => params.backward(cotangents),
+      save: { inputs: false },
+      spec: internalSpec(),
+    },
+    { register: false },
+  );
+  return (...args) => {
+    const [inputs, argsDef] = treeFlatten(args);
+    const differentiate = (isGradEnabled() && inputs.some((x) => x.requiresGrad)) || isForwardActive();
+    if (!differentiate) return f(...args);
+    const [out, residuals] = fwd(...args);
+    const [outputs, outDef] = treeFlatten(out);
+    if (outputs.length === 0) throw new ValueError(op.definition.name, 'the output has no tensors');
+    const backward = (cotangents: readonly Tensor[]) => {
+      const given = bwd(residuals, treeUnflatten(outDef, cotangents) as Out);
+      return flattenCotangents(op.definition.name, given, argsDef, args.length);
+    };
+    const results = op.apply(inputs, { values: outputs.map((y) => y.value), backward });
+    return treeUnflatten(outDef, results) as Out;
+  };
+}
+
+/** bwd's per-argument cotangents, flattened to match the inputs (null where missing). */
+function flattenCotangents(name: string, given: unknown, argsDef: TreeDef, count: number): (Tensor | null)[] {
+  const perArg = count === 1 && !Array.isArray(given) ? [given] : given;
+  if (!Array.isArray(perArg) || perArg.length !== count) {
+    throw new ValueError(name, `bwd must return an array of ${count} cotangent(s), one per argument`);
+  }
+  if (argsDef.kind !== 'array') throw new Error('customVjp: the arguments must flatten to an array');
+  return argsDef.children.flatMap((def, i) => leavesMatching(name, perArg[i], def, i));
+}
+
+function leavesMatching(name: string, cotangent: unknown, def: TreeDef, arg: number): (Tensor | null)[] {
+  if (cotangent === null || cotangent === undefined) return new Array<null>(treeSize(def)).fill(null);
+  const mismatch = () =>
+    new ValueError(name, `bwd's cotangent for argument ${arg} does not have the argument's structure`);
+  switch (def.kind) {
+    case 'leaf':
+      if (!(cotangent instanceof Tensor)) throw mismatch();
+      return [cotangent];
+    case 'static':
+      return [];
+    case 'array':
+      if (!Array.isArray(cotangent) || cotangent.length !== def.children.length) throw mismatch();
+      return def.children.flatMap((child, i) => leavesMatching(name, cotangent[i], child, arg));
+    case 'object': {
+      if (typeof cotangent !== 'object' || Array.isArray(cotangent)) throw mismatch();
+      const fields = cotangent as Record<string, unknown>;
+      return def.children.flatMap((child, i) => leavesMatching(name, fields[def.keys[i]], child, arg));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import type { Shape } from '@tsgrad/tensor';
+
+// What the conformance harness returns, and how it prints.
+
+export const CHECKS = [
+  'forward',
+  'reference',
+  'gradcheck',
+  'gradgradcheck',
+  'dotProduct',
+  'broadcasting',
+  'errors',
+] as const;
+export type CheckName = (typeof CHECKS)[number];
+
+export interface CheckSummary {
+  /** 'skipped' when the check never ran (no reference, order 0, no broadcasting sample…). */
+  readonly status: 'passed' | 'failed' | 'skipped';
+  /** How many times it ran (samples × draws; error samples for 'errors'). */
+  readonly runs: number;
+}
+
+export interface ConformanceFailure {
+  readonly op: string;
+  /** 'spec' when the spec itself is missing or malformed. */
+  readonly check: CheckName | 'spec';
+  /** Index into `spec.samples` (or `spec.errors` for the 'errors' check). */
+  readonly sample?: number;
+  readonly shapes?: readonly Shape[];
+  readonly params?: unknown;
+  /** The draw's seed: the input values are a pure function of it. */
+  readonly seed?: number;
+  readonly message: string;
+}
+
+export interface OpReport {
+  readonly op: string;
+  /** The order of differentiability the spec declares (0 when there is no spec). */
+  readonly order: 0 | 1 | 2;
+  readonly checks: Readonly<Record<CheckName, CheckSummary>>;
+  readonly failures: readonly ConformanceFailure[];
+  readonly milliseconds: number;
+}
+
+export interface ConformanceCounts {
+  readonly ops: number;
+  /** Ops whose gradients were checked (gradcheck ran). */
+  readonly order1: number;
+  /** Ops whose second-order gradients were checked (gradgradcheck ran). */
+  readonly order2: number;
+  readonly failedOps: number;
+}
+
+export interface ConformanceReport {
+  readonly ops: readonly OpReport[];
+  readonly counts: ConformanceCounts;
+  readonly failures: readonly ConformanceFailure[];
+  readonly milliseconds: number;
+}
+
+/** Thrown by the harness on failure (unless `throwOnFailure: false`); carries the report. */
+export class ConformanceError extends Error {
+  constructor(readonly report: OpReport | ConformanceReport) {
+    super(formatReport(report));
+    this.name = 'ConformanceError';
+  }
+}
+
+/** One report for many ops, with the counts. */
+export function summarize(reports: readonly OpReport[]): ConformanceReport {
+  const ran = (r: OpReport, check: CheckName) => r.checks[check].runs > 0;
+  return {
+    ops: reports,
+    counts: {
+      ops: reports.length,
+      order1: reports.filter((r) => ran(r, 'gradcheck')).length,
+      order2: reports.filter((r) => ran(r, 'gradgradcheck')).length,
+      failedOps: reports.filter((r) => r.failures.length > 0).length,
+    },
+    failures: reports.flatMap((r) => r.failures),
+    milliseconds: reports.reduce((t, r) => t + r.milliseconds, 0),
+  };
+}
+
+function brief(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** One line per failure: op, check, sample shapes, params, seed, then what went wrong. */
+export function formatFailure(f: ConformanceFailure): string {
+  const where: string[] = [];
+  if (f.sample !== undefined) where.push(`${f.check === 'errors' ? 'error sample' : 'sample'} #${f.sample}`);
+  if (f.shapes) where.push(`shapes ${f.shapes.map((s) => `[${s.join(',')}]`).join(' ')}`);
+  if (f.params !== undefined) where.push(`params ${brief(f.params)}`);
+  if (f.seed !== undefined) where.push(`draw seed ${f.seed}`);
+  return `${f.op}: ${f.check} failed${where.length > 0 ? ` (${where.join(', ')})` : ''}: ${f.message}`;
+}
+
+/** The counts line: "N ops; checked at order 1: A; at order 2: B; failed: F". */
+export function formatCounts(counts: ConformanceCounts): string {
+  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; failed: ${counts.failedOps}`;
+}
+
+function formatOp(r: OpReport): string {
+  const ran = CHECKS.filter((c) => r.checks[c].runs > 0).map((c) => `${c} ×${r.checks[c].runs}`);
+  const status = r.failures.length === 0 ? 'conforms' : `${r.failures.length} failure(s)`;
+  return `${r.op} (order ${r.order}): ${status}; ${ran.join(', ') || 'nothing ran'}; ${r.milliseconds.toFixed(0)} ms`;
+}
+
+/** A readable report: the summary (or the op's line), then every failure on its own line. */
+export function formatReport(report: OpReport | ConformanceReport): string {
+  const head =
+    'counts' in report
+      ? `conformance: ${formatCounts(report.counts)} (${(report.milliseconds / 1000).toFixed(1)} s)`
+      : formatOp(report);
+  return [head, ...report.failures.map((f) => `  ${formatFailure(f)}`)].join('\n');
+}
