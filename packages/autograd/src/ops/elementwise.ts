@@ -115,27 +115,35 @@ function full0(like: Tensor, value: number): Tensor {
 
 // ---- binary math ---------------------------------------------------------------------------
 
+/** A partial derivative: a tensor, or ±1 when multiplying by it would be wasted work. */
+type Partial = Tensor | 1 | -1;
+type PartialRule = (a: Tensor, b: Tensor, y: Tensor) => Partial;
+
+/** g · ∂, skipping the multiplication for ∂ = ±1. */
+function chain(g: Tensor, partial: Partial): Tensor {
+  return partial === 1 ? g : partial === -1 ? neg(g) : mul(g, partial);
+}
+
 /**
- * A broadcasting binary op from its partial derivatives ∂f/∂a and ∂f/∂b. The tape sums each
- * gradient back to its input's shape.
+ * A broadcasting binary op from its partial derivatives ∂f/∂a and ∂f/∂b, each computed only
+ * when needed. The tape sums each gradient back to its input's shape.
  */
 function binary(
   name: string,
   forward: (a: T.NDArray, b: T.NDArray) => T.NDArray,
-  partials: (a: Tensor, b: Tensor, y: Tensor) => [Tensor, Tensor],
+  [partialA, partialB]: readonly [PartialRule, PartialRule],
   spec: Pick<OpSpec<NoParams>, 'inputs' | 'order'> & { reference: (a: number, b: number) => number },
 ) {
   const op = defineOp<NoParams>({
     name,
     forward: ([a, b]) => forward(a, b),
-    vjp: ({ inputs: [a, b], outputs: [y], needsInputGrad }, [g]) => {
-      const [da, db] = partials(a, b, y);
-      return [needsInputGrad[0] ? mul(g, da) : null, needsInputGrad[1] ? mul(g, db) : null];
-    },
-    jvp: ({ inputs: [a, b], outputs: [y] }, [ta, tb]) => {
-      const [da, db] = partials(a, b, y);
-      return [add(mul(ta, da), mul(tb, db))];
-    },
+    vjp: ({ inputs: [a, b], outputs: [y], needsInputGrad }, [g]) => [
+      needsInputGrad[0] ? chain(g, partialA(a, b, y)) : null,
+      needsInputGrad[1] ? chain(g, partialB(a, b, y)) : null,
+    ],
+    jvp: ({ inputs: [a, b], outputs: [y] }, [ta, tb]) => [
+      add(chain(ta, partialA(a, b, y)), chain(tb, partialB(a, b, y))),
+    ],
     save: { inputs: true, outputs: true },
     spec: {
       inputs: spec.inputs,
@@ -187,23 +195,21 @@ export function broadcastReference(
   return out;
 }
 
-const one = (x: Tensor) => full0(x, 1);
-
-export const add = binary('add', T.add, (a, b) => [one(a), one(b)], {
-  inputs: [{}, {}],
-  reference: (a, b) => a + b,
-});
-export const sub = binary('sub', T.sub, (a, b) => [one(a), full0(b, -1)], {
+export const add = binary('add', T.add, [() => 1, () => 1], { inputs: [{}, {}], reference: (a, b) => a + b });
+export const sub = binary('sub', T.sub, [() => 1, () => -1], {
   inputs: [{}, {}],
   reference: (a, b) => a - b,
 });
-export const mul = binary('mul', T.mul, (a, b) => [b, a], { inputs: [{}, {}], reference: (a, b) => a * b });
-export const div = binary('div', T.div, (_, b, y) => [reciprocal(b), neg(div(y, b))], {
+export const mul = binary('mul', T.mul, [(_, b) => b, (a) => a], {
+  inputs: [{}, {}],
+  reference: (a, b) => a * b,
+});
+export const div = binary('div', T.div, [(_, b) => reciprocal(b), (_, b, y) => neg(div(y, b))], {
   inputs: [{}, { range: [0.3, 2] }],
   reference: (a, b) => a / b,
 });
 /** Gradient w.r.t. the exponent uses log(a), so the spec keeps a > 0. */
-export const pow = binary('pow', T.pow, (a, b, y) => [mul(b, pow(a, sub(b, 1))), mul(y, log(a))], {
+export const pow = binary('pow', T.pow, [(a, b) => mul(b, pow(a, sub(b, 1))), (a, _, y) => mul(y, log(a))], {
   inputs: [{ range: [0.3, 2] }, { range: [-2, 2] }],
   reference: Math.pow,
 });
@@ -211,23 +217,17 @@ export const pow = binary('pow', T.pow, (a, b, y) => [mul(b, pow(a, sub(b, 1))),
 export const maximum = binary(
   'maximum',
   T.maximum,
-  (a, b) => {
-    const wa = tieSplit(T.gt, a, b);
-    return [wa, sub(1, wa)];
-  },
+  [(a, b) => tieSplit(T.gt, a, b), (a, b) => tieSplit(T.gt, b, a)],
   { inputs: [{}, {}], reference: Math.max },
 );
 export const minimum = binary(
   'minimum',
   T.minimum,
-  (a, b) => {
-    const wa = tieSplit(T.lt, a, b);
-    return [wa, sub(1, wa)];
-  },
+  [(a, b) => tieSplit(T.lt, a, b), (a, b) => tieSplit(T.lt, b, a)],
   { inputs: [{}, {}], reference: Math.min },
 );
 /** Floored modulo; ∂/∂a = 1, ∂/∂b = −floor(a / b). */
-export const mod = binary('mod', T.mod, (a, b) => [one(a), neg(floor(div(a, b)))], {
+export const mod = binary('mod', T.mod, [() => 1, (a, b) => neg(floor(div(a, b)))], {
   // b is fixed at 0.7 and a kept away from its multiples, where mod jumps.
   inputs: [
     { values: (shape, _, random) => awayFrom(shape, random, (x) => nearInteger(x / 0.7)) },
