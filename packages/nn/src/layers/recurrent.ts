@@ -1,0 +1,313 @@
+import type { Tensor } from '@tsgrad/autograd';
+import * as A from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { nextKey } from '../init.js';
+import { Module, type Parameter } from '../module.js';
+import { type LayerOptions, uniformParameter } from './linear.js';
+
+// Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
+// parameter names and shapes (so state_dicts move between the two), the same gate order and
+// the same update formulas. Time is unrolled step by step with differentiable ops.
+
+export interface RNNOptions extends LayerOptions {
+  /** Stacked layers, each reading the previous one's output (default 1). */
+  readonly numLayers?: number;
+  /** Whether the layers have bias_ih/bias_hh (default true). */
+  readonly bias?: boolean;
+  /** Input and output as [batch, seq, feature] instead of [seq, batch, feature] (default false). */
+  readonly batchFirst?: boolean;
+  /**
+   * Dropout on every layer's output except the last, in training mode only (default 0); the
+   * masks come from the default generator (`manualSeed`), as `Dropout`'s do.
+   */
+  readonly dropout?: number;
+  /** A second pass over the reversed sequence; outputs are concatenated (default false). */
+  readonly bidirectional?: boolean;
+}
+
+type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+const gatesOf: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+
+/** One layer and direction's weights. */
+interface CellWeights {
+  readonly ih: Parameter;
+  readonly hh: Parameter;
+  readonly biasIh: Parameter | null;
+  readonly biasHh: Parameter | null;
+}
+
+/** The state carried through time: [h] or, for the LSTM, [h, c]; each [batch, hidden]. */
+type State = Tensor[];
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+/**
+ * What RNN, LSTM and GRU share: the parameters `weight_ih_l{k}`, `weight_hh_l{k}`,
+ * `bias_ih_l{k}`, `bias_hh_l{k}` (with a `_reverse` suffix for the backward direction), drawn
+ * from U(−1/√hidden, 1/√hidden), and the loop over layers, directions and time steps.
+ */
+export abstract class RNNBase extends Module {
+  // The parameters are own properties named as in PyTorch (weight_ih_l0, …), so that
+  // Module finds them under PyTorch's state_dict names.
+  readonly [name: `weight_${string}` | `bias_${string}`]: Parameter;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly #mode: Mode;
+
+  protected constructor(
+    mode: Mode,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    options: RNNOptions,
+  ) {
+    super();
+    const name = new.target.name;
+    this.numLayers = options.numLayers ?? 1;
+    this.bias = options.bias ?? true;
+    this.batchFirst = options.batchFirst ?? false;
+    this.dropout = options.dropout ?? 0;
+    this.bidirectional = options.bidirectional ?? false;
+    this.#mode = mode;
+    for (const [what, n] of [
+      ['inputSize', inputSize],
+      ['hiddenSize', hiddenSize],
+      ['numLayers', this.numLayers],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 1)
+        throw new T.ValueError(name, `${what} must be a positive integer, got ${n}`);
+    }
+    if (!(this.dropout >= 0 && this.dropout <= 1))
+      throw new T.ValueError(name, `dropout must lie in [0, 1], got ${this.dropout}`);
+
+    const dtype = options.dtype ?? 'float32';
+    const gateSize = gatesOf[mode] * hiddenSize;
+    const directions = this.bidirectional ? 2 : 1;
+    const keys = T.random.split(options.key ?? nextKey(), 4 * this.numLayers * directions);
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const own = this as unknown as Record<string, Parameter>;
+    let k = 0;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const layerInput = layer === 0 ? inputSize : hiddenSize * directions;
+      for (let direction = 0; direction < directions; direction++) {
+        const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+        own[`weight_ih${suffix}`] = uniformParameter([gateSize, layerInput], bound, dtype, keys[k++]);
+        own[`weight_hh${suffix}`] = uniformParameter([gateSize, hiddenSize], bound, dtype, keys[k++]);
+        if (this.bias) {
+          own[`bias_ih${suffix}`] = uniformParameter([gateSize], bound, dtype, keys[k++]);
+          own[`bias_hh${suffix}`] = uniformParameter([gateSize], bound, dtype, keys[k++]);
+        }
+      }
+    }
+  }
+
+  get numDirections(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /** The weights of one layer and direction (0 forward, 1 reverse). */
+  cellWeights(layer: number, direction = 0): CellWeights {
+    const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+    return {
+      ih: this[`weight_ih${suffix}`],
+      hh: this[`weight_hh${suffix}`],
+      biasIh: this.bias ? this[`bias_ih${suffix}`] : null,
+      biasHh: this.bias ? this[`bias_hh${suffix}`] : null,
+    };
+  }
+
+  /** One time step: the new state from the input projection W_ih x + b_ih and the old state. */
+  #step(inputProjection: Tensor, state: State, w: CellWeights): State {
+    const [h, c] = state;
+    const hidden = A.linear(h, w.hh, w.biasHh ?? undefined);
+    switch (this.#mode) {
+      case 'RNN_TANH':
+        return [A.tanh(A.add(inputProjection, hidden))];
+      case 'RNN_RELU':
+        return [A.relu(A.add(inputProjection, hidden))];
+      case 'LSTM': {
+        const [i, f, g, o] = A.split(A.add(inputProjection, hidden), 4, -1);
+        const cell = A.add(A.mul(A.sigmoid(f), c), A.mul(A.sigmoid(i), A.tanh(g)));
+        return [A.mul(A.sigmoid(o), A.tanh(cell)), cell];
+      }
+      case 'GRU': {
+        const [xr, xz, xn] = A.split(inputProjection, 3, -1);
+        const [hr, hz, hn] = A.split(hidden, 3, -1);
+        const r = A.sigmoid(A.add(xr, hr));
+        const z = A.sigmoid(A.add(xz, hz));
+        // PyTorch's GRU: the reset gate scales W_hn h + b_hn, not h.
+        const n = A.tanh(A.add(xn, A.mul(r, hn)));
+        return [A.add(n, A.mul(z, A.sub(h, n)))];
+      }
+    }
+  }
+
+  /**
+   * Runs every layer over the sequence. `input` is [seq, batch, feature] (time-major, whatever
+   * `batchFirst` says) and `initial` holds one [numLayers·directions, batch, hidden] tensor per
+   * state component. Returns the last layer's outputs [seq, batch, directions·hidden] and the
+   * final states in the same layout as `initial`.
+   */
+  protected run(input: Tensor, initial: State | undefined): { output: Tensor; final: State } {
+    const name = this.constructor.name;
+    const [seqLength, batch, features] = input.shape;
+    if (features !== this.inputSize) {
+      throw new T.ShapeError(
+        name,
+        `expected input with ${this.inputSize} features, got shape ${shapeText(input.shape)}`,
+      );
+    }
+    if (seqLength === 0) throw new T.ShapeError(name, 'the input sequence is empty');
+    const components = this.#mode === 'LSTM' ? 2 : 1;
+    const stateShape = [this.numLayers * this.numDirections, batch, this.hiddenSize];
+    const start =
+      initial ?? Array.from({ length: components }, () => A.zeros(stateShape, { dtype: input.dtype }));
+    for (const s of start) {
+      if (s.ndim !== 3 || s.shape.some((d, i) => d !== stateShape[i])) {
+        throw new T.ShapeError(
+          name,
+          `expected an initial state of shape ${shapeText(stateShape)}, got ${shapeText(s.shape)}`,
+        );
+      }
+    }
+
+    // Each layer's input as a list of [batch, feature] steps rather than one tensor sliced per
+    // step, so the backward pass does not build a full-sequence gradient for every step.
+    let steps = A.split(input, seqLength, 0).map((x) => A.squeeze(x, 0));
+    const finals: State[] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const perDirection: Tensor[][] = [];
+      for (let direction = 0; direction < this.numDirections; direction++) {
+        const w = this.cellWeights(layer, direction);
+        const index = layer * this.numDirections + direction;
+        let state = start.map((s) => A.squeeze(A.narrow(s, 0, index, 1), 0));
+        const outputs: Tensor[] = new Array(seqLength);
+        for (let n = 0; n < seqLength; n++) {
+          const t = direction === 0 ? n : seqLength - 1 - n;
+          state = this.#step(A.linear(steps[t], w.ih, w.biasIh ?? undefined), state, w);
+          outputs[t] = state[0];
+        }
+        perDirection.push(outputs);
+        finals.push(state);
+      }
+      steps =
+        this.numDirections === 1
+          ? perDirection[0]
+          : perDirection[0].map((forward, t) => A.concat([forward, perDirection[1][t]], -1));
+      if (layer < this.numLayers - 1 && this.training && this.dropout > 0) {
+        steps = steps.map((x) => A.dropout(x, { p: this.dropout, key: nextKey() }));
+      }
+    }
+    const final = Array.from({ length: components }, (_, c) =>
+      A.stack(
+        finals.map((s) => s[c]),
+        0,
+      ),
+    );
+    return { output: A.stack(steps, 0), final };
+  }
+
+  /**
+   * Brings input and states to the time-major batched layout `run` expects, runs it and
+   * restores the caller's layout. A 2-D input [seq, feature] is one unbatched sequence.
+   */
+  protected runInLayout(input: Tensor, initial: State | undefined): { output: Tensor; final: State } {
+    const name = this.constructor.name;
+    if (input.ndim === 2) {
+      for (const s of initial ?? []) {
+        if (s.ndim !== 2)
+          throw new T.ShapeError(
+            name,
+            `an unbatched input needs 2-D initial states, got ${shapeText(s.shape)}`,
+          );
+      }
+      const { output, final } = this.run(
+        A.unsqueeze(input, 1),
+        initial?.map((s) => A.unsqueeze(s, 1)),
+      );
+      return { output: A.squeeze(output, 1), final: final.map((s) => A.squeeze(s, 1)) };
+    }
+    if (input.ndim !== 3) {
+      throw new T.ShapeError(
+        name,
+        `expected an input of shape [seq, batch, feature]${this.batchFirst ? ' (batchFirst: [batch, seq, feature])' : ''} or [seq, feature], got ${shapeText(input.shape)}`,
+      );
+    }
+    const { output, final } = this.run(this.batchFirst ? A.transpose(input, 0, 1) : input, initial);
+    return { output: this.batchFirst ? A.transpose(output, 0, 1) : output, final };
+  }
+
+  override extraRepr(): string {
+    const parts = [`inputSize=${this.inputSize}`, `hiddenSize=${this.hiddenSize}`];
+    if (this.#mode === 'RNN_RELU') parts.push("nonlinearity='relu'");
+    if (this.numLayers !== 1) parts.push(`numLayers=${this.numLayers}`);
+    if (!this.bias) parts.push('bias=false');
+    if (this.batchFirst) parts.push('batchFirst=true');
+    if (this.dropout !== 0) parts.push(`dropout=${this.dropout}`);
+    if (this.bidirectional) parts.push('bidirectional=true');
+    return parts.join(', ');
+  }
+}
+
+export interface ElmanRNNOptions extends RNNOptions {
+  /** The activation, 'tanh' (default) or 'relu'. */
+  readonly nonlinearity?: 'tanh' | 'relu';
+}
+
+/** Elman RNN, h' = act(W_ih x + b_ih + W_hh h + b_hh) (PyTorch's `nn.RNN`). */
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(inputSize: number, hiddenSize: number, options: ElmanRNNOptions = {}) {
+    const nonlinearity = options.nonlinearity ?? 'tanh';
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
+      throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
+    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
+    this.nonlinearity = nonlinearity;
+  }
+
+  /**
+   * `input` [seq, batch, inputSize] (or [batch, seq, …] with batchFirst, or unbatched
+   * [seq, inputSize]) and `h0` [numLayers·directions, batch, hidden] (zeros by default).
+   * Returns [output [seq, batch, directions·hidden], hN].
+   */
+  forward(input: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const { output, final } = this.runInLayout(input, h0 ? [h0] : undefined);
+    return [output, final[0]];
+  }
+}
+
+/**
+ * Long short-term memory (PyTorch's `nn.LSTM`), gates stacked in the order i, f, g, o:
+ * c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c').
+ */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    super('LSTM', inputSize, hiddenSize, options);
+  }
+
+  /** As `RNN.forward`, with the state a pair [h, c]; returns [output, [hN, cN]]. */
+  forward(input: Tensor, state?: readonly [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+    const { output, final } = this.runInLayout(input, state ? [...state] : undefined);
+    return [output, [final[0], final[1]]];
+  }
+}
+
+/**
+ * Gated recurrent unit (PyTorch's `nn.GRU`), gates stacked in the order r, z, n:
+ * n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
+ */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    super('GRU', inputSize, hiddenSize, options);
+  }
+
+  /** As `RNN.forward`: returns [output, hN]. */
+  forward(input: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const { output, final } = this.runInLayout(input, h0 ? [h0] : undefined);
+    return [output, final[0]];
+  }
+}
