@@ -1,0 +1,27 @@
+import { ValueError } from '@tsgrad/tensor';
+
+/**
+ * `__metadata__` holds only strings. tsgrad's convention for anything else (an optimizer's
+ * hyper-parameters and step counts, a training config): one JSON document under this key.
+ */
+export const JSON_METADATA_KEY = 'tsgrad.json';
+
+/** `{ "tsgrad.json": JSON.stringify(value) }`, to pass (or merge) as metadata when saving. */
+export function encodeJsonMetadata(value: unknown): Record<string, string> {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new ValueError('encodeJsonMetadata', `cannot encode ${typeof value} as JSON`);
+  return { [JSON_METADATA_KEY]: text };
+}
+
+/** The JSON value stored under "tsgrad.json", or undefined when the metadata has none. */
+export function decodeJsonMetadata(metadata: Record<string, string>): unknown {
+  if (!Object.hasOwn(metadata, JSON_METADATA_KEY)) return undefined;
+  try {
+    return JSON.parse(metadata[JSON_METADATA_KEY]);
+  } catch (error) {
+    throw new ValueError(
+      'decodeJsonMetadata',
+      `metadata "${JSON_METADATA_KEY}" is not valid JSON (${String(error)})`,
+    );
+  }
+}
