@@ -78,12 +78,7 @@ export abstract class Module {
   }
 
   namedBuffers(options: { persistentOnly?: boolean } = {}): [string, Tensor][] {
-    return this.collect((module) =>
-      [...module.#buffers]
-        .filter(([, persistent]) => persistent || !options.persistentOnly)
-        .map(([name]) => [name, (module as unknown as Record<string, unknown>)[name]] as const)
-        .filter((entry): entry is [string, Tensor] => entry[1] instanceof Tensor),
-    );
+    return this.collect((module) => module.ownBuffers(options.persistentOnly ?? false));
   }
 
   buffers(): Tensor[] {
@@ -109,9 +104,25 @@ export abstract class Module {
    */
   stateDict(): Record<string, Tensor> {
     const state: Record<string, Tensor> = {};
-    for (const [name, p] of this.namedParameters()) state[name] = p.detach();
-    for (const [name, b] of this.namedBuffers({ persistentOnly: true })) state[name] = b.detach();
+    for (const [name, value] of this.namedState()) state[name] = value.detach();
     return state;
+  }
+
+  /** Parameters and persistent buffers, module by module (each module's parameters first), as PyTorch orders a state_dict. */
+  private namedState(): [string, Tensor][] {
+    return this.collect<Tensor>((module) => [
+      ...Object.entries(module).filter(
+        (entry): entry is [string, Parameter] => entry[1] instanceof Parameter,
+      ),
+      ...module.ownBuffers(true),
+    ]);
+  }
+
+  private ownBuffers(persistentOnly: boolean): [string, Tensor][] {
+    return [...this.#buffers]
+      .filter(([, persistent]) => persistent || !persistentOnly)
+      .map(([name]) => [name, (this as unknown as Record<string, unknown>)[name]] as const)
+      .filter((entry): entry is [string, Tensor] => entry[1] instanceof Tensor);
   }
 
   /**

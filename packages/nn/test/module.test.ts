@@ -28,13 +28,14 @@ describe('Module', () => {
       'layers.1.weight',
       'layers.1.bias',
     ]);
+    // PyTorch's order: module by module, each module's parameters and then its buffers.
     expect(Object.keys(net.stateDict())).toEqual([
       'scale',
+      'steps',
       'layers.0.weight',
       'layers.0.bias',
       'layers.1.weight',
       'layers.1.bias',
-      'steps',
     ]);
     expect(net.numParameters()).toBe(1 + 6 + 3 + 3 + 1);
     expect(net.toString()).toContain('(0): Linear(inFeatures=2, outFeatures=3, bias=true)');

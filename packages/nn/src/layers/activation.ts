@@ -1,0 +1,195 @@
+import {
+  elu,
+  type GeluOptions,
+  gelu,
+  type HardtanhOptions,
+  hardtanh,
+  type LeakyReluOptions,
+  leakyRelu,
+  logSigmoid,
+  logSoftmax,
+  relu,
+  relu6,
+  type SoftplusOptions,
+  selu,
+  sigmoid,
+  silu,
+  softmax,
+  softplus,
+  type Tensor,
+  tanh,
+} from '@tsgrad/autograd';
+import { Module } from '../module.js';
+
+// Activations as modules (PyTorch's nn.ReLU, nn.GELU…), each over its functional form and
+// taking the same options object.
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** min(max(x, 0), 6). */
+export class ReLU6 extends Module {
+  forward(x: Tensor): Tensor {
+    return relu6(x);
+  }
+}
+
+/** x for x > 0, else negativeSlope·x (default 0.01). */
+export class LeakyReLU extends Module {
+  readonly negativeSlope: number;
+
+  constructor(options: LeakyReluOptions = {}) {
+    super();
+    this.negativeSlope = options.negativeSlope ?? 0.01;
+  }
+
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, { negativeSlope: this.negativeSlope });
+  }
+
+  override extraRepr(): string {
+    return `negativeSlope=${this.negativeSlope}`;
+  }
+}
+
+/** x for x > 0, else α(eˣ − 1) (default α = 1). */
+export class ELU extends Module {
+  readonly alpha: number;
+
+  constructor(options: { readonly alpha?: number } = {}) {
+    super();
+    this.alpha = options.alpha ?? 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return elu(x, { alpha: this.alpha });
+  }
+
+  override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** The self-normalizing scale·elu(x, α). */
+export class SELU extends Module {
+  forward(x: Tensor): Tensor {
+    return selu(x);
+  }
+}
+
+/** x·Φ(x), exact (approximate 'none', the default) or with the tanh approximation. */
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+
+  constructor(options: GeluOptions = {}) {
+    super();
+    this.approximate = options.approximate ?? 'none';
+  }
+
+  forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+
+  override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
+}
+
+/** x·σ(x), also called swish. */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** log σ(x), finite for any x. */
+export class LogSigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return logSigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** Clamps into [minVal, maxVal] (default [−1, 1]). */
+export class Hardtanh extends Module {
+  readonly minVal: number;
+  readonly maxVal: number;
+
+  constructor(options: HardtanhOptions = {}) {
+    super();
+    this.minVal = options.minVal ?? -1;
+    this.maxVal = options.maxVal ?? 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return hardtanh(x, { minVal: this.minVal, maxVal: this.maxVal });
+  }
+
+  override extraRepr(): string {
+    return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
+  }
+}
+
+/** log(1 + e^{βx})/β, linear where βx > threshold (defaults β = 1, threshold 20). */
+export class Softplus extends Module {
+  readonly beta: number;
+  readonly threshold: number;
+
+  constructor(options: SoftplusOptions = {}) {
+    super();
+    this.beta = options.beta ?? 1;
+    this.threshold = options.threshold ?? 20;
+  }
+
+  forward(x: Tensor): Tensor {
+    return softplus(x, { beta: this.beta, threshold: this.threshold });
+  }
+
+  override extraRepr(): string {
+    return `beta=${this.beta}, threshold=${this.threshold}`;
+  }
+}
+
+/** softmax along `dim` (default −1, the last axis). */
+export class Softmax extends Module {
+  constructor(readonly dim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** log softmax along `dim` (default −1). */
+export class LogSoftmax extends Module {
+  constructor(readonly dim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
