@@ -1,0 +1,43 @@
+import type { Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { clipCoefficient, totalNorm } from './norms.js';
+import { check } from './transform.js';
+
+export interface ClipGradNormOptions {
+  /** Throw when the total norm is NaN or infinite (default false). */
+  readonly errorIfNonfinite?: boolean;
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_: scales the gradients of `params` in place so that their
+ * total `normType`-norm (all gradients together) is at most `maxNorm`, by maxNorm / (norm + 1e-6).
+ * Returns the total norm before clipping. Parameters without a gradient are skipped.
+ */
+export function clipGradNorm(
+  params: Iterable<Tensor>,
+  maxNorm: number,
+  normType = 2,
+  options: ClipGradNormOptions = {},
+): number {
+  check(maxNorm >= 0, 'clipGradNorm', `maxNorm must be ≥ 0, got ${maxNorm}`);
+  const grads = [...params].flatMap((p) => (p.grad === null ? [] : [p.grad]));
+  const norm = totalNorm(
+    'clipGradNorm',
+    grads.map((g) => g.value),
+    normType,
+  );
+  if (options.errorIfNonfinite && !Number.isFinite(norm)) {
+    throw new T.ValueError('clipGradNorm', `the total norm of order ${normType} of the gradients is ${norm}`);
+  }
+  const coefficient = clipCoefficient(norm, maxNorm);
+  if (coefficient < 1) for (const g of grads) g.assign(T.mul(g.value, coefficient));
+  return norm;
+}
+
+/** torch.nn.utils.clip_grad_value_: clamps every gradient element to [−clipValue, clipValue] in place. */
+export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
+  check(clipValue >= 0, 'clipGradValue', `clipValue must be ≥ 0, got ${clipValue}`);
+  for (const p of params) {
+    if (p.grad !== null) p.grad.assign(T.minimum(T.maximum(p.grad.value, -clipValue), clipValue));
+  }
+}

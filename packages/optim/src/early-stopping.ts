@@ -1,0 +1,59 @@
+import { check } from './transform.js';
+
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement before stopping (default 3, as PyTorch Lightning). */
+  readonly patience?: number;
+  /** The smallest change of the metric that counts as an improvement (absolute, default 0). */
+  readonly minDelta?: number;
+  /** Whether the metric should go down ('min', the default) or up ('max'). */
+  readonly mode?: 'min' | 'max';
+  /** A value the metric has to beat to count as an improvement at all. */
+  readonly baseline?: number;
+}
+
+/**
+ * Stops training when a monitored metric has stopped improving (Keras' and Lightning's
+ * EarlyStopping): call `step(metric)` once per epoch; it returns true once the metric has not
+ * improved by more than `minDelta` on the best for `patience` epochs in a row.
+ */
+export class EarlyStopping {
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly mode: 'min' | 'max';
+  best: number;
+  /** The epoch (counted from 0) of the best metric, -1 before any improvement. */
+  bestEpoch = -1;
+  /** Epochs since the last improvement. */
+  wait = 0;
+  epoch = -1;
+  shouldStop = false;
+
+  constructor(options: EarlyStoppingOptions = {}) {
+    const { patience = 3, minDelta = 0, mode = 'min', baseline } = options;
+    check(patience >= 0, 'EarlyStopping', `patience must be ≥ 0, got ${patience}`);
+    check(minDelta >= 0, 'EarlyStopping', `minDelta must be ≥ 0, got ${minDelta}`);
+    this.patience = patience;
+    this.minDelta = minDelta;
+    this.mode = mode;
+    this.best = baseline ?? (mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
+  }
+
+  /** Whether `value` beats the best so far by more than minDelta (NaN never does). */
+  isImprovement(value: number): boolean {
+    return this.mode === 'min' ? value < this.best - this.minDelta : value > this.best + this.minDelta;
+  }
+
+  /** Records an epoch's metric; returns whether training should stop. */
+  step(value: number): boolean {
+    this.epoch += 1;
+    if (this.isImprovement(value)) {
+      this.best = value;
+      this.bestEpoch = this.epoch;
+      this.wait = 0;
+    } else {
+      this.wait += 1;
+      if (this.wait >= this.patience) this.shouldStop = true;
+    }
+    return this.shouldStop;
+  }
+}

@@ -1,0 +1,108 @@
+import type { Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { averageInto, type EmaOptions, emaDecay } from './transforms/ema.js';
+
+/** The state of an ExponentialMovingAverage, split like an optimizer's for checkpointing. */
+export interface EmaStateDict {
+  readonly state: Record<string, T.NDArray>;
+  readonly meta: { readonly decay: number; readonly useNumUpdates: boolean; readonly numUpdates: number };
+}
+
+/**
+ * An exponential moving average of parameters (TensorFlow's ExponentialMovingAverage,
+ * torch_ema): `update()` after each optimizer step folds the current values into the
+ * averages; `apply()` swaps the averages into the parameters (e.g. for evaluation) and
+ * `restore()` swaps the trained values back.
+ */
+export class ExponentialMovingAverage {
+  readonly params: readonly Tensor[];
+  options: Required<EmaOptions>;
+  numUpdates = 0;
+  private shadow: T.NDArray[];
+  private stored: T.NDArray[] | null = null;
+
+  constructor(params: Iterable<Tensor>, options: EmaOptions) {
+    this.params = [...params];
+    this.options = { decay: options.decay, useNumUpdates: options.useNumUpdates ?? false };
+    emaDecay(this.options, 1);
+    this.shadow = this.params.map((p) => p.value);
+  }
+
+  /** The averaged values, in parameter order. */
+  get averages(): readonly T.NDArray[] {
+    return this.shadow;
+  }
+
+  /** Folds the parameters' current values into the averages. */
+  update(): void {
+    this.numUpdates += 1;
+    const values = this.params.map((p) => p.value);
+    this.shadow = averageInto(this.shadow, values, emaDecay(this.options, this.numUpdates));
+  }
+
+  /** Copies the averages into `params` (by default the tracked parameters themselves). */
+  copyTo(params: readonly Tensor[] = this.params): void {
+    if (params.length !== this.shadow.length) {
+      throw new T.ValueError(
+        'ExponentialMovingAverage.copyTo',
+        `${params.length} parameters given, ${this.shadow.length} tracked`,
+      );
+    }
+    params.forEach((p, i) => {
+      p.assign(T.cast(this.shadow[i], p.dtype));
+    });
+  }
+
+  /** Saves the current parameter values and puts the averages in their place. */
+  apply(): void {
+    this.stored = this.params.map((p) => p.value);
+    this.copyTo();
+  }
+
+  /** Puts back the values saved by `apply()`. */
+  restore(): void {
+    if (this.stored === null) {
+      throw new T.ValueError('ExponentialMovingAverage.restore', 'nothing to restore: call apply() first');
+    }
+    const stored = this.stored;
+    this.params.forEach((p, i) => {
+      p.assign(stored[i]);
+    });
+    this.stored = null;
+  }
+
+  stateDict(): EmaStateDict {
+    const state: Record<string, T.NDArray> = {};
+    this.shadow.forEach((s, i) => {
+      state[String(i)] = s;
+    });
+    return { state, meta: { ...this.options, numUpdates: this.numUpdates } };
+  }
+
+  loadStateDict(dict: EmaStateDict): void {
+    const shadow = this.params.map((p, i) => {
+      const saved = dict.state[String(i)];
+      if (saved === undefined) {
+        throw new T.ValueError(
+          'ExponentialMovingAverage.loadStateDict',
+          `missing the average of parameter ${i}`,
+        );
+      }
+      if (saved.ndim !== p.ndim || saved.shape.some((d, axis) => d !== p.shape[axis])) {
+        throw new T.ShapeError(
+          'ExponentialMovingAverage.loadStateDict',
+          `average ${i} has shape [${saved.shape}], parameter has [${p.shape}]`,
+        );
+      }
+      return T.cast(saved, p.dtype);
+    });
+    const expected = new Set(this.params.map((_, i) => String(i)));
+    const extra = Object.keys(dict.state).filter((k) => !expected.has(k));
+    if (extra.length > 0) {
+      throw new T.ValueError('ExponentialMovingAverage.loadStateDict', `unexpected keys ${extra.join(', ')}`);
+    }
+    this.shadow = shadow;
+    this.numUpdates = dict.meta.numUpdates;
+    this.options = { decay: dict.meta.decay, useNumUpdates: dict.meta.useNumUpdates };
+  }
+}

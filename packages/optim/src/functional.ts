@@ -1,0 +1,343 @@
+import * as T from '@tsgrad/tensor';
+import { chain, type GradientTransformation, identity, type Schedule } from './transform.js';
+import { scaleByAdam, scaleByAdamax, scaleByNadam } from './transforms/adam.js';
+import { addDecayedWeights, scale, scaleByLearningRate } from './transforms/basic.js';
+import { scaleByLion } from './transforms/lion.js';
+import { traceMomentum } from './transforms/momentum.js';
+import { scaleByAdadelta, scaleByAdagrad, scaleByRmsprop } from './transforms/rms.js';
+
+// The ready-made optimizers as gradient transformations, each a chain of building blocks that
+// follows the update rule of the torch.optim class of the same name. The object API
+// (optimizers.ts) builds on these same functions, so both give bit-identical trajectories.
+
+/** The state of a ready-made optimizer: the tuple of its building blocks' states. */
+export type OptimizerState = readonly unknown[];
+
+/** A fixed learning rate or a schedule of the step (functional API only). */
+export type LearningRate = number | Schedule;
+
+/** An optimizer's hyper-parameters for the functional API: any subset, lr possibly a schedule. */
+export type FunctionalOptions<O extends { lr: number }> = Partial<Omit<O, 'lr'>> & {
+  readonly lr?: LearningRate;
+};
+
+/** `defaults` overridden by the options that are not undefined (arrays are copied). */
+export function withDefaults<O extends object>(defaults: O, options: Partial<O>): O {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries({ ...defaults, ...options })) {
+    const chosen = value === undefined ? (defaults as Record<string, unknown>)[key] : value;
+    out[key] = Array.isArray(chosen) ? [...chosen] : chosen;
+  }
+  return out as O;
+}
+
+/** The hyper-parameters of a functional optimizer: the defaults overridden by `options`. */
+type Resolved<O extends { lr: number }> = Omit<O, 'lr'> & { readonly lr: LearningRate };
+
+const resolve = <O extends { lr: number }>(defaults: Readonly<O>, options: FunctionalOptions<O>) =>
+  withDefaults(defaults as unknown as Resolved<O>, options as Partial<Resolved<O>>);
+
+/** Builds the chain, reporting a bad hyper-parameter as an error of optimizer `name`. */
+function named(name: string, build: () => GradientTransformation<OptimizerState>) {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof T.ValueError) throw new T.ValueError(name, error.message);
+    throw error;
+  }
+}
+
+/** With `maximize`, gradients are negated first (torch negates them before anything else). */
+const ascendIf = (maximize: boolean) => (maximize ? scale(-1) : identity());
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+export const SGD_DEFAULTS: Readonly<SGDOptions> = {
+  lr: 1e-3,
+  momentum: 0,
+  dampening: 0,
+  weightDecay: 0,
+  nesterov: false,
+  maximize: false,
+};
+
+/**
+ * torch.optim.SGD: g ← g + λθ; with momentum μ, b ← μb + (1−τ)g (b ← g at first) and
+ * g ← g + μb (Nesterov) or b; θ ← θ − γg.
+ */
+export function sgd(options: FunctionalOptions<SGDOptions> = {}): GradientTransformation<OptimizerState> {
+  const o = resolve(SGD_DEFAULTS, options);
+  return named('SGD', () =>
+    chain(
+      ascendIf(o.maximize),
+      addDecayedWeights(o.weightDecay),
+      traceMomentum({ momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export type Betas = readonly [number, number];
+
+export interface AdamOptions {
+  lr: number;
+  betas: Betas;
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
+  lr: 1e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+};
+
+/**
+ * torch.optim.Adam: g ← g + λθ (L2, coupled); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * θ ← θ − γ·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε) (AMSGrad: the running maximum of v).
+ */
+export function adam(options: FunctionalOptions<AdamOptions> = {}): GradientTransformation<OptimizerState> {
+  const o = resolve(ADAM_DEFAULTS, options);
+  return named('Adam', () =>
+    chain(
+      ascendIf(o.maximize),
+      addDecayedWeights(o.weightDecay),
+      scaleByAdam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad }),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export type AdamWOptions = AdamOptions;
+
+export const ADAMW_DEFAULTS: Readonly<AdamWOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
+
+/** torch.optim.AdamW: θ ← θ − γλθ (decoupled weight decay), then Adam's step without L2. */
+export function adamw(options: FunctionalOptions<AdamWOptions> = {}): GradientTransformation<OptimizerState> {
+  const o = resolve(ADAMW_DEFAULTS, options);
+  return named('AdamW', () =>
+    chain(
+      ascendIf(o.maximize),
+      scaleByAdam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad }),
+      addDecayedWeights(o.weightDecay),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export interface AdamaxOptions {
+  lr: number;
+  betas: Betas;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+export const ADAMAX_DEFAULTS: Readonly<AdamaxOptions> = {
+  lr: 2e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  maximize: false,
+};
+
+/** torch.optim.Adamax: g ← g + λθ; m ← β₁m + (1−β₁)g; u ← max(β₂u, |g| + ε); θ ← θ − γm/((1−β₁ᵗ)u). */
+export function adamax(
+  options: FunctionalOptions<AdamaxOptions> = {},
+): GradientTransformation<OptimizerState> {
+  const o = resolve(ADAMAX_DEFAULTS, options);
+  return named('Adamax', () =>
+    chain(
+      ascendIf(o.maximize),
+      addDecayedWeights(o.weightDecay),
+      scaleByAdamax({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export interface NAdamOptions {
+  lr: number;
+  betas: Betas;
+  eps: number;
+  weightDecay: number;
+  momentumDecay: number;
+  decoupledWeightDecay: boolean;
+  maximize: boolean;
+}
+
+export const NADAM_DEFAULTS: Readonly<NAdamOptions> = {
+  lr: 2e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  momentumDecay: 4e-3,
+  decoupledWeightDecay: false,
+  maximize: false,
+};
+
+/**
+ * torch.optim.NAdam: Adam with Nesterov momentum and the momentum schedule
+ * μₜ = β₁(1 − ½·0.96^(tψ)) (see `scaleByNadam`); weight decay as L2 or, with
+ * `decoupledWeightDecay`, as θ ← θ − γλθ.
+ */
+export function nadam(options: FunctionalOptions<NAdamOptions> = {}): GradientTransformation<OptimizerState> {
+  const o = resolve(NADAM_DEFAULTS, options);
+  return named('NAdam', () =>
+    chain(
+      ascendIf(o.maximize),
+      o.decoupledWeightDecay ? identity() : addDecayedWeights(o.weightDecay),
+      scaleByNadam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, momentumDecay: o.momentumDecay }),
+      o.decoupledWeightDecay ? addDecayedWeights(o.weightDecay) : identity(),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export interface RMSpropOptions {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+export const RMSPROP_DEFAULTS: Readonly<RMSpropOptions> = {
+  lr: 1e-2,
+  alpha: 0.99,
+  eps: 1e-8,
+  weightDecay: 0,
+  momentum: 0,
+  centered: false,
+  maximize: false,
+};
+
+/**
+ * torch.optim.RMSprop: g ← g + λθ; v ← αv + (1−α)g²; ṽ = v (or v − ḡ², centered);
+ * with momentum b ← μb + g/(√ṽ + ε) and θ ← θ − γb, else θ ← θ − γg/(√ṽ + ε).
+ */
+export function rmsprop(
+  options: FunctionalOptions<RMSpropOptions> = {},
+): GradientTransformation<OptimizerState> {
+  const o = resolve(RMSPROP_DEFAULTS, options);
+  return named('RMSprop', () =>
+    chain(
+      ascendIf(o.maximize),
+      addDecayedWeights(o.weightDecay),
+      scaleByRmsprop({ alpha: o.alpha, eps: o.eps, centered: o.centered }),
+      traceMomentum({ momentum: o.momentum }),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export interface AdagradOptions {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+  maximize: boolean;
+}
+
+export const ADAGRAD_DEFAULTS: Readonly<AdagradOptions> = {
+  lr: 1e-2,
+  lrDecay: 0,
+  weightDecay: 0,
+  initialAccumulatorValue: 0,
+  eps: 1e-10,
+  maximize: false,
+};
+
+/** torch.optim.Adagrad: g ← g + λθ; s ← s + g²; θ ← θ − γ/(1 + (t−1)η) · g/(√s + ε). */
+export function adagrad(
+  options: FunctionalOptions<AdagradOptions> = {},
+): GradientTransformation<OptimizerState> {
+  const o = resolve(ADAGRAD_DEFAULTS, options);
+  return named('Adagrad', () =>
+    chain(
+      ascendIf(o.maximize),
+      addDecayedWeights(o.weightDecay),
+      scaleByAdagrad({ lrDecay: o.lrDecay, eps: o.eps, initialAccumulatorValue: o.initialAccumulatorValue }),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export interface AdadeltaOptions {
+  lr: number;
+  rho: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+export const ADADELTA_DEFAULTS: Readonly<AdadeltaOptions> = {
+  lr: 1,
+  rho: 0.9,
+  eps: 1e-6,
+  weightDecay: 0,
+  maximize: false,
+};
+
+/**
+ * torch.optim.Adadelta: g ← g + λθ; v ← ρv + (1−ρ)g²; Δ = √(u+ε)/√(v+ε)·g;
+ * u ← ρu + (1−ρ)Δ²; θ ← θ − γΔ.
+ */
+export function adadelta(
+  options: FunctionalOptions<AdadeltaOptions> = {},
+): GradientTransformation<OptimizerState> {
+  const o = resolve(ADADELTA_DEFAULTS, options);
+  return named('Adadelta', () =>
+    chain(
+      ascendIf(o.maximize),
+      addDecayedWeights(o.weightDecay),
+      scaleByAdadelta({ rho: o.rho, eps: o.eps }),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}
+
+export interface LionOptions {
+  lr: number;
+  betas: Betas;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+export const LION_DEFAULTS: Readonly<LionOptions> = {
+  lr: 1e-4,
+  betas: [0.9, 0.99],
+  weightDecay: 0,
+  maximize: false,
+};
+
+/**
+ * Lion (Chen et al. 2023; not in torch.optim): c = β₁m + (1−β₁)g; θ ← θ − γ(sign(c) + λθ)
+ * (decoupled weight decay); m ← β₂m + (1−β₂)g.
+ */
+export function lion(options: FunctionalOptions<LionOptions> = {}): GradientTransformation<OptimizerState> {
+  const o = resolve(LION_DEFAULTS, options);
+  return named('Lion', () =>
+    chain(
+      ascendIf(o.maximize),
+      scaleByLion({ beta1: o.betas[0], beta2: o.betas[1] }),
+      addDecayedWeights(o.weightDecay),
+      scaleByLearningRate(o.lr),
+    ),
+  );
+}

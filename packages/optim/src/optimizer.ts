@@ -1,0 +1,235 @@
+import { Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { withDefaults } from './functional.js';
+import { replaceLeaf, stateLeaves } from './state-tree.js';
+import { applyUpdates, type GradientTransformation } from './transform.js';
+
+/** A value JSON can hold. */
+export type JsonValue =
+  | number
+  | string
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/** A parameter group: its parameters and its own hyper-parameters (like a torch param group dict). */
+export type ParamGroup<O> = O & { params: Tensor[] };
+
+/** A parameter group as given to a constructor: hyper-parameters not given come from the defaults. */
+export type ParamGroupInput<O> = Partial<O> & { readonly params: Iterable<Tensor> };
+
+/** Parameters, or parameter groups, to optimize. */
+export type OptimizerParams<O> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
+
+/** A saved param group: its hyper-parameters and the indices of its parameters. */
+export type SavedParamGroup = { readonly params: readonly number[] } & { readonly [key: string]: JsonValue };
+
+/**
+ * An optimizer's state, split for checkpoint formats (e.g. safetensors in @tsgrad/io): the
+ * arrays by name, everything else as one JSON-able object. Parameters are numbered across the
+ * groups in order, as in torch.
+ */
+export interface OptimizerStateDict {
+  /** Per-parameter state arrays, keyed "<param index>.<name>", e.g. "0.expAvg". */
+  readonly state: Record<string, T.NDArray>;
+  readonly meta: {
+    readonly paramGroups: readonly SavedParamGroup[];
+    /** Per-parameter scalar state (e.g. `{ step: 3 }`), keyed by param index; one entry per parameter with state. */
+    readonly scalars: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  };
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+const isGroupInput = <O>(x: Tensor | ParamGroupInput<O>): x is ParamGroupInput<O> => !(x instanceof Tensor);
+
+/**
+ * The PyTorch-style optimizer API over a gradient transformation: `step()` reads each
+ * parameter's `.grad` (skipping parameters whose grad is null), and keeps one transformation
+ * state per parameter (so, as in torch, a parameter's step count advances only when it has a
+ * gradient). The transformation is rebuilt from the group's hyper-parameters at every step, so
+ * changing `paramGroups[i].lr` (or any other option) takes effect at the next step.
+ */
+export abstract class Optimizer<O extends { lr: number }> {
+  readonly paramGroups: ParamGroup<O>[] = [];
+  private states = new Map<Tensor, unknown>();
+
+  protected constructor(
+    /** The class name, used in error messages. */
+    readonly name: string,
+    params: OptimizerParams<O>,
+    /** The hyper-parameters of groups that do not set their own. */
+    readonly defaults: Readonly<O>,
+  ) {
+    const list = [...params] as (Tensor | ParamGroupInput<O>)[];
+    if (list.length === 0) throw new T.ValueError(name, 'got an empty parameter list');
+    if (list.every(isGroupInput)) for (const group of list) this.addParamGroup(group);
+    else if (list.some(isGroupInput)) {
+      throw new T.ValueError(name, 'expected either tensors or parameter groups, not a mix');
+    } else this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupInput<O>);
+  }
+
+  /** The gradient transformation of one group's hyper-parameters. */
+  protected abstract transformation(group: Readonly<O>): GradientTransformation<unknown>;
+
+  /** Adds a group of parameters with its own hyper-parameters (the others from the defaults). */
+  addParamGroup(input: ParamGroupInput<O>): void {
+    const params = [...input.params];
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    for (const p of params) {
+      if (!(p instanceof Tensor)) throw new T.ValueError(this.name, 'parameters must be Tensors');
+      if (!p.isLeaf) throw new T.ValueError(this.name, "can't optimize a non-leaf tensor");
+      if (seen.has(p))
+        throw new T.ValueError(this.name, 'some parameters appear in more than one parameter group');
+      seen.add(p);
+    }
+    const { params: _, ...options } = input;
+    const group = {
+      ...withDefaults(this.defaults as O, options as unknown as Partial<O>),
+      params,
+    } as ParamGroup<O>;
+    this.transformation(group); // validates the hyper-parameters now rather than at the first step
+    this.paramGroups.push(group);
+  }
+
+  /**
+   * One update of every parameter that has a gradient. A `closure` that recomputes the loss
+   * (and gradients) is called first, and its result returned.
+   */
+  step<R>(closure?: () => R): R | undefined {
+    const loss = closure?.();
+    for (const group of this.paramGroups) {
+      const transform = this.transformation(group);
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        if (!sameShape(p.grad.shape, p.shape)) {
+          throw new T.ShapeError(
+            `${this.name}.step`,
+            `gradient of shape [${p.grad.shape}] for a parameter of shape [${p.shape}]`,
+          );
+        }
+        const state = this.states.get(p) ?? transform.init([p]);
+        const result = transform.update([p.grad.value], state, [p]);
+        applyUpdates([p], result.updates);
+        this.states.set(p, result.state);
+      }
+    }
+    return loss;
+  }
+
+  /** Clears the gradients: sets them to null (torch's default), or to zeros. */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.paramGroups.flatMap((g) => g.params)) {
+      if (p.grad === null) continue;
+      p.grad = setToNone ? null : new Tensor(T.zerosLike(p.grad.value));
+    }
+  }
+
+  /** A parameter's state by name (e.g. `{ step, expAvg, expAvgSq }`), undefined before its first step. */
+  stateOf(param: Tensor): Readonly<Record<string, T.NDArray | number>> | undefined {
+    const state = this.states.get(param);
+    if (state === undefined) return undefined;
+    const named: Record<string, T.NDArray | number> = {};
+    for (const leaf of stateLeaves(`${this.name}.stateOf`, state)) {
+      if (leaf.value !== null) named[leaf.key] = leaf.value;
+    }
+    return named;
+  }
+
+  stateDict(): OptimizerStateDict {
+    const op = `${this.name}.stateDict`;
+    const state: Record<string, T.NDArray> = {};
+    const scalars: Record<string, Record<string, number>> = {};
+    let index = 0;
+    const paramGroups = this.paramGroups.map((group) => {
+      const ids = group.params.map((p) => {
+        const id = index++;
+        const paramState = this.states.get(p);
+        if (paramState === undefined) return id;
+        const numbers: Record<string, number> = {};
+        for (const leaf of stateLeaves(op, paramState)) {
+          if (typeof leaf.value === 'number') numbers[leaf.key] = leaf.value;
+          else if (leaf.value !== null) state[`${id}.${leaf.key}`] = leaf.value;
+        }
+        scalars[String(id)] = numbers;
+        return id;
+      });
+      const { params: _, ...hyper } = group;
+      return { ...(JSON.parse(JSON.stringify(hyper)) as Record<string, JsonValue>), params: ids };
+    });
+    return { state, meta: { paramGroups, scalars } };
+  }
+
+  /**
+   * Restores hyper-parameters and state saved by `stateDict()` (from an optimizer over
+   * parameters of the same shapes, grouped the same way). Throws, changing nothing, on a
+   * mismatch: group sizes, missing or unexpected keys, shapes.
+   */
+  loadStateDict(dict: OptimizerStateDict): void {
+    const op = `${this.name}.loadStateDict`;
+    const saved = dict.meta.paramGroups;
+    if (saved.length !== this.paramGroups.length) {
+      throw new T.ValueError(
+        op,
+        `${saved.length} parameter groups saved, the optimizer has ${this.paramGroups.length}`,
+      );
+    }
+    const byId = new Map<number, { param: Tensor; group: Readonly<O> }>();
+    const groups = this.paramGroups.map((group, g) => {
+      const { params: ids, ...hyper } = saved[g];
+      if (ids.length !== group.params.length) {
+        throw new T.ValueError(
+          op,
+          `group ${g} has ${ids.length} parameters saved, ${group.params.length} in the optimizer`,
+        );
+      }
+      const options = { ...group, ...(JSON.parse(JSON.stringify(hyper)) as Partial<O>) };
+      ids.forEach((id, k) => {
+        byId.set(id, { param: group.params[k], group: options });
+      });
+      return options;
+    });
+    const used = new Set<string>();
+    const states = new Map<Tensor, unknown>();
+    for (const [id, numbers] of Object.entries(dict.meta.scalars)) {
+      const entry = byId.get(Number(id));
+      if (entry === undefined) throw new T.ValueError(op, `state for parameter ${id}, which no group has`);
+      const { param, group } = entry;
+      let tree = this.transformation(group).init([param]);
+      const scalarKeys = new Set<string>();
+      for (const leaf of stateLeaves(op, tree)) {
+        const key = `${id}.${leaf.key}`;
+        if (typeof leaf.value === 'number') {
+          const value = numbers[leaf.key];
+          if (typeof value !== 'number') throw new T.ValueError(op, `missing the number ${key}`);
+          scalarKeys.add(leaf.key);
+          tree = replaceLeaf(tree, leaf.path, value);
+          continue;
+        }
+        const array = dict.state[key];
+        if (array === undefined) {
+          if (leaf.value === null) continue; // not created yet when saved
+          throw new T.ValueError(op, `missing the array ${key}`);
+        }
+        const shape = leaf.value?.shape ?? param.shape;
+        if (!sameShape(array.shape, shape)) {
+          throw new T.ShapeError(op, `${key} has shape [${array.shape}], expected [${shape}]`);
+        }
+        used.add(key);
+        tree = replaceLeaf(tree, leaf.path, T.cast(array, param.dtype));
+      }
+      const extraNumbers = Object.keys(numbers).filter((k) => !scalarKeys.has(k));
+      if (extraNumbers.length > 0)
+        throw new T.ValueError(op, `unexpected numbers ${extraNumbers.map((k) => `${id}.${k}`)}`);
+      states.set(param, tree);
+    }
+    const unexpected = Object.keys(dict.state).filter((k) => !used.has(k));
+    if (unexpected.length > 0) throw new T.ValueError(op, `unexpected arrays ${unexpected.join(', ')}`);
+    this.paramGroups.forEach((group, g) => {
+      Object.assign(group, groups[g], { params: group.params });
+    });
+    this.states = states;
+  }
+}

@@ -1,0 +1,105 @@
+import * as T from '@tsgrad/tensor';
+import type { SchedulableOptimizer } from './scheduler.js';
+import { check } from './transform.js';
+
+export interface ReduceLROnPlateauOptions {
+  /** Whether the metric should go down ('min', e.g. a loss) or up ('max', e.g. an accuracy). */
+  readonly mode?: 'min' | 'max';
+  /** The lr is multiplied by this on a plateau. */
+  readonly factor?: number;
+  /** Epochs without improvement tolerated before reducing. */
+  readonly patience?: number;
+  /** The smallest change that counts as an improvement, relative to the best or absolute. */
+  readonly threshold?: number;
+  readonly thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting bad epochs again. */
+  readonly cooldown?: number;
+  /** A lower bound on the lr, for all groups or one per group. */
+  readonly minLr?: number | readonly number[];
+  /** Reductions smaller than this are skipped. */
+  readonly eps?: number;
+}
+
+/**
+ * torch's ReduceLROnPlateau: multiplies the groups' lr by `factor` once the metric passed to
+ * `step(metric)` has not improved for more than `patience` epochs.
+ */
+export class ReduceLROnPlateau {
+  readonly options: Required<Omit<ReduceLROnPlateauOptions, 'minLr'>>;
+  readonly minLrs: readonly number[];
+  best: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+  lastEpoch = 0;
+
+  constructor(
+    readonly optimizer: SchedulableOptimizer,
+    options: ReduceLROnPlateauOptions = {},
+  ) {
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel' } = options;
+    const { cooldown = 0, minLr = 0, eps = 1e-8 } = options;
+    check(factor < 1, 'ReduceLROnPlateau', `factor must be < 1, got ${factor}`);
+    const groups = optimizer.paramGroups.length;
+    if (typeof minLr !== 'number' && minLr.length !== groups) {
+      throw new T.ValueError('ReduceLROnPlateau', `${minLr.length} minLr values for ${groups} groups`);
+    }
+    this.minLrs = typeof minLr === 'number' ? optimizer.paramGroups.map(() => minLr) : [...minLr];
+    this.options = { mode, factor, patience, threshold, thresholdMode, cooldown, eps };
+    this.best = mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Whether `value` improves on the best so far by more than the threshold. */
+  isBetter(value: number): boolean {
+    const { mode, threshold, thresholdMode } = this.options;
+    if (mode === 'min')
+      return value < (thresholdMode === 'rel' ? this.best * (1 - threshold) : this.best - threshold);
+    return value > (thresholdMode === 'rel' ? this.best * (1 + threshold) : this.best + threshold);
+  }
+
+  /** Records the metric of an epoch and reduces the learning rates on a plateau. */
+  step(metric: number): void {
+    this.lastEpoch += 1;
+    if (this.isBetter(metric)) {
+      this.best = metric;
+      this.numBadEpochs = 0;
+    } else this.numBadEpochs += 1;
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.options.patience) {
+      this.reduceLr();
+      this.cooldownCounter = this.options.cooldown;
+      this.numBadEpochs = 0;
+    }
+  }
+
+  private reduceLr(): void {
+    this.optimizer.paramGroups.forEach((group, i) => {
+      const lr = Math.max(group.lr * this.options.factor, this.minLrs[i]);
+      if (group.lr - lr > this.options.eps) group.lr = lr;
+    });
+  }
+
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  stateDict(): { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number } {
+    const { best, numBadEpochs, cooldownCounter, lastEpoch } = this;
+    return { best, numBadEpochs, cooldownCounter, lastEpoch };
+  }
+
+  /** Restores `stateDict()`; a `best` of null (±Infinity after a JSON round trip) means no best yet. */
+  loadStateDict(
+    dict: Omit<ReturnType<ReduceLROnPlateau['stateDict']>, 'best'> & { best: number | null },
+  ): void {
+    const none = this.options.mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    Object.assign(this, {
+      best: dict.best ?? none,
+      numBadEpochs: dict.numBadEpochs,
+      cooldownCounter: dict.cooldownCounter,
+      lastEpoch: dict.lastEpoch,
+    });
+  }
+}

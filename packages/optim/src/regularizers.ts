@@ -1,0 +1,60 @@
+import * as A from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { check } from './transform.js';
+
+function penalty(op: string, params: Iterable<A.Tensor>, lambda: number, term: (p: A.Tensor) => A.Tensor) {
+  check(lambda >= 0, op, `lambda must be ≥ 0, got ${lambda}`);
+  const terms = [...params].map(term);
+  if (terms.length === 0) return A.full([], 0);
+  return A.mul(
+    terms.reduce((total, t) => A.add(total, t)),
+    lambda,
+  );
+}
+
+/** λ·Σ|p| over all elements of all `params`: a differentiable loss term (L1 regularization). */
+export const l1Penalty = (params: Iterable<A.Tensor>, lambda: number): A.Tensor =>
+  penalty('l1Penalty', params, lambda, (p) => A.sum(A.abs(p)));
+
+/**
+ * λ·Σp² over all elements of all `params` (Keras' L2, the usual hand-written PyTorch term):
+ * a differentiable loss term whose gradient 2λp equals SGD's `weightDecay` = 2λ.
+ */
+export const l2Penalty = (params: Iterable<A.Tensor>, lambda: number): A.Tensor =>
+  penalty('l2Penalty', params, lambda, (p) => A.sum(A.square(p)));
+
+export interface MaxNormOptions {
+  /** The axes each norm is taken over; by default every axis but the first (each row of a torch weight). */
+  readonly axis?: number | readonly number[];
+  readonly normType?: number;
+}
+
+/**
+ * The max-norm constraint (Keras' MaxNorm, torch.renorm): rescales in place every slice whose
+ * norm over `axis` exceeds `maxNorm` down to norm maxNorm (by maxNorm / (norm + 1e-7), as
+ * torch.renorm); the others are left alone. Call it after each optimizer step.
+ */
+export function maxNormConstraint(
+  params: Iterable<A.Tensor>,
+  maxNorm: number,
+  options: MaxNormOptions = {},
+): void {
+  const { normType = 2 } = options;
+  check(maxNorm >= 0, 'maxNormConstraint', `maxNorm must be ≥ 0, got ${maxNorm}`);
+  check(normType > 0, 'maxNormConstraint', `normType must be positive or Infinity, got ${normType}`);
+  for (const p of params) {
+    const axes =
+      options.axis === undefined
+        ? Array.from({ length: Math.max(p.ndim - 1, 0) }, (_, i) => i + 1)
+        : T.normalizeAxes('maxNormConstraint', options.axis, p.ndim);
+    const magnitude = T.abs(p.value);
+    const norms =
+      axes.length === 0
+        ? magnitude
+        : normType === Number.POSITIVE_INFINITY
+          ? T.max(magnitude, { axis: axes, keepdims: true })
+          : T.pow(T.sum(T.pow(magnitude, normType), { axis: axes, keepdims: true }), 1 / normType);
+    const factor = T.where(T.gt(norms, maxNorm), T.div(maxNorm, T.add(norms, 1e-7)), 1);
+    p.assign(T.cast(T.mul(p.value, factor), p.dtype));
+  }
+}

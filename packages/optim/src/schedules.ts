@@ -1,0 +1,245 @@
+import { check, type Schedule } from './transform.js';
+
+// Learning-rate schedules as pure functions of the step (counted from 0), each the closed form
+// of the torch.optim.lr_scheduler class of the same idea. `LRScheduler` drives an optimizer
+// from them; the functional optimizers take them as `lr` directly.
+
+/** Always `value`. */
+export const constantSchedule =
+  (value: number): Schedule =>
+  () =>
+    value;
+
+export interface StepScheduleOptions {
+  readonly lr: number;
+  readonly stepSize: number;
+  readonly gamma?: number;
+}
+
+/** StepLR: lr·γ^⌊t / stepSize⌋. */
+export function stepSchedule({ lr, stepSize, gamma = 0.1 }: StepScheduleOptions): Schedule {
+  check(
+    Number.isInteger(stepSize) && stepSize > 0,
+    'stepSchedule',
+    `stepSize must be a positive integer, got ${stepSize}`,
+  );
+  return (t) => lr * gamma ** Math.floor(t / stepSize);
+}
+
+export interface MultiStepScheduleOptions {
+  readonly lr: number;
+  readonly milestones: readonly number[];
+  readonly gamma?: number;
+}
+
+/** MultiStepLR: lr·γ^(number of milestones ≤ t). */
+export function multiStepSchedule({ lr, milestones, gamma = 0.1 }: MultiStepScheduleOptions): Schedule {
+  check(
+    milestones.every((m, i) => i === 0 || m >= milestones[i - 1]),
+    'multiStepSchedule',
+    `milestones must be increasing, got [${milestones}]`,
+  );
+  return (t) => lr * gamma ** milestones.filter((m) => m <= t).length;
+}
+
+export interface ExponentialScheduleOptions {
+  readonly lr: number;
+  readonly gamma: number;
+}
+
+/** ExponentialLR: lr·γᵗ. */
+export const exponentialSchedule =
+  ({ lr, gamma }: ExponentialScheduleOptions): Schedule =>
+  (t) =>
+    lr * gamma ** t;
+
+export interface CosineAnnealingScheduleOptions {
+  readonly lr: number;
+  readonly tMax: number;
+  readonly etaMin?: number;
+}
+
+/** CosineAnnealingLR's closed form: η_min + (lr − η_min)(1 + cos(πt / T_max))/2. */
+export function cosineAnnealingSchedule({ lr, tMax, etaMin = 0 }: CosineAnnealingScheduleOptions): Schedule {
+  check(tMax > 0, 'cosineAnnealingSchedule', `tMax must be positive, got ${tMax}`);
+  return (t) => etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
+}
+
+export interface CosineAnnealingWarmRestartsScheduleOptions {
+  readonly lr: number;
+  /** The length of the first period. */
+  readonly t0: number;
+  /** Each period is tMult times longer than the one before. */
+  readonly tMult?: number;
+  readonly etaMin?: number;
+}
+
+/**
+ * CosineAnnealingWarmRestarts (SGDR): cosine annealing from lr to η_min over periods of
+ * T₀, T₀·T_mult, T₀·T_mult², …, restarting at lr at the start of each.
+ */
+export function cosineAnnealingWarmRestartsSchedule(
+  options: CosineAnnealingWarmRestartsScheduleOptions,
+): Schedule {
+  const { lr, t0, tMult = 1, etaMin = 0 } = options;
+  const op = 'cosineAnnealingWarmRestartsSchedule';
+  check(Number.isInteger(t0) && t0 > 0, op, `t0 must be a positive integer, got ${t0}`);
+  check(Number.isInteger(tMult) && tMult >= 1, op, `tMult must be an integer ≥ 1, got ${tMult}`);
+  return (t) => {
+    let start = 0;
+    let period = t0;
+    if (tMult === 1) start = Math.floor(t / t0) * t0;
+    else {
+      while (t >= start + period) {
+        start += period;
+        period *= tMult;
+      }
+    }
+    return etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * (t - start)) / period))) / 2;
+  };
+}
+
+export interface LinearScheduleOptions {
+  readonly start: number;
+  readonly end: number;
+  /** Steps to go from start to end; constant at end afterwards. */
+  readonly steps: number;
+}
+
+/** A straight line from `start` to `end` over `steps` steps (LinearLR, in absolute values). */
+export function linearSchedule({ start, end, steps }: LinearScheduleOptions): Schedule {
+  check(steps > 0, 'linearSchedule', `steps must be positive, got ${steps}`);
+  return (t) => start + ((end - start) * Math.min(t, steps)) / steps;
+}
+
+export interface PolynomialScheduleOptions {
+  readonly lr: number;
+  readonly totalSteps: number;
+  readonly power?: number;
+  readonly endLr?: number;
+}
+
+/** PolynomialLR: (lr − endLr)(1 − min(t, T)/T)^power + endLr (torch's has endLr = 0). */
+export function polynomialSchedule({
+  lr,
+  totalSteps,
+  power = 1,
+  endLr = 0,
+}: PolynomialScheduleOptions): Schedule {
+  check(totalSteps > 0, 'polynomialSchedule', `totalSteps must be positive, got ${totalSteps}`);
+  return (t) => (lr - endLr) * (1 - Math.min(t, totalSteps) / totalSteps) ** power + endLr;
+}
+
+/**
+ * SequentialLR: schedules[0] until milestones[0], then schedules[1] (restarted at its own step
+ * 0) until milestones[1], and so on.
+ */
+export function sequentialSchedule(schedules: readonly Schedule[], milestones: readonly number[]): Schedule {
+  check(
+    schedules.length === milestones.length + 1,
+    'sequentialSchedule',
+    `${schedules.length} schedules need ${schedules.length - 1} milestones, got ${milestones.length}`,
+  );
+  check(
+    milestones.every((m, i) => i === 0 || m >= milestones[i - 1]),
+    'sequentialSchedule',
+    `milestones must be increasing, got [${milestones}]`,
+  );
+  return (t) => {
+    let i = 0;
+    while (i < milestones.length && t >= milestones[i]) i++;
+    return schedules[i](i === 0 ? t : t - milestones[i - 1]);
+  };
+}
+
+export interface LinearWarmupOptions {
+  readonly warmupSteps: number;
+  /** The first step's fraction of the schedule's initial value (default 0). */
+  readonly startFactor?: number;
+}
+
+/**
+ * A linear warmup from startFactor·s(0) to s(0) over `warmupSteps` steps, then `schedule`
+ * from its own step 0 (torch's SequentialLR of a LinearLR and the schedule).
+ */
+export function linearWarmup(
+  schedule: Schedule,
+  { warmupSteps, startFactor = 0 }: LinearWarmupOptions,
+): Schedule {
+  const peak = schedule(0);
+  return sequentialSchedule(
+    [linearSchedule({ start: startFactor * peak, end: peak, steps: warmupSteps }), schedule],
+    [warmupSteps],
+  );
+}
+
+export type AnnealStrategy = 'cos' | 'linear';
+
+const anneal: Record<AnnealStrategy, (from: number, to: number, pct: number) => number> = {
+  cos: (from, to, pct) => to + ((from - to) / 2) * (Math.cos(Math.PI * pct) + 1),
+  linear: (from, to, pct) => (to - from) * pct + from,
+};
+
+/**
+ * A piecewise annealing: phase i goes from values[i] to values[i + 1], ending at step
+ * ends[i] (the last phase extends beyond its end), as OneCycleLR computes it.
+ */
+export function annealPhases(
+  step: number,
+  ends: readonly number[],
+  values: readonly number[],
+  strategy: AnnealStrategy,
+): number {
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    if (step <= ends[i] || i === ends.length - 1) {
+      const pct = ends[i] === start ? 1 : (step - start) / (ends[i] - start);
+      return anneal[strategy](values[i], values[i + 1], pct);
+    }
+    start = ends[i];
+  }
+  return values[values.length - 1];
+}
+
+export interface OneCycleScheduleOptions {
+  readonly maxLr: number;
+  readonly totalSteps: number;
+  /** The fraction of the cycle spent increasing the learning rate. */
+  readonly pctStart?: number;
+  readonly annealStrategy?: AnnealStrategy;
+  /** The initial lr is maxLr / divFactor. */
+  readonly divFactor?: number;
+  /** The final lr is the initial lr / finalDivFactor. */
+  readonly finalDivFactor?: number;
+  /** Anneal back to the initial lr before annealing to the final one (fast.ai's variant has two phases). */
+  readonly threePhase?: boolean;
+}
+
+/** The phase ends of a one-cycle policy, as torch's OneCycleLR places them. */
+export function oneCyclePhaseEnds(totalSteps: number, pctStart: number, threePhase: boolean): number[] {
+  check(
+    Number.isInteger(totalSteps) && totalSteps > 0,
+    'oneCycleSchedule',
+    `totalSteps must be a positive integer, got ${totalSteps}`,
+  );
+  check(pctStart >= 0 && pctStart <= 1, 'oneCycleSchedule', `pctStart must be in [0, 1], got ${pctStart}`);
+  const up = pctStart * totalSteps - 1;
+  return threePhase ? [up, 2 * pctStart * totalSteps - 2, totalSteps - 1] : [up, totalSteps - 1];
+}
+
+/**
+ * OneCycleLR (Smith & Topin, super-convergence): from maxLr/divFactor up to maxLr over the
+ * first pctStart of the steps, then down to maxLr/(divFactor·finalDivFactor).
+ */
+export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
+  const { maxLr, totalSteps, pctStart = 0.3, annealStrategy = 'cos' } = options;
+  const { divFactor = 25, finalDivFactor = 1e4, threePhase = false } = options;
+  const ends = oneCyclePhaseEnds(totalSteps, pctStart, threePhase);
+  const initialLr = maxLr / divFactor;
+  const minLr = initialLr / finalDivFactor;
+  const values = threePhase ? [initialLr, maxLr, initialLr, minLr] : [initialLr, maxLr, minLr];
+  return (t) => {
+    check(t <= totalSteps, 'oneCycleSchedule', `step ${t} is beyond totalSteps ${totalSteps}`);
+    return annealPhases(t, ends, values, annealStrategy);
+  };
+}

@@ -1,0 +1,144 @@
+import * as T from '@tsgrad/tensor';
+import { check, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { isBeta, movingAverage, movingAverageOfSquares } from './moments.js';
+
+export interface ScaleByAdamOptions {
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  readonly amsgrad?: boolean;
+}
+
+export interface AdamState {
+  readonly step: number;
+  readonly expAvg: readonly T.NDArray[];
+  readonly expAvgSq: readonly T.NDArray[];
+  /** The running maximum of expAvgSq (AMSGrad), created on first use. */
+  readonly maxExpAvgSq: readonly (T.NDArray | null)[];
+}
+
+function checkBetas(op: string, beta1: number, beta2: number, eps: number): void {
+  check(isBeta(beta1), op, `invalid beta1 ${beta1} (expected 0 ≤ beta1 < 1)`);
+  check(isBeta(beta2), op, `invalid beta2 ${beta2} (expected 0 ≤ beta2 < 1)`);
+  check(eps >= 0, op, `invalid eps ${eps} (expected ≥ 0)`);
+}
+
+/**
+ * Adam's direction, as torch.optim.Adam computes it: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+ * then (m / (1−β₁ᵗ)) / (√v / √(1−β₂ᵗ) + ε). AMSGrad uses the running maximum of v instead of v.
+ */
+export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, amsgrad = false } = options;
+  checkBetas('scaleByAdam', beta1, beta2, eps);
+  return {
+    init: (params) => ({
+      step: 0,
+      expAvg: zerosLikeParams(params),
+      expAvgSq: zerosLikeParams(params),
+      maxExpAvgSq: params.map(() => null),
+    }),
+    update(grads, state) {
+      const step = state.step + 1;
+      const biasCorrection1 = 1 - beta1 ** step;
+      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
+      const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta1));
+      const expAvgSq = grads.map((g, i) => movingAverageOfSquares(state.expAvgSq[i], g, beta2));
+      const maxExpAvgSq = amsgrad
+        ? expAvgSq.map((v, i) => {
+            const previous = state.maxExpAvgSq[i];
+            return previous === null ? v : T.maximum(previous, v);
+          })
+        : state.maxExpAvgSq;
+      const updates = expAvg.map((m, i) => {
+        const v = amsgrad ? (maxExpAvgSq[i] as T.NDArray) : expAvgSq[i];
+        const denominator = T.add(T.div(T.sqrt(v), biasCorrection2Sqrt), eps);
+        return T.div(T.div(m, biasCorrection1), denominator);
+      });
+      return { updates, state: { step, expAvg, expAvgSq, maxExpAvgSq } };
+    },
+  };
+}
+
+export interface ScaleByAdamaxOptions {
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+}
+
+export interface AdamaxState {
+  readonly step: number;
+  readonly expAvg: readonly T.NDArray[];
+  readonly expInf: readonly T.NDArray[];
+}
+
+/**
+ * Adamax's direction (torch.optim.Adamax): m ← β₁m + (1−β₁)g, u ← max(β₂u, |g| + ε), then
+ * m / ((1−β₁ᵗ) u).
+ */
+export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<AdamaxState> {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
+  checkBetas('scaleByAdamax', beta1, beta2, eps);
+  return {
+    init: (params) => ({ step: 0, expAvg: zerosLikeParams(params), expInf: zerosLikeParams(params) }),
+    update(grads, state) {
+      const step = state.step + 1;
+      const biasCorrection = 1 - beta1 ** step;
+      const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta1));
+      const expInf = grads.map((g, i) => T.maximum(T.mul(state.expInf[i], beta2), T.add(T.abs(g), eps)));
+      const updates = expAvg.map((m, i) => T.div(m, T.mul(expInf[i], biasCorrection)));
+      return { updates, state: { step, expAvg, expInf } };
+    },
+  };
+}
+
+export interface ScaleByNadamOptions {
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  /** ψ in μₜ = β₁(1 − ½·0.96^(tψ)). */
+  readonly momentumDecay?: number;
+}
+
+export interface NadamState {
+  readonly step: number;
+  /** ∏ μᵢ for i ≤ step. */
+  readonly muProduct: number;
+  readonly expAvg: readonly T.NDArray[];
+  readonly expAvgSq: readonly T.NDArray[];
+}
+
+/**
+ * NAdam's direction (torch.optim.NAdam, with the momentum schedule
+ * μₜ = β₁(1 − ½·0.96^(tψ))): with m and v as in Adam and d = √(v/(1−β₂ᵗ)) + ε,
+ * (1−μₜ)/(1−∏ᵢ≤ₜ μᵢ) · g/d + μₜ₊₁/(1−∏ᵢ≤ₜ₊₁ μᵢ) · m/d.
+ */
+export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransformation<NadamState> {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentumDecay = 4e-3 } = options;
+  checkBetas('scaleByNadam', beta1, beta2, eps);
+  check(momentumDecay >= 0, 'scaleByNadam', `invalid momentumDecay ${momentumDecay} (expected ≥ 0)`);
+  const muAt = (step: number) => beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
+  return {
+    init: (params) => ({
+      step: 0,
+      muProduct: 1,
+      expAvg: zerosLikeParams(params),
+      expAvgSq: zerosLikeParams(params),
+    }),
+    update(grads, state) {
+      const step = state.step + 1;
+      const biasCorrection2 = 1 - beta2 ** step;
+      const mu = muAt(step);
+      const muNext = muAt(step + 1);
+      const muProduct = state.muProduct * mu;
+      const gradWeight = (1 - mu) / (1 - muProduct);
+      const momentumWeight = muNext / (1 - muProduct * muNext);
+      const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta1));
+      const expAvgSq = grads.map((g, i) => movingAverageOfSquares(state.expAvgSq[i], g, beta2));
+      const updates = grads.map((g, i) => {
+        const denominator = T.add(T.sqrt(T.div(expAvgSq[i], biasCorrection2)), eps);
+        return T.div(T.add(T.mul(g, gradWeight), T.mul(expAvg[i], momentumWeight)), denominator);
+      });
+      return { updates, state: { step, muProduct, expAvg, expAvgSq } };
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import * as T from '@tsgrad/tensor';
+import { check, type GradientTransformation } from '../transform.js';
+import { movingAverage } from './moments.js';
+
+export interface EmaOptions {
+  /** The weight of the old average in each update, in [0, 1]. */
+  readonly decay: number;
+  /**
+   * Warm up the decay as min(decay, (1 + n)/(10 + n)) at the n-th update (TensorFlow's
+   * `num_updates`, torch_ema's `use_num_updates`). Default false.
+   */
+  readonly useNumUpdates?: boolean;
+}
+
+export interface EmaState {
+  readonly numUpdates: number;
+  /** The averaged parameters. */
+  readonly shadow: readonly T.NDArray[];
+}
+
+/** The decay of the `numUpdates`-th update (counted from 1). */
+export function emaDecay(options: EmaOptions, numUpdates: number): number {
+  const { decay, useNumUpdates = false } = options;
+  check(
+    decay >= 0 && decay <= 1,
+    'ExponentialMovingAverage',
+    `invalid decay ${decay} (expected 0 ≤ decay ≤ 1)`,
+  );
+  return useNumUpdates ? Math.min(decay, (1 + numUpdates) / (10 + numUpdates)) : decay;
+}
+
+/** shadow ← d·shadow + (1 − d)·value for each parameter, in the parameter's dtype. */
+export const averageInto = (shadow: readonly T.NDArray[], values: readonly T.NDArray[], decay: number) =>
+  values.map((v, i) => T.cast(movingAverage(shadow[i], v, decay), v.dtype));
+
+/**
+ * Keeps an exponential moving average of the parameters in its state: after each step, of the
+ * new parameters p + u (so put it last in a chain). The updates pass through unchanged; read
+ * the averages from `state.shadow`. The average starts at the initial parameters.
+ */
+export function ema(options: EmaOptions): GradientTransformation<EmaState> {
+  emaDecay(options, 1);
+  return {
+    init: (params) => ({ numUpdates: 0, shadow: params.map((p) => p.value) }),
+    update(grads, state, params) {
+      const numUpdates = state.numUpdates + 1;
+      const next = params.map((p, i) => T.cast(T.add(p.value, grads[i]), p.dtype));
+      const shadow = averageInto(state.shadow, next, emaDecay(options, numUpdates));
+      return { updates: [...grads], state: { numUpdates, shadow } };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import * as T from '@tsgrad/tensor';
+import { check, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { movingAverage, movingAverageOfSquares } from './moments.js';
+
+export interface ScaleByRmspropOptions {
+  readonly alpha?: number;
+  readonly eps?: number;
+  readonly centered?: boolean;
+}
+
+export interface RmspropState {
+  readonly step: number;
+  readonly squareAvg: readonly T.NDArray[];
+  /** The moving average of gradients (centered RMSprop), created on first use. */
+  readonly gradAvg: readonly (T.NDArray | null)[];
+}
+
+/**
+ * RMSprop's direction (torch.optim.RMSprop): v ← αv + (1−α)g², then g / (√ṽ + ε) with ṽ = v,
+ * or, centered, ṽ = v − ḡ² where ḡ ← αḡ + (1−α)g. Momentum is `traceMomentum` after it.
+ */
+export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTransformation<RmspropState> {
+  const { alpha = 0.99, eps = 1e-8, centered = false } = options;
+  check(alpha >= 0 && alpha <= 1, 'scaleByRmsprop', `invalid alpha ${alpha} (expected 0 ≤ alpha ≤ 1)`);
+  check(eps >= 0, 'scaleByRmsprop', `invalid eps ${eps} (expected ≥ 0)`);
+  return {
+    init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), gradAvg: params.map(() => null) }),
+    update(grads, state) {
+      const squareAvg = grads.map((g, i) => movingAverageOfSquares(state.squareAvg[i], g, alpha));
+      const gradAvg = centered
+        ? grads.map((g, i) => movingAverage(state.gradAvg[i] ?? T.zerosLike(g), g, alpha))
+        : state.gradAvg;
+      const updates = grads.map((g, i) => {
+        const mean = gradAvg[i];
+        const variance = centered && mean !== null ? T.sub(squareAvg[i], T.mul(mean, mean)) : squareAvg[i];
+        return T.div(g, T.add(T.sqrt(variance), eps));
+      });
+      return { updates, state: { step: state.step + 1, squareAvg, gradAvg } };
+    },
+  };
+}
+
+export interface ScaleByAdagradOptions {
+  readonly lrDecay?: number;
+  readonly eps?: number;
+  readonly initialAccumulatorValue?: number;
+}
+
+export interface AdagradState {
+  readonly step: number;
+  readonly sum: readonly T.NDArray[];
+}
+
+/**
+ * Adagrad's direction (torch.optim.Adagrad): s ← s + g², then g / (√s + ε), divided by
+ * 1 + (t−1)·lrDecay (the learning-rate decay of step t).
+ */
+export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation<AdagradState> {
+  const { lrDecay = 0, eps = 1e-10, initialAccumulatorValue = 0 } = options;
+  check(lrDecay >= 0, 'scaleByAdagrad', `invalid lrDecay ${lrDecay} (expected ≥ 0)`);
+  check(eps >= 0, 'scaleByAdagrad', `invalid eps ${eps} (expected ≥ 0)`);
+  check(
+    initialAccumulatorValue >= 0,
+    'scaleByAdagrad',
+    `invalid initialAccumulatorValue ${initialAccumulatorValue} (expected ≥ 0)`,
+  );
+  return {
+    init: (params) => ({
+      step: 0,
+      sum: params.map((p) => T.fullLike(p.value, initialAccumulatorValue)),
+    }),
+    update(grads, state) {
+      const step = state.step + 1;
+      const decay = 1 + (step - 1) * lrDecay;
+      const sum = grads.map((g, i) => T.add(state.sum[i], T.mul(g, g)));
+      const updates = grads.map((g, i) => {
+        const direction = T.div(g, T.add(T.sqrt(sum[i]), eps));
+        return decay === 1 ? direction : T.div(direction, decay);
+      });
+      return { updates, state: { step, sum } };
+    },
+  };
+}
+
+export interface ScaleByAdadeltaOptions {
+  readonly rho?: number;
+  readonly eps?: number;
+}
+
+export interface AdadeltaState {
+  readonly step: number;
+  readonly squareAvg: readonly T.NDArray[];
+  readonly accDelta: readonly T.NDArray[];
+}
+
+/**
+ * Adadelta's direction (torch.optim.Adadelta): v ← ρv + (1−ρ)g², Δ = √(u + ε)/√(v + ε) · g,
+ * u ← ρu + (1−ρ)Δ²; the direction is Δ (torch's lr, default 1, scales it).
+ */
+export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation<AdadeltaState> {
+  const { rho = 0.9, eps = 1e-6 } = options;
+  check(rho >= 0 && rho <= 1, 'scaleByAdadelta', `invalid rho ${rho} (expected 0 ≤ rho ≤ 1)`);
+  check(eps >= 0, 'scaleByAdadelta', `invalid eps ${eps} (expected ≥ 0)`);
+  return {
+    init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), accDelta: zerosLikeParams(params) }),
+    update(grads, state) {
+      const squareAvg = grads.map((g, i) => movingAverageOfSquares(state.squareAvg[i], g, rho));
+      const updates = grads.map((g, i) => {
+        const std = T.sqrt(T.add(squareAvg[i], eps));
+        return T.mul(T.div(T.sqrt(T.add(state.accDelta[i], eps)), std), g);
+      });
+      const accDelta = updates.map((delta, i) => movingAverageOfSquares(state.accDelta[i], delta, rho));
+      return { updates, state: { step: state.step + 1, squareAvg, accDelta } };
+    },
+  };
+}
