@@ -1,0 +1,40 @@
+import { TsgradError } from '@tsgrad/tensor';
+
+/** The file formats whose readers throw DataFormatError. */
+export type DataFormat = 'idx' | 'npy' | 'csv' | 'gzip';
+
+/**
+ * A malformed data file (IDX, NPY, CSV, gzip). `offset` is the byte offset of the problem;
+ * `file` is the path when the bytes came from one. For a gzip-compressed IDX file, offsets in
+ * the IDX structure count bytes of the decompressed data (the message says so).
+ */
+export class DataFormatError extends TsgradError {
+  constructor(
+    readonly format: DataFormat,
+    readonly detail: string,
+    readonly offset: number,
+    readonly file?: string,
+  ) {
+    super(format, `${file === undefined ? '' : `${file}: `}${detail} (at byte offset ${offset})`);
+  }
+}
+
+/** Throws a DataFormatError for `detail` at byte `offset`. */
+export type Fail = (detail: string, offset: number) => never;
+
+export function failIn(format: DataFormat, file: string | undefined, where = ''): Fail {
+  return (detail, offset) => {
+    throw new DataFormatError(format, `${detail}${where}`, offset, file);
+  };
+}
+
+/** A ready-made data set whose files are not where the loader looked. */
+export class DatasetNotFoundError extends TsgradError {
+  constructor(
+    op: string,
+    readonly path: string,
+    hint: string,
+  ) {
+    super(op, `${path} does not exist. ${hint}`);
+  }
+}

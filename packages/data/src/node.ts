@@ -1,0 +1,59 @@
+// The Node entry (`@tsgrad/data/node`): readers for files on disk and ready-made data sets.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { array, type DType, type NDArray } from '@tsgrad/tensor';
+import { type CsvOptions, type CsvTable, parseCsv } from './formats/csv.js';
+import { DEFAULT_IDX_DTYPE, type EncodeIdxOptions, encodeIdx, readIdxData } from './formats/idx.js';
+import { parseNpy } from './formats/npy.js';
+import { openIdx } from './node/idx-file.js';
+
+export { DataFormatError, DatasetNotFoundError } from './errors.js';
+export {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DIR,
+  type FashionMnist,
+  type FashionMnistOptions,
+  fashionMnist,
+} from './node/fashion-mnist.js';
+export { type ImageSet, type ImageSetOptions, iris, mnistDigits, mobyDick } from './node/packaged.js';
+export { textToCharTensor } from './text.js';
+
+export interface ReadIdxOptions {
+  /** The dtype of the result (default: int32 for integer types, float32/float64 for floats). */
+  readonly dtype?: DType;
+}
+
+/**
+ * Reads an IDX file (MNIST's format), plain or gzip-compressed (detected by its magic number).
+ * Malformed files throw DataFormatError naming the file and the byte offset (for gzip files,
+ * offsets in the IDX structure count decompressed bytes).
+ */
+export function readIdx(path: string, options: ReadIdxOptions = {}): NDArray {
+  const { bytes, header } = openIdx(path);
+  const dtype = options.dtype ?? DEFAULT_IDX_DTYPE[header.type];
+  return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
+}
+
+export interface WriteIdxOptions extends EncodeIdxOptions {
+  /** Compress with gzip (default: when the path ends in .gz). */
+  readonly gzip?: boolean;
+}
+
+/** Writes `x` as an IDX file, optionally gzip-compressed. */
+export function writeIdx(path: string, x: NDArray, options: WriteIdxOptions = {}): void {
+  const bytes = encodeIdx(x, options);
+  writeFileSync(path, (options.gzip ?? path.endsWith('.gz')) ? gzipSync(bytes) : bytes);
+}
+
+/** Reads a NumPy .npy file (versions 1–3); see `parseNpy` for the supported dtypes. */
+export function readNpy(path: string): NDArray {
+  return parseNpy(readFileSync(path), { file: path });
+}
+
+/**
+ * Reads a CSV file: numeric columns become float32 features [rows, columns], the label column
+ * int32 labels (class names are mapped to their index in the sorted `classes`).
+ */
+export function readCsv(path: string, options: Omit<CsvOptions, 'file'> = {}): CsvTable {
+  return parseCsv(readFileSync(path), { ...options, file: path });
+}
