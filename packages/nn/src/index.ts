@@ -1,4 +1,5 @@
 export * from './containers.js';
+export { type FunctionalCallOptions, functionalCall } from './functional-call.js';
 export * as init from './init.js';
 export { manualSeed } from './init.js';
 export * from './layers/index.js';

@@ -17,6 +17,20 @@ export {
   expectOpConforms,
 } from './conformance.js';
 export {
+  formatLayerCounts,
+  formatLayerFailure,
+  formatLayerReport,
+  LAYER_CHECKS,
+  type LayerCheckName,
+  type LayerConformanceCounts,
+  LayerConformanceError,
+  type LayerConformanceReport,
+  type LayerFailure,
+  type LayerReport,
+  summarizeLayers,
+} from './layer-report.js';
+export { checkLayer, expectLayerConforms, type LayerCheckOptions } from './layers.js';
+export {
   type CheckName,
   type CheckSummary,
   type ConformanceCounts,

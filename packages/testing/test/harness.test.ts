@@ -236,7 +236,7 @@ describe('checkAllOps', () => {
         ),
       ),
     ]);
-  });
+  }, 60_000);
 
   it('reports every failing op of a given list', () => {
     const lines: string[] = [];

@@ -1,0 +1,101 @@
+import type { CheckSummary } from './report.js';
+
+// What the layer conformance harness (checkLayer) returns, and how it prints.
+
+export const LAYER_CHECKS = ['forward', 'gradcheck', 'gradgradcheck', 'dotProduct', 'state'] as const;
+/**
+ * 'forward': float64 twice (bit-identical: a deterministic function) and float32 vs float64;
+ * 'state': the module's own parameters and buffers are unchanged after the checks.
+ */
+export type LayerCheckName = (typeof LAYER_CHECKS)[number];
+
+export interface LayerFailure {
+  readonly layer: string;
+  /** 'setup' when the options or the inputs are unusable. */
+  readonly check: LayerCheckName | 'setup';
+  /** Which draw failed and its seed: inputs and parameter perturbations are a pure function of it. */
+  readonly run?: number;
+  readonly seed?: number;
+  readonly message: string;
+}
+
+export interface LayerReport {
+  readonly layer: string;
+  readonly training: boolean;
+  /** The highest derivative order checked: 0, 1 or 2. */
+  readonly order: 0 | 1 | 2;
+  /** Dotted names of the parameters differentiated. */
+  readonly parameters: readonly string[];
+  /** Positions of the inputs differentiated. */
+  readonly inputs: readonly number[];
+  readonly checks: Readonly<Record<LayerCheckName, CheckSummary>>;
+  readonly failures: readonly LayerFailure[];
+  readonly milliseconds: number;
+}
+
+export interface LayerConformanceCounts {
+  readonly layers: number;
+  /** Layers whose gradients were checked (gradcheck ran). */
+  readonly order1: number;
+  /** Layers whose second-order gradients were checked (gradgradcheck ran). */
+  readonly order2: number;
+  readonly failedLayers: number;
+}
+
+export interface LayerConformanceReport {
+  readonly layers: readonly LayerReport[];
+  readonly counts: LayerConformanceCounts;
+  readonly failures: readonly LayerFailure[];
+  readonly milliseconds: number;
+}
+
+/** Thrown by checkLayer on failure (unless `throwOnFailure: false`); carries the report. */
+export class LayerConformanceError extends Error {
+  constructor(readonly report: LayerReport | LayerConformanceReport) {
+    super(formatLayerReport(report));
+    this.name = 'LayerConformanceError';
+  }
+}
+
+/** One report for many layers, with the counts. */
+export function summarizeLayers(reports: readonly LayerReport[]): LayerConformanceReport {
+  const ran = (r: LayerReport, check: LayerCheckName) => r.checks[check].runs > 0;
+  return {
+    layers: reports,
+    counts: {
+      layers: reports.length,
+      order1: reports.filter((r) => ran(r, 'gradcheck')).length,
+      order2: reports.filter((r) => ran(r, 'gradgradcheck')).length,
+      failedLayers: reports.filter((r) => r.failures.length > 0).length,
+    },
+    failures: reports.flatMap((r) => r.failures),
+    milliseconds: reports.reduce((t, r) => t + r.milliseconds, 0),
+  };
+}
+
+/** One line per failure: layer, check, draw and seed, then what went wrong. */
+export function formatLayerFailure(f: LayerFailure): string {
+  const where = f.run === undefined ? '' : ` (draw #${f.run}, seed ${f.seed})`;
+  return `${f.layer}: ${f.check} failed${where}: ${f.message}`;
+}
+
+/** The counts line: "N layers; checked at order 1: A; at order 2: B; failed: F". */
+export function formatLayerCounts(counts: LayerConformanceCounts): string {
+  return `${counts.layers} layers; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; failed: ${counts.failedLayers}`;
+}
+
+function formatLayer(r: LayerReport): string {
+  const ran = LAYER_CHECKS.filter((c) => r.checks[c].runs > 0).map((c) => `${c} ×${r.checks[c].runs}`);
+  const status = r.failures.length === 0 ? 'conforms' : `${r.failures.length} failure(s)`;
+  const wrt = [...r.parameters, ...r.inputs.map((i) => `input ${i}`)].join(', ') || 'nothing';
+  return `${r.layer} (${r.training ? 'train' : 'eval'}, order ${r.order}, w.r.t. ${wrt}): ${status}; ${ran.join(', ') || 'nothing ran'}; ${r.milliseconds.toFixed(0)} ms`;
+}
+
+/** A readable report: the summary (or the layer's line), then every failure on its own line. */
+export function formatLayerReport(report: LayerReport | LayerConformanceReport): string {
+  const head =
+    'counts' in report
+      ? `layer conformance: ${formatLayerCounts(report.counts)} (${(report.milliseconds / 1000).toFixed(1)} s)`
+      : formatLayer(report);
+  return [head, ...report.failures.map((f) => `  ${formatLayerFailure(f)}`)].join('\n');
+}
