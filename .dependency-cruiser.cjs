@@ -44,7 +44,8 @@ module.exports = {
     },
     {
       name: 'node-builtins-only-in-node-entries',
-      comment: 'Core packages run in browsers: node: imports live behind a Node entry (src/node.ts or src/node/).',
+      comment:
+        'Core packages run in browsers: node: imports live behind a Node entry (src/node.ts or src/node/).',
       severity: 'error',
       from: { path: `^packages/${core}/src/`, pathNot: '/src/(node\\.ts|node/)' },
       to: { dependencyTypes: ['core'] },
