@@ -90,7 +90,8 @@ function test(pnpm) {
 
 const task = process.argv[2];
 const tasks = {
-  demo: (pnpm) => run(pnpm, ['--filter', '@tsgrad/showcase', 'start']),
+  // INIT_CWD: the trainer writes to out/spirals under the repository root, not under apps/spirals.
+  demo: (pnpm) => run(pnpm, ['--filter', '@tsgrad/spirals', 'start'], { env: { ...env, INIT_CWD: root } }),
   test,
   bench: (pnpm) => run(pnpm, ['--filter', '@tsgrad/bench', 'bench']),
   lint: (pnpm) => run(pnpm, ['exec', 'biome', 'check', '.']),
