@@ -95,6 +95,11 @@ function unary(fn: Fn1): Kernel<UnaryPrimitive, TypedArray> {
   };
 }
 
+/** True when every element of the view is the same memory cell (a broadcast scalar). */
+function isBroadcastScalar(view: CpuView): boolean {
+  return view.strides.every((s, i) => s === 0 || view.shape[i] === 1);
+}
+
 function binary(op: BinaryPrimitive): Kernel<BinaryPrimitive, TypedArray> {
   return ([out], [a, b]) => {
     const fn = (a.dtype === 'int32' && int32Overrides[op]) || binaryFns[op];
@@ -102,16 +107,27 @@ function binary(op: BinaryPrimitive): Kernel<BinaryPrimitive, TypedArray> {
     const x = a.handle;
     const y = b.handle;
     const n = dst.length;
-    const oa = stridedOffsets(a);
-    const ob = stridedOffsets(b);
-    if (oa === null && ob === null) {
-      const sa = a.offset;
-      const sb = b.offset;
+    // Broadcast scalars need no offset table; same-shape contiguous arrays need none either.
+    const scalarA = isBroadcastScalar(a as CpuView);
+    const scalarB = isBroadcastScalar(b as CpuView);
+    const oa = scalarA ? null : stridedOffsets(a);
+    const ob = scalarB ? null : stridedOffsets(b);
+    const sa = a.offset;
+    const sb = b.offset;
+    if (scalarB && !scalarA && oa === null) {
+      const v = y[sb];
+      for (let i = 0; i < n; i++) dst[i] = fn(x[sa + i], v);
+    } else if (scalarA && !scalarB && ob === null) {
+      const v = x[sa];
+      for (let i = 0; i < n; i++) dst[i] = fn(v, y[sb + i]);
+    } else if (!scalarA && !scalarB && oa === null && ob === null) {
       for (let i = 0; i < n; i++) dst[i] = fn(x[sa + i], y[sb + i]);
-      return;
-    }
-    for (let i = 0; i < n; i++) {
-      dst[i] = fn(x[oa === null ? a.offset + i : oa[i]], y[ob === null ? b.offset + i : ob[i]]);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const ia = scalarA ? sa : oa === null ? sa + i : oa[i];
+        const ib = scalarB ? sb : ob === null ? sb + i : ob[i];
+        dst[i] = fn(x[ia], y[ib]);
+      }
     }
   };
 }
