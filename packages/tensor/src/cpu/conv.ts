@@ -1,6 +1,6 @@
-import { dtypeOfTyped, type TypedArray } from '../dtype.js';
+import type { TypedArray } from '../dtype.js';
 import type { Conv2dParams, Kernel } from '../primitives.js';
-import { matmul } from './matmul.js';
+import { floatProduct } from './matmul.js';
 
 // Convolutions as matrix products (im2col). For one image n and one group, the "column"
 // matrix `col[K × P]` holds, for every kernel tap (c, i, j) of the group's K = C/g·kh·kw taps,
@@ -9,7 +9,7 @@ import { matmul } from './matmul.js';
 //   conv2d:            y[Og × P]  = w[Og × K] · col
 //   conv2dWeightGrad:  dw[Og × K] += dy[Og × P] · colᵀ
 //   input gradient:    dcol[K × P] = w[Og × K]ᵀ · dy, scattered back into x (col2im)
-// and the products run on the CPU matmul kernel (blocked, float64 accumulation). Output rows
+// and the products run on the CPU matmul GEMM (`floatProduct`: blocked, float64 accumulation). Output rows
 // are processed in chunks so that `col` stays within COL_BUDGET elements.
 
 const COL_BUDGET = 1 << 20;
@@ -158,30 +158,6 @@ function col2im(
   });
 }
 
-/** A strided matrix operand: element (r, c) at `offset + r * rowStride + c * colStride`. */
-interface Operand {
-  readonly data: TypedArray;
-  readonly offset: number;
-  readonly rowStride: number;
-  readonly colStride: number;
-}
-
-/** out[m × n] (contiguous, float64) = a[m × k] · b[k × n], by the CPU matmul kernel. */
-function product(m: number, n: number, k: number, a: Operand, b: Operand, out: Float64Array): void {
-  const view = (op: Operand, rows: number, cols: number) => ({
-    handle: op.data,
-    dtype: dtypeOfTyped(op.data),
-    shape: [rows, cols],
-    strides: [op.rowStride, op.colStride],
-    offset: op.offset,
-  });
-  matmul(
-    [view({ data: out, offset: 0, rowStride: n, colStride: 1 }, m, n)],
-    [view(a, m, k), view(b, k, n)],
-    {},
-  );
-}
-
 /** Runs `body(n, group, oh0, oh1)` over every image, group and chunk of output rows. */
 function forEachChunk(g: Geometry, body: (n: number, group: number, oh0: number, oh1: number) => void): void {
   for (let n = 0; n < g.batch; n++) {
@@ -206,7 +182,7 @@ export const conv2d: Kernel<'conv2d', TypedArray> = ([out], [x, w], params) => {
       rowStride: g.depth,
       colStride: 1,
     };
-    product(
+    floatProduct(
       g.groupOut,
       columns,
       g.depth,
@@ -244,7 +220,7 @@ export const convTranspose2d: Kernel<'convTranspose2d', TypedArray> = ([out], [d
       rowStride: plane,
       colStride: 1,
     };
-    product(g.depth, columns, g.groupOut, weightsT, grads, dcol);
+    floatProduct(g.depth, columns, g.groupOut, weightsT, grads, dcol);
     col2im(g, dcol, n, group, oh0, oh1, dx);
   });
   out.handle.set(dx);
@@ -266,7 +242,7 @@ export const conv2dWeightGrad: Kernel<'conv2dWeightGrad', TypedArray> = ([out], 
       rowStride: plane,
       colStride: 1,
     };
-    product(
+    floatProduct(
       g.groupOut,
       g.depth,
       columns,

@@ -26,7 +26,7 @@ const NC = 512;
 type Scratch = Float64Array | Int32Array;
 
 /** How one matrix operand is laid out: element (i, j) is at `offset + i * rowStride + j * colStride`. */
-interface Operand {
+export interface Operand {
   readonly data: TypedArray;
   readonly offset: number;
   readonly rowStride: number;
@@ -227,6 +227,20 @@ function forEachBatch(
       position[d] = 0;
     }
   }
+}
+
+/** out[m × n] (float64, contiguous) = a[m × k] · b[k × n] for float operands of any layout. */
+export function floatProduct(
+  m: number,
+  n: number,
+  k: number,
+  a: Operand,
+  b: Operand,
+  out: Float64Array,
+): void {
+  out.fill(0, 0, m * n);
+  const bT = { data: b.data, offset: b.offset, rowStride: b.colStride, colStride: b.rowStride };
+  gemm(m, n, k, a, bT, out, 0, floatArithmetic);
 }
 
 /**
