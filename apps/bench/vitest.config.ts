@@ -1,8 +1,7 @@
 import { defineProject } from 'vitest/config';
 import { sourceResolution } from '../../vitest.shared.js';
 
-// No tests yet. passWithNoTests is a root-only option in vitest 4 (not accepted by defineProject).
 export default defineProject({
   ...sourceResolution,
-  test: { name: 'bench' },
+  test: { name: 'bench', include: ['test/**/*.test.ts'] },
 });
