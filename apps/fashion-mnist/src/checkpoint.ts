@@ -1,0 +1,83 @@
+/**
+ * Checkpoints as one safetensors file: the model's state dict under `model.*`, the optimizer's
+ * state arrays under `optimizer.*`, and everything else (where the run stopped, its settings, the
+ * optimizer's hyper-parameters and step counts, the scheduler's position) as JSON metadata.
+ */
+import { decodeJsonMetadata, encodeJsonMetadata, type StateDict } from '@tsgrad/io';
+import { load, save } from '@tsgrad/io/node';
+import type { Module } from '@tsgrad/nn';
+import type { LRScheduler, LRSchedulerStateDict, Optimizer, OptimizerStateDict } from '@tsgrad/optim';
+import type { NDArray } from '@tsgrad/tensor';
+
+/** The settings a resumed run must share with the run that wrote the checkpoint. */
+export interface RunSettings {
+  model: string;
+  hidden: number;
+  batchSize: number;
+  seed: number;
+  optimizer: string;
+  limit: number | null;
+}
+
+export interface CheckpointInfo {
+  /** Epochs finished (the next one to run, counted from 0). */
+  epoch: number;
+  /** Optimizer steps taken. */
+  step: number;
+  settings: RunSettings;
+}
+
+interface Metadata extends CheckpointInfo {
+  optimizer: OptimizerStateDict['meta'];
+  scheduler: LRSchedulerStateDict;
+}
+
+export interface Trainable {
+  model: Module;
+  optimizer: Optimizer<{ lr: number }>;
+  scheduler: LRScheduler;
+}
+
+const MODEL = 'model.';
+const OPTIMIZER = 'optimizer.';
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export function saveCheckpoint(path: string, run: Trainable, info: CheckpointInfo): void {
+  const tensors: StateDict = {};
+  for (const [name, tensor] of Object.entries(run.model.stateDict())) tensors[MODEL + name] = tensor;
+  const { state, meta } = run.optimizer.stateDict();
+  for (const [name, array] of Object.entries(state)) tensors[OPTIMIZER + name] = array;
+  const metadata: Metadata = { ...info, optimizer: meta, scheduler: run.scheduler.stateDict() };
+  save(tensors, path, { metadata: encodeJsonMetadata(metadata) });
+}
+
+/** Restores model, optimizer and scheduler in place; throws if the run's settings differ. */
+export function loadCheckpoint(path: string, run: Trainable, settings: RunSettings): CheckpointInfo {
+  const { tensors, metadata } = load(path);
+  const saved = decodeJsonMetadata(metadata) as Metadata | undefined;
+  if (saved === undefined) throw new CheckpointError(`${path} has no tsgrad.json metadata`);
+  const differences = (Object.keys(settings) as (keyof RunSettings)[])
+    .filter((key) => saved.settings[key] !== settings[key])
+    .map((key) => `${key} ${JSON.stringify(saved.settings[key])} → ${JSON.stringify(settings[key])}`);
+  if (differences.length > 0) {
+    throw new CheckpointError(
+      `${path} was written by a run with other settings (${differences.join(', ')}); resume with the same ones`,
+    );
+  }
+  run.model.loadStateDict(withPrefix(tensors, MODEL));
+  run.optimizer.loadStateDict({ state: withPrefix(tensors, OPTIMIZER), meta: saved.optimizer });
+  run.scheduler.loadStateDict(saved.scheduler);
+  return { epoch: saved.epoch, step: saved.step, settings: saved.settings };
+}
+
+/** The entries whose names start with `prefix`, without it. */
+function withPrefix(tensors: Record<string, NDArray>, prefix: string): Record<string, NDArray> {
+  const out: Record<string, NDArray> = {};
+  for (const [name, array] of Object.entries(tensors)) {
+    if (name.startsWith(prefix)) out[name.slice(prefix.length)] = array;
+  }
+  return out;
+}
