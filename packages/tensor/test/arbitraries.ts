@@ -18,9 +18,18 @@ export function valuesArb(
   return fc.array(element, { minLength: size, maxLength: size });
 }
 
-/** How an input array is laid out in memory when handed to an op. */
-export type Layout = 'contiguous' | 'permuted' | 'sliced' | 'flipped';
-export const layoutArb: fc.Arbitrary<Layout> = fc.constantFrom('contiguous', 'permuted', 'sliced', 'flipped');
+/**
+ * How an input array is laid out in memory when handed to an op. 'offset' is a contiguous view
+ * that starts inside a larger buffer, with junk before and after it.
+ */
+export type Layout = 'contiguous' | 'permuted' | 'sliced' | 'flipped' | 'offset';
+export const layoutArb: fc.Arbitrary<Layout> = fc.constantFrom(
+  'contiguous',
+  'permuted',
+  'sliced',
+  'flipped',
+  'offset',
+);
 
 /**
  * An NDArray with the given logical contents (row-major `values` of `shape`) whose memory
@@ -36,6 +45,14 @@ export function makeArray(
   const base = T.array(Float64Array.from(values), { shape, dtype });
   if (layout === 'contiguous' || shape.length === 0) return base;
   if (layout === 'flipped') return T.flip(T.contiguous(T.flip(base)));
+  if (layout === 'offset') {
+    const junk = new Array<number>(shape.slice(1).reduce((n, d) => n * d, 1)).fill(-999);
+    const padded = T.array(Float64Array.from([...junk, ...values, ...junk]), {
+      shape: [shape[0] + 2, ...shape.slice(1)],
+      dtype,
+    });
+    return T.slice(padded, [{ start: 1, stop: shape[0] + 1 }]);
+  }
   if (layout === 'permuted') {
     const order = shape.map((_, i) => shape.length - 1 - i);
     return T.permute(T.contiguous(T.permute(base, order)), order);
