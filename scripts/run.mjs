@@ -4,7 +4,7 @@
 //   node scripts/run.mjs demo | test | bench | lint | typecheck
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,6 +30,8 @@ function versionOf(command) {
 function ensurePnpm() {
   if (versionOf('pnpm') === pinned) return 'pnpm';
   const local = join(root, '.cache', 'pnpm', 'node_modules', '.bin', 'pnpm');
+  // turbo looks pnpm up on PATH, so the local copy goes first on it for every child process.
+  env.PATH = `${dirname(local)}${delimiter}${env.PATH ?? ''}`;
   if (existsSync(local) && versionOf(local) === pinned) return local;
   console.log(`> installing pnpm@${pinned} into .cache/pnpm`);
   run('npm', [
