@@ -109,3 +109,11 @@ export function expectClose(
     }
   }
 }
+
+/** A JS number as an element of `dtype` holds it. */
+export function castValue(v: number, dtype: T.DType): number {
+  if (dtype === 'float32') return Math.fround(v);
+  if (dtype === 'int32') return v | 0;
+  if (dtype === 'bool') return v !== 0 ? 1 : 0;
+  return v;
+}

@@ -2,6 +2,7 @@ import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  castValue,
   expectClose,
   flatIndex,
   indices,
@@ -11,14 +12,6 @@ import {
   shapeArb,
   valuesArb,
 } from './arbitraries.js';
-
-/** A JS number as an element of `dtype` would hold it. */
-function castValue(v: number, dtype: T.DType): number {
-  if (dtype === 'float32') return Math.fround(v);
-  if (dtype === 'int32') return v | 0;
-  if (dtype === 'bool') return v !== 0 ? 1 : 0;
-  return v;
-}
 
 const RANKED: readonly T.DType[] = ['bool', 'int32', 'float32', 'float64'];
 const promote = (a: T.DType, b: T.DType) => (RANKED.indexOf(a) >= RANKED.indexOf(b) ? a : b);
