@@ -1,6 +1,7 @@
 import type { TypedArray } from '../dtype.js';
 import type { BinaryPrimitive, Kernel, UnaryPrimitive } from '../primitives.js';
 import { erf } from './erf.js';
+import { binaryLoops, unaryLoops } from './fast-loops.js';
 import { type CpuView, gatherView, stridedOffsets } from './strided.js';
 
 type Fn1 = (x: number) => number;
@@ -80,13 +81,17 @@ function intPow(base: number, exp: number): number {
   return result;
 }
 
-function unary(fn: Fn1): Kernel<UnaryPrimitive, TypedArray> {
+function unary(op: UnaryPrimitive): Kernel<UnaryPrimitive, TypedArray> {
+  const fn = unaryFns[op];
+  const loop = unaryLoops[op];
   return ([out], [x]) => {
     const dst = out.handle;
     const src = x.handle;
     const offsets = stridedOffsets(x);
     const n = dst.length;
-    if (offsets === null) {
+    if (offsets === null && loop) {
+      loop(dst, src, x.offset, n);
+    } else if (offsets === null) {
       const o = x.offset;
       for (let i = 0; i < n; i++) dst[i] = fn(src[o + i]);
     } else {
@@ -114,7 +119,10 @@ function binary(op: BinaryPrimitive): Kernel<BinaryPrimitive, TypedArray> {
     const ob = scalarB ? null : stridedOffsets(b);
     const sa = a.offset;
     const sb = b.offset;
-    if (scalarB && !scalarA && oa === null) {
+    const loop = a.dtype === 'int32' && int32Overrides[op] ? undefined : binaryLoops[op];
+    if (loop && (scalarA || oa === null) && (scalarB || ob === null)) {
+      loop(dst, x, sa, scalarA ? 0 : 1, y, sb, scalarB ? 0 : 1, n);
+    } else if (scalarB && !scalarA && oa === null) {
       const v = y[sb];
       for (let i = 0; i < n; i++) dst[i] = fn(x[sa + i], v);
     } else if (scalarA && !scalarB && ob === null) {
@@ -133,7 +141,7 @@ function binary(op: BinaryPrimitive): Kernel<BinaryPrimitive, TypedArray> {
 }
 
 export const unaryKernels = Object.fromEntries(
-  Object.entries(unaryFns).map(([name, fn]) => [name, unary(fn)]),
+  Object.keys(unaryFns).map((name) => [name, unary(name as UnaryPrimitive)]),
 ) as { [P in UnaryPrimitive]: Kernel<P, TypedArray> };
 
 export const binaryKernels = Object.fromEntries(
