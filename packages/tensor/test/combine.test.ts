@@ -12,6 +12,7 @@ import {
   shapeArb,
   valuesArb,
 } from './arbitraries.js';
+import { expectError } from './expect-error.js';
 
 interface Case {
   readonly shape: number[];
@@ -47,25 +48,6 @@ function expectArray(
   expect(actual.shape).toEqual(shape);
   expect(actual.dtype).toBe(dtype);
   expectClose(actual.toTypedArray(), expected, 0, 0);
-}
-
-/** Asserts that `fn` throws `kind` with a message that starts with the op's name. */
-function expectError(
-  fn: () => unknown,
-  kind: typeof T.TsgradError,
-  op: string,
-  mentions: string[] = [],
-): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(kind);
-  const message = (caught as Error).message;
-  expect(message.startsWith(`${op}: `)).toBe(true);
-  for (const m of mentions) expect(message).toContain(m);
 }
 
 const promote = (a: T.DType, b: T.DType) =>

@@ -12,6 +12,7 @@ import {
   shapeArb,
   valuesArb,
 } from './arbitraries.js';
+import { expectError } from './expect-error.js';
 
 const RANKED: readonly T.DType[] = ['bool', 'int32', 'float32', 'float64'];
 const promote = (a: T.DType, b: T.DType) => (RANKED.indexOf(a) >= RANKED.indexOf(b) ? a : b);
@@ -59,25 +60,6 @@ function expectArray(
   expect(actual.shape).toEqual(shape);
   expect(actual.dtype).toBe(dtype);
   expectClose(actual.toTypedArray(), expected, tol, tol);
-}
-
-/** Asserts that `fn` throws `kind` with a message that starts with the op's name. */
-function expectError(
-  fn: () => unknown,
-  kind: typeof T.TsgradError,
-  op: string,
-  mentions: string[] = [],
-): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(kind);
-  const message = (caught as Error).message;
-  expect(message.startsWith(`${op}: `)).toBe(true);
-  for (const m of mentions) expect(message).toContain(m);
 }
 
 const DTYPES: readonly T.DType[] = ['float32', 'float64', 'int32', 'bool'];

@@ -10,6 +10,7 @@ import {
   makeArray,
   shapeArb,
 } from './arbitraries.js';
+import { expectError } from './expect-error.js';
 
 interface Case {
   readonly shape: number[];
@@ -76,24 +77,6 @@ function referenceSort(c: Case, descending: boolean): { values: number[]; indice
 function prefix(data: readonly number[], shape: readonly number[], axis: number, k: number): number[] {
   const kept = shape.map((d, i) => (i === axis ? k : d));
   return [...indices(kept)].map((idx) => data[flatIndex(idx, shape)]);
-}
-
-function expectError(
-  fn: () => unknown,
-  kind: typeof T.TsgradError,
-  op: string,
-  mentions: string[] = [],
-): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(kind);
-  const message = (caught as Error).message;
-  expect(message.startsWith(`${op}: `)).toBe(true);
-  for (const m of mentions) expect(message).toContain(m);
 }
 
 describe('sort', () => {
