@@ -1,4 +1,4 @@
-import type { CheckSummary } from './report.js';
+import { type CheckSummary, formatRuns, tally } from './report.js';
 
 // What the layer conformance harness (checkLayer) returns, and how it prints.
 
@@ -59,17 +59,12 @@ export class LayerConformanceError extends Error {
 
 /** One report for many layers, with the counts. */
 export function summarizeLayers(reports: readonly LayerReport[]): LayerConformanceReport {
-  const ran = (r: LayerReport, check: LayerCheckName) => r.checks[check].runs > 0;
+  const { order1, order2, failed, failures, milliseconds } = tally(reports);
   return {
     layers: reports,
-    counts: {
-      layers: reports.length,
-      order1: reports.filter((r) => ran(r, 'gradcheck')).length,
-      order2: reports.filter((r) => ran(r, 'gradgradcheck')).length,
-      failedLayers: reports.filter((r) => r.failures.length > 0).length,
-    },
-    failures: reports.flatMap((r) => r.failures),
-    milliseconds: reports.reduce((t, r) => t + r.milliseconds, 0),
+    counts: { layers: reports.length, order1, order2, failedLayers: failed },
+    failures,
+    milliseconds,
   };
 }
 
@@ -85,10 +80,9 @@ export function formatLayerCounts(counts: LayerConformanceCounts): string {
 }
 
 function formatLayer(r: LayerReport): string {
-  const ran = LAYER_CHECKS.filter((c) => r.checks[c].runs > 0).map((c) => `${c} ×${r.checks[c].runs}`);
-  const status = r.failures.length === 0 ? 'conforms' : `${r.failures.length} failure(s)`;
   const wrt = [...r.parameters, ...r.inputs.map((i) => `input ${i}`)].join(', ') || 'nothing';
-  return `${r.layer} (${r.training ? 'train' : 'eval'}, order ${r.order}, w.r.t. ${wrt}): ${status}; ${ran.join(', ') || 'nothing ran'}; ${r.milliseconds.toFixed(0)} ms`;
+  const runs = formatRuns(LAYER_CHECKS, r.checks, r.failures.length);
+  return `${r.layer} (${r.training ? 'train' : 'eval'}, order ${r.order}, w.r.t. ${wrt}): ${runs}; ${r.milliseconds.toFixed(0)} ms`;
 }
 
 /** A readable report: the summary (or the layer's line), then every failure on its own line. */

@@ -68,18 +68,41 @@ export class ConformanceError extends Error {
 
 /** One report for many ops, with the counts. */
 export function summarize(reports: readonly OpReport[]): ConformanceReport {
-  const ran = (r: OpReport, check: CheckName) => r.checks[check].runs > 0;
+  const { order1, order2, failed, failures, milliseconds } = tally(reports);
   return {
     ops: reports,
-    counts: {
-      ops: reports.length,
-      order1: reports.filter((r) => ran(r, 'gradcheck')).length,
-      order2: reports.filter((r) => ran(r, 'gradgradcheck')).length,
-      failedOps: reports.filter((r) => r.failures.length > 0).length,
-    },
+    counts: { ops: reports.length, order1, order2, failedOps: failed },
+    failures,
+    milliseconds,
+  };
+}
+
+/** What every summary counts, for op and layer reports alike: gradient checks run, failures, time. */
+export function tally<F>(
+  reports: readonly {
+    readonly checks: Readonly<Record<'gradcheck' | 'gradgradcheck', CheckSummary>>;
+    readonly failures: readonly F[];
+    readonly milliseconds: number;
+  }[],
+) {
+  return {
+    order1: reports.filter((r) => r.checks.gradcheck.runs > 0).length,
+    order2: reports.filter((r) => r.checks.gradgradcheck.runs > 0).length,
+    failed: reports.filter((r) => r.failures.length > 0).length,
     failures: reports.flatMap((r) => r.failures),
     milliseconds: reports.reduce((t, r) => t + r.milliseconds, 0),
   };
+}
+
+/** "passed; forward ×3, gradcheck ×3" style status of one report's checks. */
+export function formatRuns<C extends string>(
+  names: readonly C[],
+  checks: Readonly<Record<C, CheckSummary>>,
+  failures: number,
+): string {
+  const ran = names.filter((c) => checks[c].runs > 0).map((c) => `${c} ×${checks[c].runs}`);
+  const status = failures === 0 ? 'conforms' : `${failures} failure(s)`;
+  return `${status}; ${ran.join(', ') || 'nothing ran'}`;
 }
 
 function brief(value: unknown): string {
@@ -108,9 +131,7 @@ export function formatCounts(counts: ConformanceCounts): string {
 }
 
 function formatOp(r: OpReport): string {
-  const ran = CHECKS.filter((c) => r.checks[c].runs > 0).map((c) => `${c} ×${r.checks[c].runs}`);
-  const status = r.failures.length === 0 ? 'conforms' : `${r.failures.length} failure(s)`;
-  return `${r.op} (order ${r.order}): ${status}; ${ran.join(', ') || 'nothing ran'}; ${r.milliseconds.toFixed(0)} ms`;
+  return `${r.op} (order ${r.order}): ${formatRuns(CHECKS, r.checks, r.failures.length)}; ${r.milliseconds.toFixed(0)} ms`;
 }
 
 /** A readable report: the summary (or the op's line), then every failure on its own line. */
