@@ -13,6 +13,11 @@ export interface Backend<H = unknown> {
   readonly kernels: KernelTable<H>;
   /** A zero-filled buffer of `size` elements. */
   alloc(dtype: DType, size: number): H;
+  /**
+   * A buffer of `size` elements with unspecified contents, for kernel outputs and host
+   * writes that fill every element. Backends whose fresh memory is not free to zero provide it.
+   */
+  allocUninitialized?(dtype: DType, size: number): H;
   /** Copies host data into the buffer, starting at element 0. */
   write(handle: H, dtype: DType, data: TypedArray): void;
   /** Copies `size` elements starting at element `offset` to a new host array. */

@@ -7,6 +7,7 @@ import { type Primitive, type PrimitiveParams, STRIDED_PRIMITIVES, type View } f
 import type { Shape } from './shape.js';
 
 let current: Backend = cpuBackend;
+let selected = false;
 
 /** The backend new arrays are created on. The CPU reference backend unless changed. */
 export function getBackend(): Backend {
@@ -17,7 +18,13 @@ export function getBackend(): Backend {
 export function setBackend(backend: Backend): Backend {
   const previous = current;
   current = backend;
+  selected = true;
   return previous;
+}
+
+/** Whether a program has selected a backend (else arrays go to the CPU reference backend). */
+export function isBackendSelected(): boolean {
+  return selected;
 }
 
 /** Runs `fn` with `backend` selected, restoring the previous backend afterwards. */
@@ -81,7 +88,7 @@ export function runPrimitive<P extends Primitive>(
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
   const ready = strided ? inputs : inputs.map(packed);
-  const results = outputs.map((o) => NDArray.empty(backend, o.dtype, o.shape));
+  const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape));
   const kernel = backend.kernels[primitive] as (
     o: View<unknown>[],
     i: View<unknown>[],

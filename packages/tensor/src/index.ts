@@ -3,6 +3,7 @@ export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,
   getBackend,
+  isBackendSelected,
   type OutputSpec,
   runPrimitive,
   setBackend,
@@ -43,3 +44,4 @@ export {
   type Shape,
   sizeOf,
 } from './shape.js';
+export { sweepDeadArrays, useFinalizationRegistry } from './storage.js';

@@ -3,7 +3,7 @@ import { allocTyped, type DType, type TypedArray } from './dtype.js';
 import { ValueError } from './errors.js';
 import { formatNDArray } from './format.js';
 import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
-import { Storage, trackView, untrackView } from './storage.js';
+import { Storage } from './storage.js';
 
 /** A nested JS array of numbers or booleans, as `toArray()` returns it. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -24,7 +24,7 @@ export class NDArray {
     readonly offset: number,
   ) {
     this.size = sizeOf(shape);
-    trackView(this, storage);
+    storage.retain();
   }
 
   /** A new contiguous, zero-filled array on `backend`. */
@@ -34,12 +34,20 @@ export class NDArray {
     return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
   }
 
+  /** A new contiguous array whose contents the caller overwrites (a kernel output). */
+  static uninitialized(backend: Backend, dtype: DType, shape: Shape): NDArray {
+    if (!backend.allocUninitialized) return NDArray.empty(backend, dtype, shape);
+    const size = sizeOf(shape);
+    const storage = new Storage(backend, backend.allocUninitialized(dtype, size), dtype, size);
+    return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
+  }
+
   /** A new contiguous array holding a copy of `data` (whose length must match `shape`). */
   static fromTyped(backend: Backend, dtype: DType, shape: Shape, data: TypedArray): NDArray {
-    const out = NDArray.empty(backend, dtype, shape);
-    if (data.length !== out.size) {
+    if (data.length !== sizeOf(shape)) {
       throw new ValueError('array', `${data.length} values cannot fill shape [${shape.join(',')}]`);
     }
+    const out = NDArray.uninitialized(backend, dtype, shape);
     backend.write(out.storage.handle, dtype, data);
     return out;
   }
@@ -78,7 +86,7 @@ export class NDArray {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    untrackView(this, this.storage);
+    this.storage.release();
   }
 
   [Symbol.dispose](): void {
