@@ -1,0 +1,9 @@
+// The kernels exported to JavaScript. Pointers are byte offsets into the imported memory;
+// JavaScript owns allocation (src/allocator.ts), so the kernels never allocate.
+export { gemm, gemmWorkspaceBytes } from './gemm';
+export { fillZero, heapBase } from './memory';
+export { col2im, copyBlocks, im2col } from './conv';
+export { avgPool2d, avgPool2dGrad, maxPool2d } from './pool';
+export { gatherAxis, scatterAddAxis } from './indexing';
+export { mapBinary, mapUnary, mapWhere } from './elementwise';
+export { reduceColumns, reduceRows } from './reduce';

@@ -1,0 +1,87 @@
+import type { View } from '@tsgrad/tensor';
+import type { WasmBuffer } from '../buffer.js';
+import type { WasmRuntime } from '../runtime.js';
+
+/** Dimensions a descriptor holds after merging; views needing more take the fallback. */
+const MAX_DIMS = 8;
+const HEADER_WORDS = 64;
+const SCRATCH_WORDS_PER_THREAD = 8;
+const INPUT_WORDS = 1 + MAX_DIMS;
+const FIRST_INPUT_WORD = 10;
+
+/**
+ * Writes the operand layout that the elementwise kernels read (layout documented in
+ * assembly/elementwise.ts) into one block of the wasm memory. Dimensions of size 1 are dropped
+ * and neighbouring dimensions that every operand walks as one are merged, so a contiguous
+ * operand becomes one long row, a bias `[B, N] + [N]` becomes B rows of N, and only truly
+ * strided views keep several dimensions.
+ */
+export class StridedDescriptor {
+  readonly ptr: number;
+  private words: Int32Array;
+  // The merged layout, innermost dimension first.
+  private readonly shape = new Array<number>(MAX_DIMS).fill(0);
+  private readonly strides = [0, 1, 2].map(() => new Array<number>(MAX_DIMS).fill(0));
+
+  constructor(private readonly runtime: WasmRuntime) {
+    const words = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
+    this.ptr = runtime.allocator.alloc(words * 4);
+    this.words = new Int32Array(runtime.buffer, this.ptr, words);
+  }
+
+  /**
+   * Describes `inputs` (views of the output's shape) and the contiguous output at byte
+   * `outPtr`; returns false when the merged layout needs more than MAX_DIMS dimensions.
+   */
+  write(
+    shape: readonly number[],
+    outPtr: number,
+    inputs: readonly View<WasmBuffer>[],
+    bytes: readonly number[],
+  ): boolean {
+    const merged = this.shape;
+    const strides = this.strides;
+    const count = inputs.length;
+    let dims = 0;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      const size = shape[d];
+      if (size === 1) continue;
+      if (dims > 0) {
+        const inner = dims - 1;
+        let mergeable = true;
+        for (let j = 0; j < count && mergeable; j++) {
+          mergeable = inputs[j].strides[d] === strides[j][inner] * merged[inner];
+        }
+        if (mergeable) {
+          merged[inner] *= size;
+          continue;
+        }
+      }
+      if (dims === MAX_DIMS) return false;
+      merged[dims] = size;
+      for (let j = 0; j < count; j++) strides[j][dims] = inputs[j].strides[d];
+      dims++;
+    }
+    if (dims === 0) {
+      merged[0] = 1;
+      for (let j = 0; j < count; j++) strides[j][0] = 0;
+      dims = 1;
+    }
+    let words = this.words;
+    // A non-shared memory detaches its old buffer when it grows.
+    if (words.buffer.byteLength === 0) {
+      words = new Int32Array(this.runtime.buffer, this.ptr, words.length);
+      this.words = words;
+    }
+    words[0] = dims;
+    for (let i = 0; i < dims; i++) words[1 + i] = merged[dims - 1 - i];
+    words[9] = outPtr;
+    for (let j = 0; j < count; j++) {
+      const base = FIRST_INPUT_WORD + INPUT_WORDS * j;
+      const view = inputs[j];
+      words[base] = view.handle.ptr + view.offset * bytes[j];
+      for (let i = 0; i < dims; i++) words[base + 1 + i] = strides[j][dims - 1 - i];
+    }
+    return true;
+  }
+}

@@ -1,0 +1,106 @@
+import { Control } from './control.js';
+import { type WorkerInit, workerMain } from './worker-main.js';
+
+/** Starts one worker running `source` (a classic script) and posts `init` to it. */
+export type SpawnWorker = (source: string, init: WorkerInit) => { terminate(): void };
+
+/** How the platform runs workers: Node's worker_threads or the browser's Web Workers. */
+export interface WorkerPlatform {
+  readonly spawn: SpawnWorker;
+  /** Wraps the worker body so it receives its init message (`self.onmessage`, `parentPort`…). */
+  readonly wrap: (body: string) => string;
+  /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+  readonly canBlock: boolean;
+}
+
+type TaskFn = (...args: number[]) => void;
+
+/**
+ * A pool of workers sharing the module's memory. `run` hands one task to every thread,
+ * including the calling one (thread 0), and returns when all are done. Workers start
+ * asynchronously; until all report ready, tasks run on the calling thread alone.
+ */
+export class ThreadPool {
+  readonly threads: number;
+  private readonly control: Int32Array;
+  private readonly args: Float64Array;
+  private readonly taskIndex = new Map<string, number>();
+  private readonly workers: { terminate(): void }[] = [];
+  private started = false;
+
+  constructor(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    controlPtr: number,
+    threads: number,
+    private readonly platform: WorkerPlatform | undefined,
+    private readonly exports: Record<string, unknown>,
+    tasks: readonly string[],
+  ) {
+    this.threads = platform ? Math.max(1, threads) : 1;
+    this.control = new Int32Array(memory.buffer, controlPtr, Control.words);
+    this.args = new Float64Array(memory.buffer, controlPtr + Control.words * 4, Control.maxArgs);
+    tasks.forEach((name, i) => {
+      this.taskIndex.set(name, i);
+    });
+    if (this.threads > 1 && platform) {
+      const source = platform.wrap(`(${workerMain.toString()})`);
+      for (let index = 1; index < this.threads; index++) {
+        const init: WorkerInit = { module, memory, control: controlPtr, index, tasks, layout: Control };
+        this.workers.push(platform.spawn(source, init));
+      }
+    }
+  }
+
+  /** True once every worker is waiting for tasks. */
+  get ready(): boolean {
+    if (!this.started) this.started = Atomics.load(this.control, Control.ready) === this.threads - 1;
+    return this.started && this.threads > 1;
+  }
+
+  /** The number of threads a task started now would use. */
+  get activeThreads(): number {
+    return this.ready ? this.threads : 1;
+  }
+
+  /**
+   * Runs export `name(...args, thread, threads)` on every thread and waits for all of them.
+   * With `parallel` false (small work), runs it on this thread alone.
+   */
+  run(name: string, args: readonly number[], parallel = true): void {
+    const fn = this.exports[name] as TaskFn;
+    if (!parallel || !this.ready) {
+      fn(...args, 0, 1);
+      return;
+    }
+    const task = this.taskIndex.get(name);
+    if (task === undefined) throw new Error(`backend-wasm: ${name} is not a pool task`);
+    const { control } = this;
+    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
+    control[Control.task] = task;
+    control[Control.argCount] = args.length;
+    control[Control.threads] = this.threads;
+    Atomics.store(control, Control.done, 0);
+    Atomics.add(control, Control.generation, 1);
+    Atomics.notify(control, Control.generation);
+    fn(...args, 0, this.threads);
+    const others = this.threads - 1;
+    // Spin first: the workers usually finish within microseconds of this thread.
+    for (let spin = 0; spin < 20000 && Atomics.load(control, Control.done) < others; spin++);
+    for (
+      let done = Atomics.load(control, Control.done);
+      done < others;
+      done = Atomics.load(control, Control.done)
+    ) {
+      if (this.platform?.canBlock) Atomics.wait(control, Control.done, done, 1000);
+    }
+  }
+
+  /** Stops and terminates the workers. */
+  close(): void {
+    Atomics.store(this.control, Control.stop, 1);
+    Atomics.add(this.control, Control.generation, 1);
+    Atomics.notify(this.control, Control.generation);
+    for (const worker of this.workers) worker.terminate();
+  }
+}

@@ -1,0 +1,70 @@
+import { Allocator } from './allocator.js';
+import { binaryFor, relaxedSimdSupported, type Variant } from './binaries.js';
+import { CONTROL_BYTES } from './control.js';
+import type { KernelExports } from './exports.js';
+import { ThreadPool, type WorkerPlatform } from './pool.js';
+import { PARALLEL_TASKS } from './tasks.js';
+
+export interface RuntimeOptions {
+  /** Threads for large kernels, including the calling one; 1 disables the pool. */
+  readonly threads?: number;
+  /** How to start workers; without one, everything runs on the calling thread. */
+  readonly platform?: WorkerPlatform;
+  /** Use the relaxed-SIMD build if the engine accepts it (default true). */
+  readonly relaxedSimd?: boolean;
+}
+
+const MAX_PAGES = 32768;
+
+function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The instantiated kernels: their memory, the allocator over it and the worker pool. */
+export class WasmRuntime {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  readonly allocator: Allocator;
+  readonly pool: ThreadPool;
+  readonly variant: Variant;
+  private readonly instance: WebAssembly.Instance;
+
+  constructor(options: RuntimeOptions = {}) {
+    const shared = sharedMemoryAvailable();
+    const relaxed = (options.relaxedSimd ?? true) && relaxedSimdSupported(shared);
+    this.variant = { relaxed, shared };
+    const module = new WebAssembly.Module(binaryFor(this.variant));
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.instance = instance;
+    this.exports = instance.exports as unknown as KernelExports;
+    this.allocator = new Allocator(this.memory, this.exports.heapBase());
+    const control = this.allocator.alloc(CONTROL_BYTES);
+    const threads = shared ? (options.threads ?? 1) : 1;
+    this.pool = new ThreadPool(
+      module,
+      this.memory,
+      control,
+      threads,
+      shared ? options.platform : undefined,
+      instance.exports as Record<string, unknown>,
+      PARALLEL_TASKS,
+    );
+  }
+
+  /** The kernel module's exports, typed by the caller's interface for the ones it calls. */
+  kernels<T>(): T {
+    return this.instance.exports as unknown as T;
+  }
+
+  /** The memory as bytes; re-read after anything that may grow it. */
+  get buffer(): ArrayBufferLike {
+    return this.memory.buffer;
+  }
+}

@@ -1,0 +1,45 @@
+import type { Control } from './control.js';
+
+/** What a worker receives when it starts. */
+export interface WorkerInit {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** Byte offset of the control block. */
+  readonly control: number;
+  /** This worker's thread index (the main thread is 0). */
+  readonly index: number;
+  /** Exports the main thread may hand out as tasks, by task index. */
+  readonly tasks: readonly string[];
+  readonly layout: typeof Control;
+}
+
+type TaskFn = (...args: number[]) => void;
+
+/**
+ * The body of every pool worker. It runs in a worker's global scope from its source text
+ * (`workerSource`), so it must not refer to anything outside itself: the layout comes in
+ * `init`. A task export takes its arguments followed by (thread index, thread count).
+ */
+export function workerMain(init: WorkerInit): void {
+  const { layout: L } = init;
+  const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+  const control = new Int32Array(init.memory.buffer, init.control, L.words);
+  const args = new Float64Array(init.memory.buffer, init.control + L.words * 4, L.maxArgs);
+  const tasks = init.tasks.map((name) => instance.exports[name] as TaskFn);
+  Atomics.add(control, L.ready, 1);
+  let seen = Atomics.load(control, L.generation);
+  for (;;) {
+    // Spin briefly before sleeping: tasks often come in quick succession.
+    for (let spin = 0; spin < 20000 && Atomics.load(control, L.generation) === seen; spin++);
+    Atomics.wait(control, L.generation, seen);
+    seen = Atomics.load(control, L.generation);
+    if (Atomics.load(control, L.stop) === 1) return;
+    const threads = control[L.threads];
+    const count = control[L.argCount];
+    const taskArgs: number[] = [];
+    for (let i = 0; i < count; i++) taskArgs.push(args[i]);
+    tasks[control[L.task]](...taskArgs, init.index, threads);
+    Atomics.add(control, L.done, 1);
+    Atomics.notify(control, L.done);
+  }
+}
