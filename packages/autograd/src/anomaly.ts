@@ -38,7 +38,7 @@ export function checkFinite(
 ): void {
   results.forEach((t, i) => {
     if (t === null || !isFloat(t.dtype)) return;
-    const data = t.value.toTypedArray();
+    const data = t.peekValue().toTypedArray();
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad < 0) return;
     const where = inputs

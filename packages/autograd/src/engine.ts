@@ -1,4 +1,5 @@
 import { checkFinite } from './anomaly.js';
+import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
 import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
 import type { Node } from './op.js';
 import { add, cast, full, sumToShape } from './ops/index.js';
@@ -59,13 +60,38 @@ function neededFor(nodes: Iterable<Node>, targets: Targets): Set<Node> {
   return needed;
 }
 
-function accumulate(existing: Tensor | null | undefined, grad: Tensor): Tensor {
-  return existing ? add(existing, grad) : grad;
+/**
+ * How many places (pending slots, results) hold each gradient during a pass, so that a
+ * gradient the pass made is freed as soon as it is consumed and nothing holds it.
+ */
+class Holds {
+  private readonly counts = new Map<Tensor, number>();
+
+  add(t: Tensor): void {
+    this.counts.set(t, (this.counts.get(t) ?? 0) + 1);
+  }
+
+  remove(t: Tensor): void {
+    const n = (this.counts.get(t) as number) - 1;
+    if (n === 0) this.counts.delete(t);
+    else this.counts.set(t, n);
+  }
+
+  has(t: Tensor): boolean {
+    return this.counts.has(t);
+  }
+}
+
+/** Calls a user's gradient hook; the gradient it sees is theirs from then on. */
+function runHook(hook: (grad: Tensor) => Tensor | undefined, grad: Tensor): Tensor {
+  return inUserCode(() => hook(grad), [grad]) ?? grad;
 }
 
 /**
  * Runs the reverse pass from `roots` seeded with `seeds`. Returns the total gradient of every
- * leaf reached (or only of the targets' leaves) and of non-leaf targets.
+ * leaf reached (or only of the targets' leaves) and of non-leaf targets. It runs inside the
+ * caller's library frame: each gradient the pass made is released once consumed (summed,
+ * reduced or passed through a VJP) unless it is also held elsewhere.
  */
 function reversePass(
   roots: readonly Tensor[],
@@ -73,54 +99,81 @@ function reversePass(
   options: BackwardOptions,
   targets?: Targets,
 ): Map<Tensor, Tensor> {
+  const createGraph = options.createGraph ?? false;
+  const retainGraph = options.retainGraph ?? createGraph;
   const results = new Map<Tensor, Tensor>();
   const buffers = new Map<Node, (Tensor | null)[]>();
+  const held = new Holds();
+  /** Gradients that may be dead now, freed at the end of each step unless still held. */
+  const consumed: Tensor[] = [];
+  const freeConsumed = () => {
+    for (const t of consumed) if (!held.has(t)) release(t);
+    consumed.length = 0;
+  };
+  /** `current + grad` (or grad), recorded per `record` (the caller's mode when undefined). */
+  const sum = (current: Tensor | null | undefined, grad: Tensor, record?: boolean): Tensor => {
+    held.add(grad);
+    if (!current) return grad;
+    const total = record === undefined ? add(current, grad) : withGrad(record, () => add(current, grad));
+    held.remove(current);
+    held.remove(grad);
+    held.add(total);
+    consumed.push(current, grad);
+    return total;
+  };
+  const addToLeaf = (leaf: Tensor, grad: Tensor) => results.set(leaf, sum(results.get(leaf), grad));
+  const addToSlot = (node: Node, index: number, grad: Tensor, record?: boolean) => {
+    const slots = buffers.get(node) ?? [];
+    slots[index] = sum(slots[index], grad, record);
+    buffers.set(node, slots);
+  };
+
   const rootNodes: Node[] = [];
   roots.forEach((root, i) => {
     if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad and has no gradFn');
-    if (root.node === null) {
-      results.set(root, accumulate(results.get(root), seeds[i]));
-      return;
+    if (root.node === null) addToLeaf(root, seeds[i]);
+    else {
+      addToSlot(root.node, root.outputIndex, seeds[i]);
+      rootNodes.push(root.node);
     }
-    const slots = buffers.get(root.node) ?? [];
-    slots[root.outputIndex] = accumulate(slots[root.outputIndex], seeds[i]);
-    buffers.set(root.node, slots);
-    rootNodes.push(root.node);
   });
   const dependencies = discover(rootNodes);
   const needed = targets ? neededFor(dependencies.keys(), targets) : undefined;
   const ready = [...new Set(rootNodes)].filter((n) => dependencies.get(n) === 0);
-  const createGraph = options.createGraph ?? false;
 
   while (ready.length > 0) {
     const node = ready.pop() as Node;
     const grads = buffers.get(node) ?? [];
     buffers.delete(node);
+    for (const g of grads) {
+      if (!g) continue;
+      held.remove(g);
+      consumed.push(g);
+    }
     const outputGrads = node.outputMeta.map((_, slot) => {
       let g = grads[slot] ?? null;
-      for (const hook of node.hooks[slot]) if (g !== null) g = hook(g) ?? g;
+      for (const hook of node.hooks[slot]) if (g !== null) g = runHook(hook, g);
       const target = targets?.slots.get(node)?.get(slot);
-      if (target !== undefined && g !== null) results.set(target, g);
+      if (target !== undefined && g !== null) {
+        results.set(target, g);
+        held.add(g);
+      }
       return g;
     });
     const inputGrads =
       outputGrads.some((g) => g !== null) && (needed === undefined || needed.has(node))
-        ? runVjp(node, outputGrads, createGraph, options.retainGraph ?? createGraph)
+        ? runVjp(node, outputGrads, createGraph, retainGraph, consumed)
         : [];
     node.edges.forEach((edge, i) => {
-      if (edge === null) return;
       const raw = inputGrads[i];
+      if (raw) consumed.push(raw);
+      if (edge === null) return;
       if (raw) {
         const grad = reduce(raw, node.inputShapes[i], node.inputDtypes[i], createGraph);
         if ('leaf' in edge) {
-          if (targets === undefined || targets.leaves.has(edge.leaf)) {
-            results.set(edge.leaf, accumulate(results.get(edge.leaf), grad));
-          }
-        } else {
-          const slots = buffers.get(edge.node) ?? [];
-          slots[edge.index] = withGrad(createGraph, () => accumulate(slots[edge.index], grad));
-          buffers.set(edge.node, slots);
-        }
+          if (targets === undefined || targets.leaves.has(edge.leaf)) addToLeaf(edge.leaf, grad);
+          else consumed.push(grad);
+        } else addToSlot(edge.node, edge.index, grad, createGraph);
       }
       if ('node' in edge) {
         const left = (dependencies.get(edge.node) as number) - 1;
@@ -128,6 +181,7 @@ function reversePass(
         if (left === 0) ready.push(edge.node);
       }
     });
+    freeConsumed();
   }
   return results;
 }
@@ -141,27 +195,41 @@ function withGrad<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
-function runVjp(node: Node, outputGrads: (Tensor | null)[], createGraph: boolean, retainGraph: boolean) {
+/** The node's VJP, in its own frame; zeros made for outputs without a gradient go to `consumed`. */
+function runVjp(
+  node: Node,
+  outputGrads: (Tensor | null)[],
+  createGraph: boolean,
+  retainGraph: boolean,
+  consumed: Tensor[],
+) {
   const context = node.context;
   if (context === null) {
     throw new Error(
       `backward: trying to backward through the graph of '${node.op.name}' a second time; pass retainGraph: true the first time`,
     );
   }
-  const filled = outputGrads.map(
-    (g, slot) => g ?? full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype),
-  );
+  const filled = outputGrads.map((g, slot) => {
+    if (g !== null) return g;
+    const zeros = full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype);
+    consumed.push(zeros);
+    return zeros;
+  });
   // The ops inside a VJP are not checked one by one in anomaly mode (a VJP may pass through
   // an infinity it then masks): its results are, so a NaN is blamed on this op's backward.
   const anomaly = setAnomalyDetection(false);
   let grads: readonly (Tensor | null)[];
   try {
-    grads = withGrad(createGraph, () => node.op.vjp(context, filled));
+    grads = inLibrary(() => withGrad(createGraph, () => node.op.vjp(context, filled)));
   } finally {
     setAnomalyDetection(anomaly);
   }
   if (!retainGraph) node.context = null;
   if (isAnomalyEnabled()) checkFinite(node.op.name, 'backward', grads, context.inputs);
+  if (!retainGraph) {
+    forgetSaved(context.inputs);
+    forgetSaved(context.outputs);
+  }
   return grads;
 }
 
@@ -187,15 +255,26 @@ export function backward(
   gradOutputs: readonly (Tensor | undefined)[],
   options: BackwardOptions = {},
 ): void {
-  const seeds = roots.map((r, i) => gradOutputs[i] ?? defaultSeed(r));
-  const createGraph = options.createGraph ?? false;
-  const grads = reversePass(roots, seeds, options);
-  for (const [leaf, total] of grads) {
-    let g = total;
-    for (const hook of leaf.hooks) g = hook(g) ?? g;
-    const kept = createGraph ? g : g.detach();
-    leaf.grad = withGrad(createGraph, () => (leaf.grad === null ? kept : add(leaf.grad, kept)));
-  }
+  inLibrary(() => {
+    const seeds = roots.map((r, i) => gradOutputs[i] ?? defaultSeed(r));
+    const grads = reversePass(roots, seeds, options);
+    for (const [leaf, total] of grads) accumulateGrad(leaf, total, options.createGraph ?? false);
+  });
+}
+
+/**
+ * Adds a leaf's total gradient (after its hooks) to its `.grad`. Without createGraph the new
+ * `.grad` is a fresh tensor no one else holds, so the library may free it when it is replaced.
+ */
+function accumulateGrad(leaf: Tensor, total: Tensor, createGraph: boolean): void {
+  let g = total;
+  for (const hook of leaf.hooks) g = runHook(hook, g);
+  const previous = leaf.peekGrad();
+  let grad: Tensor;
+  if (previous !== null) grad = withGrad(createGraph, () => add(previous, g));
+  else grad = createGraph ? g : g.detach();
+  giveToUser(grad);
+  leaf.replaceGrad(grad, !createGraph);
 }
 
 export interface GradientsOptions extends BackwardOptions {
@@ -224,18 +303,20 @@ export function gradients(
       slots.set(x.node, bySlot);
     }
   }
-  const live = outputs
-    .map((o, i) => [o, gradOutputs[i] ?? defaultSeed(o)] as const)
-    .filter(([o]) => o.requiresGrad);
-  const found = reversePass(
-    live.map(([o]) => o),
-    live.map(([, g]) => g),
-    options,
-    { leaves, slots },
-  );
-  return inputs.map((x) => {
-    const g = found.get(x);
-    if (g !== undefined) return g;
-    return options.allowUnused ? null : full(x.shape, 0, x.dtype);
+  return inLibrary(() => {
+    const live = outputs
+      .map((o, i) => [o, gradOutputs[i] ?? defaultSeed(o)] as const)
+      .filter(([o]) => o.requiresGrad);
+    const found = reversePass(
+      live.map(([o]) => o),
+      live.map(([, g]) => g),
+      options,
+      { leaves, slots },
+    );
+    return inputs.map((x) => {
+      const g = found.get(x);
+      if (g !== undefined) return g;
+      return options.allowUnused ? null : full(x.shape, 0, x.dtype);
+    });
   });
 }

@@ -1,5 +1,6 @@
 import { broadcastShapes, type DType, isFloat, type Shape } from '@tsgrad/tensor';
 import { gradients } from './engine.js';
+import { withoutTracking } from './lifetime.js';
 import { enableGrad, isGradEnabled } from './mode.js';
 import type { OpContext, OpDefinition } from './op.js';
 import { broadcastTo, cast, full, sumToShape } from './ops/index.js';
@@ -20,7 +21,8 @@ export function withNewLevel<T>(fn: (level: number) => T): T {
   const previous = active;
   active = [...active, level];
   try {
-    return fn(level);
+    // Tangents hang on the tensors the function makes: nothing in it is freed early.
+    return withoutTracking(() => fn(level));
   } finally {
     active = previous;
   }

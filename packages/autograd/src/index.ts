@@ -1,8 +1,10 @@
 // The Tensor class comes first: its methods and the ops import each other.
 
 export { AnomalyError } from './anomaly.js';
+export * as arrays from './arrays.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
 export * from './gradcheck.js';
+export { inLibrary, inUserCode } from './lifetime.js';
 export {
   detectAnomaly,
   enableGrad,

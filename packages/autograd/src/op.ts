@@ -1,6 +1,8 @@
 import { type DType, isFloat, type NDArray } from '@tsgrad/tensor';
 import { checkFinite, creationSite } from './anomaly.js';
+import { view } from './arrays.js';
 import { computeTangents } from './forward.js';
+import { inLibrary, noteSaved } from './lifetime.js';
 import { isAnomalyEnabled, isGradEnabled } from './mode.js';
 import { registerOp } from './registry.js';
 import type { OpSpec } from './spec.js';
@@ -99,12 +101,19 @@ export function defineOp<P = Record<string, never>>(
   return op;
 }
 
+/**
+ * The forward's results as arrays the outputs can own: a result that is also an input (or an
+ * earlier result) becomes a view, so that no two tensors share one array object.
+ */
+function ownArrays(raw: NDArray | readonly NDArray[], inputs: readonly NDArray[]): NDArray[] {
+  const results: readonly NDArray[] = Array.isArray(raw) ? raw : [raw as NDArray];
+  return results.map((v, i) => (inputs.includes(v) || results.indexOf(v) < i ? view(v) : v));
+}
+
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
-  const raw = definition.forward(
-    inputs.map((x) => x.value),
-    params,
-  );
-  const values: readonly NDArray[] = Array.isArray(raw) ? raw : [raw as NDArray];
+  const arrays = inputs.map((x) => x.peekValue());
+  // The forward's temporaries are freed as soon as it returns.
+  const values = inLibrary(() => ownArrays(definition.forward(arrays, params), arrays));
   const record = isGradEnabled() && inputs.some((x) => x.requiresGrad);
   const outputs = values.map(
     (v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }),
@@ -128,6 +137,8 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
     );
+    noteSaved(saved.inputs);
+    noteSaved(saved.outputs);
     for (const y of outputs) if (y.requiresGrad) y.attach(node);
   }
   computeTangents(definition, { inputs, outputs, params, needsInputGrad }, inputs, outputs);

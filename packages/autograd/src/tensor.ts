@@ -1,6 +1,7 @@
-import type { DType, NDArray, NestedArray } from '@tsgrad/tensor';
+import { type DType, NDArray, type NestedArray } from '@tsgrad/tensor';
 import { creationSite } from './anomaly.js';
 import { backward } from './engine.js';
+import { adoptArray, type Frame, recordArray } from './lifetime.js';
 import { isAnomalyEnabled } from './mode.js';
 import type { Node } from './op.js';
 import * as F from './ops/index.js';
@@ -26,27 +27,81 @@ export type TensorLike = Tensor | number | boolean;
  * (`x.add(y)`), with PyTorch semantics for `requiresGrad`, `grad`, `backward` and friends.
  */
 export class Tensor {
-  grad: Tensor | null = null;
   /** The tape node that produced this tensor; null for leaves and constants. */
   node: Node | null = null;
   readonly outputIndex: number;
   /** Where user code created this tensor (recorded in anomaly mode). */
   readonly createdAt: string | undefined;
+  /** @internal The library frame this tensor belongs to while it is the library's (lifetime.ts). */
+  frame: Frame | null = null;
+  /** @internal How many tape nodes save this tensor for their backward rule. */
+  saves = 0;
+  /** @internal The library is done with this tensor: it is freed when `saves` drops to 0. */
+  released = false;
   private _value: NDArray;
+  /** Whether no one but this tensor holds `_value`: it may be freed when replaced. */
+  private valueIsPrivate: boolean;
+  private _grad: Tensor | null = null;
+  /** Whether `_grad` was made by backward and never read through `grad`. */
+  private gradIsPrivate = false;
   private _requiresGrad: boolean;
   private tangents: Map<number, Tensor> | undefined;
   private leafHooks: GradHook[] | undefined;
 
+  /**
+   * Wraps `value`. An array the library just made (inside a library frame) becomes this
+   * tensor's own; any other stays the caller's as well.
+   */
   constructor(value: NDArray, options: { requiresGrad?: boolean; outputIndex?: number } = {}) {
     this._value = value;
+    this.valueIsPrivate = adoptArray(this, value);
     this._requiresGrad = options.requiresGrad ?? false;
     this.outputIndex = options.outputIndex ?? 0;
     this.createdAt = isAnomalyEnabled() ? creationSite() : undefined;
   }
 
-  /** The raw array. Library authors use it in forward rules; users rarely need it. */
+  /**
+   * The raw array. Library authors use it in forward rules; users rarely need it. An array
+   * read here is never freed by the library (e.g. when an optimizer step replaces it).
+   */
   get value(): NDArray {
+    this.valueIsPrivate = false;
     return this._value;
+  }
+
+  /** @internal The raw array for library code that does not keep it past the current call. */
+  peekValue(): NDArray {
+    return this._value;
+  }
+
+  /**
+   * The gradient accumulated by backward (leaves, and non-leaves that `retainGrad`), or null.
+   * A gradient read here is never freed by the library (e.g. by `zeroGrad`).
+   */
+  get grad(): Tensor | null {
+    this.gradIsPrivate = false;
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    this.replaceGrad(g, false);
+  }
+
+  /** @internal The gradient for library code that does not keep it past the current call. */
+  peekGrad(): Tensor | null {
+    return this._grad;
+  }
+
+  /**
+   * @internal Sets the gradient; `isPrivate` says no one else holds `g`. The gradient it
+   * replaces is freed if no one but this tensor ever held it.
+   */
+  replaceGrad(g: Tensor | null, isPrivate: boolean): void {
+    const previous = this._grad;
+    const previousIsPrivate = this.gradIsPrivate;
+    this._grad = g;
+    this.gradIsPrivate = isPrivate && g !== null;
+    if (previous !== null && previous !== g && previousIsPrivate) previous.dispose();
   }
 
   get shape(): readonly number[] {
@@ -92,10 +147,12 @@ export class Tensor {
 
   /**
    * Replaces the data in place (e.g. an optimizer step), keeping identity, grad and
-   * requiresGrad. The new value must have the same shape and dtype.
+   * requiresGrad. The new value must have the same shape and dtype. The tensor keeps its own
+   * view of it (the caller may dispose `value`) and frees its previous value unless someone
+   * else may hold it.
    */
   assign(value: NDArray | Tensor): this {
-    const next = value instanceof Tensor ? value.value : value;
+    const next = value instanceof Tensor ? value.peekValue() : value;
     if (
       next.dtype !== this.dtype ||
       next.shape.length !== this.shape.length ||
@@ -105,7 +162,11 @@ export class Tensor {
         `assign: expected ${this.dtype} [${this.shape.join(',')}], got ${next.dtype} [${next.shape.join(',')}]`,
       );
     }
-    this._value = next;
+    const previous = this._value;
+    const previousIsPrivate = this.valueIsPrivate;
+    this._value = NDArray.view(next, next.shape, next.strides, next.offset, 'assign');
+    this.valueIsPrivate = true;
+    if (previousIsPrivate) previous.dispose();
     return this;
   }
 
@@ -130,7 +191,10 @@ export class Tensor {
 
   /** A new tensor sharing this one's data, cut from the graph (never requires grad). */
   detach(): Tensor {
-    return new Tensor(this._value);
+    const v = this._value;
+    const t = new Tensor(recordArray(NDArray.view(v, v.shape, v.strides, v.offset, 'detach')));
+    t.valueIsPrivate = true;
+    return t;
   }
 
   /** Sets `.grad` to null (PyTorch's default `set_to_none`). */

@@ -120,7 +120,9 @@ describe('grad modes and detach', () => {
     const d = y.detach();
     expect(d.requiresGrad).toBe(false);
     expect(d.isLeaf).toBe(true);
-    expect(d.value).toBe(y.value);
+    // Its own view of the same buffer: disposing one never disposes the other.
+    expect(d.value.storage).toBe(y.value.storage);
+    expect(d.value).not.toBe(y.value);
     A.sum(A.add(A.mul(d, x), y)).backward(); // d is a constant: d(d·x + 3x)/dx = d + 3
     expect(list(x.grad)).toEqual([6, 9]);
   });

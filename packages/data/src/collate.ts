@@ -71,10 +71,12 @@ function collateAt(items: readonly unknown[], path: string): unknown {
   }
   if (ArrayBuffer.isView(first)) {
     const views = requireAll(items, path, 'a typed array', (x): x is TypedArray => ArrayBuffer.isView(x));
-    return stackChecked(
-      views.map((v) => array(v)),
-      path,
-    );
+    const rows = views.map((v) => array(v));
+    try {
+      return stackChecked(rows, path);
+    } finally {
+      for (const row of rows) row.dispose();
+    }
   }
   if (typeof first === 'number') {
     return collateNumbers(requireAll(items, path, 'a number', (x): x is number => typeof x === 'number'));

@@ -43,6 +43,13 @@ function keyStream(
   return (given) => given ?? generator.next();
 }
 
+/** `view` as a contiguous array: the view itself if it is one, else a copy (and the view is disposed). */
+function materialize(view: NDArray): NDArray {
+  const out = contiguous(view);
+  if (out !== view) view.dispose();
+  return out;
+}
+
 /** A uniform integer in [0, n] from one 32-bit word (bias below n / 2³², negligible here). */
 function offsetUpTo(word: number, n: number): number {
   return Math.floor((word / 2 ** 32) * (n + 1));
@@ -85,7 +92,13 @@ export function normalize(mean: number | readonly number[], std: number | readon
     }
     const dtype = toFloat(x.dtype);
     const input = isFloat(x.dtype) ? x : cast(x, dtype);
-    return div(sub(input, column(means, dtype)), column(stds, dtype));
+    const meanColumn = column(means, dtype);
+    const stdColumn = column(stds, dtype);
+    const centered = sub(input, meanColumn);
+    const out = div(centered, stdColumn);
+    for (const temporary of [meanColumn, stdColumn, centered]) temporary.dispose();
+    if (input !== x) input.dispose();
+    return out;
   };
 }
 
@@ -161,7 +174,9 @@ export function randomCrop(
           ? { start: x0, stop: x0 + width }
           : null,
     );
-    return contiguous(slice(padded, specs));
+    const out = materialize(slice(padded, specs));
+    if (padded !== x) padded.dispose();
+    return out;
   };
 }
 
@@ -172,6 +187,6 @@ export function randomHorizontalFlip(p = 0.5, options: SeedOptions = {}): Transf
   return (x, key) => {
     if (x.ndim < 1) throw new ShapeError('randomHorizontalFlip', 'needs an input with a last axis');
     const [word] = random.randomBits(nextKey(key), 1);
-    return word / 2 ** 32 < p ? contiguous(flip(x, -1)) : x;
+    return word / 2 ** 32 < p ? materialize(flip(x, -1)) : x;
   };
 }

@@ -1,5 +1,5 @@
-import type { Tensor } from '@tsgrad/autograd';
-import { Module, type TensorModule } from './module.js';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import { callForward, Module, markBuiltIn, type TensorModule } from './module.js';
 
 /** Runs its modules one after another; they are named 0, 1, 2… as in PyTorch. */
 export class Sequential extends Module {
@@ -17,7 +17,9 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return (this.children() as TensorModule[]).reduce((h, m) => m.forward(h), x);
+    return inLibrary(() =>
+      (this.children() as TensorModule[]).reduce((h, m) => callForward(m, [h], () => m.forward(h)), x),
+    );
   }
 }
 
@@ -78,3 +80,5 @@ export class ModuleDict<M extends Module = Module> extends Module {
     throw new Error('ModuleDict has no forward: look up its modules instead');
   }
 }
+
+markBuiltIn(Sequential);

@@ -1,5 +1,4 @@
-import { Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, inUserCode, arrays as T, Tensor } from '@tsgrad/autograd';
 
 /** A module's learnable tensor: a leaf that requires grad (unless told otherwise). */
 export class Parameter extends Tensor {
@@ -148,17 +147,19 @@ export abstract class Module {
         `loadStateDict: error loading into ${this.constructor.name}: ${parts.join('; ')}`,
       );
     }
-    for (const [name, target] of targets) {
-      const source = state[name];
-      if (source === undefined) continue;
-      const value = source instanceof Tensor ? source.value : source;
-      if (value.shape.length !== target.ndim || value.shape.some((d, i) => d !== target.shape[i])) {
-        throw new StateDictError(
-          `loadStateDict: size mismatch for ${name}: the checkpoint has shape [${value.shape.join(',')}], the model [${target.shape.join(',')}]`,
-        );
+    inLibrary(() => {
+      for (const [name, target] of targets) {
+        const source = state[name];
+        if (source === undefined) continue;
+        const value = source instanceof Tensor ? source.peekValue() : source;
+        if (value.shape.length !== target.ndim || value.shape.some((d, i) => d !== target.shape[i])) {
+          throw new StateDictError(
+            `loadStateDict: size mismatch for ${name}: the checkpoint has shape [${value.shape.join(',')}], the model [${target.shape.join(',')}]`,
+          );
+        }
+        target.assign(T.contiguous(T.cast(value, target.dtype)));
       }
-      target.assign(T.contiguous(T.cast(value, target.dtype)));
-    }
+    });
     return { missingKeys, unexpectedKeys };
   }
 
@@ -227,4 +228,22 @@ export abstract class Module {
 /** A module mapping one tensor to one tensor (what Sequential chains). */
 export interface TensorModule extends Module {
   forward(x: Tensor): Tensor;
+}
+
+/** The `forward` methods of this package's layers: library code, with no user code inside. */
+const builtInForwards = new WeakSet<object>();
+
+/** Declares the `forward` of these layer classes to be library code (see `callForward`). */
+export function markBuiltIn(...layers: { readonly prototype: Module }[]): void {
+  for (const layer of layers) builtInForwards.add(layer.prototype.forward);
+}
+
+/**
+ * Runs `call` (a forward of `module` on `inputs`) from a layer of this package. A forward of
+ * ours runs as part of the caller, whose frame frees what it leaves behind; any other (a user's
+ * module, or a subclass that overrides forward) runs as user code, and the inputs become the
+ * user's: the library never frees what user code may keep.
+ */
+export function callForward<R>(module: Module, inputs: readonly Tensor[], call: () => R): R {
+  return builtInForwards.has(module.forward) ? call() : inUserCode(call, inputs);
 }

@@ -1,5 +1,4 @@
-import type { Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
 import { clipCoefficient, totalNorm } from './norms.js';
 import { check } from './transform.js';
 
@@ -20,24 +19,36 @@ export function clipGradNorm(
   options: ClipGradNormOptions = {},
 ): number {
   check(maxNorm >= 0, 'clipGradNorm', `maxNorm must be ≥ 0, got ${maxNorm}`);
-  const grads = [...params].flatMap((p) => (p.grad === null ? [] : [p.grad]));
+  const grads = gradientsOf(params);
   const norm = totalNorm(
     'clipGradNorm',
-    grads.map((g) => g.value),
+    grads.map((g) => g.peekValue()),
     normType,
   );
   if (options.errorIfNonfinite && !Number.isFinite(norm)) {
     throw new T.ValueError('clipGradNorm', `the total norm of order ${normType} of the gradients is ${norm}`);
   }
   const coefficient = clipCoefficient(norm, maxNorm);
-  if (coefficient < 1) for (const g of grads) g.assign(T.mul(g.value, coefficient));
+  if (coefficient < 1) {
+    inLibrary(() => {
+      for (const g of grads) g.assign(T.mul(g.peekValue(), coefficient));
+    });
+  }
   return norm;
 }
 
 /** torch.nn.utils.clip_grad_value_: clamps every gradient element to [−clipValue, clipValue] in place. */
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
   check(clipValue >= 0, 'clipGradValue', `clipValue must be ≥ 0, got ${clipValue}`);
-  for (const p of params) {
-    if (p.grad !== null) p.grad.assign(T.minimum(T.maximum(p.grad.value, -clipValue), clipValue));
-  }
+  inLibrary(() => {
+    for (const g of gradientsOf(params)) g.assign(T.minimum(T.maximum(g.peekValue(), -clipValue), clipValue));
+  });
+}
+
+/** The gradients of `params` that have one, read without handing them out (see `Tensor.grad`). */
+function gradientsOf(params: Iterable<Tensor>): Tensor[] {
+  return [...params].flatMap((p) => {
+    const g = p.peekGrad();
+    return g === null ? [] : [g];
+  });
 }

@@ -1,5 +1,4 @@
-import type { Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
 import { averageInto, type EmaOptions, emaDecay } from './transforms/ema.js';
 
 /** The state of an ExponentialMovingAverage, split like an optimizer's for checkpointing. */
@@ -12,7 +11,8 @@ export interface EmaStateDict {
  * An exponential moving average of parameters (TensorFlow's ExponentialMovingAverage,
  * torch_ema): `update()` after each optimizer step folds the current values into the
  * averages; `apply()` swaps the averages into the parameters (e.g. for evaluation) and
- * `restore()` swaps the trained values back.
+ * `restore()` swaps the trained values back. It owns its arrays (views of the parameters'
+ * values where it keeps those) and frees the averages it replaces.
  */
 export class ExponentialMovingAverage {
   readonly params: readonly Tensor[];
@@ -25,19 +25,27 @@ export class ExponentialMovingAverage {
     this.params = [...params];
     this.options = { decay: options.decay, useNumUpdates: options.useNumUpdates ?? false };
     emaDecay(this.options, 1);
-    this.shadow = this.params.map((p) => p.value);
+    this.shadow = this.params.map((p) => T.view(p.peekValue()));
   }
 
-  /** The averaged values, in parameter order. */
+  /** The averaged values, in parameter order (views the caller owns). */
   get averages(): readonly T.NDArray[] {
-    return this.shadow;
+    return this.shadow.map((s) => T.view(s));
   }
 
   /** Folds the parameters' current values into the averages. */
   update(): void {
     this.numUpdates += 1;
-    const values = this.params.map((p) => p.value);
-    this.shadow = averageInto(this.shadow, values, emaDecay(this.options, this.numUpdates));
+    const decay = emaDecay(this.options, this.numUpdates);
+    const previous = this.shadow;
+    this.shadow = inLibrary(() =>
+      averageInto(
+        previous,
+        this.params.map((p) => p.peekValue()),
+        decay,
+      ),
+    );
+    for (const s of previous) if (!this.shadow.includes(s)) s.dispose();
   }
 
   /** Copies the averages into `params` (by default the tracked parameters themselves). */
@@ -48,14 +56,16 @@ export class ExponentialMovingAverage {
         `${params.length} parameters given, ${this.shadow.length} tracked`,
       );
     }
-    params.forEach((p, i) => {
-      p.assign(T.cast(this.shadow[i], p.dtype));
+    inLibrary(() => {
+      params.forEach((p, i) => {
+        p.assign(T.cast(this.shadow[i], p.dtype));
+      });
     });
   }
 
   /** Saves the current parameter values and puts the averages in their place. */
   apply(): void {
-    this.stored = this.params.map((p) => p.value);
+    this.stored = this.params.map((p) => T.view(p.peekValue()));
     this.copyTo();
   }
 
@@ -67,6 +77,7 @@ export class ExponentialMovingAverage {
     const stored = this.stored;
     this.params.forEach((p, i) => {
       p.assign(stored[i]);
+      stored[i].dispose();
     });
     this.stored = null;
   }
@@ -74,7 +85,7 @@ export class ExponentialMovingAverage {
   stateDict(): EmaStateDict {
     const state: Record<string, T.NDArray> = {};
     this.shadow.forEach((s, i) => {
-      state[String(i)] = s;
+      state[String(i)] = T.view(s);
     });
     return { state, meta: { ...this.options, numUpdates: this.numUpdates } };
   }
@@ -94,13 +105,15 @@ export class ExponentialMovingAverage {
           `average ${i} has shape [${saved.shape}], parameter has [${p.shape}]`,
         );
       }
-      return T.cast(saved, p.dtype);
+      const converted = T.cast(saved, p.dtype);
+      return converted === saved ? T.view(saved) : converted;
     });
     const expected = new Set(this.params.map((_, i) => String(i)));
     const extra = Object.keys(dict.state).filter((k) => !expected.has(k));
     if (extra.length > 0) {
       throw new T.ValueError('ExponentialMovingAverage.loadStateDict', `unexpected keys ${extra.join(', ')}`);
     }
+    for (const s of this.shadow) s.dispose();
     this.shadow = shadow;
     this.numUpdates = dict.meta.numUpdates;
     this.options = { decay: dict.meta.decay, useNumUpdates: dict.meta.useNumUpdates };

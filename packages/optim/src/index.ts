@@ -20,6 +20,7 @@ export * from './schedules.js';
 export {
   applyUpdates,
   chain,
+  defineTransformation,
   type EmptyState,
   elementwise,
   type GradientTransformation,

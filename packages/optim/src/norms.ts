@@ -1,4 +1,4 @@
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T } from '@tsgrad/autograd';
 import { check } from './transform.js';
 
 /**
@@ -7,15 +7,17 @@ import { check } from './transform.js';
  */
 export function totalNorm(op: string, arrays: readonly T.NDArray[], normType: number): number {
   check(normType > 0, op, `normType must be positive or Infinity, got ${normType}`);
-  if (normType === Number.POSITIVE_INFINITY) {
-    return arrays.reduce((m, a) => (a.size === 0 ? m : Math.max(m, T.max(T.abs(a)).item() as number)), 0);
-  }
-  let total = 0;
-  for (const a of arrays) {
-    const x = T.abs(T.cast(a, 'float64'));
-    total += T.sum(normType === 2 ? T.mul(x, x) : T.pow(x, normType)).item() as number;
-  }
-  return total ** (1 / normType);
+  return inLibrary(() => {
+    if (normType === Number.POSITIVE_INFINITY) {
+      return arrays.reduce((m, a) => (a.size === 0 ? m : Math.max(m, T.max(T.abs(a)).item() as number)), 0);
+    }
+    let total = 0;
+    for (const a of arrays) {
+      const x = T.abs(T.cast(a, 'float64'));
+      total += T.sum(normType === 2 ? T.mul(x, x) : T.pow(x, normType)).item() as number;
+    }
+    return total ** (1 / normType);
+  });
 }
 
 /**

@@ -1,5 +1,4 @@
-import { Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T, Tensor } from '@tsgrad/autograd';
 import { withDefaults } from './functional.js';
 import { replaceLeaf, stateLeaves } from './state-tree.js';
 import { applyUpdates, type GradientTransformation } from './transform.js';
@@ -38,6 +37,14 @@ export interface OptimizerStateDict {
     /** Per-parameter scalar state (e.g. `{ step: 3 }`), keyed by param index; one entry per parameter with state. */
     readonly scalars: Readonly<Record<string, Readonly<Record<string, number>>>>;
   };
+}
+
+/** The arrays in a state tree (records, lists and their leaves). */
+function arraysIn(tree: unknown): T.NDArray[] {
+  if (tree instanceof T.NDArray) return [tree];
+  if (Array.isArray(tree)) return tree.flatMap(arraysIn);
+  if (typeof tree === 'object' && tree !== null) return Object.values(tree).flatMap(arraysIn);
+  return [];
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
@@ -103,27 +110,43 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const group of this.paramGroups) {
       const transform = this.transformation(group);
       for (const p of group.params) {
-        if (p.grad === null) continue;
-        if (!sameShape(p.grad.shape, p.shape)) {
+        const grad = p.peekGrad();
+        if (grad === null) continue;
+        if (!sameShape(grad.shape, p.shape)) {
           throw new T.ShapeError(
             `${this.name}.step`,
-            `gradient of shape [${p.grad.shape}] for a parameter of shape [${p.shape}]`,
+            `gradient of shape [${grad.shape}] for a parameter of shape [${p.shape}]`,
           );
         }
-        const state = this.states.get(p) ?? transform.init([p]);
-        const result = transform.update([p.grad.value], state, [p]);
-        applyUpdates([p], result.updates);
-        this.states.set(p, result.state);
+        this.states.set(p, this.stepParameter(transform, p, grad));
       }
     }
     return loss;
   }
 
+  /**
+   * One parameter's update; returns its next state. The optimizer owns every array of its
+   * state (the gradient goes in as a view of its own), so the arrays the next state no longer
+   * holds are freed, as is everything else the update made but did not keep.
+   */
+  private stepParameter(transform: GradientTransformation<unknown>, p: Tensor, grad: Tensor): unknown {
+    return inLibrary(() => {
+      const state = this.states.get(p) ?? transform.init([p]);
+      const result = transform.update([T.view(grad.peekValue())], state, [p]);
+      applyUpdates([p], result.updates);
+      const kept = new Set(arraysIn(result.state));
+      for (const old of arraysIn(state)) if (!kept.has(old)) old.dispose();
+      return result.state;
+    });
+  }
+
   /** Clears the gradients: sets them to null (torch's default), or to zeros. */
   zeroGrad(setToNone = true): void {
     for (const p of this.paramGroups.flatMap((g) => g.params)) {
-      if (p.grad === null) continue;
-      p.grad = setToNone ? null : new Tensor(T.zerosLike(p.grad.value));
+      const grad = p.peekGrad();
+      if (grad === null) continue;
+      if (setToNone) p.grad = null;
+      else p.replaceGrad(new Tensor(T.zerosLike(grad.peekValue())), true);
     }
   }
 
@@ -133,7 +156,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     if (state === undefined) return undefined;
     const named: Record<string, T.NDArray | number> = {};
     for (const leaf of stateLeaves(`${this.name}.stateOf`, state)) {
-      if (leaf.value !== null) named[leaf.key] = leaf.value;
+      if (leaf.value !== null)
+        named[leaf.key] = typeof leaf.value === 'number' ? leaf.value : T.view(leaf.value);
     }
     return named;
   }
@@ -151,7 +175,7 @@ export abstract class Optimizer<O extends { lr: number }> {
         const numbers: Record<string, number> = {};
         for (const leaf of stateLeaves(op, paramState)) {
           if (typeof leaf.value === 'number') numbers[leaf.key] = leaf.value;
-          else if (leaf.value !== null) state[`${id}.${leaf.key}`] = leaf.value;
+          else if (leaf.value !== null) state[`${id}.${leaf.key}`] = T.view(leaf.value);
         }
         scalars[String(id)] = numbers;
         return id;
@@ -218,7 +242,9 @@ export abstract class Optimizer<O extends { lr: number }> {
           throw new T.ShapeError(op, `${key} has shape [${array.shape}], expected [${shape}]`);
         }
         used.add(key);
-        tree = replaceLeaf(tree, leaf.path, T.cast(array, param.dtype));
+        const converted = T.cast(array, param.dtype);
+        // The optimizer frees the state arrays it replaces, so it keeps its own view of the caller's.
+        tree = replaceLeaf(tree, leaf.path, converted === array ? T.view(array) : converted);
       }
       const extraNumbers = Object.keys(numbers).filter((k) => !scalarKeys.has(k));
       if (extraNumbers.length > 0)

@@ -1,15 +1,17 @@
 import * as A from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T } from '@tsgrad/autograd';
 import { check } from './transform.js';
 
 function penalty(op: string, params: Iterable<A.Tensor>, lambda: number, term: (p: A.Tensor) => A.Tensor) {
   check(lambda >= 0, op, `lambda must be ≥ 0, got ${lambda}`);
-  const terms = [...params].map(term);
-  if (terms.length === 0) return A.full([], 0);
-  return A.mul(
-    terms.reduce((total, t) => A.add(total, t)),
-    lambda,
-  );
+  return inLibrary(() => {
+    const terms = [...params].map(term);
+    if (terms.length === 0) return A.full([], 0);
+    return A.mul(
+      terms.reduce((total, t) => A.add(total, t)),
+      lambda,
+    );
+  });
 }
 
 /** λ·Σ|p| over all elements of all `params`: a differentiable loss term (L1 regularization). */
@@ -42,19 +44,24 @@ export function maxNormConstraint(
   const { normType = 2 } = options;
   check(maxNorm >= 0, 'maxNormConstraint', `maxNorm must be ≥ 0, got ${maxNorm}`);
   check(normType > 0, 'maxNormConstraint', `normType must be positive or Infinity, got ${normType}`);
-  for (const p of params) {
-    const axes =
-      options.axis === undefined
-        ? Array.from({ length: Math.max(p.ndim - 1, 0) }, (_, i) => i + 1)
-        : T.normalizeAxes('maxNormConstraint', options.axis, p.ndim);
-    const magnitude = T.abs(p.value);
-    const norms =
-      axes.length === 0
-        ? magnitude
-        : normType === Number.POSITIVE_INFINITY
-          ? T.max(magnitude, { axis: axes, keepdims: true })
-          : T.pow(T.sum(T.pow(magnitude, normType), { axis: axes, keepdims: true }), 1 / normType);
-    const factor = T.where(T.gt(norms, maxNorm), T.div(maxNorm, T.add(norms, 1e-7)), 1);
-    p.assign(T.cast(T.mul(p.value, factor), p.dtype));
-  }
+  inLibrary(() => {
+    for (const p of params) constrain(p, maxNorm, normType, options.axis);
+  });
+}
+
+/** Rescales the slices of `p` whose norm over `axis` exceeds `maxNorm`. */
+function constrain(p: A.Tensor, maxNorm: number, normType: number, axis: MaxNormOptions['axis']): void {
+  const axes =
+    axis === undefined
+      ? Array.from({ length: Math.max(p.ndim - 1, 0) }, (_, i) => i + 1)
+      : T.normalizeAxes('maxNormConstraint', axis, p.ndim);
+  const magnitude = T.abs(p.peekValue());
+  const norms =
+    axes.length === 0
+      ? magnitude
+      : normType === Number.POSITIVE_INFINITY
+        ? T.max(magnitude, { axis: axes, keepdims: true })
+        : T.pow(T.sum(T.pow(magnitude, normType), { axis: axes, keepdims: true }), 1 / normType);
+  const factor = T.where(T.gt(norms, maxNorm), T.div(maxNorm, T.add(norms, 1e-7)), 1);
+  p.assign(T.cast(T.mul(p.peekValue(), factor), p.dtype));
 }

@@ -1,5 +1,4 @@
-import type { Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
 
 /** A learning rate (or any hyper-parameter) as a pure function of the step count, from 0. */
 export type Schedule = (step: number) => number;
@@ -19,6 +18,18 @@ export interface GradientTransformation<S> {
   ): { updates: T.NDArray[]; state: S };
 }
 
+/**
+ * A gradient transformation from its init and update, whose update runs as library code: the
+ * arrays it makes and does not return (as updates or state) are freed when it returns. Every
+ * transformation of this package is made with it.
+ */
+export function defineTransformation<S>(
+  transformation: GradientTransformation<S>,
+): GradientTransformation<S> {
+  const { init, update } = transformation;
+  return { init, update: (grads, state, params) => inLibrary(() => update(grads, state, params)) };
+}
+
 /** The state of a transformation that keeps none. */
 export type EmptyState = Readonly<Record<string, never>>;
 
@@ -28,10 +39,10 @@ const EMPTY: EmptyState = Object.freeze({});
 export function elementwise(
   fn: (grad: T.NDArray, param: T.NDArray) => T.NDArray,
 ): GradientTransformation<EmptyState> {
-  return {
+  return defineTransformation({
     init: () => EMPTY,
-    update: (grads, state, params) => ({ updates: grads.map((g, i) => fn(g, params[i].value)), state }),
-  };
+    update: (grads, state, params) => ({ updates: grads.map((g, i) => fn(g, params[i].peekValue())), state }),
+  });
 }
 
 /** Leaves the gradients as they are. */
@@ -45,7 +56,7 @@ export function chain<S extends unknown[]>(
   ...transforms: { [K in keyof S]: GradientTransformation<S[K]> }
 ): GradientTransformation<S> {
   const list = transforms as readonly GradientTransformation<unknown>[];
-  return {
+  return defineTransformation({
     init: (params) => list.map((t) => t.init(params)) as S,
     update(grads, state, params) {
       let updates: readonly T.NDArray[] = grads;
@@ -56,23 +67,28 @@ export function chain<S extends unknown[]>(
       });
       return { updates: [...updates], state: next as S };
     },
-  };
+  });
 }
 
-/** Adds each update to its parameter in place (`p.assign(p + u)`), keeping the parameter's dtype. */
+/**
+ * Adds each update to its parameter in place (`p.assign(p + u)`), keeping the parameter's dtype.
+ * The parameter's previous value is freed (unless it was handed out through `value`).
+ */
 export function applyUpdates(params: readonly Tensor[], updates: readonly T.NDArray[]): void {
   if (params.length !== updates.length) {
     throw new T.ValueError('applyUpdates', `${params.length} parameters but ${updates.length} updates`);
   }
-  params.forEach((p, i) => {
-    const u = updates[i];
-    if (u.ndim !== p.ndim || u.shape.some((d, axis) => d !== p.shape[axis])) {
-      throw new T.ShapeError(
-        'applyUpdates',
-        `update of shape [${u.shape}] does not match parameter [${p.shape}]`,
-      );
-    }
-    p.assign(T.cast(T.add(p.value, u), p.dtype));
+  inLibrary(() => {
+    params.forEach((p, i) => {
+      const u = updates[i];
+      if (u.ndim !== p.ndim || u.shape.some((d, axis) => d !== p.shape[axis])) {
+        throw new T.ShapeError(
+          'applyUpdates',
+          `update of shape [${u.shape}] does not match parameter [${p.shape}]`,
+        );
+      }
+      p.assign(T.cast(T.add(p.peekValue(), u), p.dtype));
+    });
   });
 }
 
@@ -83,4 +99,4 @@ export function check(ok: boolean, op: string, detail: string): void {
 
 /** A zero array shaped like each parameter (the usual initial per-parameter state). */
 export const zerosLikeParams = (params: readonly Tensor[]): T.NDArray[] =>
-  params.map((p) => T.zerosLike(p.value));
+  params.map((p) => T.zerosLike(p.peekValue()));

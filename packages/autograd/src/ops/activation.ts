@@ -1,8 +1,9 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp, type OpContext } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { constant, toTensor } from './convert.js';
+import { constant, toTensor, withOperands } from './convert.js';
 import {
   add,
   div,
@@ -57,14 +58,14 @@ function fusedUnary(
       errors: [{ shapes: [[2]], dtypes: ['bool'], throws: T.DTypeError }],
     },
   });
-  return (x: TensorLike): Tensor => op.apply([toTensor(x)], none)[0];
+  return (x: TensorLike): Tensor => withOperands([x], () => op.apply([toTensor(x)], none)[0]);
 }
 
 /** Where x > 0, as a constant bool mask. */
-const positive = (x: Tensor): Tensor => constant(T.gt(x.value, 0));
+const positive = (x: Tensor): Tensor => constant(T.gt(x.peekValue(), 0));
 
 /** 1 where x > 0, else 0, as a constant of x's dtype. */
-const positiveSlope = (x: Tensor): Tensor => constant(T.cast(T.gt(x.value, 0), x.dtype));
+const positiveSlope = (x: Tensor): Tensor => constant(T.cast(T.gt(x.peekValue(), 0), x.dtype));
 
 /** max(x, 0). relu'(0) = 0, as in PyTorch. */
 export const relu = fusedUnary('relu', (x) => T.maximum(x, 0), positiveSlope, {
@@ -99,15 +100,17 @@ export interface LeakyReluOptions {
 
 /** x for x > 0, else negativeSlope·x. The derivative at 0 is negativeSlope (PyTorch). */
 export function leakyRelu(x: Tensor, options: LeakyReluOptions = {}): Tensor {
-  return where(positive(x), x, mul(x, options.negativeSlope ?? 0.01));
+  return inLibrary(() => where(positive(x), x, mul(x, options.negativeSlope ?? 0.01)));
 }
 
 /** x for x > 0, else α(eˣ − 1). The derivative at 0 is α (PyTorch). */
 export function elu(x: Tensor, options: { readonly alpha?: number } = {}): Tensor {
-  const up = positive(x);
-  // The exponential sees 0 on the positive side, so a huge x cannot make inf·0 = NaN in backward.
-  const negativePart = mul(expm1(where(up, 0, x)), options.alpha ?? 1);
-  return where(up, x, negativePart);
+  return inLibrary(() => {
+    const up = positive(x);
+    // The exponential sees 0 on the positive side, so a huge x cannot make inf·0 = NaN in backward.
+    const negativePart = mul(expm1(where(up, 0, x)), options.alpha ?? 1);
+    return where(up, x, negativePart);
+  });
 }
 
 const seluAlpha = 1.6732632423543772;
@@ -115,7 +118,7 @@ const seluScale = 1.0507009873554805;
 
 /** scale·elu(x, α) with the self-normalizing constants of Klambauer et al. (2017). */
 export function selu(x: Tensor): Tensor {
-  return mul(elu(x, { alpha: seluAlpha }), seluScale);
+  return inLibrary(() => mul(elu(x, { alpha: seluAlpha }), seluScale));
 }
 
 export interface GeluOptions {
@@ -126,17 +129,19 @@ export interface GeluOptions {
 /** Gaussian error linear unit, x·Φ(x) (exact) or its tanh approximation, like torch.nn.functional.gelu. */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   const approximate = options.approximate ?? 'none';
-  if (approximate === 'none') return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
-  if (approximate !== 'tanh') {
+  if (approximate !== 'none' && approximate !== 'tanh') {
     throw new T.ValueError('gelu', `approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   }
-  const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-  return mul(mul(x, 0.5), add(tanh(inner), 1));
+  return inLibrary(() => {
+    if (approximate === 'none') return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(x, 0.5), add(tanh(inner), 1));
+  });
 }
 
 /** x·σ(x) (also called swish). */
 export function silu(x: Tensor): Tensor {
-  return mul(x, sigmoid(x));
+  return inLibrary(() => mul(x, sigmoid(x)));
 }
 
 export interface SoftplusOptions {
@@ -147,12 +152,14 @@ export interface SoftplusOptions {
 
 /** log(1 + e^{βx})/β, linear where βx > threshold (PyTorch's convention). */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
-  const beta = options.beta ?? 1;
-  const scaled = mul(x, beta);
-  const linear = constant(T.gt(scaled.value, options.threshold ?? 20));
-  // exp sees 0 on the linear side, so its (unused) branch stays finite.
-  const smooth = div(log1p(exp(where(linear, 0, scaled))), beta);
-  return where(linear, x, smooth);
+  return inLibrary(() => {
+    const beta = options.beta ?? 1;
+    const scaled = mul(x, beta);
+    const linear = constant(T.gt(scaled.peekValue(), options.threshold ?? 20));
+    // exp sees 0 on the linear side, so its (unused) branch stays finite.
+    const smooth = div(log1p(exp(where(linear, 0, scaled))), beta);
+    return where(linear, x, smooth);
+  });
 }
 
 export interface ClampOptions {
@@ -170,10 +177,12 @@ function clampParts(
 ) {
   if (min === undefined && max === undefined)
     throw new T.ValueError(op, 'at least one of min and max must be given');
-  let clamped = x.value;
-  if (min !== undefined) clamped = T.maximum(clamped, min);
-  if (max !== undefined) clamped = T.minimum(clamped, max);
-  return where(constant(passes(x.value)), x, constant(T.cast(clamped, x.dtype)));
+  return inLibrary(() => {
+    let clamped = x.peekValue();
+    if (min !== undefined) clamped = T.maximum(clamped, min);
+    if (max !== undefined) clamped = T.minimum(clamped, max);
+    return where(constant(passes(x.peekValue())), x, constant(T.cast(clamped, x.dtype)));
+  });
 }
 
 /**
@@ -210,13 +219,15 @@ export function relu6(x: Tensor): Tensor {
 
 /** x². */
 export function square(x: TensorLike): Tensor {
-  const t = toTensor(x);
-  return mul(t, t);
+  return withOperands([x], () => {
+    const t = toTensor(x);
+    return mul(t, t);
+  });
 }
 
 /** 1 / √x. */
 export function rsqrt(x: TensorLike): Tensor {
-  return reciprocal(sqrt(toTensor(x)));
+  return inLibrary(() => reciprocal(sqrt(toTensor(x))));
 }
 
 // ---- softmax and logSoftmax ----------------------------------------------------------------

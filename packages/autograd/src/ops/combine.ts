@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
@@ -93,9 +94,11 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
     );
   }
   const a = T.normalizeAxis('stack', axis, first.length + 1);
-  return concat(
-    tensors.map((x) => unsqueeze(x, a)),
-    a,
+  return inLibrary(() =>
+    concat(
+      tensors.map((x) => unsqueeze(x, a)),
+      a,
+    ),
   );
 }
 
@@ -105,22 +108,26 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * PyTorch's chunk size). The pieces are views; gradients flow back into their positions.
  */
 export function split(x: Tensor, sizesOrSections: number | readonly number[], axis = 0): Tensor[] {
-  // T.split validates and returns views, so this costs no copies.
-  const pieces = T.split(x.value, sizesOrSections, axis);
-  const a = T.normalizeAxis('split', axis, x.ndim);
-  let start = 0;
-  return pieces.map((piece) => {
-    const length = piece.shape[a];
-    start += length;
-    return narrow(x, a, start - length, length);
+  return inLibrary(() => {
+    // T.split validates and returns views, so this costs no copies.
+    const pieces = T.split(x.peekValue(), sizesOrSections, axis);
+    const a = T.normalizeAxis('split', axis, x.ndim);
+    let start = 0;
+    return pieces.map((piece) => {
+      const length = piece.shape[a];
+      start += length;
+      return narrow(x, a, start - length, length);
+    });
   });
 }
 
 function triangle(op: 'tril' | 'triu', x: Tensor, k: number): Tensor {
   if (x.ndim < 2) throw new T.ShapeError(op, `needs at least 2 dimensions, got [${x.shape.join(',')}]`);
-  const all = T.ones(x.shape.slice(-2), { dtype: 'bool' });
-  const keep = op === 'tril' ? T.tril(all, k) : T.triu(all, k);
-  return where(constant(keep), x, 0);
+  return inLibrary(() => {
+    const all = T.ones(x.shape.slice(-2), { dtype: 'bool' });
+    const keep = op === 'tril' ? T.tril(all, k) : T.triu(all, k);
+    return where(constant(keep), x, 0);
+  });
 }
 
 /** Keeps the lower triangle (j − i ≤ k) of the last two axes; the gradient is masked alike. */

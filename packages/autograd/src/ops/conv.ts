@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { ErrorSample, OpSample } from '../spec.js';
 import type { Tensor } from '../tensor.js';
@@ -335,14 +336,14 @@ function withBias(op: string, y: Tensor, bias: Tensor | undefined): Tensor {
 export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
   const { bias, ...geometry } = options;
   checkRanks('conv2d', x, weight, 2, 'input [N, C, H, W] and weight [O, C/groups, kh, kw]');
-  return withBias('conv2d', conv2dFamily.conv(x, weight, geometry), bias);
+  return inLibrary(() => withBias('conv2d', conv2dFamily.conv(x, weight, geometry), bias));
 }
 
 /** 1-D convolution: x `[N, C, L]`, weight `[O, C/groups, k]`, optional bias `[O]` → `[N, O, Lo]`. */
 export function conv1d(x: Tensor, weight: Tensor, options: Conv1dOptions = {}): Tensor {
   const { bias, ...geometry } = options;
   checkRanks('conv1d', x, weight, 1, 'input [N, C, L] and weight [O, C/groups, k]');
-  return withBias('conv1d', conv1dFamily.conv(x, weight, geometry), bias);
+  return inLibrary(() => withBias('conv1d', conv1dFamily.conv(x, weight, geometry), bias));
 }
 
 /** The gradient of `conv2d(x, weight, options)` with respect to x (shape `inputShape`), differentiable in dy and weight. */
@@ -440,7 +441,7 @@ function convTranspose(
   const { stride, padding, dilation, groups, bias } = options;
   const geometry: ConvGeometry = { stride, padding, dilation, groups };
   const outShape = transposedShape(op, x, w, options, spatial);
-  return withBias(op, families[spatial].inputGrad(x, w, outShape, geometry), bias);
+  return inLibrary(() => withBias(op, families[spatial].inputGrad(x, w, outShape, geometry), bias));
 }
 
 /**

@@ -1,5 +1,14 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { Tensor, type TensorLike } from '../tensor.js';
+
+/**
+ * Runs an op function's body in a library frame when an operand is a JS number: the 0-d
+ * constant it becomes is then the library's, freed once the op and its backward are done.
+ */
+export function withOperands(operands: readonly TensorLike[], body: () => Tensor): Tensor {
+  return operands.every((x) => x instanceof Tensor) ? body() : inLibrary(body);
+}
 
 /**
  * A tensor for a TensorLike argument. A JS number becomes a 0-d constant whose dtype follows
@@ -7,7 +16,7 @@ import { Tensor, type TensorLike } from '../tensor.js';
  */
 export function toTensor(x: TensorLike, like?: Tensor): Tensor {
   if (x instanceof Tensor) return x;
-  const dtype = like ? T.resultType(like.value, x) : typeof x === 'boolean' ? 'bool' : 'float32';
+  const dtype = like ? T.resultType(like.peekValue(), x) : typeof x === 'boolean' ? 'bool' : 'float32';
   return new Tensor(T.full([], x, { dtype }));
 }
 

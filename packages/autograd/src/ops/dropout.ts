@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
 import { mul } from './elementwise.js';
@@ -18,13 +19,15 @@ export interface DropoutOptions {
  * (the same key gives the same mask); the gradient is the mask times the incoming gradient.
  */
 export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
-  const p = options.p ?? 0.5;
-  if (!(p >= 0 && p <= 1)) throw new T.ValueError('dropout', `p must lie in [0, 1], got ${p}`);
-  if (!T.isFloat(x.dtype)) throw new T.DTypeError('dropout', `expected a float input, got ${x.dtype}`);
-  if (!(options.training ?? true) || p === 0) return x;
-  if (p === 1) return mul(x, 0);
-  if (options.key === undefined)
-    throw new T.ValueError('dropout', 'needs a PRNG key (random.key(seed)) in training mode');
-  const keep = T.random.bernoulli(options.key, 1 - p, x.shape);
-  return mul(x, constant(T.mul(T.cast(keep, x.dtype), 1 / (1 - p))));
+  return inLibrary(() => {
+    const p = options.p ?? 0.5;
+    if (!(p >= 0 && p <= 1)) throw new T.ValueError('dropout', `p must lie in [0, 1], got ${p}`);
+    if (!T.isFloat(x.dtype)) throw new T.DTypeError('dropout', `expected a float input, got ${x.dtype}`);
+    if (!(options.training ?? true) || p === 0) return x;
+    if (p === 1) return mul(x, 0);
+    if (options.key === undefined)
+      throw new T.ValueError('dropout', 'needs a PRNG key (random.key(seed)) in training mode');
+    const keep = T.made(T.random.bernoulli(options.key, 1 - p, x.shape));
+    return mul(x, constant(T.mul(T.cast(keep, x.dtype), 1 / (1 - p))));
+  });
 }

@@ -1,8 +1,8 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
 import { defineOp, type OpContext } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { constant, toTensor } from './convert.js';
+import { constant, toTensor, withOperands } from './convert.js';
 import { binaryShapes, unaryShapes } from './samples.js';
 
 type NoParams = Record<string, never>;
@@ -34,7 +34,7 @@ function unary(
       errors: [{ shapes: [[2]], dtypes: ['bool'], throws: T.DTypeError }],
     },
   });
-  return (x: TensorLike): Tensor => op.apply([toTensor(x)], none)[0];
+  return (x: TensorLike): Tensor => withOperands([x], () => op.apply([toTensor(x)], none)[0]);
 }
 
 /** A piecewise-constant op: its derivative is zero wherever it is defined. */
@@ -56,7 +56,7 @@ function stepwise(
       reference: ([x]) => [x.map(reference)],
     },
   });
-  return (x: TensorLike): Tensor => op.apply([toTensor(x)], none)[0];
+  return (x: TensorLike): Tensor => withOperands([x], () => op.apply([toTensor(x)], none)[0]);
 }
 
 function awayFrom(shape: T.Shape, random: () => number, bad: (x: number) => boolean): number[] {
@@ -153,10 +153,8 @@ function binary(
       errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
     },
   });
-  return (a: TensorLike, b: TensorLike): Tensor => {
-    const [x, y] = operands(a, b);
-    return op.apply([x, y], none)[0];
-  };
+  return (a: TensorLike, b: TensorLike): Tensor =>
+    withOperands([a, b], () => op.apply(operands(a, b), none)[0]);
 }
 
 function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -238,8 +236,8 @@ export const mod = binary('mod', T.mod, [() => 1, (a, b) => neg(floor(div(a, b))
 
 /** 1 where `pick(a, b)`, 0.5 at ties, 0 elsewhere, as a constant of a's dtype. */
 function tieSplit(pick: (a: T.NDArray, b: T.NDArray) => T.NDArray, a: Tensor, b: Tensor): Tensor {
-  const wins = T.cast(pick(a.value, b.value), a.dtype);
-  const ties = T.mul(T.cast(T.eq(a.value, b.value), a.dtype), 0.5);
+  const wins = T.cast(pick(a.peekValue(), b.peekValue()), a.dtype);
+  const ties = T.mul(T.cast(T.eq(a.peekValue(), b.peekValue()), a.dtype), 0.5);
   return constant(T.add(wins, ties));
 }
 
@@ -269,7 +267,8 @@ function predicate(
       errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
     },
   });
-  return (a: TensorLike, b: TensorLike): Tensor => op.apply(operands(a, b), none)[0];
+  return (a: TensorLike, b: TensorLike): Tensor =>
+    withOperands([a, b], () => op.apply(operands(a, b), none)[0]);
 }
 
 /** Few distinct values, so comparisons see ties. */
@@ -298,7 +297,8 @@ const logicalNotOp = defineOp<NoParams>({
     reference: ([x]) => [x.map((v) => (v === 0 ? 1 : 0))],
   },
 });
-export const logicalNot = (x: TensorLike): Tensor => logicalNotOp.apply([toTensor(x)], none)[0];
+export const logicalNot = (x: TensorLike): Tensor =>
+  withOperands([x], () => logicalNotOp.apply([toTensor(x)], none)[0]);
 
 const whereOp = defineOp<NoParams>({
   name: 'where',
@@ -327,8 +327,7 @@ const whereOp = defineOp<NoParams>({
 
 /** `cond ? a : b` elementwise with broadcasting; the gradient flows to the chosen branch. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
-  return whereOp.apply([cond, x, y], none)[0];
+  return withOperands([a, b], () => whereOp.apply([cond, ...operands(a, b)], none)[0]);
 }
 
 const castOp = defineOp<{ dtype: T.DType }>({

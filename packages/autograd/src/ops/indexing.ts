@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import { Tensor } from '../tensor.js';
 import { constant, full } from './convert.js';
@@ -17,7 +18,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 /** The index as an int32 constant tensor, with errors naming `op`. */
 function indexTensor(op: string, index: IndexInput): Tensor {
-  const raw = index instanceof Tensor ? index.value : index;
+  const raw = index instanceof Tensor ? index.peekValue() : index;
   if (raw instanceof T.NDArray) {
     if (raw.dtype !== 'int32') throw new T.DTypeError(op, `indices must be int32, got ${raw.dtype}`);
     return index instanceof Tensor ? index : constant(raw);
@@ -108,7 +109,7 @@ const gatherOp = defineOp<AxisParams>({
  * index has x's rank and may be smaller than x off the axis. Gradients of repeated indices add.
  */
 export function gather(x: Tensor, axis: number, index: IndexInput): Tensor {
-  return gatherOp.apply([x, indexTensor('gather', index)], { axis })[0];
+  return inLibrary(() => gatherOp.apply([x, indexTensor('gather', index)], { axis })[0]);
 }
 
 const takeAlongAxisOp = defineOp<AxisParams>({
@@ -117,7 +118,7 @@ const takeAlongAxisOp = defineOp<AxisParams>({
   vjp: ({ inputs: [x, index], params }, [g]) => {
     // Scatter into x broadcast off the axis; the tape sums that back to x's shape.
     const a = resolveAxis(params.axis, x.ndim);
-    const spread = constant(T.broadcastTo(index.value, g.shape));
+    const spread = constant(T.broadcastTo(index.peekValue(), g.shape));
     const base = zerosShaped(
       g.shape.map((d, i) => (i === a ? x.shape[a] : d)),
       g,
@@ -188,7 +189,7 @@ const takeAlongAxisOp = defineOp<AxisParams>({
 
 /** NumPy's `take_along_axis`: gather with the index broadcast against x off the axis. */
 export function takeAlongAxis(x: Tensor, index: IndexInput, axis: number): Tensor {
-  return takeAlongAxisOp.apply([x, indexTensor('takeAlongAxis', index)], { axis })[0];
+  return inLibrary(() => takeAlongAxisOp.apply([x, indexTensor('takeAlongAxis', index)], { axis })[0]);
 }
 
 const indexSelectOp = defineOp<AxisParams>({
@@ -198,7 +199,7 @@ const indexSelectOp = defineOp<AxisParams>({
     // index_add: spread the 1-D index over g's shape and scatter-add g into zeros.
     const a = resolveAxis(params.axis, x.ndim);
     const column = T.reshape(
-      index.value,
+      index.peekValue(),
       g.shape.map((_, i) => (i === a ? index.size : 1)),
     );
     return [scatterAdd(zerosShaped(x.shape, g), a, constant(T.broadcastTo(column, g.shape)), g), null];
@@ -232,7 +233,7 @@ const indexSelectOp = defineOp<AxisParams>({
 
 /** `torch.index_select`: whole slices along `axis` picked by a 1-D index. */
 export function indexSelect(x: Tensor, axis: number, index: IndexInput): Tensor {
-  return indexSelectOp.apply([x, indexTensor('indexSelect', index)], { axis })[0];
+  return inLibrary(() => indexSelectOp.apply([x, indexTensor('indexSelect', index)], { axis })[0]);
 }
 
 const scatterAddOp = defineOp<AxisParams>({
@@ -322,7 +323,7 @@ function padTo(x: Tensor, shape: T.Shape): Tensor {
  * output gradient, that of src the output gradient gathered at the index.
  */
 export function scatterAdd(base: Tensor, axis: number, index: IndexInput, src: Tensor): Tensor {
-  return scatterAddOp.apply([base, indexTensor('scatterAdd', index), src], { axis })[0];
+  return inLibrary(() => scatterAddOp.apply([base, indexTensor('scatterAdd', index), src], { axis })[0]);
 }
 
 type OneHotParams = { numClasses: number; dtype: 'float32' | 'float64' | 'int32' };
@@ -356,10 +357,13 @@ export function oneHot(
   numClasses?: number,
   options: { dtype?: OneHotParams['dtype'] } = {},
 ): Tensor {
-  const index = indexTensor('oneHot', indices);
-  const classes =
-    numClasses ?? Array.from(index.value.toTypedArray(), Number).reduce((m, v) => Math.max(m, v + 1), 0);
-  return oneHotOp.apply([index], { numClasses: classes, dtype: options.dtype ?? 'float32' })[0];
+  return inLibrary(() => {
+    const index = indexTensor('oneHot', indices);
+    const classes =
+      numClasses ??
+      Array.from(index.peekValue().toTypedArray(), Number).reduce((m, v) => Math.max(m, v + 1), 0);
+    return oneHotOp.apply([index], { numClasses: classes, dtype: options.dtype ?? 'float32' })[0];
+  });
 }
 
 export interface EmbeddingOptions {
@@ -372,24 +376,26 @@ export interface EmbeddingOptions {
  * [...indices.shape, dim]. Gradients of repeated indices add up in the row.
  */
 export function embedding(indices: IndexInput, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
-  const index = indexTensor('embedding', indices);
-  if (weight.ndim !== 2) {
-    throw new T.ShapeError(
-      'embedding',
-      `weight must be 2-D [numEmbeddings, dim], got [${weight.shape.join(',')}]`,
-    );
-  }
-  const [count, dim] = weight.shape;
-  const flat = T.reshape(index.value, [-1]);
-  T.checkIndexRange('embedding', flat, count);
-  let rows = indexSelect(weight, 0, flat);
-  if (options.paddingIdx !== undefined) {
-    const padding = options.paddingIdx;
-    if (!Number.isInteger(padding) || padding < -count || padding >= count) {
-      throw new T.IndexError('embedding', `paddingIdx ${padding} is out of range for ${count} embeddings`);
+  return inLibrary(() => {
+    const index = indexTensor('embedding', indices);
+    if (weight.ndim !== 2) {
+      throw new T.ShapeError(
+        'embedding',
+        `weight must be 2-D [numEmbeddings, dim], got [${weight.shape.join(',')}]`,
+      );
     }
-    const live = T.reshape(T.ne(flat, padding < 0 ? padding + count : padding), [-1, 1]);
-    rows = where(constant(live), rows, rows.detach());
-  }
-  return reshape(rows, [...index.shape, dim]);
+    const [count, dim] = weight.shape;
+    const flat = T.reshape(index.peekValue(), [-1]);
+    T.checkIndexRange('embedding', flat, count);
+    let rows = indexSelect(weight, 0, flat);
+    if (options.paddingIdx !== undefined) {
+      const padding = options.paddingIdx;
+      if (!Number.isInteger(padding) || padding < -count || padding >= count) {
+        throw new T.IndexError('embedding', `paddingIdx ${padding} is out of range for ${count} embeddings`);
+      }
+      const live = T.reshape(T.ne(flat, padding < 0 ? padding + count : padding), [-1, 1]);
+      rows = where(constant(live), rows, rows.detach());
+    }
+    return reshape(rows, [...index.shape, dim]);
+  });
 }

@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
@@ -134,11 +135,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * feature axis) and bias `[out]`.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-  if (weight.ndim !== 1 && weight.ndim !== 2) {
-    throw new T.ShapeError('linear', `weight must be [out, in] or [in], got [${weight.shape.join(',')}]`);
-  }
-  const y = matmul(x, weight.ndim === 2 ? transpose(weight) : weight);
-  return bias === undefined ? y : add(y, bias);
+  return inLibrary(() => {
+    if (weight.ndim !== 1 && weight.ndim !== 2) {
+      throw new T.ShapeError('linear', `weight must be [out, in] or [in], got [${weight.shape.join(',')}]`);
+    }
+    const y = matmul(x, weight.ndim === 2 ? transpose(weight) : weight);
+    return bias === undefined ? y : add(y, bias);
+  });
 }
 
 // ---- einsum ------------------------------------------------------------------------------------
@@ -310,21 +313,23 @@ function contract(a: Term, b: Term, needed: ReadonlySet<string>, sizes: Readonly
  * right with batched matmuls, so the result is differentiable like any composition.
  */
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
-  if (operands.length === 0) throw new T.ValueError('einsum', 'needs at least one operand');
-  const { inputs, output } = parseEquation(equation, operands);
-  const sizes = labelSizes(inputs, operands);
-  const terms = operands.map((x, i) => dropBroadcastAxes(takeDiagonals({ x, labels: inputs[i] }), sizes));
-  const neededAfter = (i: number) => new Set([...output, ...terms.slice(i + 1).flatMap((t) => t.labels)]);
-  const first = neededAfter(0);
-  let acc = sumOut(terms[0], (l) => first.has(l));
-  for (let i = 1; i < terms.length; i++) {
-    const needed = neededAfter(i);
-    const next = sumOut(terms[i], (l) => needed.has(l) || acc.labels.includes(l));
-    acc = sumOut(acc, (l) => needed.has(l) || next.labels.includes(l));
-    acc = contract(acc, next, needed, sizes);
-  }
-  return arrange(
-    sumOut(acc, (l) => output.includes(l)),
-    output,
-  );
+  return inLibrary(() => {
+    if (operands.length === 0) throw new T.ValueError('einsum', 'needs at least one operand');
+    const { inputs, output } = parseEquation(equation, operands);
+    const sizes = labelSizes(inputs, operands);
+    const terms = operands.map((x, i) => dropBroadcastAxes(takeDiagonals({ x, labels: inputs[i] }), sizes));
+    const neededAfter = (i: number) => new Set([...output, ...terms.slice(i + 1).flatMap((t) => t.labels)]);
+    const first = neededAfter(0);
+    let acc = sumOut(terms[0], (l) => first.has(l));
+    for (let i = 1; i < terms.length; i++) {
+      const needed = neededAfter(i);
+      const next = sumOut(terms[i], (l) => needed.has(l) || acc.labels.includes(l));
+      acc = sumOut(acc, (l) => needed.has(l) || next.labels.includes(l));
+      acc = contract(acc, next, needed, sizes);
+    }
+    return arrange(
+      sumOut(acc, (l) => output.includes(l)),
+      output,
+    );
+  });
 }

@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { logSigmoid, logSoftmax, sigmoid, softmax } from './activation.js';
@@ -60,15 +61,19 @@ function elementwiseTarget(op: string, input: Tensor, target: TensorLike): Tenso
 
 /** Mean squared error (x − t)². */
 export function mseLoss(input: Tensor, target: TensorLike, options: LossOptions = {}): Tensor {
-  const reduction = checkReduction('mseLoss', options.reduction);
-  const d = sub(input, elementwiseTarget('mseLoss', input, target));
-  return reduced(mul(d, d), reduction);
+  return inLibrary(() => {
+    const reduction = checkReduction('mseLoss', options.reduction);
+    const d = sub(input, elementwiseTarget('mseLoss', input, target));
+    return reduced(mul(d, d), reduction);
+  });
 }
 
 /** Mean absolute error |x − t|; the gradient at x = t is 0 (PyTorch's sign convention). */
 export function l1Loss(input: Tensor, target: TensorLike, options: LossOptions = {}): Tensor {
-  const reduction = checkReduction('l1Loss', options.reduction);
-  return reduced(abs(sub(input, elementwiseTarget('l1Loss', input, target))), reduction);
+  return inLibrary(() => {
+    const reduction = checkReduction('l1Loss', options.reduction);
+    return reduced(abs(sub(input, elementwiseTarget('l1Loss', input, target))), reduction);
+  });
 }
 
 /** |d| < limit ? quadratic(d) : linear(|d|), with d = x − t; the branch mask is a constant. */
@@ -82,7 +87,7 @@ function piecewise(
 ): Tensor {
   const d = sub(input, elementwiseTarget(op, input, target));
   const a = abs(d);
-  return where(constant(T.lt(a.value, limit)), quadratic(d), linear(a));
+  return where(constant(T.lt(a.peekValue(), limit)), quadratic(d), linear(a));
 }
 
 /** Huber loss: ½d² for |d| < delta, else delta·(|d| − ½delta) (torch.nn.functional.huber_loss). */
@@ -91,18 +96,20 @@ export function huberLoss(
   target: TensorLike,
   options: LossOptions & { readonly delta?: number } = {},
 ): Tensor {
-  const reduction = checkReduction('huberLoss', options.reduction);
-  const delta = options.delta ?? 1;
-  if (!(delta > 0)) throw new T.ValueError('huberLoss', `delta must be positive, got ${delta}`);
-  const losses = piecewise(
-    'huberLoss',
-    input,
-    target,
-    delta,
-    (d) => mul(mul(d, d), 0.5),
-    (a) => mul(sub(a, 0.5 * delta), delta),
-  );
-  return reduced(losses, reduction);
+  return inLibrary(() => {
+    const reduction = checkReduction('huberLoss', options.reduction);
+    const delta = options.delta ?? 1;
+    if (!(delta > 0)) throw new T.ValueError('huberLoss', `delta must be positive, got ${delta}`);
+    const losses = piecewise(
+      'huberLoss',
+      input,
+      target,
+      delta,
+      (d) => mul(mul(d, d), 0.5),
+      (a) => mul(sub(a, 0.5 * delta), delta),
+    );
+    return reduced(losses, reduction);
+  });
 }
 
 /** Smooth L1: ½d²/beta for |d| < beta, else |d| − ½beta; beta = 0 is the L1 loss. */
@@ -111,19 +118,21 @@ export function smoothL1Loss(
   target: TensorLike,
   options: LossOptions & { readonly beta?: number } = {},
 ): Tensor {
-  const beta = options.beta ?? 1;
-  if (!(beta >= 0)) throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${beta}`);
-  if (beta === 0) return l1Loss(input, target, options);
-  const reduction = checkReduction('smoothL1Loss', options.reduction);
-  const losses = piecewise(
-    'smoothL1Loss',
-    input,
-    target,
-    beta,
-    (d) => mul(mul(d, d), 0.5 / beta),
-    (a) => sub(a, 0.5 * beta),
-  );
-  return reduced(losses, reduction);
+  return inLibrary(() => {
+    const beta = options.beta ?? 1;
+    if (!(beta >= 0)) throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${beta}`);
+    if (beta === 0) return l1Loss(input, target, options);
+    const reduction = checkReduction('smoothL1Loss', options.reduction);
+    const losses = piecewise(
+      'smoothL1Loss',
+      input,
+      target,
+      beta,
+      (d) => mul(mul(d, d), 0.5 / beta),
+      (a) => sub(a, 0.5 * beta),
+    );
+    return reduced(losses, reduction);
+  });
 }
 
 // ---- classification: class-index targets ---------------------------------------------------
@@ -158,7 +167,7 @@ function checkClassInput(op: string, input: Tensor, weight: Tensor | undefined):
 
 /** Class weights shaped to broadcast along the class axis, in the input's dtype. */
 function alongClasses(input: Tensor, weight: Tensor): T.NDArray {
-  return T.reshape(T.cast(weight.value, input.dtype), classShape(input, classAxisOf(input)));
+  return T.reshape(T.cast(weight.peekValue(), input.dtype), classShape(input, classAxisOf(input)));
 }
 
 const classWeightOf = (input: Tensor, weight: Tensor | undefined) =>
@@ -194,14 +203,14 @@ function classTargets(
       `target shape ${shapeText(target.shape)} does not fit input ${shapeText(input.shape)} (expected ${shapeText(sampleShape)})`,
     );
   }
-  for (const v of target.value.toTypedArray() as Int32Array) {
+  for (const v of target.peekValue().toTypedArray() as Int32Array) {
     if (v !== ignoreIndex && (v < 0 || v >= classes)) {
       throw new T.IndexError(op, `target ${v} is out of range for ${classes} classes`);
     }
   }
-  const kept = T.unsqueeze(T.ne(target.value, ignoreIndex), axis);
+  const kept = T.unsqueeze(T.ne(target.peekValue(), ignoreIndex), axis);
   const classIds = T.reshape(T.arange(classes, undefined, 1, { dtype: 'int32' }), classShape(input, axis));
-  const hot = T.logicalAnd(T.eq(T.unsqueeze(target.value, axis), classIds), kept);
+  const hot = T.logicalAnd(T.eq(T.unsqueeze(target.peekValue(), axis), classIds), kept);
   const hotWeight = T.cast(T.where(hot, classWeightOf(input, weight), 0), input.dtype);
   return { axis, hot, hotWeight, counted: T.cast(kept, input.dtype) };
 }
@@ -215,18 +224,20 @@ const totalWeight = (hotWeight: T.NDArray) => () => Number(T.sum(hotWeight).item
  * the total weight of the samples not ignored (NaN when all are ignored, as in PyTorch).
  */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
-  const reduction = checkReduction('nllLoss', options.reduction);
-  checkClassInput('nllLoss', logProbs, options.weight);
-  const { axis, hot, hotWeight } = classTargets(
-    'nllLoss',
-    logProbs,
-    target,
-    options.weight,
-    options.ignoreIndex ?? -100,
-  );
-  // `where` rather than a product with the one-hot, so −inf at other classes cannot give NaN.
-  const picked = where(constant(hot), logProbs, 0);
-  return reduced(neg(sum(mul(picked, constant(hotWeight)), { axis })), reduction, totalWeight(hotWeight));
+  return inLibrary(() => {
+    const reduction = checkReduction('nllLoss', options.reduction);
+    checkClassInput('nllLoss', logProbs, options.weight);
+    const { axis, hot, hotWeight } = classTargets(
+      'nllLoss',
+      logProbs,
+      target,
+      options.weight,
+      options.ignoreIndex ?? -100,
+    );
+    // `where` rather than a product with the one-hot, so −inf at other classes cannot give NaN.
+    const picked = where(constant(hot), logProbs, 0);
+    return reduced(neg(sum(mul(picked, constant(hotWeight)), { axis })), reduction, totalWeight(hotWeight));
+  });
 }
 
 // ---- cross-entropy from logits ---------------------------------------------------------------
@@ -354,37 +365,39 @@ export interface CrossEntropyOptions extends NllLossOptions {
  * fused op whose gradient is (softmax·Σq − q) with q the smoothed, weighted target.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  const op = 'crossEntropy';
-  const reduction = checkReduction(op, options.reduction);
-  const smoothing = options.labelSmoothing ?? 0;
-  if (!(smoothing >= 0 && smoothing <= 1))
-    throw new T.ValueError(op, `labelSmoothing must lie in [0, 1], got ${smoothing}`);
-  checkClassInput(op, logits, options.weight);
-  const axis = classAxisOf(logits);
-  const classes = logits.shape[axis];
-  if (T.isFloat(target.dtype)) {
-    if (!sameShape(target.shape, logits.shape)) {
-      throw new T.ShapeError(
-        op,
-        `probability targets ${shapeText(target.shape)} must have the logits' shape ${shapeText(logits.shape)}`,
-      );
+  return inLibrary(() => {
+    const op = 'crossEntropy';
+    const reduction = checkReduction(op, options.reduction);
+    const smoothing = options.labelSmoothing ?? 0;
+    if (!(smoothing >= 0 && smoothing <= 1))
+      throw new T.ValueError(op, `labelSmoothing must lie in [0, 1], got ${smoothing}`);
+    checkClassInput(op, logits, options.weight);
+    const axis = classAxisOf(logits);
+    const classes = logits.shape[axis];
+    if (T.isFloat(target.dtype)) {
+      if (!sameShape(target.shape, logits.shape)) {
+        throw new T.ShapeError(
+          op,
+          `probability targets ${shapeText(target.shape)} must have the logits' shape ${shapeText(logits.shape)}`,
+        );
+      }
+      const smoothed = smoothing > 0 ? add(mul(target, 1 - smoothing), smoothing / classes) : target;
+      const q = options.weight ? mul(smoothed, constant(alongClasses(logits, options.weight))) : smoothed;
+      const losses = softmaxCrossEntropyOp.apply([logits, q], { axis })[0];
+      return reduced(losses, reduction, () => logits.size / classes);
     }
-    const smoothed = smoothing > 0 ? add(mul(target, 1 - smoothing), smoothing / classes) : target;
-    const q = options.weight ? mul(smoothed, constant(alongClasses(logits, options.weight))) : smoothed;
-    const losses = softmaxCrossEntropyOp.apply([logits, q], { axis })[0];
-    return reduced(losses, reduction, () => logits.size / classes);
-  }
-  const { hotWeight, counted } = classTargets(
-    op,
-    logits,
-    target,
-    options.weight,
-    options.ignoreIndex ?? -100,
-  );
-  const uniform = T.mul(T.mul(counted, classWeightOf(logits, options.weight)), smoothing / classes);
-  const q = smoothing > 0 ? T.add(T.mul(hotWeight, 1 - smoothing), uniform) : hotWeight;
-  const losses = softmaxCrossEntropyOp.apply([logits, constant(q)], { axis })[0];
-  return reduced(losses, reduction, totalWeight(hotWeight));
+    const { hotWeight, counted } = classTargets(
+      op,
+      logits,
+      target,
+      options.weight,
+      options.ignoreIndex ?? -100,
+    );
+    const uniform = T.mul(T.mul(counted, classWeightOf(logits, options.weight)), smoothing / classes);
+    const q = smoothing > 0 ? T.add(T.mul(hotWeight, 1 - smoothing), uniform) : hotWeight;
+    const losses = softmaxCrossEntropyOp.apply([logits, constant(q)], { axis })[0];
+    return reduced(losses, reduction, totalWeight(hotWeight));
+  });
 }
 
 // ---- binary cross-entropy -------------------------------------------------------------------
@@ -436,23 +449,25 @@ export function binaryCrossEntropyWithLogits(
   target: TensorLike,
   options: BceWithLogitsOptions = {},
 ): Tensor {
-  const op = 'binaryCrossEntropyWithLogits';
-  const reduction = checkReduction(op, options.reduction);
-  checkFloat(op, 'logits', logits);
-  const t = elementwiseTarget(op, logits, target);
-  let losses: Tensor;
-  if (options.posWeight === undefined) {
-    losses = bceWithLogitsOp.apply([logits, t], {})[0];
-  } else {
-    const positiveScale = add(mul(sub(toTensor(options.posWeight, logits), 1), t), 1);
-    losses = sub(mul(sub(1, t), logits), mul(positiveScale, logSigmoid(logits)));
-  }
-  return reduced(options.weight ? mul(losses, options.weight) : losses, reduction);
+  return inLibrary(() => {
+    const op = 'binaryCrossEntropyWithLogits';
+    const reduction = checkReduction(op, options.reduction);
+    checkFloat(op, 'logits', logits);
+    const t = elementwiseTarget(op, logits, target);
+    let losses: Tensor;
+    if (options.posWeight === undefined) {
+      losses = bceWithLogitsOp.apply([logits, t], {})[0];
+    } else {
+      const positiveScale = add(mul(sub(toTensor(options.posWeight, logits), 1), t), 1);
+      losses = sub(mul(sub(1, t), logits), mul(positiveScale, logSigmoid(logits)));
+    }
+    return reduced(options.weight ? mul(losses, options.weight) : losses, reduction);
+  });
 }
 
 /** log(p) clamped below at −100 (PyTorch's BCE convention); no gradient where clamped. */
 function clampedLog(p: Tensor): Tensor {
-  const usable = constant(T.gt(p.value, Math.exp(-100)));
+  const usable = constant(T.gt(p.peekValue(), Math.exp(-100)));
   return where(usable, log(where(usable, p, 1)), -100);
 }
 
@@ -465,14 +480,16 @@ export function binaryCrossEntropy(
   target: TensorLike,
   options: LossOptions & { readonly weight?: Tensor } = {},
 ): Tensor {
-  const op = 'binaryCrossEntropy';
-  const reduction = checkReduction(op, options.reduction);
-  checkFloat(op, 'input', probs);
-  const outside = T.logicalOr(T.lt(probs.value, 0), T.gt(probs.value, 1));
-  if (Number(T.sum(outside).item()) > 0) {
-    throw new T.ValueError(op, 'every input must lie in [0, 1] (probabilities)');
-  }
-  const t = elementwiseTarget(op, probs, target);
-  const losses = neg(add(mul(t, clampedLog(probs)), mul(sub(1, t), clampedLog(sub(1, probs)))));
-  return reduced(options.weight ? mul(losses, options.weight) : losses, reduction);
+  return inLibrary(() => {
+    const op = 'binaryCrossEntropy';
+    const reduction = checkReduction(op, options.reduction);
+    checkFloat(op, 'input', probs);
+    const outside = T.logicalOr(T.lt(probs.peekValue(), 0), T.gt(probs.peekValue(), 1));
+    if (Number(T.sum(outside).item()) > 0) {
+      throw new T.ValueError(op, 'every input must lie in [0, 1] (probabilities)');
+    }
+    const t = elementwiseTarget(op, probs, target);
+    const losses = neg(add(mul(t, clampedLog(probs)), mul(sub(1, t), clampedLog(sub(1, probs)))));
+    return reduced(options.weight ? mul(losses, options.weight) : losses, reduction);
+  });
 }

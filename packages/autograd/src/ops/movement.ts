@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { flatOf, tabulate } from './coords.js';
@@ -171,19 +172,35 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   );
 }
 
+/** The shape of the view `viewOf` makes of x's array (the view itself is dropped at once). */
+function shapeOfView(x: Tensor, viewOf: (array: T.NDArray) => T.NDArray): readonly number[] {
+  const view = viewOf(x.peekValue());
+  view.dispose();
+  return view.shape;
+}
+
 /** Removes size-1 axes (the given ones, or all). */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
-  return reshape(x, T.squeeze(x.value, axes).shape);
+  return reshape(
+    x,
+    shapeOfView(x, (v) => T.squeeze(v, axes)),
+  );
 }
 
 /** Inserts a size-1 axis at `axis`. */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
-  return reshape(x, T.unsqueeze(x.value, axis).shape);
+  return reshape(
+    x,
+    shapeOfView(x, (v) => T.unsqueeze(v, axis)),
+  );
 }
 
 /** Merges axes `startAxis..endAxis` into one. */
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
-  return reshape(x, T.flatten(x.value, startAxis, endAxis).shape);
+  return reshape(
+    x,
+    shapeOfView(x, (v) => T.flatten(v, startAxis, endAxis)),
+  );
 }
 
 // ---- slicing, flipping, padding, tiling -----------------------------------------------------
@@ -406,18 +423,20 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const ndim = Math.max(x.ndim, reps.length);
   const shape = [...new Array<number>(ndim - x.ndim).fill(1), ...x.shape];
   const times = [...new Array<number>(ndim - reps.length).fill(1), ...reps];
-  const spread = reshape(
-    x,
-    shape.flatMap((d) => [1, d]),
-  );
-  const copies = broadcastTo(
-    spread,
-    shape.flatMap((d, i) => [times[i], d]),
-  );
-  return reshape(
-    copies,
-    shape.map((d, i) => d * times[i]),
-  );
+  return inLibrary(() => {
+    const spread = reshape(
+      x,
+      shape.flatMap((d) => [1, d]),
+    );
+    const copies = broadcastTo(
+      spread,
+      shape.flatMap((d, i) => [times[i], d]),
+    );
+    return reshape(
+      copies,
+      shape.map((d, i) => d * times[i]),
+    );
+  });
 }
 
 /** `torch.Tensor.repeat`: like `tile`, but `repeats` must cover every axis of x. */

@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { rsqrt } from './activation.js';
 import { add, mul, sub } from './elementwise.js';
@@ -66,19 +67,21 @@ export function layerNorm(
   normalizedShape: number | readonly number[],
   options: AffineNormOptions = {},
 ): Tensor {
-  checkFloat('layerNorm', x);
-  const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  const lead = x.ndim - dims.length;
-  if (lead < 0 || dims.some((d, i) => x.shape[lead + i] !== d)) {
-    throw new T.ShapeError(
-      'layerNorm',
-      `input of shape ${shapeText(x.shape)} does not end with normalizedShape ${shapeText(dims)}`,
-    );
-  }
-  checkParamShape('layerNorm', 'weight', options.weight, dims);
-  checkParamShape('layerNorm', 'bias', options.bias, dims);
-  const axes = dims.map((_, i) => lead + i);
-  return affine(standardize(x, axes, options.eps ?? 1e-5), options.weight, options.bias);
+  return inLibrary(() => {
+    checkFloat('layerNorm', x);
+    const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    const lead = x.ndim - dims.length;
+    if (lead < 0 || dims.some((d, i) => x.shape[lead + i] !== d)) {
+      throw new T.ShapeError(
+        'layerNorm',
+        `input of shape ${shapeText(x.shape)} does not end with normalizedShape ${shapeText(dims)}`,
+      );
+    }
+    checkParamShape('layerNorm', 'weight', options.weight, dims);
+    checkParamShape('layerNorm', 'bias', options.bias, dims);
+    const axes = dims.map((_, i) => lead + i);
+    return affine(standardize(x, axes, options.eps ?? 1e-5), options.weight, options.bias);
+  });
 }
 
 export interface BatchNormOptions extends AffineNormOptions {
@@ -102,51 +105,53 @@ export interface BatchNormOptions extends AffineNormOptions {
  * running stats, which it requires.
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
-  const { runningMean, runningVar, weight, bias } = options;
-  const eps = options.eps ?? 1e-5;
-  checkFloat('batchNorm', x);
-  if (x.ndim < 2)
-    throw new T.ShapeError('batchNorm', `expected an (N, C, …) input, got shape ${shapeText(x.shape)}`);
-  const channels = [x.shape[1]];
-  for (const [name, p] of [
-    ['runningMean', runningMean],
-    ['runningVar', runningVar],
-    ['weight', weight],
-    ['bias', bias],
-  ] as const) {
-    checkParamShape('batchNorm', name, p, channels);
-  }
-  const paramShape = channelShape(x);
-  if (!(options.training ?? false)) {
-    if (runningMean === undefined || runningVar === undefined) {
-      throw new T.ValueError('batchNorm', 'eval mode (training: false) needs runningMean and runningVar');
+  return inLibrary(() => {
+    const { runningMean, runningVar, weight, bias } = options;
+    const eps = options.eps ?? 1e-5;
+    checkFloat('batchNorm', x);
+    if (x.ndim < 2)
+      throw new T.ShapeError('batchNorm', `expected an (N, C, …) input, got shape ${shapeText(x.shape)}`);
+    const channels = [x.shape[1]];
+    for (const [name, p] of [
+      ['runningMean', runningMean],
+      ['runningVar', runningVar],
+      ['weight', weight],
+      ['bias', bias],
+    ] as const) {
+      checkParamShape('batchNorm', name, p, channels);
     }
-    const normalized = mul(
-      sub(x, reshape(runningMean, paramShape)),
-      rsqrt(add(reshape(runningVar, paramShape), eps)),
-    );
+    const paramShape = channelShape(x);
+    if (!(options.training ?? false)) {
+      if (runningMean === undefined || runningVar === undefined) {
+        throw new T.ValueError('batchNorm', 'eval mode (training: false) needs runningMean and runningVar');
+      }
+      const normalized = mul(
+        sub(x, reshape(runningMean, paramShape)),
+        rsqrt(add(reshape(runningVar, paramShape), eps)),
+      );
+      return affine(normalized, weight, bias, paramShape);
+    }
+    const axes = x.shape.flatMap((_, i) => (i === 1 ? [] : [i]));
+    const count = x.size / x.shape[1];
+    if (count <= 1) {
+      throw new T.ValueError(
+        'batchNorm',
+        `expected more than 1 value per channel when training, got input ${shapeText(x.shape)}`,
+      );
+    }
+    const { mu, variance } = moments(x, axes);
+    const momentum = options.momentum ?? 0.1;
+    updateRunning(runningMean, mu.peekValue(), momentum);
+    updateRunning(runningVar, T.mul(variance.peekValue(), count / (count - 1)), momentum);
+    const normalized = mul(sub(x, mu), rsqrt(add(variance, eps)));
     return affine(normalized, weight, bias, paramShape);
-  }
-  const axes = x.shape.flatMap((_, i) => (i === 1 ? [] : [i]));
-  const count = x.size / x.shape[1];
-  if (count <= 1) {
-    throw new T.ValueError(
-      'batchNorm',
-      `expected more than 1 value per channel when training, got input ${shapeText(x.shape)}`,
-    );
-  }
-  const { mu, variance } = moments(x, axes);
-  const momentum = options.momentum ?? 0.1;
-  updateRunning(runningMean, mu.value, momentum);
-  updateRunning(runningVar, T.mul(variance.value, count / (count - 1)), momentum);
-  const normalized = mul(sub(x, mu), rsqrt(add(variance, eps)));
-  return affine(normalized, weight, bias, paramShape);
+  });
 }
 
 function updateRunning(running: Tensor | undefined, batch: T.NDArray, momentum: number): void {
   if (running === undefined) return;
   const fresh = T.cast(T.reshape(batch, running.shape), running.dtype);
-  running.assign(T.add(T.mul(running.value, 1 - momentum), T.mul(fresh, momentum)));
+  running.assign(T.add(T.mul(running.peekValue(), 1 - momentum), T.mul(fresh, momentum)));
 }
 
 /**
@@ -155,20 +160,22 @@ function updateRunning(running: Tensor | undefined, batch: T.NDArray, momentum: 
  * weight and bias are per channel (C,).
  */
 export function groupNorm(x: Tensor, numGroups: number, options: AffineNormOptions = {}): Tensor {
-  checkFloat('groupNorm', x);
-  if (x.ndim < 2)
-    throw new T.ShapeError('groupNorm', `expected an (N, C, …) input, got shape ${shapeText(x.shape)}`);
-  const channels = x.shape[1];
-  if (!Number.isInteger(numGroups) || numGroups <= 0 || channels % numGroups !== 0) {
-    throw new T.ValueError(
-      'groupNorm',
-      `numGroups must be a positive divisor of the ${channels} channels, got ${numGroups}`,
-    );
-  }
-  checkParamShape('groupNorm', 'weight', options.weight, [channels]);
-  checkParamShape('groupNorm', 'bias', options.bias, [channels]);
-  const perGroup = (channels / numGroups) * x.shape.slice(2).reduce((a, b) => a * b, 1);
-  const grouped = reshape(x, [x.shape[0], numGroups, perGroup]);
-  const normalized = reshape(standardize(grouped, [2], options.eps ?? 1e-5), x.shape);
-  return affine(normalized, options.weight, options.bias, channelShape(x));
+  return inLibrary(() => {
+    checkFloat('groupNorm', x);
+    if (x.ndim < 2)
+      throw new T.ShapeError('groupNorm', `expected an (N, C, …) input, got shape ${shapeText(x.shape)}`);
+    const channels = x.shape[1];
+    if (!Number.isInteger(numGroups) || numGroups <= 0 || channels % numGroups !== 0) {
+      throw new T.ValueError(
+        'groupNorm',
+        `numGroups must be a positive divisor of the ${channels} channels, got ${numGroups}`,
+      );
+    }
+    checkParamShape('groupNorm', 'weight', options.weight, [channels]);
+    checkParamShape('groupNorm', 'bias', options.bias, [channels]);
+    const perGroup = (channels / numGroups) * x.shape.slice(2).reduce((a, b) => a * b, 1);
+    const grouped = reshape(x, [x.shape[0], numGroups, perGroup]);
+    const normalized = reshape(standardize(grouped, [2], options.eps ?? 1e-5), x.shape);
+    return affine(normalized, options.weight, options.bias, channelShape(x));
+  });
 }

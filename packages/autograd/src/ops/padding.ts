@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { flatOf, tabulate } from './coords.js';
@@ -84,19 +85,21 @@ export function pad(x: Tensor, widths: PadWidths, options: PadOptions = {}): Ten
     throw new T.ValueError('pad', `unknown mode '${mode}' (expected 'constant' or 'reflect')`);
   if (copy.length > x.ndim)
     throw new T.ValueError('pad', `${copy.length} pad widths for an array of rank ${x.ndim}`);
-  return copy.reduce((acc, [before, after], axis) => {
-    const n = x.shape[axis];
-    if (![before, after].every((w) => w === 0 || (Number.isInteger(w) && w > 0 && w < n))) {
-      throw new T.ValueError(
-        'pad',
-        `reflect padding [${before},${after}] must be integers in [0, ${n}) for axis ${axis} of size ${n}`,
-      );
-    }
-    if (before === 0 && after === 0) return acc;
-    const mirrored = Array.from({ length: n + before + after }, (_, i) => {
-      const j = i - before;
-      return j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j;
-    });
-    return indexSelect(acc, axis, mirrored);
-  }, x);
+  return inLibrary(() =>
+    copy.reduce((acc, [before, after], axis) => {
+      const n = x.shape[axis];
+      if (![before, after].every((w) => w === 0 || (Number.isInteger(w) && w > 0 && w < n))) {
+        throw new T.ValueError(
+          'pad',
+          `reflect padding [${before},${after}] must be integers in [0, ${n}) for axis ${axis} of size ${n}`,
+        );
+      }
+      if (before === 0 && after === 0) return acc;
+      const mirrored = Array.from({ length: n + before + after }, (_, i) => {
+        const j = i - before;
+        return j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j;
+      });
+      return indexSelect(acc, axis, mirrored);
+    }, x),
+  );
 }

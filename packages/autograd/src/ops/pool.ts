@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { ErrorSample, InputSpec } from '../spec.js';
 import type { Tensor } from '../tensor.js';
@@ -381,7 +382,7 @@ const pool1d = poolFamily(1, {
  * the first maximum of each window, as in PyTorch; overlapping windows add up.
  */
 export function maxPool2d(x: Tensor, options: T.MaxPool2dOptions): Tensor {
-  return pool2d.maxPool(x, options).values;
+  return inLibrary(() => pool2d.maxPool(x, options).values);
 }
 
 /** Max pooling that also returns the int32 position of each maximum within its plane. */
@@ -391,7 +392,7 @@ export function maxPool2dWithIndices(x: Tensor, options: T.MaxPool2dOptions): Ma
 
 /** Max pooling over `[N, C, L]` or `[C, L]`. */
 export function maxPool1d(x: Tensor, options: T.MaxPool1dOptions): Tensor {
-  return pool1d.maxPool(x, options).values;
+  return inLibrary(() => pool1d.maxPool(x, options).values);
 }
 
 export function maxPool1dWithIndices(x: Tensor, options: T.MaxPool1dOptions): MaxPoolWithIndices {
@@ -447,9 +448,11 @@ function adaptiveAvgPool(
       : avgPool2d(x, { kernelSize: [kernelSize[0], kernelSize[1]] });
   }
   // Windows of uneven size: average along each axis with a constant matrix (rows, then columns).
-  let y = x;
-  if (spatial === 2) y = matmul(adaptiveWindows(size[0], out[0], x.dtype, 'left'), y);
-  return matmul(y, adaptiveWindows(size[spatial - 1], out[spatial - 1], x.dtype, 'right'));
+  return inLibrary(() => {
+    let y = x;
+    if (spatial === 2) y = matmul(adaptiveWindows(size[0], out[0], x.dtype, 'left'), y);
+    return matmul(y, adaptiveWindows(size[spatial - 1], out[spatial - 1], x.dtype, 'right'));
+  });
 }
 
 /**

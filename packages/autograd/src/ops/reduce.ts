@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
 import type { Tensor } from '../tensor.js';
@@ -118,15 +119,17 @@ export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 /** Arithmetic mean over `axis` (all axes by default). */
 export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const axes = T.normalizeAxes('mean', options.axis, x.ndim);
-  const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  return div(sum(x, options), count);
+  return inLibrary(() => {
+    const axes = T.normalizeAxes('mean', options.axis, x.ndim);
+    const count = axes.reduce((n, a) => n * x.shape[a], 1);
+    return div(sum(x, options), count);
+  });
 }
 
 // ---- prod ----------------------------------------------------------------------------------
 
 function hasZero(x: Tensor): boolean {
-  return x.value.toTypedArray().includes(0);
+  return x.peekValue().toTypedArray().includes(0);
 }
 
 /** A bool constant [n, n]: `relation(row, column)`. */
@@ -193,7 +196,7 @@ export function prod(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 /** 1/k at each of the k elements of a group equal to its extremum y, 0 elsewhere (a constant). */
 function tieWeights(x: Tensor, y: Tensor, axes: readonly number[]): Tensor {
-  const hits = T.cast(T.eq(x.value, T.reshape(y.value, keptShape(x.shape, axes))), x.dtype);
+  const hits = T.cast(T.eq(x.peekValue(), T.reshape(y.peekValue(), keptShape(x.shape, axes))), x.dtype);
   return constant(T.div(hits, T.sum(hits, { axis: axes, keepdims: true })));
 }
 
@@ -296,7 +299,7 @@ function selected(x: Tensor, indices: Tensor, axis: number): Tensor {
     T.arange(x.shape[a]),
     x.shape.map((d, i) => (i === a ? d : 1)),
   );
-  return constant(T.cast(T.eq(positions, T.reshape(indices.value, keptShape(x.shape, [a]))), x.dtype));
+  return constant(T.cast(T.eq(positions, T.reshape(indices.peekValue(), keptShape(x.shape, [a]))), x.dtype));
 }
 
 function alongAxis(name: 'maxAlong' | 'minAlong', better: (a: number, b: number) => boolean) {
@@ -369,7 +372,7 @@ function maxShift(x: T.NDArray, axes: readonly number[]): T.NDArray {
  * (it cancels, so the derivatives are exact): no overflow, and accurate also when |x| is large.
  */
 function softmaxOf(x: Tensor, axes: readonly number[]): Tensor {
-  const e = exp(sub(x, constant(maxShift(x.value, axes))));
+  const e = exp(sub(x, constant(maxShift(x.peekValue(), axes))));
   return div(e, sum(e, { axis: axes, keepdims: true }));
 }
 
@@ -420,12 +423,14 @@ export interface VarianceOptions extends ReduceOptions {
  * `torch.var`. With N ≤ correction the result is inf or NaN, as in PyTorch.
  */
 export function variance(x: Tensor, options: VarianceOptions = {}): Tensor {
-  const axes = resolveAxes('var', options.axis, x.ndim);
-  const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  const input = floating(x);
-  const centered = sub(input, mean(input, { axis: axes, keepdims: true }));
-  const squares = sum(mul(centered, centered), { axis: axes, keepdims: options.keepdims ?? false });
-  return div(squares, Math.max(count - (options.correction ?? 1), 0));
+  return inLibrary(() => {
+    const axes = resolveAxes('var', options.axis, x.ndim);
+    const count = axes.reduce((n, a) => n * x.shape[a], 1);
+    const input = floating(x);
+    const centered = sub(input, mean(input, { axis: axes, keepdims: true }));
+    const squares = sum(mul(centered, centered), { axis: axes, keepdims: options.keepdims ?? false });
+    return div(squares, Math.max(count - (options.correction ?? 1), 0));
+  });
 }
 
 export { variance as var };
@@ -435,14 +440,14 @@ export { variance as var };
  * standard deviation is 0 (a constant group), as in PyTorch.
  */
 export function std(x: Tensor, options: VarianceOptions = {}): Tensor {
-  return sqrt(variance(x, options));
+  return inLibrary(() => sqrt(variance(x, options)));
 }
 
 // ---- norms ---------------------------------------------------------------------------------
 
 /** 1 where y is 0, else y: dividing by it leaves x/y = 0/1 = 0 for an all-zero group. */
 function nonzero(y: Tensor): Tensor {
-  return where(constant(T.eq(y.value, 0)), 1, y);
+  return where(constant(T.eq(y.peekValue(), 0)), 1, y);
 }
 
 const norm2Op = defineOp<ReduceParams>({
@@ -493,20 +498,22 @@ export interface NormOptions extends ReduceOptions {
  * for ∞ the gradient is split evenly among the elements tied for the largest |x|.
  */
 export function norm(x: Tensor, options: NormOptions = {}): Tensor {
-  const ord = options.ord ?? 2;
-  const keepdims = options.keepdims ?? false;
-  const input = floating(x);
-  if (ord === 'fro') {
-    if (x.ndim < 2)
-      throw new T.ShapeError('norm', `the Frobenius norm needs a matrix, got shape [${x.shape.join(',')}]`);
-    const axes = resolveAxes('norm', options.axis ?? [-2, -1], x.ndim);
-    if (axes.length !== 2)
-      throw new T.ValueError('norm', `the Frobenius norm reduces exactly two axes, got ${axes.length}`);
-    return norm2Op.apply([input], { axes, keepdims })[0];
-  }
-  const axes = resolveAxes('norm', options.axis, x.ndim);
-  if (ord === 1) return sum(abs(input), { axis: axes, keepdims });
-  if (ord === 2) return norm2Op.apply([input], { axes, keepdims })[0];
-  if (ord === Number.POSITIVE_INFINITY) return max(abs(input), { axis: axes, keepdims });
-  throw new T.ValueError('norm', `ord must be 1, 2, Infinity or 'fro', got ${String(ord)}`);
+  return inLibrary(() => {
+    const ord = options.ord ?? 2;
+    const keepdims = options.keepdims ?? false;
+    const input = floating(x);
+    if (ord === 'fro') {
+      if (x.ndim < 2)
+        throw new T.ShapeError('norm', `the Frobenius norm needs a matrix, got shape [${x.shape.join(',')}]`);
+      const axes = resolveAxes('norm', options.axis ?? [-2, -1], x.ndim);
+      if (axes.length !== 2)
+        throw new T.ValueError('norm', `the Frobenius norm reduces exactly two axes, got ${axes.length}`);
+      return norm2Op.apply([input], { axes, keepdims })[0];
+    }
+    const axes = resolveAxes('norm', options.axis, x.ndim);
+    if (ord === 1) return sum(abs(input), { axis: axes, keepdims });
+    if (ord === 2) return norm2Op.apply([input], { axes, keepdims })[0];
+    if (ord === Number.POSITIVE_INFINITY) return max(abs(input), { axis: axes, keepdims });
+    throw new T.ValueError('norm', `ord must be 1, 2, Infinity or 'fro', got ${String(ord)}`);
+  });
 }

@@ -1,4 +1,4 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
 import type { Tensor } from '../tensor.js';
@@ -113,7 +113,7 @@ function alongLast(x: Tensor, axis: number, f: (last: Tensor) => Tensor): Tensor
 }
 
 function hasZero(x: Tensor): boolean {
-  return x.value.toTypedArray().includes(0);
+  return x.peekValue().toTypedArray().includes(0);
 }
 
 const cumprodOp = defineOp<ScanParams>({

@@ -1,4 +1,5 @@
-import * as T from '@tsgrad/tensor';
+import * as T from '../arrays.js';
+import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
 import { gather } from './indexing.js';
@@ -21,14 +22,16 @@ export interface ValuesIndices {
 
 /** A stable sort along `axis` (NaN sorts as the largest value), like `torch.sort`. */
 export function sort(x: Tensor, options: SortOptions = {}): ValuesIndices {
-  const indices = constant(T.sort(x.value, options).indices);
-  if (x.ndim === 0) return { values: x, indices };
-  return { values: gather(x, options.axis ?? -1, indices), indices };
+  return inLibrary(() => {
+    const indices = constant(T.sort(x.peekValue(), options).indices);
+    if (x.ndim === 0) return { values: x, indices };
+    return { values: gather(x, options.axis ?? -1, indices), indices };
+  });
 }
 
 /** The int32 positions that sort `x` along `axis`; a constant. */
 export function argsort(x: Tensor, options: SortOptions = {}): Tensor {
-  return constant(T.argsort(x.value, options));
+  return inLibrary(() => constant(T.argsort(x.peekValue(), options)));
 }
 
 export interface TopkOptions {
@@ -40,7 +43,9 @@ export interface TopkOptions {
 
 /** The `k` largest (or smallest) entries along `axis`, sorted, and their indices (`torch.topk`). */
 export function topk(x: Tensor, k: number, options: TopkOptions = {}): ValuesIndices {
-  const indices = constant(T.topk(x.value, k, options).indices);
-  if (x.ndim === 0) return { values: x, indices };
-  return { values: gather(x, options.axis ?? -1, indices), indices };
+  return inLibrary(() => {
+    const indices = constant(T.topk(x.peekValue(), k, options).indices);
+    if (x.ndim === 0) return { values: x, indices };
+    return { values: gather(x, options.axis ?? -1, indices), indices };
+  });
 }

@@ -1,6 +1,7 @@
 import { type NDArray, ValueError } from '@tsgrad/tensor';
 import { gradients } from '../engine.js';
 import { isForwardActive, watchOps } from '../forward.js';
+import { inUserCode } from '../lifetime.js';
 import { enableGrad, isGradEnabled, noGrad } from '../mode.js';
 import type { Node } from '../op.js';
 import { defineOp } from '../op.js';
@@ -56,7 +57,10 @@ export function checkpoint<Args extends unknown[], Out>(f: (...args: Args) => Ou
       const createGraph = isGradEnabled();
       const gate: Gate = { open: true };
       const stands = inputs.map((x) => (x.requiresGrad ? track('checkpoint', x, gate) : x));
-      const again = enableGrad(() => treeFlatten(f(...(treeUnflatten(argsDef, stands) as Args)))[0]);
+      const again = inUserCode(
+        () => enableGrad(() => treeFlatten(f(...(treeUnflatten(argsDef, stands) as Args)))[0]),
+        stands,
+      );
       const live = again.flatMap((y, i) => (y.requiresGrad ? [[y, cotangents[i]] as const] : []));
       const targets = [...stands.filter((x) => x.requiresGrad), ...closures];
       // Closed, the stand-ins stop the pass: gradients flowing further back to the inputs'
@@ -80,7 +84,7 @@ export function checkpoint<Args extends unknown[], Out>(f: (...args: Args) => Ou
       const forInputs = stands.map((x) => (x.requiresGrad ? (found[next++] ?? null) : null));
       return [...forInputs, ...[...closures].map(() => found[next++] ?? null)];
     };
-    const results = checkpointOp.apply(sources, { values: outputs.map((y) => y.value), backward });
+    const results = checkpointOp.apply(sources, { values: outputs.map((y) => y.peekValue()), backward });
     return treeUnflatten(outDef, results) as Out;
   };
 }

@@ -1,5 +1,6 @@
 import { type NDArray, ValueError } from '@tsgrad/tensor';
 import { isForwardActive } from '../forward.js';
+import { inUserCode } from '../lifetime.js';
 import { isGradEnabled } from '../mode.js';
 import { defineOp } from '../op.js';
 import { type TreeDef, treeFlatten, treeSize, treeUnflatten } from '../pytree.js';
@@ -48,10 +49,10 @@ export function customVjp<Args extends unknown[], Out, Residuals>(
     const [outputs, outDef] = treeFlatten(out);
     if (outputs.length === 0) throw new ValueError(op.definition.name, 'the output has no tensors');
     const backward = (cotangents: readonly Tensor[]) => {
-      const given = bwd(residuals, treeUnflatten(outDef, cotangents) as Out);
+      const given = inUserCode(() => bwd(residuals, treeUnflatten(outDef, cotangents) as Out), cotangents);
       return flattenCotangents(op.definition.name, given, argsDef, args.length);
     };
-    const results = op.apply(inputs, { values: outputs.map((y) => y.value), backward });
+    const results = op.apply(inputs, { values: outputs.map((y) => y.peekValue()), backward });
     return treeUnflatten(outDef, results) as Out;
   };
 }

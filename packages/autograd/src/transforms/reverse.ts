@@ -1,4 +1,5 @@
 import { ValueError } from '@tsgrad/tensor';
+import { inLibrary } from '../lifetime.js';
 import { full } from '../ops/index.js';
 import { sameStructure, treeFlatten } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
@@ -25,13 +26,17 @@ function evaluate(
   args: readonly unknown[],
   options: ValueAndGradOptions,
 ) {
-  const argnums = normalizeArgnums(transform, options.argnums ?? 0, args.length);
-  const trace = traceReverse(transform, f, args, argnums);
-  const [out, aux] = options.hasAux ? splitAux(transform, trace.result) : [trace.result, undefined];
-  const y = scalarOutput(transform, out);
-  const grads = trace.group(trace.pull([y], [full(y.shape, 1, y.dtype)]));
-  const gradient = typeof (options.argnums ?? 0) === 'number' ? grads[0] : grads;
-  return { value: trace.release(y), aux: trace.release(aux), gradient };
+  return inLibrary(() => {
+    const argnums = normalizeArgnums(transform, options.argnums ?? 0, args.length);
+    const trace = traceReverse(transform, f, args, argnums);
+    const [out, aux] = options.hasAux ? splitAux(transform, trace.result) : [trace.result, undefined];
+    const y = scalarOutput(transform, out);
+    const grads = trace.group(trace.pull([y], [full(y.shape, 1, y.dtype)], true));
+    const gradient = typeof (options.argnums ?? 0) === 'number' ? grads[0] : grads;
+    const result = { value: trace.release(y), aux: trace.release(aux), gradient };
+    trace.finish();
+    return result;
+  });
 }
 
 /**
@@ -39,7 +44,8 @@ function evaluate(
  * `hasAux`, f returns `[output, aux]` and the result is `[gradient, aux]`.
  *
  * Nesting works (`grad(grad(f))`), as does differentiating a function that closes over
- * tensors an enclosing transform differentiates.
+ * tensors an enclosing transform differentiates. As JAX tracers, the tensors f receives are
+ * valid only while it runs (unless an enclosing computation differentiates through them).
  */
 export function grad<Args extends unknown[], const N extends Argnums = 0>(
   f: (...args: Args) => Tensor,

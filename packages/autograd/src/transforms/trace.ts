@@ -1,6 +1,7 @@
 import { DTypeError, isFloat, ShapeError, ValueError } from '@tsgrad/tensor';
 import { gradients } from '../engine.js';
 import { isForwardActive, watchOps } from '../forward.js';
+import { inUserCode } from '../lifetime.js';
 import { enableGrad, isGradEnabled } from '../mode.js';
 import { defineOp } from '../op.js';
 import { cast, full } from '../ops/index.js';
@@ -79,13 +80,18 @@ export interface ReverseTrace {
   readonly inputs: readonly Tensor[];
   /**
    * Gradients of the stand-ins (zeros where unused) for cotangents of some outputs. Can be
-   * called many times.
+   * called many times; `last` says this is the last call, so the graph may be freed.
    */
-  pull(outputs: readonly Tensor[], cotangents: readonly Tensor[]): Tensor[];
+  pull(outputs: readonly Tensor[], cotangents: readonly Tensor[], last?: boolean): Tensor[];
   /** Regroups flat per-input values into one tree per differentiated argument. */
   group<L>(flat: readonly L[]): unknown[];
   /** Cuts a returned tree from the graph unless an outer computation needs to see through it. */
   release<R>(tree: R): R;
+  /**
+   * Frees the stand-ins once the call is over, unless an outer computation sees through them.
+   * Like JAX tracers they are valid only while the function runs.
+   */
+  finish(): void;
 }
 
 /**
@@ -115,14 +121,17 @@ export function traceReverse(
     for (const x of opInputs) if (x.requiresGrad && !created.has(x) && !own.has(x)) external = true;
     for (const y of opOutputs) created.add(y);
   };
-  const result = enableGrad(() => watchOps(watch, () => (f as (...a: unknown[]) => unknown)(...traced)));
+  const result = inUserCode(
+    () => enableGrad(() => watchOps(watch, () => (f as (...a: unknown[]) => unknown)(...traced))),
+    inputs,
+  );
   const connected = callerRecords && (external || originals.some((x) => x.requiresGrad));
   const keep = connected || isForwardActive();
 
   return {
     result,
     inputs,
-    pull(outputs, cotangents) {
+    pull(outputs, cotangents, last = false) {
       const live = outputs.flatMap((y, i) => {
         const g = cotangents[i];
         if (g.shape.length !== y.shape.length || g.shape.some((d, j) => d !== y.shape[j])) {
@@ -140,7 +149,7 @@ export function traceReverse(
               live.map(([y]) => y),
               inputs,
               live.map(([, g]) => g),
-              { createGraph: connected, retainGraph: true, allowUnused: true },
+              { createGraph: connected, retainGraph: keep || !last, allowUnused: true },
             );
       return inputs.map((x, i) => found[i] ?? full(x.shape, 0, x.dtype));
     },
@@ -148,6 +157,9 @@ export function traceReverse(
     release(tree) {
       if (keep) return tree;
       return treeMap((t) => (t.requiresGrad ? t.detach() : t), tree) as typeof tree;
+    },
+    finish() {
+      if (!keep) for (const x of inputs) x.dispose();
     },
   };
 }

@@ -19,7 +19,7 @@ import {
   type Tensor,
   tanh,
 } from '@tsgrad/autograd';
-import { Module } from '../module.js';
+import { Module, markBuiltIn } from '../module.js';
 
 // Activations as modules (PyTorch's nn.ReLU, nn.GELU…), each over its functional form and
 // taking the same options object.
@@ -193,3 +193,20 @@ export class LogSoftmax extends Module {
     return `dim=${this.dim}`;
   }
 }
+
+markBuiltIn(
+  ReLU,
+  ReLU6,
+  LeakyReLU,
+  ELU,
+  SELU,
+  GELU,
+  SiLU,
+  Sigmoid,
+  LogSigmoid,
+  Tanh,
+  Hardtanh,
+  Softplus,
+  Softmax,
+  LogSoftmax,
+);

@@ -1,8 +1,7 @@
-import type { Tensor } from '@tsgrad/autograd';
 import * as A from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
 import { nextKey, xavierUniform } from '../init.js';
-import { Module, Parameter } from '../module.js';
+import { Module, markBuiltIn, Parameter } from '../module.js';
 import { type LayerOptions, Linear } from './linear.js';
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
@@ -44,7 +43,7 @@ function attend(
   let scores = A.mul(A.matmul(q, A.transpose(k, -2, -1)), scale);
   if (masks.additive) scores = A.add(scores, masks.additive);
   if (masks.blocked) scores = A.where(A.constant(masks.blocked), -Infinity, scores);
-  const rowMax = T.max(scores.value, { axis: -1, keepdims: true });
+  const rowMax = T.max(scores.peekValue(), { axis: -1, keepdims: true });
   const dead = T.eq(rowMax, -Infinity);
   const anyDead = (T.max(T.cast(dead, 'int32')).item() as number) > 0;
   let weights: Tensor;
@@ -88,22 +87,24 @@ export function scaledDotProductAttention(
   v: Tensor,
   options: ScaledDotProductAttentionOptions = {},
 ): Tensor {
-  const op = 'scaledDotProductAttention';
-  const [L, E] = q.shape.slice(-2);
-  const [S, Ek] = k.shape.slice(-2);
-  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2 || Ek !== E || v.shape[v.ndim - 2] !== S) {
-    throw new T.ShapeError(
-      op,
-      `expected q [..., L, E], k [..., S, E], v [..., S, Ev], got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`,
-    );
-  }
-  const { attnMask, isCausal = false } = options;
-  if (attnMask && isCausal) throw new T.ValueError(op, 'pass either attnMask or isCausal, not both');
-  let masks: Masks = {};
-  if (isCausal) masks = { blocked: causalBlock(L, S) };
-  else if (attnMask?.dtype === 'bool') masks = { blocked: T.logicalNot(attnMask.value) };
-  else if (attnMask) masks = { additive: attnMask };
-  return attend(q, k, v, masks, { p: options.dropoutP ?? 0, key: options.key }, options.scale).output;
+  return inLibrary(() => {
+    const op = 'scaledDotProductAttention';
+    const [L, E] = q.shape.slice(-2);
+    const [S, Ek] = k.shape.slice(-2);
+    if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2 || Ek !== E || v.shape[v.ndim - 2] !== S) {
+      throw new T.ShapeError(
+        op,
+        `expected q [..., L, E], k [..., S, E], v [..., S, Ev], got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`,
+      );
+    }
+    const { attnMask, isCausal = false } = options;
+    if (attnMask && isCausal) throw new T.ValueError(op, 'pass either attnMask or isCausal, not both');
+    let masks: Masks = {};
+    if (isCausal) masks = { blocked: causalBlock(L, S) };
+    else if (attnMask?.dtype === 'bool') masks = { blocked: T.logicalNot(attnMask.peekValue()) };
+    else if (attnMask) masks = { additive: attnMask };
+    return attend(q, k, v, masks, { p: options.dropoutP ?? 0, key: options.key }, options.scale).output;
+  });
 }
 
 export interface MultiheadAttentionOptions extends LayerOptions {
@@ -222,53 +223,57 @@ export class MultiheadAttention extends Module {
     value: Tensor,
     options: MultiheadAttentionForwardOptions = {},
   ): [Tensor, Tensor | null] {
-    const name = 'MultiheadAttention';
-    const batched = query.ndim === 3;
-    const expectedRank = batched ? 3 : 2;
-    if (
-      (query.ndim !== 2 && query.ndim !== 3) ||
-      key.ndim !== expectedRank ||
-      value.ndim !== expectedRank ||
-      query.shape[expectedRank - 1] !== this.embedDim ||
-      key.shape[expectedRank - 1] !== this.kdim ||
-      value.shape[expectedRank - 1] !== this.vdim
-    ) {
-      throw new T.ShapeError(
-        name,
-        `expected query [L, N, ${this.embedDim}], key [S, N, ${this.kdim}], value [S, N, ${this.vdim}] (or unbatched 2-D), got ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
-      );
-    }
-    // Work batch-first: [N, L, E].
-    const toBatchFirst = (x: Tensor) =>
-      !batched ? A.unsqueeze(x, 0) : this.batchFirst ? x : A.transpose(x, 0, 1);
-    const [q, k, v] = [query, key, value].map(toBatchFirst);
-    const [N, L] = q.shape;
-    const S = k.shape[1];
-    if (v.shape[0] !== N || k.shape[0] !== N || v.shape[1] !== S) {
-      throw new T.ShapeError(
-        name,
-        `query, key and value disagree on batch or key length: ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
-      );
-    }
+    return inLibrary(() => {
+      const name = 'MultiheadAttention';
+      const batched = query.ndim === 3;
+      const expectedRank = batched ? 3 : 2;
+      if (
+        (query.ndim !== 2 && query.ndim !== 3) ||
+        key.ndim !== expectedRank ||
+        value.ndim !== expectedRank ||
+        query.shape[expectedRank - 1] !== this.embedDim ||
+        key.shape[expectedRank - 1] !== this.kdim ||
+        value.shape[expectedRank - 1] !== this.vdim
+      ) {
+        throw new T.ShapeError(
+          name,
+          `expected query [L, N, ${this.embedDim}], key [S, N, ${this.kdim}], value [S, N, ${this.vdim}] (or unbatched 2-D), got ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
+        );
+      }
+      // Work batch-first: [N, L, E].
+      const toBatchFirst = (x: Tensor) =>
+        !batched ? A.unsqueeze(x, 0) : this.batchFirst ? x : A.transpose(x, 0, 1);
+      const [q, k, v] = [query, key, value].map(toBatchFirst);
+      const [N, L] = q.shape;
+      const S = k.shape[1];
+      if (v.shape[0] !== N || k.shape[0] !== N || v.shape[1] !== S) {
+        throw new T.ShapeError(
+          name,
+          `query, key and value disagree on batch or key length: ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
+        );
+      }
 
-    const masks = this.#masks(options, N, L, S, batched);
-    const heads = [q, k, v].map((x, i) => this.#splitHeads(A.linear(x, ...this.#projection(i as 0 | 1 | 2))));
-    const p = this.training ? this.dropout : 0;
-    const { output, weights } = attend(heads[0], heads[1], heads[2], masks, {
-      p,
-      key: p > 0 ? (options.key ?? nextKey()) : undefined,
+      const masks = this.#masks(options, N, L, S, batched);
+      const heads = [q, k, v].map((x, i) =>
+        this.#splitHeads(A.linear(x, ...this.#projection(i as 0 | 1 | 2))),
+      );
+      const p = this.training ? this.dropout : 0;
+      const { output, weights } = attend(heads[0], heads[1], heads[2], masks, {
+        p,
+        key: p > 0 ? (options.key ?? nextKey()) : undefined,
+      });
+      const merged = A.reshape(A.permute(output, [0, 2, 1, 3]), [N, L, this.embedDim]);
+      const projected = this.out_proj.forward(merged);
+      const out = !batched
+        ? A.squeeze(projected, 0)
+        : this.batchFirst
+          ? projected
+          : A.transpose(projected, 0, 1);
+
+      if (!(options.needWeights ?? true)) return [out, null];
+      const perHead = (options.averageAttnWeights ?? true) ? A.mean(weights, { axis: 1 }) : weights;
+      return [out, batched ? perHead : A.squeeze(perHead, 0)];
     });
-    const merged = A.reshape(A.permute(output, [0, 2, 1, 3]), [N, L, this.embedDim]);
-    const projected = this.out_proj.forward(merged);
-    const out = !batched
-      ? A.squeeze(projected, 0)
-      : this.batchFirst
-        ? projected
-        : A.transpose(projected, 0, 1);
-
-    if (!(options.needWeights ?? true)) return [out, null];
-    const perHead = (options.averageAttnWeights ?? true) ? A.mean(weights, { axis: 1 }) : weights;
-    return [out, batched ? perHead : A.squeeze(perHead, 0)];
   }
 
   /** The key padding, attention and causal masks as one blocked mask and one additive bias. */
@@ -283,7 +288,7 @@ export class MultiheadAttention extends Module {
     let blocked: T.NDArray | undefined;
     let additive: Tensor | undefined;
     const add = (mask: Tensor, shape: number[]) => {
-      if (mask.dtype === 'bool') blocked = combineBlocked(blocked, T.reshape(mask.value, shape));
+      if (mask.dtype === 'bool') blocked = combineBlocked(blocked, T.reshape(mask.peekValue(), shape));
       else {
         const bias = A.reshape(mask, shape);
         additive = additive ? A.add(additive, bias) : bias;
@@ -327,3 +332,5 @@ export class MultiheadAttention extends Module {
     return parts.join(', ');
   }
 }
+
+markBuiltIn(MultiheadAttention);

@@ -4,13 +4,14 @@ import {
   convTranspose1d,
   convTranspose2d,
   indexSelect,
+  inLibrary,
   squeeze,
   type Tensor,
   unsqueeze,
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
-import { Module, type Parameter } from '../module.js';
+import { Module, markBuiltIn, type Parameter } from '../module.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
@@ -117,7 +118,7 @@ abstract class ConvLayer extends Module {
     this.bias = (options.bias ?? true) ? uniformParameter([outChannels], bound, dtype, bKey) : null;
   }
 
-  /** Runs `batched` on an `[N, C, …]` input, or on an unbatched `[C, …]` one as a batch of one. */
+  /** Runs `run` on an `[N, C, …]` input, or on an unbatched `[C, …]` one as a batch of one. */
   protected batched(x: Tensor, run: (x: Tensor) => Tensor): Tensor {
     const rank = this.kernelSize.length;
     const layout = rank === 2 ? '[N, C, H, W] or [C, H, W]' : '[N, C, L] or [C, L]';
@@ -132,7 +133,7 @@ abstract class ConvLayer extends Module {
         `expected ${this.inChannels} input channels, got input [${x.shape.join(',')}] with ${channels}`,
       );
     }
-    return unbatched ? squeeze(run(unsqueeze(x, 0)), 0) : run(x);
+    return inLibrary(() => (unbatched ? squeeze(run(unsqueeze(x, 0)), 0) : run(x)));
   }
 
   protected geometryRepr(padding: string, extra: string[] = []): string {
@@ -379,3 +380,5 @@ export class ConvTranspose2d extends ConvTranspose {
     );
   }
 }
+
+markBuiltIn(Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d);

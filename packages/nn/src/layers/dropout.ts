@@ -1,7 +1,7 @@
 import { dropout, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
-import { Module } from '../module.js';
+import { Module, markBuiltIn } from '../module.js';
 
 export interface DropoutCallOptions {
   /** The key of this call's mask; the default generator (`manualSeed`) otherwise. */
@@ -29,3 +29,5 @@ export class Dropout extends Module {
     return `p=${this.p}`;
   }
 }
+
+markBuiltIn(Dropout);

@@ -1,7 +1,6 @@
-import { embedding, type IndexInput, Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
+import { embedding, type IndexInput, arrays as T, Tensor } from '@tsgrad/autograd';
 import { nextKey, normal } from '../init.js';
-import { Module, Parameter } from '../module.js';
+import { Module, markBuiltIn, Parameter } from '../module.js';
 import type { LayerOptions } from './linear.js';
 
 export interface EmbeddingLayerOptions extends LayerOptions {
@@ -52,7 +51,7 @@ export class Embedding extends Module {
     if (this.paddingIdx !== null) {
       const rows = T.arange(numEmbeddings, undefined, 1, { dtype: 'int32' });
       const live = T.reshape(T.ne(rows, this.paddingIdx), [numEmbeddings, 1]);
-      this.weight.assign(T.where(live, this.weight.value, 0));
+      this.weight.assign(T.where(live, this.weight.peekValue(), 0));
     }
   }
 
@@ -64,7 +63,7 @@ export class Embedding extends Module {
     embeddings: Tensor | T.NDArray,
     options: { readonly freeze?: boolean; readonly paddingIdx?: number } = {},
   ): Embedding {
-    const value = embeddings instanceof Tensor ? embeddings.value : embeddings;
+    const value = embeddings instanceof Tensor ? embeddings.peekValue() : embeddings;
     if (value.shape.length !== 2 || !T.isFloat(value.dtype)) {
       throw new T.ShapeError(
         'Embedding.fromPretrained',
@@ -88,3 +87,5 @@ export class Embedding extends Module {
     return `${this.numEmbeddings}, ${this.embeddingDim}${padding}`;
   }
 }
+
+markBuiltIn(Embedding);

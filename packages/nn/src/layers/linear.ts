@@ -1,7 +1,7 @@
 import { linear, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, uniform } from '../init.js';
-import { Module, Parameter } from '../module.js';
+import { Module, markBuiltIn, Parameter } from '../module.js';
 
 export interface LayerOptions {
   /** Parameter dtype (float32 by default). */
@@ -49,3 +49,5 @@ export class Linear extends Module {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
   }
 }
+
+markBuiltIn(Linear);

@@ -6,6 +6,7 @@ import {
   div,
   exp,
   huberLoss,
+  inLibrary,
   l1Loss,
   log,
   mean,
@@ -16,13 +17,13 @@ import {
   smoothL1Loss,
   sub,
   sum,
+  arrays as T,
   Tensor,
   type TensorLike,
   toTensor,
   where,
 } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
-import { Module } from '../module.js';
+import { Module, markBuiltIn } from '../module.js';
 
 // Losses as modules over the functional ones (PyTorch's nn.MSELoss, nn.CrossEntropyLoss…):
 // `forward(input, target)`. Class weights and posWeight are buffers named as in PyTorch
@@ -243,7 +244,7 @@ export interface KLDivLossOptions {
 
 /** t·log t with 0·log 0 = 0 (xlogy(t, t)); the log sees 1 where t = 0, so no NaN leaks into gradients. */
 function selfEntropyTerm(t: Tensor): Tensor {
-  const nonzero = constant(T.ne(t.value, 0));
+  const nonzero = constant(T.ne(t.peekValue(), 0));
   return where(nonzero, mul(t, log(where(nonzero, t, 1))), 0);
 }
 
@@ -270,27 +271,41 @@ export class KLDivLoss extends Module {
   forward(input: Tensor, target: TensorLike): Tensor {
     if (!T.isFloat(input.dtype))
       throw new T.DTypeError('KLDivLoss', `input must be float, got ${input.dtype}`);
-    const t = toTensor(target, input);
-    if (t.ndim !== 0 && (t.ndim !== input.ndim || t.shape.some((d, i) => d !== input.shape[i]))) {
-      throw new T.ShapeError(
-        'KLDivLoss',
-        `target shape [${t.shape.join(',')}] differs from input shape [${input.shape.join(',')}]`,
-      );
-    }
-    const losses = this.logTarget ? mul(exp(t), sub(t, input)) : sub(selfEntropyTerm(t), mul(t, input));
-    switch (this.reduction) {
-      case 'none':
-        return losses;
-      case 'sum':
-        return sum(losses);
-      case 'batchmean':
-        return input.ndim === 0 ? sum(losses) : div(sum(losses), input.shape[0]);
-      default:
-        return mean(losses);
-    }
+    return inLibrary(() => {
+      const t = toTensor(target, input);
+      if (t.ndim !== 0 && (t.ndim !== input.ndim || t.shape.some((d, i) => d !== input.shape[i]))) {
+        throw new T.ShapeError(
+          'KLDivLoss',
+          `target shape [${t.shape.join(',')}] differs from input shape [${input.shape.join(',')}]`,
+        );
+      }
+      const losses = this.logTarget ? mul(exp(t), sub(t, input)) : sub(selfEntropyTerm(t), mul(t, input));
+      switch (this.reduction) {
+        case 'none':
+          return losses;
+        case 'sum':
+          return sum(losses);
+        case 'batchmean':
+          return input.ndim === 0 ? sum(losses) : div(sum(losses), input.shape[0]);
+        default:
+          return mean(losses);
+      }
+    });
   }
 
   override extraRepr(): string {
     return `reduction='${this.reduction}', logTarget=${this.logTarget}`;
   }
 }
+
+markBuiltIn(
+  MSELoss,
+  L1Loss,
+  SmoothL1Loss,
+  HuberLoss,
+  NLLLoss,
+  CrossEntropyLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  KLDivLoss,
+);

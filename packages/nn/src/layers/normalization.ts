@@ -1,6 +1,16 @@
-import { add, batchNorm, groupNorm, layerNorm, mean, mul, rsqrt, Tensor } from '@tsgrad/autograd';
-import * as T from '@tsgrad/tensor';
-import { Module, Parameter } from '../module.js';
+import {
+  add,
+  batchNorm,
+  groupNorm,
+  inLibrary,
+  layerNorm,
+  mean,
+  mul,
+  rsqrt,
+  arrays as T,
+  Tensor,
+} from '@tsgrad/autograd';
+import { Module, markBuiltIn, Parameter } from '../module.js';
 
 export interface NormLayerOptions {
   /** Parameter and running-statistics dtype (float32 by default). */
@@ -92,8 +102,8 @@ abstract class BatchNorm extends Module {
 
   /** Resets the running mean to 0, the variance to 1 and the batch count to 0. */
   resetRunningStats(): void {
-    this.running_mean?.assign(T.zerosLike(this.running_mean.value));
-    this.running_var?.assign(T.onesLike(this.running_var.value));
+    this.running_mean?.assign(T.zerosLike(this.running_mean.peekValue()));
+    this.running_var?.assign(T.onesLike(this.running_var.peekValue()));
     this.num_batches_tracked?.assign(T.zeros([], { dtype: 'int32' }));
   }
 
@@ -112,7 +122,7 @@ abstract class BatchNorm extends Module {
     let momentum = this.momentum ?? 0;
     const counter = this.num_batches_tracked;
     if (this.training && counter !== null) {
-      counter.assign(T.add(counter.value, 1));
+      inLibrary(() => counter.assign(T.add(counter.peekValue(), 1)));
       if (this.momentum === null) momentum = 1 / Number(counter.item());
     }
     return batchNorm(x, {
@@ -226,9 +236,11 @@ export class RMSNorm extends Module {
     }
     if (!T.isFloat(x.dtype)) throw new T.DTypeError('RMSNorm', `expected a float input, got ${x.dtype}`);
     const axes = dims.map((_, i) => lead + i);
-    const meanSquare = mean(mul(x, x), { axis: axes, keepdims: true });
-    const normalized = mul(x, rsqrt(add(meanSquare, this.eps ?? machineEpsilon(x.dtype))));
-    return this.weight ? mul(normalized, this.weight) : normalized;
+    return inLibrary(() => {
+      const meanSquare = mean(mul(x, x), { axis: axes, keepdims: true });
+      const normalized = mul(x, rsqrt(add(meanSquare, this.eps ?? machineEpsilon(x.dtype))));
+      return this.weight ? mul(normalized, this.weight) : normalized;
+    });
   }
 
   override extraRepr(): string {
@@ -285,3 +297,5 @@ export class GroupNorm extends Module {
     return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine}`;
   }
 }
+
+markBuiltIn(BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, RMSNorm, GroupNorm);

@@ -11,7 +11,7 @@ import {
   type Tensor,
 } from '@tsgrad/autograd';
 import type * as T from '@tsgrad/tensor';
-import { Module } from '../module.js';
+import { Module, markBuiltIn } from '../module.js';
 
 // Pooling layers (no parameters) over the functional pools; inputs are [N, C, …] or unbatched
 // [C, …], and stride defaults to the kernel size, as in PyTorch.
@@ -176,3 +176,5 @@ export class AdaptiveAvgPool2d extends Module {
     return `outputSize=${sizeText(this.outputSize)}`;
   }
 }
+
+markBuiltIn(MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d);

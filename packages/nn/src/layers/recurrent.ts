@@ -1,8 +1,8 @@
-import type { Tensor } from '@tsgrad/autograd';
 import * as A from '@tsgrad/autograd';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
-import { Module, type Parameter } from '../module.js';
+import { Module, markBuiltIn, type Parameter } from '../module.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
 
 // Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
@@ -275,8 +275,10 @@ export class RNN extends RNNBase {
    * Returns [output [seq, batch, directions·hidden], hN].
    */
   forward(input: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const { output, final } = this.runInLayout(input, h0 ? [h0] : undefined);
-    return [output, final[0]];
+    return inLibrary(() => {
+      const { output, final } = this.runInLayout(input, h0 ? [h0] : undefined);
+      return [output, final[0]];
+    });
   }
 }
 
@@ -291,8 +293,10 @@ export class LSTM extends RNNBase {
 
   /** As `RNN.forward`, with the state a pair [h, c]; returns [output, [hN, cN]]. */
   forward(input: Tensor, state?: readonly [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
-    const { output, final } = this.runInLayout(input, state ? [...state] : undefined);
-    return [output, [final[0], final[1]]];
+    return inLibrary(() => {
+      const { output, final } = this.runInLayout(input, state ? [...state] : undefined);
+      return [output, [final[0], final[1]]];
+    });
   }
 }
 
@@ -307,7 +311,11 @@ export class GRU extends RNNBase {
 
   /** As `RNN.forward`: returns [output, hN]. */
   forward(input: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const { output, final } = this.runInLayout(input, h0 ? [h0] : undefined);
-    return [output, final[0]];
+    return inLibrary(() => {
+      const { output, final } = this.runInLayout(input, h0 ? [h0] : undefined);
+      return [output, final[0]];
+    });
   }
 }
+
+markBuiltIn(RNN, LSTM, GRU);

@@ -1,6 +1,6 @@
 import { flatten, reshape, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { Module } from '../module.js';
+import { Module, markBuiltIn } from '../module.js';
 
 /** Returns its input unchanged (PyTorch's `nn.Identity`), e.g. to switch a block off. */
 export class Identity extends Module {
@@ -59,3 +59,5 @@ export class Unflatten extends Module {
     return `dim=${this.dim}, unflattenedSize=[${this.unflattenedSize.join(', ')}]`;
   }
 }
+
+markBuiltIn(Identity, Flatten, Unflatten);

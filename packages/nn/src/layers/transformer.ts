@@ -1,9 +1,9 @@
-import type { Tensor } from '@tsgrad/autograd';
 import * as A from '@tsgrad/autograd';
+import { inLibrary, inUserCode, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { ModuleList } from '../containers.js';
 import { nextKey } from '../init.js';
-import { Module } from '../module.js';
+import { callForward, Module, markBuiltIn } from '../module.js';
 import { MultiheadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import { type LayerOptions, Linear } from './linear.js';
@@ -79,7 +79,9 @@ export class TransformerEncoderLayer extends Module {
         `activation must be 'relu', 'gelu' or a function, got '${activation}'`,
       );
     }
-    this.#activation = typeof activation === 'string' ? activations[activation] : activation;
+    // A function given here is user code: what it makes and sees is the user's.
+    this.#activation =
+      typeof activation === 'string' ? activations[activation] : (x) => inUserCode(() => activation(x), [x]);
     this.#options = options;
     const [attnKey, key1, key2] = T.random.split(options.key ?? nextKey(), 3);
     this.self_attn = new MultiheadAttention(dModel, nhead, {
@@ -100,27 +102,29 @@ export class TransformerEncoderLayer extends Module {
 
   /** `src` [S, N, dModel] ([N, S, dModel] with batchFirst, or unbatched [S, dModel]) → same shape. */
   forward(src: Tensor, options: TransformerEncoderLayerForwardOptions = {}): Tensor {
-    const keys = options.key ? T.random.split(options.key, 4) : [];
-    const selfAttention = (x: Tensor) => {
-      const [attended] = this.self_attn.forward(x, x, x, {
-        attnMask: options.srcMask,
-        keyPaddingMask: options.srcKeyPaddingMask,
-        isCausal: options.isCausal,
-        needWeights: false,
-        key: keys[0],
-      });
-      return this.dropout1.forward(attended, { key: keys[1] });
-    };
-    const feedForward = (x: Tensor) => {
-      const hidden = this.dropout.forward(this.#activation(this.linear1.forward(x)), { key: keys[2] });
-      return this.dropout2.forward(this.linear2.forward(hidden), { key: keys[3] });
-    };
-    if (this.normFirst) {
-      const x = A.add(src, selfAttention(this.norm1.forward(src)));
-      return A.add(x, feedForward(this.norm2.forward(x)));
-    }
-    const x = this.norm1.forward(A.add(src, selfAttention(src)));
-    return this.norm2.forward(A.add(x, feedForward(x)));
+    return inLibrary(() => {
+      const keys = options.key ? T.random.split(options.key, 4) : [];
+      const selfAttention = (x: Tensor) => {
+        const [attended] = this.self_attn.forward(x, x, x, {
+          attnMask: options.srcMask,
+          keyPaddingMask: options.srcKeyPaddingMask,
+          isCausal: options.isCausal,
+          needWeights: false,
+          key: keys[0],
+        });
+        return this.dropout1.forward(attended, { key: keys[1] });
+      };
+      const feedForward = (x: Tensor) => {
+        const hidden = this.dropout.forward(this.#activation(this.linear1.forward(x)), { key: keys[2] });
+        return this.dropout2.forward(this.linear2.forward(hidden), { key: keys[3] });
+      };
+      if (this.normFirst) {
+        const x = A.add(src, selfAttention(this.norm1.forward(src)));
+        return A.add(x, feedForward(this.norm2.forward(x)));
+      }
+      const x = this.norm1.forward(A.add(src, selfAttention(src)));
+      return this.norm2.forward(A.add(x, feedForward(x)));
+    });
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters. */
@@ -171,16 +175,23 @@ export class TransformerEncoder extends Module {
   }
 
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
-    const keys = options.key ? T.random.split(options.key, this.numLayers) : [];
-    let x = src;
-    for (const [i, layer] of [...this.layers].entries()) {
-      x = layer.forward(x, {
-        srcMask: options.mask,
-        srcKeyPaddingMask: options.srcKeyPaddingMask,
-        isCausal: options.isCausal,
-        key: keys[i],
-      });
-    }
-    return this.norm ? this.norm.forward(x) : x;
+    return inLibrary(() => {
+      const keys = options.key ? T.random.split(options.key, this.numLayers) : [];
+      let x = src;
+      for (const [i, layer] of [...this.layers].entries()) {
+        const input = x;
+        x = callForward(layer, [input], () =>
+          layer.forward(input, {
+            srcMask: options.mask,
+            srcKeyPaddingMask: options.srcKeyPaddingMask,
+            isCausal: options.isCausal,
+            key: keys[i],
+          }),
+        );
+      }
+      return this.norm ? this.norm.forward(x) : x;
+    });
   }
 }
+
+markBuiltIn(TransformerEncoderLayer, TransformerEncoder);

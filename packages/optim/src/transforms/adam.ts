@@ -1,5 +1,5 @@
-import * as T from '@tsgrad/tensor';
-import { check, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { arrays as T } from '@tsgrad/autograd';
+import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
 import { isBeta, movingAverage, movingAverageOfSquares } from './moments.js';
 
 export interface ScaleByAdamOptions {
@@ -30,7 +30,7 @@ function checkBetas(op: string, beta1: number, beta2: number, eps: number): void
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, amsgrad = false } = options;
   checkBetas('scaleByAdam', beta1, beta2, eps);
-  return {
+  return defineTransformation<AdamState>({
     init: (params) => ({
       step: 0,
       expAvg: zerosLikeParams(params),
@@ -56,7 +56,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       });
       return { updates, state: { step, expAvg, expAvgSq, maxExpAvgSq } };
     },
-  };
+  });
 }
 
 export interface ScaleByAdamaxOptions {
@@ -78,7 +78,7 @@ export interface AdamaxState {
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<AdamaxState> {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
   checkBetas('scaleByAdamax', beta1, beta2, eps);
-  return {
+  return defineTransformation<AdamaxState>({
     init: (params) => ({ step: 0, expAvg: zerosLikeParams(params), expInf: zerosLikeParams(params) }),
     update(grads, state) {
       const step = state.step + 1;
@@ -88,7 +88,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
       const updates = expAvg.map((m, i) => T.div(m, T.mul(expInf[i], biasCorrection)));
       return { updates, state: { step, expAvg, expInf } };
     },
-  };
+  });
 }
 
 export interface ScaleByNadamOptions {
@@ -117,7 +117,7 @@ export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransfo
   checkBetas('scaleByNadam', beta1, beta2, eps);
   check(momentumDecay >= 0, 'scaleByNadam', `invalid momentumDecay ${momentumDecay} (expected ≥ 0)`);
   const muAt = (step: number) => beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
-  return {
+  return defineTransformation<NadamState>({
     init: (params) => ({
       step: 0,
       muProduct: 1,
@@ -140,5 +140,5 @@ export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransfo
       });
       return { updates, state: { step, muProduct, expAvg, expAvgSq } };
     },
-  };
+  });
 }

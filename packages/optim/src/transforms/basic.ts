@@ -1,7 +1,8 @@
-import * as T from '@tsgrad/tensor';
+import { arrays as T } from '@tsgrad/autograd';
 import { clipCoefficient, totalNorm } from '../norms.js';
 import {
   check,
+  defineTransformation,
   type EmptyState,
   elementwise,
   type GradientTransformation,
@@ -19,13 +20,13 @@ export interface CountState {
 
 /** Multiplies the updates by `schedule(count)`, where count is the number of earlier updates. */
 export function scaleBySchedule(schedule: Schedule): GradientTransformation<CountState> {
-  return {
+  return defineTransformation<CountState>({
     init: () => ({ count: 0 }),
     update(grads, state) {
       const factor = schedule(state.count);
       return { updates: grads.map((g) => T.mul(g, factor)), state: { count: state.count + 1 } };
     },
-  };
+  });
 }
 
 /**
@@ -62,11 +63,11 @@ export function clipByValue(clipValue: number): GradientTransformation<EmptyStat
  */
 export function clipByGlobalNorm(maxNorm: number, normType = 2): GradientTransformation<EmptyState> {
   check(maxNorm >= 0, 'clipByGlobalNorm', `maxNorm must be ≥ 0, got ${maxNorm}`);
-  return {
+  return defineTransformation<EmptyState>({
     init: () => ({}),
     update(grads, state) {
       const coefficient = clipCoefficient(totalNorm('clipByGlobalNorm', grads, normType), maxNorm);
       return { updates: coefficient < 1 ? grads.map((g) => T.mul(g, coefficient)) : [...grads], state };
     },
-  };
+  });
 }

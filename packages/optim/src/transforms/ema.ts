@@ -1,5 +1,5 @@
-import * as T from '@tsgrad/tensor';
-import { check, type GradientTransformation } from '../transform.js';
+import { arrays as T } from '@tsgrad/autograd';
+import { check, defineTransformation, type GradientTransformation } from '../transform.js';
 import { movingAverage } from './moments.js';
 
 export interface EmaOptions {
@@ -40,13 +40,13 @@ export const averageInto = (shadow: readonly T.NDArray[], values: readonly T.NDA
  */
 export function ema(options: EmaOptions): GradientTransformation<EmaState> {
   emaDecay(options, 1);
-  return {
-    init: (params) => ({ numUpdates: 0, shadow: params.map((p) => p.value) }),
+  return defineTransformation<EmaState>({
+    init: (params) => ({ numUpdates: 0, shadow: params.map((p) => T.view(p.peekValue())) }),
     update(grads, state, params) {
       const numUpdates = state.numUpdates + 1;
       const next = params.map((p, i) => T.cast(T.add(p.value, grads[i]), p.dtype));
       const shadow = averageInto(state.shadow, next, emaDecay(options, numUpdates));
       return { updates: [...grads], state: { numUpdates, shadow } };
     },
-  };
+  });
 }

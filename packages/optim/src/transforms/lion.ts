@@ -1,5 +1,5 @@
-import * as T from '@tsgrad/tensor';
-import { check, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { arrays as T } from '@tsgrad/autograd';
+import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
 import { isBeta, movingAverage } from './moments.js';
 
 export interface ScaleByLionOptions {
@@ -19,12 +19,12 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
   const { beta1 = 0.9, beta2 = 0.99 } = options;
   check(isBeta(beta1), 'scaleByLion', `invalid beta1 ${beta1} (expected 0 ≤ beta1 < 1)`);
   check(isBeta(beta2), 'scaleByLion', `invalid beta2 ${beta2} (expected 0 ≤ beta2 < 1)`);
-  return {
+  return defineTransformation<LionState>({
     init: (params) => ({ expAvg: zerosLikeParams(params) }),
     update(grads, state) {
       const updates = grads.map((g, i) => T.sign(movingAverage(state.expAvg[i], g, beta1)));
       const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta2));
       return { updates, state: { expAvg } };
     },
-  };
+  });
 }

@@ -1,5 +1,5 @@
-import * as T from '@tsgrad/tensor';
-import { check, type GradientTransformation } from '../transform.js';
+import { arrays as T } from '@tsgrad/autograd';
+import { check, defineTransformation, type GradientTransformation } from '../transform.js';
 
 export interface TraceMomentumOptions {
   readonly momentum: number;
@@ -25,7 +25,7 @@ export function traceMomentum(options: TraceMomentumOptions): GradientTransforma
     'traceMomentum',
     `Nesterov momentum requires a momentum > 0 and zero dampening (got momentum ${momentum}, dampening ${dampening})`,
   );
-  return {
+  return defineTransformation<MomentumState>({
     init: (params) => ({ momentumBuffer: params.map(() => null) }),
     update(grads, state) {
       if (momentum === 0) return { updates: [...grads], state };
@@ -36,5 +36,5 @@ export function traceMomentum(options: TraceMomentumOptions): GradientTransforma
       const updates = nesterov ? grads.map((g, i) => T.add(g, T.mul(buffers[i], momentum))) : buffers;
       return { updates, state: { momentumBuffer: buffers } };
     },
-  };
+  });
 }

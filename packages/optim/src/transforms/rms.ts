@@ -1,5 +1,5 @@
-import * as T from '@tsgrad/tensor';
-import { check, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { arrays as T } from '@tsgrad/autograd';
+import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
 
 export interface ScaleByRmspropOptions {
@@ -23,7 +23,7 @@ export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTra
   const { alpha = 0.99, eps = 1e-8, centered = false } = options;
   check(alpha >= 0 && alpha <= 1, 'scaleByRmsprop', `invalid alpha ${alpha} (expected 0 ≤ alpha ≤ 1)`);
   check(eps >= 0, 'scaleByRmsprop', `invalid eps ${eps} (expected ≥ 0)`);
-  return {
+  return defineTransformation<RmspropState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), gradAvg: params.map(() => null) }),
     update(grads, state) {
       const squareAvg = grads.map((g, i) => movingAverageOfSquares(state.squareAvg[i], g, alpha));
@@ -37,7 +37,7 @@ export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTra
       });
       return { updates, state: { step: state.step + 1, squareAvg, gradAvg } };
     },
-  };
+  });
 }
 
 export interface ScaleByAdagradOptions {
@@ -64,7 +64,7 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
     'scaleByAdagrad',
     `invalid initialAccumulatorValue ${initialAccumulatorValue} (expected ≥ 0)`,
   );
-  return {
+  return defineTransformation<AdagradState>({
     init: (params) => ({
       step: 0,
       sum: params.map((p) => T.fullLike(p.value, initialAccumulatorValue)),
@@ -79,7 +79,7 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
       });
       return { updates, state: { step, sum } };
     },
-  };
+  });
 }
 
 export interface ScaleByAdadeltaOptions {
@@ -101,7 +101,7 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
   const { rho = 0.9, eps = 1e-6 } = options;
   check(rho >= 0 && rho <= 1, 'scaleByAdadelta', `invalid rho ${rho} (expected 0 ≤ rho ≤ 1)`);
   check(eps >= 0, 'scaleByAdadelta', `invalid eps ${eps} (expected ≥ 0)`);
-  return {
+  return defineTransformation<AdadeltaState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), accDelta: zerosLikeParams(params) }),
     update(grads, state) {
       const squareAvg = grads.map((g, i) => movingAverageOfSquares(state.squareAvg[i], g, rho));
@@ -112,5 +112,5 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
       const accDelta = updates.map((delta, i) => movingAverageOfSquares(state.accDelta[i], delta, rho));
       return { updates, state: { step: state.step + 1, squareAvg, accDelta } };
     },
-  };
+  });
 }

@@ -1,0 +1,175 @@
+import type { NDArray } from '@tsgrad/tensor';
+import type { Tensor } from './tensor.js';
+
+// When the library may free a buffer it made. Library code runs in frames (`inLibrary`): the
+// tensors and raw arrays made while a frame is innermost belong to it, and when it ends
+// whatever it does not return is dead to everyone but the tape. A raw array is freed at
+// once; a tensor that tape nodes saved is freed when backward releases the last of them.
+// What a frame returns passes to the enclosing frame, or to the user, whose tensors the
+// library never frees. User code called from library code (hooks, the functions given to
+// transforms, customVjp rules, user modules in a Sequential) runs in `inUserCode`, where
+// nothing is tracked and every tensor handed to it becomes the user's.
+
+/** The tensors and arrays made while one library call is innermost (a few, so lists). */
+export class Frame {
+  readonly tensors: Tensor[] = [];
+  readonly arrays: (NDArray | null)[] = [];
+
+  addTensor(t: Tensor): void {
+    t.frame = this;
+    this.tensors.push(t);
+  }
+
+  /** Removes `a` from the frame's arrays; returns whether it was there. */
+  takeArray(a: NDArray): boolean {
+    const at = this.arrays.lastIndexOf(a);
+    if (at < 0) return false;
+    // Usually the array just handed over: pop it, so that the list stays short.
+    if (at === this.arrays.length - 1) this.arrays.pop();
+    else this.arrays[at] = null;
+    return true;
+  }
+}
+
+/** The open frames, innermost last; null marks user code. */
+const open: (Frame | null)[] = [];
+/** Above zero inside forward mode, where tangents hang on tensors and nothing is tracked. */
+let paused = 0;
+
+function innermost(): Frame | null {
+  return open.length === 0 ? null : open[open.length - 1];
+}
+
+/** Runs library code in a frame: what it makes and does not return is freed when dead. */
+export function inLibrary<R>(fn: () => R): R {
+  const frame = new Frame();
+  open.push(frame);
+  let result: R;
+  try {
+    result = fn();
+  } catch (error) {
+    open.pop();
+    abandon(frame);
+    throw error;
+  }
+  open.pop();
+  close(frame, result);
+  return result;
+}
+
+/** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
+export function inUserCode<R>(fn: () => R, handed: readonly (Tensor | null | undefined)[] = []): R {
+  for (const t of handed) if (t) giveToUser(t);
+  open.push(null);
+  try {
+    return fn();
+  } finally {
+    open.pop();
+  }
+}
+
+/** Runs `fn` without tracking tensors (forward mode: tangents hang on the tensors made). */
+export function withoutTracking<R>(fn: () => R): R {
+  paused++;
+  try {
+    return fn();
+  } finally {
+    paused--;
+  }
+}
+
+/** Records a raw array the library just made (it is freed with the frame unless kept). */
+export function recordArray<A extends NDArray>(array: A): A {
+  innermost()?.arrays.push(array);
+  return array;
+}
+
+/**
+ * A tensor takes over `array` if a library frame made it: the tensor then belongs to that
+ * frame instead (the one whose code still holds the array). Returns whether it did.
+ */
+export function adoptArray(tensor: Tensor, array: NDArray): boolean {
+  for (let i = open.length - 1; i >= 0; i--) {
+    const frame = open[i];
+    if (frame === null || !frame.takeArray(array)) continue;
+    if (paused === 0) frame.addTensor(tensor);
+    return true;
+  }
+  return false;
+}
+
+/** The user may hold `t` from now on: the library never frees it. */
+export function giveToUser(t: Tensor): void {
+  t.frame = null;
+  t.released = false;
+}
+
+/**
+ * The innermost frame is done with `t` (made in it and not handed on): it is freed now, or
+ * when backward releases the last tape node that saved it. Does nothing to other tensors.
+ */
+export function release(t: Tensor): void {
+  if (t.frame !== null && t.frame === innermost()) letGo(t);
+}
+
+function letGo(t: Tensor): void {
+  t.frame = null;
+  if (t.saves === 0) t.dispose();
+  else t.released = true;
+}
+
+/** A tape node saved these tensors for its backward rule. */
+export function noteSaved(tensors: readonly Tensor[]): void {
+  for (const t of tensors) t.saves++;
+}
+
+/** A tape node no longer needs these saved tensors. */
+export function forgetSaved(tensors: readonly Tensor[]): void {
+  for (const t of tensors) {
+    if (--t.saves === 0 && t.released) t.dispose();
+  }
+}
+
+/** Hands what `result` holds to the enclosing frame (or the user) and frees the rest. */
+function close(frame: Frame, result: unknown): void {
+  const kept: object[] = [];
+  collect(result, kept);
+  const parent = innermost();
+  // A tensor released elsewhere that this frame returns is alive again (e.g. a saved input a
+  // backward rule returned as a gradient); it is the user's from now on.
+  for (const x of kept) if (isReleased(x)) giveToUser(x);
+  for (const t of frame.tensors) {
+    if (t.frame !== frame) continue;
+    if (!kept.includes(t)) letGo(t);
+    else if (parent !== null) parent.addTensor(t);
+    else t.frame = null;
+  }
+  for (const a of frame.arrays) {
+    if (a === null) continue;
+    if (!kept.includes(a)) a.dispose();
+    else parent?.arrays.push(a);
+  }
+}
+
+/** Whether `x` is a tensor the library released (arrays have no such flag). */
+const isReleased = (x: object): x is Tensor => (x as Partial<Tensor>).released === true;
+
+/** After an error nothing is freed: what the frame made may be anywhere. */
+function abandon(frame: Frame): void {
+  for (const t of frame.tensors) if (t.frame === frame) t.frame = null;
+}
+
+/** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
+function collect(value: unknown, into: object[]): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, into);
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    for (const v of Object.values(value)) collect(v, into);
+    return;
+  }
+  into.push(value);
+}
