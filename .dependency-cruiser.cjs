@@ -23,7 +23,7 @@ module.exports = {
     },
     only('tensor', []),
     only('backend-[^/]+', ['tensor']),
-    only('autograd', ['tensor']),
+    only('autograd', ['tensor', 'backend-wasm']),
     only('nn', ['tensor', 'autograd']),
     only('optim', ['tensor', 'autograd']),
     only('data', ['tensor']),

@@ -1,7 +1,13 @@
 // The Tensor class comes first: its methods and the ops import each other.
 
+import { selectDefaultBackend } from './default-backend.js';
+
+// Importing autograd makes the fast backend the default (see selectDefaultBackend).
+selectDefaultBackend();
+
 export { AnomalyError } from './anomaly.js';
 export * as arrays from './arrays.js';
+export { selectDefaultBackend } from './default-backend.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
 export * from './gradcheck.js';
 export { inLibrary, inUserCode } from './lifetime.js';

@@ -11,7 +11,7 @@ import {
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { formatShape, mismatch, sameShape, type Tolerance } from './compare.js';
-import { type DrawnInputs, drawInputs, randomTensor, toTensors } from './draw.js';
+import { type DrawnInputs, drawInputs, randomTensor, seededRandom, toTensors } from './draw.js';
 
 // The individual checks of the conformance harness. Each throws an Error describing the first
 // problem it finds; the caller records it with the op, sample and seed.
@@ -285,4 +285,74 @@ export function checkError<P>(
   if (!message.startsWith(`${name}:`) && !message.includes(name)) {
     throw new Error(`the ${expected} message does not name the op: "${message}"`);
   }
+}
+
+/** Host copies of tensors' values (null stays null), so they can be compared across backends. */
+function hostValues(xs: readonly (Tensor | null)[]): (T.TypedArray | null)[] {
+  return xs.map((x) => (x === null ? null : x.value.toTypedArray()));
+}
+
+/** The float32 outputs and input gradients (for `cotangents`) of the op on the current backend. */
+function float32Run<P>(op: Op<P>, params: P, drawn: DrawnInputs, cotangentSeed: number) {
+  const random = seededRandom(cotangentSeed);
+  const inputs = toTensors(drawn, 'float32', true);
+  const outputs = op.apply(inputs, params);
+  const floatOutputs = outputs.filter((y) => y.dtype === 'float32' && y.requiresGrad);
+  const wrt = inputs.filter((x) => x.requiresGrad);
+  const grads =
+    floatOutputs.length > 0 && wrt.length > 0
+      ? gradients(
+          floatOutputs,
+          wrt,
+          floatOutputs.map((y) => randomTensor(y.shape, random).to('float32')),
+        )
+      : [];
+  return {
+    outputs: hostValues(outputs),
+    shapes: outputs.map((y) => y.shape),
+    grads: hostValues(grads),
+    gradShapes: wrt.map((x) => x.shape),
+  };
+}
+
+/**
+ * The current backend against `reference` (the CPU backend): the float32 forward and, for
+ * differentiable ops, the float32 input gradients agree at float32 tolerance.
+ */
+export function checkBackend<P>(
+  op: Op<P>,
+  params: P,
+  drawn: DrawnInputs,
+  reference: T.Backend,
+  random: () => number,
+  tolerances: HarnessTolerances,
+): void {
+  const cotangentSeed = seedFrom(random);
+  const actual = float32Run(op, params, drawn, cotangentSeed);
+  const expected = T.withBackend(reference, () => float32Run(op, params, drawn, cotangentSeed));
+  const compare = (
+    label: string,
+    a: (T.TypedArray | null)[],
+    e: (T.TypedArray | null)[],
+    shapes: T.Shape[],
+  ) => {
+    a.forEach((values, k) => {
+      const want = e[k];
+      if (values === null || want === null) {
+        if (values !== want) throw new Error(`${label} ${k}: null on one backend only`);
+        return;
+      }
+      const t = values instanceof Float32Array ? tolerances.float32 : EXACT;
+      const problem = mismatch(
+        values as ArrayLike<number>,
+        want as ArrayLike<number>,
+        shapes[k] ?? [values.length],
+        t,
+      );
+      if (problem)
+        throw new Error(`${label} ${k} on ${T.getBackend().name} vs ${reference.name}: ${problem}`);
+    });
+  };
+  compare('output', actual.outputs, expected.outputs, actual.shapes);
+  compare('gradient of input', actual.grads, expected.grads, actual.gradShapes);
 }

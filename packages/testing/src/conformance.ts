@@ -1,7 +1,8 @@
 import { type Op, type OpDefinition, type OpSample, registeredOps } from '@tsgrad/autograd';
-import { sizeOf } from '@tsgrad/tensor';
+import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import {
+  checkBackend,
   checkBroadcasting,
   checkDotProduct,
   checkError,
@@ -37,6 +38,11 @@ export interface ConformanceOptions {
    * differentiable inputs and outputs hold more elements than this together (default 64).
    */
   readonly fastModeAbove?: number;
+  /**
+   * Also run every draw's float32 forward and input gradients on this backend (the CPU
+   * reference) and compare them with the current backend's at float32 tolerance.
+   */
+  readonly compareWith?: T.Backend;
 }
 
 export interface CheckAllOptions<Params extends readonly unknown[] = readonly unknown[]>
@@ -118,7 +124,7 @@ function checkDraw<P>(
   sampleIndex: number,
   drawSeed: number,
   recorder: Recorder,
-  options: Required<ConformanceOptions>,
+  options: ResolvedOptions,
 ): boolean {
   const spec = op.definition.spec;
   const sample = spec.samples[sampleIndex];
@@ -142,6 +148,9 @@ function checkDraw<P>(
     return false;
   if (spec.reference)
     recorder.run('reference', where, () => checkReference(spec, params, drawn, outputs, tolerances));
+  const { compareWith } = options;
+  if (compareWith && compareWith !== T.getBackend())
+    recorder.run('backend', where, () => checkBackend(op, params, drawn, compareWith, random, tolerances));
   const order = spec.order ?? 2;
   const d = order >= 1 ? differentiable(op, params, drawn, outputs) : undefined;
   if (d !== undefined) {
@@ -150,7 +159,10 @@ function checkDraw<P>(
     const shapesDiffer = sample.shapes.some((s) => s.join() !== sample.shapes[0].join());
     if (shapesDiffer) recorder.run('broadcasting', where, () => checkBroadcasting(d, drawn, random));
     if (order === 2) {
-      const size = [...d.inputs.map((x) => x.size), ...d.outputShapes.map(sizeOf)].reduce((n, k) => n + k, 0);
+      const size = [...d.inputs.map((x) => x.size), ...d.outputShapes.map(T.sizeOf)].reduce(
+        (n, k) => n + k,
+        0,
+      );
       recorder.run('gradgradcheck', where, () =>
         checkGradgradcheck(d, random, tolerances, size > options.fastModeAbove),
       );
@@ -159,8 +171,12 @@ function checkDraw<P>(
   return recorder.failures.length === before;
 }
 
-function resolve(options: ConformanceOptions): Required<ConformanceOptions> {
+type ResolvedOptions = Required<Omit<ConformanceOptions, 'compareWith'>> &
+  Pick<ConformanceOptions, 'compareWith'>;
+
+function resolve(options: ConformanceOptions): ResolvedOptions {
   return {
+    compareWith: options.compareWith,
     seed: options.seed ?? fc.readConfigureGlobal().seed ?? DEFAULT_SEED,
     numRuns: options.numRuns ?? 3,
     throwOnFailure: options.throwOnFailure ?? true,
@@ -168,7 +184,7 @@ function resolve(options: ConformanceOptions): Required<ConformanceOptions> {
   };
 }
 
-function runChecks<P>(op: Op<P>, recorder: Recorder, options: Required<ConformanceOptions>): void {
+function runChecks<P>(op: Op<P>, recorder: Recorder, options: ResolvedOptions): void {
   const spec = op.definition.spec;
   spec.samples.forEach((_, sampleIndex) => {
     const before = recorder.failures.length;

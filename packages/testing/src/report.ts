@@ -10,6 +10,7 @@ export const CHECKS = [
   'dotProduct',
   'broadcasting',
   'errors',
+  'backend',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 
