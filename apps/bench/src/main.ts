@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Peer, Step } from './peers/peer.js';
-import { tsgrad } from './peers/tsgrad.js';
+import { tsgradPeers } from './peers/tsgrad.js';
 import { chainProblem, cnnProblem, elementwiseInput, matmulProblem, mlpProblem } from './problems.js';
 import { type Cell, formatRatio, formatValue, markdownTable, speedRatio, type Unit } from './table.js';
 import { FULL, measure, QUICK, type TimingPolicy } from './timing.js';
@@ -47,9 +47,10 @@ const WORKLOADS: readonly Workload[] = [
 
 /** Peers other than tsgrad load lazily: one that fails to install or start leaves an n/a column. */
 const PEERS: readonly { name: string; load: () => Promise<Peer> }[] = [
-  { name: 'tsgrad', load: async () => tsgrad },
+  { name: 'tsgrad', load: async () => tsgradPeers()[0] },
   { name: 'tfjs-wasm', load: async () => (await import('./peers/tfjs.js')).createTfjs() },
   { name: 'jax-js', load: async () => (await import('./peers/jaxjs.js')).createJaxjs() },
+  { name: 'tsgrad-cpu', load: async () => tsgradPeers()[1] },
 ];
 
 type Column = Peer | { readonly name: string; readonly error: string };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tsgrad } from '../src/peers/tsgrad.js';
+import { tsgradPeers } from '../src/peers/tsgrad.js';
 import { chainProblem, matmulProblem, mlpProblem, sumOfSquares } from '../src/problems.js';
 import { formatRatio, markdownTable, speedRatio } from '../src/table.js';
 import { measure } from '../src/timing.js';
@@ -46,7 +46,7 @@ describe('measure', () => {
   });
 });
 
-describe('tsgrad workloads', () => {
+describe.each(tsgradPeers())('tsgrad workloads on $name', (tsgrad) => {
   it('matmul probes the sum of squares of the product', () => {
     const problem = matmulProblem(4);
     const expected = new Float64Array(16);

@@ -5,7 +5,7 @@ import * as T from '@tsgrad/tensor';
 import { CHAIN_SHIFT, chainOp, type LayerInit, sumOfSquares } from '../problems.js';
 import type { Peer, Step } from './peer.js';
 
-// tsgrad through its public APIs only, on its default (CPU reference) backend.
+// tsgrad through its public APIs only: on its default backend (wasm) and on the CPU reference.
 
 const constant = (data: Float32Array | Int32Array, shape: number[]) => new Tensor(T.array(data, { shape }));
 
@@ -33,10 +33,7 @@ function trainingStep(model: nn.Module & nn.TensorModule, optimizer: Adam | SGD,
   };
 }
 
-export const tsgrad: Peer = {
-  name: 'tsgrad',
-  description: 'tsgrad: CPU reference backend (plain JS, 1 thread), eager autograd',
-
+const workloads: Omit<Peer, 'name' | 'description'> = {
   matmul({ n, a, b }) {
     const left = constant(a, [n, n]);
     const right = constant(b, [n, n]);
@@ -135,3 +132,47 @@ export const tsgrad: Peer = {
     };
   },
 };
+
+/** Builds and runs every step with `backend` selected. */
+function onBackend(backend: T.Backend, name: string, description: string): Peer {
+  const wrap =
+    <A>(build: (problem: A) => Step) =>
+    (problem: A): Step => {
+      const step = T.withBackend(backend, () => build(problem));
+      return {
+        run: () => T.withBackend(backend, () => step.run()),
+        probe: () => T.withBackend(backend, () => step.probe()),
+        dispose: () => step.dispose(),
+      };
+    };
+  return {
+    name,
+    description,
+    matmul: wrap(workloads.matmul),
+    elementwise: wrap(workloads.elementwise),
+    mlpStep: wrap(workloads.mlpStep),
+    cnnStep: wrap(workloads.cnnStep),
+    gradChain: wrap(workloads.gradChain),
+  };
+}
+
+/** tsgrad on its default backend, and on the CPU reference backend. */
+export function tsgradPeers(): Peer[] {
+  const fast = T.getBackend();
+  const runtime = (fast as { runtime?: { pool: { threads: number }; variant: { relaxed: boolean } } })
+    .runtime;
+  const threads = runtime ? `${runtime.pool.threads} threads` : '1 thread';
+  const simd = runtime?.variant.relaxed ? 'relaxed SIMD' : 'SIMD';
+  return [
+    onBackend(
+      fast,
+      'tsgrad',
+      `tsgrad: ${fast.name} backend (AssemblyScript ${simd}, ${threads}), eager autograd`,
+    ),
+    onBackend(
+      T.cpuBackend,
+      'tsgrad-cpu',
+      'tsgrad-cpu: the CPU reference backend (plain JS, 1 thread), eager autograd',
+    ),
+  ];
+}
