@@ -1,7 +1,7 @@
 const ALIGN = 64;
 const PAGE = 65536;
-/** New memory carved since the last sweep below which the memory grows without a sweep. */
-const SWEEP_MIN = 2 ** 20;
+/** Bytes allocated since the last sweep below which the memory grows without a sweep. */
+const SWEEP_MIN = 4 * 2 ** 20;
 
 /**
  * Rounds a request up to its size class: multiples of 64 bytes up to 1 KiB, then four classes
@@ -25,11 +25,11 @@ export class Allocator {
   /** Bytes handed out and not yet freed (by size class). */
   inUse = 0;
   /**
-   * Called before the memory grows, if at least max(1 MiB, a quarter of the memory) was carved
-   * since the last call: it may free dead blocks, which are then reused instead.
+   * Called before the memory grows, if at least max(4 MiB, a quarter of the memory) was
+   * allocated since the last call: it may free dead blocks, which are then reused instead.
    */
   onPressure: (() => void) | undefined;
-  private carvedSinceSweep = 0;
+  private allocatedSinceSweep = 0;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -41,6 +41,7 @@ export class Allocator {
   /** The byte offset of a new block of at least `bytes` bytes (contents unspecified). */
   alloc(bytes: number): number {
     const size = sizeClass(bytes);
+    this.allocatedSinceSweep += size;
     const reused = this.free.get(size)?.pop();
     if (reused !== undefined) {
       this.inUse += size;
@@ -50,9 +51,9 @@ export class Allocator {
     if (
       this.onPressure &&
       this.top + size > capacity &&
-      this.carvedSinceSweep >= Math.max(SWEEP_MIN, capacity / 4)
+      this.allocatedSinceSweep >= Math.max(SWEEP_MIN, capacity / 4)
     ) {
-      this.carvedSinceSweep = 0;
+      this.allocatedSinceSweep = 0;
       this.onPressure();
       const recycled = this.free.get(size)?.pop();
       if (recycled !== undefined) {
@@ -64,7 +65,6 @@ export class Allocator {
     this.ensureCapacity(ptr + size);
     this.top = ptr + size;
     this.inUse += size;
-    this.carvedSinceSweep += size;
     return ptr;
   }
 

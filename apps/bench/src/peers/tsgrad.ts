@@ -26,7 +26,7 @@ function trainingStep(model: nn.Module & nn.TensorModule, optimizer: Adam | SGD,
   };
   return {
     run: () => {
-      step();
+      step().dispose();
     },
     probe: () => Number(step().item()),
     dispose: () => {},
@@ -39,7 +39,7 @@ const workloads: Omit<Peer, 'name' | 'description'> = {
     const right = constant(b, [n, n]);
     return {
       run: () => {
-        left.matmul(right);
+        left.matmul(right).dispose();
       },
       probe: () => sumOfSquares(left.matmul(right).toTypedArray()),
       dispose: () => {},
@@ -48,10 +48,18 @@ const workloads: Omit<Peer, 'name' | 'description'> = {
 
   elementwise(data) {
     const x = constant(data, [data.length]);
-    const f = () => x.exp().mul(x).add(1);
+    // What tfjs's tf.tidy does there: free the intermediates once used.
+    const f = () => {
+      const e = x.exp();
+      const product = e.mul(x);
+      e.dispose();
+      const y = product.add(1);
+      product.dispose();
+      return y;
+    };
     return {
       run: () => {
-        f();
+        f().dispose();
       },
       probe: () => sumOfSquares(f().toTypedArray()),
       dispose: () => {},
