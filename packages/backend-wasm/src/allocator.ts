@@ -1,3 +1,8 @@
+import { TsgradError } from '@tsgrad/tensor';
+
+/** The wasm memory reached its maximum size. */
+export class OutOfMemoryError extends TsgradError {}
+
 const ALIGN = 64;
 const PAGE = 65536;
 /** Bytes allocated since the last sweep below which the memory grows without a sweep. */
@@ -86,6 +91,19 @@ export class Allocator {
     const current = this.memory.buffer.byteLength;
     if (end <= current) return;
     const wanted = Math.max(end, current + current / 2);
-    this.memory.grow(Math.ceil((wanted - current) / PAGE));
+    try {
+      this.memory.grow(Math.ceil((wanted - current) / PAGE));
+    } catch {
+      // Growing by less than half may still fit under the maximum.
+      try {
+        this.memory.grow(Math.ceil((end - current) / PAGE));
+      } catch {
+        const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+        throw new OutOfMemoryError(
+          'alloc',
+          `the wasm memory cannot grow to ${mib(end)} (it holds ${mib(current)}, ${mib(this.inUse)} of them in live arrays)`,
+        );
+      }
+    }
   }
 }
