@@ -5,6 +5,7 @@ import { normalizeAxis } from '../shape.js';
 import { arange, zeros } from './creation.js';
 import { cast, eq, ge, le, resultType, sub, where } from './elementwise.js';
 import { checkIndexRange, indexSelect } from './indexing.js';
+import { disposeTemporaries, disposing } from './temporaries.js';
 import { reshape, slice, unsqueeze } from './views.js';
 
 export type PadMode = 'constant' | 'reflect';
@@ -32,7 +33,13 @@ export function pad(
     }
   }
   const mode = options.mode ?? 'constant';
-  if (mode === 'reflect') return full.reduce((acc, w, axis) => reflectAxis(acc, axis, w), x);
+  if (mode === 'reflect') {
+    return full.reduce((acc, w, axis) => {
+      const next = reflectAxis(acc, axis, w);
+      if (next !== acc) disposeTemporaries([acc], [x]);
+      return next;
+    }, x);
+  }
   if (mode !== 'constant') {
     throw new ValueError('pad', `unknown mode '${mode}' (expected 'constant' or 'reflect')`);
   }
@@ -76,7 +83,7 @@ export function concat(arrays: readonly NDArray[], axis = 0): NDArray {
   const dtype = resultType(...arrays);
   const inputs = arrays.map((x) => cast(x, dtype));
   const shape = first.shape.map((d, i) => (i === a ? inputs.reduce((s, x) => s + x.shape[a], 0) : d));
-  return runPrimitive('concat', inputs, { axis: a }, [{ shape, dtype }])[0];
+  return disposing(inputs, arrays, () => runPrimitive('concat', inputs, { axis: a }, [{ shape, dtype }])[0]);
 }
 
 /** Joins same-shaped arrays along a new axis. */
@@ -92,10 +99,8 @@ export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
     }
   }
   const a = normalizeAxis('stack', axis, first.ndim + 1);
-  return concat(
-    arrays.map((x) => unsqueeze(x, a)),
-    a,
-  );
+  const columns = arrays.map((x) => unsqueeze(x, a));
+  return disposing(columns, [], () => concat(columns, a));
 }
 
 /**
@@ -136,11 +141,14 @@ function triangle(op: 'tril' | 'triu', x: NDArray, k: number): NDArray {
   if (x.ndim < 2) throw new ShapeError(op, `needs at least 2 dimensions, got ${formatShape(x.shape)}`);
   if (!Number.isInteger(k)) throw new ValueError(op, `diagonal offset must be an integer, got ${k}`);
   const [rows, cols] = x.shape.slice(-2);
-  const offset = sub(reshape(arange(cols), [1, cols]), reshape(arange(rows), [rows, 1]));
+  const [j, i] = [arange(cols), arange(rows)];
+  const [row, column] = [reshape(j, [1, cols]), reshape(i, [rows, 1])];
+  const offset = sub(row, column);
   // Offsets beyond the matrix act like its edge; clamping keeps k inside int32.
   const edge = Math.min(Math.max(k, -rows), cols);
   const keep = op === 'tril' ? le(offset, edge) : ge(offset, edge);
-  return where(keep, x, zeros([], { dtype: x.dtype }));
+  const zero = zeros([], { dtype: x.dtype });
+  return disposing([j, i, row, column, offset, keep, zero], [], () => where(keep, x, zero));
 }
 
 /** Keeps the lower triangle (j − i ≤ k) of the last two axes and zeroes the rest. */
@@ -161,6 +169,9 @@ export function oneHot(
     throw new ValueError('oneHot', `numClasses must be a non-negative integer, got ${numClasses}`);
   }
   checkIndexRange('oneHot', indices, numClasses);
-  const hot = eq(unsqueeze(indices, -1), arange(numClasses));
-  return cast(hot, options.dtype ?? 'float32');
+  const column = unsqueeze(indices, -1);
+  const classes = arange(numClasses);
+  const hot = disposing([column, classes], [], () => eq(column, classes));
+  // hot is bool and the result is not, so the cast makes a new array.
+  return disposing([hot], [], () => cast(hot, options.dtype ?? 'float32'));
 }

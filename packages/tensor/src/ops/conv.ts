@@ -7,7 +7,6 @@ import { add, cast } from './elementwise.js';
 import {
   as4d,
   checkRank,
-  disposeIntermediates,
   floatDType,
   lift2d,
   type PerAxis,
@@ -15,6 +14,7 @@ import {
   planesOf,
   slidingOutSize,
 } from './spatial.js';
+import { disposeTemporaries } from './temporaries.js';
 import { reshape } from './views.js';
 
 // Convolutions in NCHW (and NCL) layout with PyTorch semantics. 1-D ops run as 2-D ones
@@ -196,7 +196,7 @@ function addBias(op: string, out: NDArray, bias: NDArray | undefined): NDArray {
   const converted = cast(bias, out.dtype);
   const column = reshape(converted, [channels, ...out.shape.slice(2).map(() => 1)]);
   const result = add(out, column);
-  disposeIntermediates([converted, column, out], [bias]);
+  disposeTemporaries([converted, column, out], [bias]);
   return result;
 }
 
@@ -216,7 +216,7 @@ function convForward(
     { shape: as4d(plan.outShape, spatial), dtype },
   ]);
   const out = reshape(out4, plan.outShape);
-  disposeIntermediates([xs, ws, out4], []);
+  disposeTemporaries([xs, ws, out4], []);
   return addBias(op, out, bias);
 }
 
@@ -256,7 +256,7 @@ function convInputGrad(
   const params = { ...plan.params, outSize: [shape4[2], shape4[3]] as const };
   const [dx4] = runPrimitive('convTranspose2d', [dys, ws], params, [{ shape: shape4, dtype }]);
   const dx = reshape(dx4, input);
-  disposeIntermediates([dys, ws, dx4], []);
+  disposeTemporaries([dys, ws, dx4], []);
   return dx;
 }
 
@@ -306,7 +306,7 @@ function convWeightGrad(
   const params = { ...plan.params, kernelSize: [shape4[2], shape4[3]] as const };
   const [dw4] = runPrimitive('conv2dWeightGrad', [xs, dys], params, [{ shape: shape4, dtype }]);
   const dw = reshape(dw4, weight);
-  disposeIntermediates([xs, dys, dw4], []);
+  disposeTemporaries([xs, dys, dw4], []);
   return dw;
 }
 
@@ -411,7 +411,7 @@ function convTranspose(
     { shape: as4d(plan.outShape, spatial), dtype },
   ]);
   const out = reshape(out4, plan.outShape);
-  disposeIntermediates([xs, ws, out4], []);
+  disposeTemporaries([xs, ws, out4], []);
   return addBias(op, out, bias);
 }
 

@@ -5,6 +5,7 @@ import type { NDArray } from '../ndarray.js';
 import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
 import { broadcastShapes } from '../shape.js';
 import { full } from './creation.js';
+import { disposing } from './temporaries.js';
 import { broadcastTo } from './views.js';
 
 /** An array, or a plain JS number/boolean that broadcasts as a weak scalar. */
@@ -46,15 +47,13 @@ const unaryKinds: Record<UnaryPrimitive, UnaryKind> = {
 function unary(op: UnaryPrimitive, x: NDArray): NDArray {
   x.assertLive(op);
   const kind = unaryKinds[op];
-  if (kind === 'logical') {
-    return runPrimitive(op, [cast(x, 'bool')], {}, [{ shape: x.shape, dtype: 'bool' }])[0];
-  }
-  if (x.dtype === 'bool') {
+  if (kind !== 'logical' && x.dtype === 'bool') {
     throw new DTypeError(op, `not defined for bool arrays (shape [${x.shape.join(',')}])`);
   }
   if (kind === 'integral' && x.dtype === 'int32') return x;
-  const input = kind === 'float' ? cast(x, toFloat(x.dtype)) : x;
-  return runPrimitive(op, [input], {}, [{ shape: x.shape, dtype: input.dtype }])[0];
+  const dtype = kind === 'logical' ? 'bool' : kind === 'float' ? toFloat(x.dtype) : x.dtype;
+  const input = cast(x, dtype);
+  return disposing([input], [x], () => runPrimitive(op, [input], {}, [{ shape: x.shape, dtype }])[0]);
 }
 
 export const neg = (x: NDArray) => unary('neg', x);
@@ -116,12 +115,17 @@ export function resultType(...operands: ArrayOrScalar[]): DType {
   return dtype ?? 'float32';
 }
 
-/** Brings the operands to one dtype and one broadcast shape (as strided views). */
+/**
+ * Brings the operands to one dtype and one broadcast shape, as new strided views that the
+ * caller disposes after use.
+ */
 export function align(op: string, operands: readonly ArrayOrScalar[], dtype: DType): NDArray[] {
   for (const o of operands) if (typeof o === 'object') o.assertLive(op);
   const arrays = operands.map((o) => (typeof o === 'object' ? cast(o, dtype) : full([], o, { dtype })));
-  const shape = broadcastShapes(op, ...arrays.map((a) => a.shape));
-  return arrays.map((a) => broadcastTo(a, shape));
+  return disposing(arrays, operands, () => {
+    const shape = broadcastShapes(op, ...arrays.map((a) => a.shape));
+    return arrays.map((a) => broadcastTo(a, shape));
+  });
 }
 
 function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
@@ -133,7 +137,7 @@ function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   }
   const [x, y] = align(op, [a, b], dtype);
   const outDtype = kind === 'compare' || kind === 'logical' ? 'bool' : dtype;
-  return runPrimitive(op, [x, y], {}, [{ shape: x.shape, dtype: outDtype }])[0];
+  return disposing([x, y], [], () => runPrimitive(op, [x, y], {}, [{ shape: x.shape, dtype: outDtype }])[0]);
 }
 
 export const add = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('add', a, b);
@@ -161,8 +165,10 @@ export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   cond.assertLive('where');
   if (cond.dtype !== 'bool') throw new DTypeError('where', `condition must be bool, got ${cond.dtype}`);
   const dtype = resultType(a, b);
-  const [x, y] = align('where', [a, b], dtype);
-  const shape = broadcastShapes('where', cond.shape, x.shape);
-  const inputs = [cond, x, y].map((v) => broadcastTo(v, shape));
-  return runPrimitive('where', inputs, {}, [{ shape, dtype }])[0];
+  const aligned = align('where', [a, b], dtype);
+  return disposing(aligned, [], () => {
+    const shape = broadcastShapes('where', cond.shape, aligned[0].shape);
+    const inputs = [cond, ...aligned].map((v) => broadcastTo(v, shape));
+    return disposing(inputs, [], () => runPrimitive('where', inputs, {}, [{ shape, dtype }])[0]);
+  });
 }

@@ -3,6 +3,7 @@ import { DTypeError, formatShape, IndexError, ShapeError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { cast, resultType } from './elementwise.js';
+import { disposing } from './temporaries.js';
 import { broadcastTo, contiguous, slice } from './views.js';
 
 /** Index arguments: an int32 array, or plain integers. */
@@ -43,13 +44,15 @@ export function checkIndexRange(op: string, index: NDArray, size: number): void 
 /** `x.index_select(axis, index)`: picks whole slices along `axis` with a 1-D index. */
 export function indexSelect(x: NDArray, axis: number, index: IndexLike): NDArray {
   const idx = toIndex('indexSelect', index);
-  if (idx.ndim !== 1) {
-    throw new ShapeError('indexSelect', `index must be 1-D, got shape ${formatShape(idx.shape)}`);
-  }
-  const a = indexAxis('indexSelect', x, axis);
-  checkIndexRange('indexSelect', idx, x.shape[a]);
-  const shape = x.shape.map((d, i) => (i === a ? idx.size : d));
-  return runPrimitive('indexSelect', [x, idx], { axis: a }, [{ shape, dtype: x.dtype }])[0];
+  return disposing([idx], [index], () => {
+    if (idx.ndim !== 1) {
+      throw new ShapeError('indexSelect', `index must be 1-D, got shape ${formatShape(idx.shape)}`);
+    }
+    const a = indexAxis('indexSelect', x, axis);
+    checkIndexRange('indexSelect', idx, x.shape[a]);
+    const shape = x.shape.map((d, i) => (i === a ? idx.size : d));
+    return runPrimitive('indexSelect', [x, idx], { axis: a }, [{ shape, dtype: x.dtype }])[0];
+  });
 }
 
 /** gather after validation, with errors naming `op`. */
@@ -91,7 +94,8 @@ export function takeAlongAxis(x: NDArray, index: NDArray, axis: number): NDArray
     );
   });
   const xShape = shape.map((d, i) => (i === a ? x.shape[a] : d));
-  return checkedGather('takeAlongAxis', broadcastTo(x, xShape), a, broadcastTo(idx, shape));
+  const [xs, indices] = [broadcastTo(x, xShape), broadcastTo(idx, shape)];
+  return disposing([xs, indices], [], () => checkedGather('takeAlongAxis', xs, a, indices));
 }
 
 /**
@@ -114,13 +118,14 @@ export function scatterAdd(base: NDArray, axis: number, index: NDArray, src: NDA
   checkIndexRange('scatterAdd', idx, base.shape[a]);
   const common = resultType(base, src);
   const dtype = common === 'bool' ? 'int32' : common;
-  const values = contiguous(
-    slice(
-      cast(src, dtype),
-      idx.shape.map((d) => ({ stop: d })),
-    ),
+  const converted = cast(src, dtype);
+  const used = slice(
+    converted,
+    idx.shape.map((d) => ({ stop: d })),
   );
-  return runPrimitive('scatterAdd', [cast(base, dtype), idx, values], { axis: a }, [
-    { shape: base.shape, dtype },
-  ])[0];
+  const values = contiguous(used);
+  const start = cast(base, dtype);
+  return disposing([converted, used, values, start], [src, base], () => {
+    return runPrimitive('scatterAdd', [start, idx, values], { axis: a }, [{ shape: base.shape, dtype }])[0];
+  });
 }

@@ -2,6 +2,7 @@ import { runPrimitive } from '../dispatch.js';
 import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { cast, resultType } from './elementwise.js';
+import { disposing } from './temporaries.js';
 import { broadcastTo, squeeze, unsqueeze } from './views.js';
 
 /** The broadcast batch shape, with an error that names both full operand shapes. */
@@ -36,23 +37,29 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     throw new DTypeError('matmul', `not defined for bool arrays (got ${a.dtype} and ${b.dtype})`);
   }
   const dtype = resultType(a, b);
-  const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
-  const b2 = b.ndim === 1 ? unsqueeze(b, 1) : b;
-  const [m, k] = a2.shape.slice(-2);
-  const [kb, n] = b2.shape.slice(-2);
+  // A 1-D a is [1, k], a 1-D b is [k, 1].
+  const aShape = a.ndim === 1 ? [1, ...a.shape] : a.shape;
+  const bShape = b.ndim === 1 ? [...b.shape, 1] : b.shape;
+  const [m, k] = aShape.slice(-2);
+  const [kb, n] = bShape.slice(-2);
   if (k !== kb) {
     throw new ShapeError(
       'matmul',
       `cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)} (inner dimensions ${k} ≠ ${kb})`,
     );
   }
-  const batch = batchShape(a, b, a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const batch = batchShape(a, b, aShape.slice(0, -2), bShape.slice(0, -2));
   // Cast before broadcasting, so that a broadcast operand is converted once, not per batch.
-  const x = broadcastTo(cast(a2, dtype), [...batch, m, k]);
-  const y = broadcastTo(cast(b2, dtype), [...batch, k, n]);
-  const out = runPrimitive('matmul', [x, y], {}, [{ shape: [...batch, m, n], dtype }])[0];
+  const ac = cast(a, dtype);
+  const bc = cast(b, dtype);
+  const column = b.ndim === 1 ? unsqueeze(bc, 1) : bc;
+  const x = broadcastTo(ac, [...batch, m, k]);
+  const y = broadcastTo(column, [...batch, k, n]);
+  const out = disposing([ac, bc, column, x, y], [a, b], () => {
+    return runPrimitive('matmul', [x, y], {}, [{ shape: [...batch, m, n], dtype }])[0];
+  });
   const dropped = [...(a.ndim === 1 ? [-2] : []), ...(b.ndim === 1 ? [-1] : [])];
-  return dropped.length > 0 ? squeeze(out, dropped) : out;
+  return dropped.length > 0 ? disposing([out], [], () => squeeze(out, dropped)) : out;
 }
 
 /** Outer product of two 1-D arrays: [m] × [n] → [m, n]. */
@@ -63,5 +70,7 @@ export function outer(a: NDArray, b: NDArray): NDArray {
       `expects two 1-D arrays, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
     );
   }
-  return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
+  const column = unsqueeze(a, 1);
+  const row = unsqueeze(b, 0);
+  return disposing([column, row], [], () => matmul(column, row));
 }

@@ -4,16 +4,8 @@ import type { NDArray } from '../ndarray.js';
 import type { Pool2dParams } from '../primitives.js';
 import { checkShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
 import { zeros } from './creation.js';
-import {
-  as4d,
-  checkRank,
-  disposeIntermediates,
-  floatDType,
-  lift2d,
-  type PerAxis,
-  perAxis,
-  planesOf,
-} from './spatial.js';
+import { as4d, checkRank, floatDType, lift2d, type PerAxis, perAxis, planesOf } from './spatial.js';
+import { disposeTemporaries } from './temporaries.js';
 import { reshape } from './views.js';
 
 // Max and average pooling over NCHW (or unbatched CHW) arrays, and over NCL / CL for the
@@ -165,7 +157,7 @@ function maxPoolWithIndices(op: string, x: NDArray, args: PoolArgs, spatial: num
     { shape: shape4, dtype: 'int32' },
   ]);
   const [values, indices] = outputs.map((o) => reshape(o, plan.outShape));
-  disposeIntermediates([planes, ...outputs], []);
+  disposeTemporaries([planes, ...outputs], []);
   return { values, indices };
 }
 
@@ -228,7 +220,7 @@ function maxPoolGrad(op: string, dy: NDArray, indices: NDArray, inputShape: Shap
     { shape: flatIn, dtype: dy.dtype },
   ]);
   const dx = reshape(flatDx, input);
-  disposeIntermediates([base, index, grad, flatDx], []);
+  disposeTemporaries([base, index, grad, flatDx], []);
   return dx;
 }
 
@@ -259,7 +251,7 @@ function avgPool(op: string, x: NDArray, args: AvgPoolArgs, spatial: number): ND
     { shape: as4d(plan.outShape, spatial), dtype },
   ]);
   const out = reshape(out4, plan.outShape);
-  disposeIntermediates([planes, out4], []);
+  disposeTemporaries([planes, out4], []);
   return out;
 }
 
@@ -298,7 +290,7 @@ function avgPoolGrad(
   };
   const [dx4] = runPrimitive('avgPool2dGrad', [grad], params, [{ shape: shape4, dtype }]);
   const dx = reshape(dx4, input);
-  disposeIntermediates([grad, dx4], []);
+  disposeTemporaries([grad, dx4], []);
   return dx;
 }
 

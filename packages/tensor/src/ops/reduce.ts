@@ -6,6 +6,7 @@ import type { ReducePrimitive } from '../primitives.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import { zeros } from './creation.js';
 import { cast, div } from './elementwise.js';
+import { disposing } from './temporaries.js';
 import { reshape } from './views.js';
 
 export interface ReduceOptions {
@@ -32,8 +33,15 @@ function reduce(op: ReducePrimitive, x: NDArray, options: ReduceOptions, dtype: 
     throw new ValueError(op, `cannot reduce an empty axis of ${formatShape(x.shape)} (no identity)`);
   }
   const input = cast(x, dtype);
-  const out = runPrimitive(op, [input], { axes }, [{ shape: keptShape(x.shape, axes, false), dtype }])[0];
-  return options.keepdims ? reshape(out, keptShape(x.shape, axes, true)) : out;
+  const out = disposing([input], [x], () => {
+    return runPrimitive(op, [input], { axes }, [{ shape: keptShape(x.shape, axes, false), dtype }])[0];
+  });
+  return options.keepdims ? reshapeTemporary(out, keptShape(x.shape, axes, true)) : out;
+}
+
+/** A view of the op's own `out` reshaped to `shape`; `out` is disposed (the view keeps its buffer). */
+function reshapeTemporary(out: NDArray, shape: readonly number[]): NDArray {
+  return disposing([out], [], () => reshape(out, shape));
 }
 
 /** The accumulation dtype of sum/prod: bool and int32 sum in int32, floats in their own type. */
@@ -52,7 +60,8 @@ export function mean(x: NDArray, options: ReduceOptions = {}): NDArray {
   const axes = reducedAxes('mean', x, options);
   const count = sizeOf(axes.map((a) => x.shape[a]));
   const dtype = isFloat(x.dtype) ? x.dtype : 'float32';
-  return div(reduce('sum', x, options, dtype), count);
+  const total = reduce('sum', x, options, dtype);
+  return disposing([total], [], () => div(total, count));
 }
 
 export interface ArgOptions {
@@ -64,17 +73,23 @@ export interface ArgOptions {
 function argReduce(op: 'argmax' | 'argmin', x: NDArray, options: ArgOptions): NDArray {
   x.assertLive(op);
   if (x.dtype === 'bool') throw new DTypeError(op, 'not defined for bool arrays');
+  // Without an axis, the flattened array's only axis.
+  const axis = options.axis === undefined ? 0 : normalizeAxis(op, options.axis, x.ndim);
   const input = options.axis === undefined ? reshape(x, [x.size]) : x;
-  const axis = normalizeAxis(op, options.axis ?? 0, input.ndim);
-  if (input.ndim > 0 && input.shape[axis] === 0) {
-    throw new ValueError(op, `cannot take ${op} of an empty axis of ${formatShape(x.shape)}`);
-  }
-  if (input.ndim === 0) return zeros([], { dtype: 'int32' });
-  const out = runPrimitive(op, [input], { axis }, [
-    { shape: keptShape(input.shape, [axis], false), dtype: 'int32' },
-  ])[0];
+  const out = disposing([input], [x], () => {
+    if (input.ndim > 0 && input.shape[axis] === 0) {
+      throw new ValueError(op, `cannot take ${op} of an empty axis of ${formatShape(x.shape)}`);
+    }
+    if (input.ndim === 0) return zeros([], { dtype: 'int32' });
+    return runPrimitive(op, [input], { axis }, [
+      { shape: keptShape(input.shape, [axis], false), dtype: 'int32' },
+    ])[0];
+  });
   if (!options.keepdims) return out;
-  return reshape(out, options.axis === undefined ? x.shape.map(() => 1) : keptShape(x.shape, [axis], true));
+  return reshapeTemporary(
+    out,
+    options.axis === undefined ? x.shape.map(() => 1) : keptShape(x.shape, [axis], true),
+  );
 }
 
 /** Index of the first maximum (NaN counts as maximal), as int32. */
@@ -84,9 +99,18 @@ export const argmin = (x: NDArray, options: ArgOptions = {}) => argReduce('argmi
 function scan(op: 'cumsum' | 'cumprod', x: NDArray, axis: number): NDArray {
   x.assertLive(op);
   const a = normalizeAxis(op, axis, x.ndim);
-  if (x.ndim === 0) return reshape(scan(op, reshape(x, [1]), 0), []);
+  if (x.ndim === 0) {
+    const row = reshape(x, [1]);
+    const scanned = disposing([row], [], () => scan(op, row, 0));
+    return reshapeTemporary(scanned, []);
+  }
   const dtype = accumulated(x.dtype);
-  return runPrimitive(op, [cast(x, dtype)], { axis: a }, [{ shape: x.shape, dtype }])[0];
+  const input = cast(x, dtype);
+  return disposing(
+    [input],
+    [x],
+    () => runPrimitive(op, [input], { axis: a }, [{ shape: x.shape, dtype }])[0],
+  );
 }
 
 export const cumsum = (x: NDArray, axis: number) => scan('cumsum', x, axis);

@@ -3,6 +3,7 @@ import { DTypeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { zeros } from './creation.js';
+import { disposing } from './temporaries.js';
 import { slice } from './views.js';
 
 export interface SortOptions {
@@ -24,7 +25,9 @@ export function sort(x: NDArray, options: SortOptions = {}): { values: NDArray; 
 
 /** The int32 indices that sort `x` along `axis`. */
 export function argsort(x: NDArray, options: SortOptions = {}): NDArray {
-  return sort(x, options).indices;
+  const { values, indices } = sort(x, options);
+  if (values !== x) values.dispose();
+  return indices;
 }
 
 /**
@@ -45,5 +48,8 @@ export function topk(
   const { values, indices } = sort(x, { axis, descending: options.largest ?? true });
   if (x.ndim === 0) return { values, indices };
   const take = x.shape.map((_, i) => (i === axis ? { stop: k } : null));
-  return { values: slice(values, take), indices: slice(indices, take) };
+  return disposing([values, indices], [x], () => ({
+    values: slice(values, take),
+    indices: slice(indices, take),
+  }));
 }

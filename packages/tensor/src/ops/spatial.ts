@@ -90,8 +90,3 @@ export function planesOf(x: NDArray, dtype: DType, spatial: number): NDArray {
   if (converted !== x) converted.dispose();
   return planes;
 }
-
-/** Disposes the intermediate arrays an op made, leaving the caller's own arrays alone. */
-export function disposeIntermediates(made: readonly NDArray[], callerOwned: readonly NDArray[]): void {
-  for (const x of new Set(made)) if (!callerOwned.includes(x)) x.dispose();
-}
