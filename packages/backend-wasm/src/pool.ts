@@ -54,8 +54,10 @@ export class ThreadPool {
 
   /** True once every worker is waiting for tasks. */
   get ready(): boolean {
+    // One thread means no workers, and possibly an unshared memory whose views detach on growth.
+    if (this.threads === 1) return false;
     if (!this.started) this.started = Atomics.load(this.control, Control.ready) === this.threads - 1;
-    return this.started && this.threads > 1;
+    return this.started;
   }
 
   /** The number of threads a task started now would use. */

@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   readonly platform?: WorkerPlatform;
   /** Use the relaxed-SIMD build if the engine accepts it (default true). */
   readonly relaxedSimd?: boolean;
+  /** Use a shared memory if the engine allows it (default true; threads need it). */
+  readonly sharedMemory?: boolean;
 }
 
 const MAX_PAGES = 32768;
@@ -36,7 +38,7 @@ export class WasmRuntime {
   private readonly instance: WebAssembly.Instance;
 
   constructor(options: RuntimeOptions = {}) {
-    const shared = sharedMemoryAvailable();
+    const shared = (options.sharedMemory ?? true) && sharedMemoryAvailable();
     const relaxed = (options.relaxedSimd ?? true) && relaxedSimdSupported(shared);
     this.variant = { relaxed, shared };
     const module = new WebAssembly.Module(binaryFor(this.variant));

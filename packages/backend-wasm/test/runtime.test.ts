@@ -42,3 +42,37 @@ describe('wasm backend', () => {
     });
   });
 });
+
+describe('on an unshared memory (browsers without cross-origin isolation)', () => {
+  it('runs one thread and keeps computing after the memory grows and detaches its buffer', () => {
+    const unshared = createNodeWasmBackend({ sharedMemory: false });
+    expect(unshared.runtime.variant.shared).toBe(false);
+    expect(unshared.runtime.pool.activeThreads).toBe(1);
+    const compute = () => {
+      const [ka, kb] = T.random.split(T.random.key(3));
+      const a = T.random.normal(ka, [64, 48]);
+      const b = T.random.normal(kb, [48, 40]);
+      const x = T.random.normal(ka, [2, 3, 9, 9]);
+      const w = T.random.normal(kb, [4, 3, 3, 3]);
+      return [
+        T.exp(T.matmul(a, b)),
+        T.add(T.transpose(a), 1),
+        T.sum(b, { axis: 0 }),
+        T.maxPool2d(T.conv2d(x, w, { padding: 1 }), { kernelSize: 2 }),
+      ].map((y) => Array.from(y.toTypedArray()));
+    };
+    const expected = T.withBackend(T.cpuBackend, compute);
+    T.withBackend(unshared, () => {
+      for (let round = 0; round < 3; round++) {
+        T.zeros([(round + 1) * 1_000_000]); // grows the memory
+        const actual = compute();
+        actual.forEach((values, k) => {
+          values.forEach((v, i) => {
+            expect(Math.abs(v - expected[k][i])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[k][i])));
+          });
+        });
+      }
+    });
+    expect(unshared.runtime.memory.buffer.byteLength).toBeGreaterThan(4_000_000);
+  });
+});

@@ -18,15 +18,16 @@ const FIRST_INPUT_WORD = 10;
  */
 export class StridedDescriptor {
   readonly ptr: number;
+  private readonly wordCount: number;
   private words: Int32Array;
   // The merged layout, innermost dimension first.
   private readonly shape = new Array<number>(MAX_DIMS).fill(0);
   private readonly strides = [0, 1, 2].map(() => new Array<number>(MAX_DIMS).fill(0));
 
   constructor(private readonly runtime: WasmRuntime) {
-    const words = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
-    this.ptr = runtime.allocator.alloc(words * 4);
-    this.words = new Int32Array(runtime.buffer, this.ptr, words);
+    this.wordCount = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
+    this.ptr = runtime.allocator.alloc(this.wordCount * 4);
+    this.words = new Int32Array(runtime.buffer, this.ptr, this.wordCount);
   }
 
   /**
@@ -68,9 +69,9 @@ export class StridedDescriptor {
       dims = 1;
     }
     let words = this.words;
-    // A non-shared memory detaches its old buffer when it grows.
+    // A non-shared memory detaches its old buffer (and zeroes the view's length) when it grows.
     if (words.buffer.byteLength === 0) {
-      words = new Int32Array(this.runtime.buffer, this.ptr, words.length);
+      words = new Int32Array(this.runtime.buffer, this.ptr, this.wordCount);
       this.words = words;
     }
     words[0] = dims;
