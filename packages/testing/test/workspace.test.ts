@@ -16,7 +16,7 @@ const folders = ['packages', 'apps'].flatMap((dir) =>
 interface PackageJson {
   name: string;
   private?: boolean;
-  sideEffects?: boolean;
+  sideEffects?: boolean | string[];
   dependencies?: Record<string, string>;
   exports?: Record<string, Record<string, string> | string | null>;
 }
@@ -46,10 +46,12 @@ const libraries = folders.filter((folder) => !read(folder).private || read(folde
 describe.each(libraries)('%s', (folder) => {
   const pkg = read(folder);
 
-  it('exports types first, blocks ./internal/*, has no side effects', () => {
+  it('exports types first, blocks ./internal/*, has no side effects (but autograd selecting the default backend)', () => {
     const main = pkg.exports?.['.'];
     expect(typeof main === 'object' && main !== null ? Object.keys(main)[0] : undefined).toBe('types');
     expect(pkg.exports?.['./internal/*']).toBeNull();
-    expect(pkg.sideEffects).toBe(false);
+    // Importing @tsgrad/autograd selects the wasm backend; bundlers must keep that call.
+    const expected = pkg.name === '@tsgrad/autograd' ? ['./src/index.ts', './dist/index.js'] : false;
+    expect(pkg.sideEffects).toEqual(expected);
   });
 });
