@@ -29,8 +29,9 @@ export function workerMain(init: WorkerInit): void {
   Atomics.add(control, L.ready, 1);
   let seen = Atomics.load(control, L.generation);
   for (;;) {
-    // Spin briefly before sleeping: tasks often come in quick succession.
-    for (let spin = 0; spin < 20000 && Atomics.load(control, L.generation) === seen; spin++);
+    // Spin for about a millisecond before sleeping: a training step hands out tasks in quick
+    // succession, and waking a sleeping worker costs 10–50 µs each time.
+    for (let spin = 0; spin < 100000 && Atomics.load(control, L.generation) === seen; spin++);
     Atomics.wait(control, L.generation, seen);
     seen = Atomics.load(control, L.generation);
     if (Atomics.load(control, L.stop) === 1) return;
