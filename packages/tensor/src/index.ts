@@ -22,6 +22,7 @@ export {
 } from './dtype.js';
 export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
 export { type FormatOptions, formatNDArray } from './format.js';
+export * from './kernel-layout.js';
 export { NDArray, type NestedArray } from './ndarray.js';
 export * from './ops/combine.js';
 export * from './ops/conv.js';

@@ -1,4 +1,4 @@
-import type { Conv2dParams, KernelTable, View } from '@tsgrad/tensor';
+import { type Conv2dParams, type ConvShape, convShape, type KernelTable, type View } from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
 import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
@@ -31,53 +31,6 @@ const COL_BUDGET = 1 << 18;
 const PARALLEL_COLUMN_FLOATS = 1 << 17;
 /** Floats below which copyBlocks stays on the calling thread. */
 const PARALLEL_COPY_FLOATS = 1 << 19;
-
-/** The sizes of x `[N, C, H, W]` * w `[O, C/g, kh, kw]` → y `[N, O, Ho, Wo]`. */
-interface ConvShape {
-  readonly batch: number;
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly outChannels: number;
-  readonly groups: number;
-  readonly groupIn: number;
-  readonly groupOut: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly outH: number;
-  readonly outW: number;
-  /** Taps per output position in a group: K = C/g·kh·kw. */
-  readonly depth: number;
-  /** Output positions per image: P = Ho·Wo. */
-  readonly plane: number;
-}
-
-function convShape(
-  x: readonly number[],
-  w: readonly number[],
-  y: readonly number[],
-  params: Conv2dParams,
-): ConvShape {
-  const [batch, channels, height, width] = x;
-  const [outChannels, groupIn, kh, kw] = w;
-  const [outH, outW] = [y[2], y[3]];
-  return {
-    batch,
-    channels,
-    height,
-    width,
-    outChannels,
-    groups: params.groups,
-    groupIn,
-    groupOut: outChannels / params.groups,
-    kh,
-    kw,
-    outH,
-    outW,
-    depth: groupIn * kh * kw,
-    plane: outH * outW,
-  };
-}
 
 /** Images [n0, n0 + images) and their output rows [oh0, oh1) (all rows unless images is 1). */
 interface Chunk {

@@ -1,4 +1,5 @@
 import type { TypedArray } from '../dtype.js';
+import { type ConvShape, convShape } from '../kernel-layout.js';
 import type { Conv2dParams, Kernel } from '../primitives.js';
 import { floatProduct } from './matmul.js';
 
@@ -35,22 +36,8 @@ function tapRanges(
   return ranges;
 }
 
-/** The sizes of one convolution x `[N, C, H, W]` * w `[O, C/g, kh, kw]` → y `[N, O, Ho, Wo]`. */
-interface Geometry {
-  readonly batch: number;
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly outChannels: number;
-  readonly groups: number;
-  readonly groupIn: number;
-  readonly groupOut: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly outH: number;
-  readonly outW: number;
-  /** Taps per output position within a group: K = groupIn · kh · kw. */
-  readonly depth: number;
+/** A convolution's sizes, with what the reference kernels precompute for its taps. */
+interface Geometry extends ConvShape {
   readonly params: Conv2dParams;
   readonly rows: Int32Array;
   readonly cols: Int32Array;
@@ -64,25 +51,11 @@ function geometry(
   y: readonly number[],
   params: Conv2dParams,
 ): Geometry {
-  const [batch, channels, height, width] = x;
-  const [outChannels, groupIn, kh, kw] = w;
-  const [outH, outW] = [y[2], y[3]];
+  const shape = convShape(x, w, y, params);
+  const { kh, kw, height, width, outH, outW, depth } = shape;
   const [padTop, , padLeft] = params.padding;
-  const depth = groupIn * kh * kw;
   return {
-    batch,
-    channels,
-    height,
-    width,
-    outChannels,
-    groups: params.groups,
-    groupIn,
-    groupOut: outChannels / params.groups,
-    kh,
-    kw,
-    outH,
-    outW,
-    depth,
+    ...shape,
     params,
     rows: tapRanges(kh, params.dilation[0], padTop, params.stride[0], height, outH),
     cols: tapRanges(kw, params.dilation[1], padLeft, params.stride[1], width, outW),

@@ -1,6 +1,6 @@
 import type { TypedArray } from '../dtype.js';
+import { forEachBatch, matmulLayout } from '../kernel-layout.js';
 import type { Kernel } from '../primitives.js';
-import type { CpuView } from './strided.js';
 
 // A cache-blocked GEMM in the style of BLIS/GotoBLAS. For each nc-wide slab of columns and each
 // kc-deep slice of the inner dimension, a panel of B is packed once; for each mc-tall block of
@@ -187,48 +187,6 @@ function gemm<S extends Scratch>(
   }
 }
 
-/**
- * When the batch axes and the row axis of `view` (axes 0..rowAxis) can be walked as one axis,
- * the stride of that merged axis; otherwise null.
- */
-function mergedRowStride(view: CpuView, rowAxis: number): number | null {
-  let stride: number | null = null;
-  let expected = 0;
-  for (let d = rowAxis; d >= 0; d--) {
-    const size = view.shape[d];
-    if (size === 1) continue;
-    if (stride === null) stride = view.strides[d];
-    else if (view.strides[d] !== expected) return null;
-    expected = view.strides[d] * size;
-  }
-  return stride ?? 0;
-}
-
-/** Runs `body` with the element offsets of a and b for every batch index, in row-major order. */
-function forEachBatch(
-  batch: readonly number[],
-  a: CpuView,
-  b: CpuView,
-  body: (index: number, aOffset: number, bOffset: number) => void,
-): void {
-  const rank = batch.length;
-  const count = batch.reduce((x, y) => x * y, 1);
-  const position = new Array<number>(rank).fill(0);
-  let aAt = a.offset;
-  let bAt = b.offset;
-  for (let index = 0; index < count; index++) {
-    body(index, aAt, bAt);
-    for (let d = rank - 1; d >= 0; d--) {
-      aAt += a.strides[d];
-      bAt += b.strides[d];
-      if (++position[d] < batch[d]) break;
-      aAt -= a.strides[d] * batch[d];
-      bAt -= b.strides[d] * batch[d];
-      position[d] = 0;
-    }
-  }
-}
-
 /** out[m × n] (float64, contiguous) = a[m × k] · b[k × n] for float operands of any layout. */
 export function floatProduct(
   m: number,
@@ -249,20 +207,7 @@ export function floatProduct(
  */
 export const matmul: Kernel<'matmul', TypedArray> = ([out], [a, b]) => {
   const rank = out.shape.length;
-  const [m, n] = out.shape.slice(rank - 2);
-  const k = a.shape[rank - 1];
-  let batch = out.shape.slice(0, rank - 2);
-  let rows = m;
-  let aRowStride = a.strides[rank - 2];
-  // When B is the same matrix for every batch (e.g. activations × weights), fold the batch
-  // into the rows of A, so that B is packed once rather than once per batch.
-  const bShared = batch.every((size, d) => size === 1 || b.strides[d] === 0);
-  const merged = bShared ? mergedRowStride(a, rank - 2) : null;
-  if (merged !== null) {
-    rows = out.shape.slice(0, rank - 1).reduce((x, y) => x * y, 1);
-    aRowStride = merged;
-    batch = [];
-  }
+  const { batch, rows, n, k, aRowStride } = matmulLayout(out, a, b);
   const operandA = (offset: number): Operand => ({
     data: a.handle,
     offset,
