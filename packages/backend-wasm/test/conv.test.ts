@@ -1,36 +1,16 @@
-import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/node';
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seededValues, threadBackends, workersReady } from './helpers.js';
 
 // The float32 convolution kernels against the CPU reference on identical inputs: random
 // geometries (groups, strides, dilations, asymmetric padding, kernels as large as the input,
 // size-1 and size-0 axes), one and two threads, inputs large enough to split over the threads
 // and to be processed in several chunks, and float64, which runs the reference itself.
 
-const backends: Record<1 | 2, WasmBackend> = {
-  1: createNodeWasmBackend({ threads: 1 }),
-  2: createNodeWasmBackend({ threads: 2 }),
-};
+const backends = threadBackends();
 
-beforeAll(async () => {
-  const { pool } = backends[2].runtime;
-  for (let wait = 0; wait < 500 && !pool.ready; wait++) await new Promise((r) => setTimeout(r, 10));
-  expect(pool.ready).toBe(true);
-});
-
-/** Deterministic values in [-2, 2), exact in float32. */
-function seededValues(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return values;
-}
-
-const sizeOf = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
+beforeAll(() => workersReady(backends[2]));
 
 interface Geometry {
   readonly batch: number;
@@ -112,7 +92,7 @@ function run(backend: T.Backend<unknown>, primitive: Primitive, g: Geometry, dty
   const s = shapes(g);
   return T.withBackend(backend, () => {
     const make = (shape: readonly number[], salt: number) =>
-      T.array(seededValues(sizeOf(shape), seed + salt), { shape: [...shape], dtype });
+      T.array(seededValues(T.sizeOf(shape), seed + salt), { shape: [...shape], dtype });
     if (primitive === 'conv2d') {
       return T.runPrimitive('conv2d', [make(s.x, 1), make(s.w, 2)], g.params, [{ shape: s.y, dtype }])[0];
     }

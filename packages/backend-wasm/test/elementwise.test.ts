@@ -2,6 +2,7 @@ import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/no
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parallelRuns } from './helpers.js';
 
 // The SIMD elementwise kernels against the CPU reference on identical inputs: every unary and
 // binary primitive, where, cast and copy, on random shapes (size-0 and size-1 dims included)
@@ -311,23 +312,6 @@ describe.each(backendNames)('elementwise kernels (%s)', (name) => {
     );
   });
 });
-
-/** How many of the kernel calls `fn` makes ask the pool to split the work. */
-function parallelRuns(backend: WasmBackend, fn: () => void): number {
-  const { pool } = backend.runtime;
-  const run = pool.run.bind(pool);
-  let count = 0;
-  pool.run = (name, args, parallel = true) => {
-    if (parallel) count++;
-    run(name, args, parallel);
-  };
-  try {
-    fn();
-  } finally {
-    Reflect.deleteProperty(pool, 'run');
-  }
-  return count;
-}
 
 describe('elementwise kernels on arrays split across two threads', () => {
   // Odd sizes past the 2^18 elements from which even cheap ops split.

@@ -1,31 +1,20 @@
-import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/node';
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { threadBackends, uniformFrom, workersReady } from './helpers.js';
 
 // gather and scatterAdd along an axis against the CPU reference, exactly: both add in the same
 // order, so float32 results are bit-identical. Random shapes (size-0 and size-1 axes, indices
 // smaller than the data off the axis, which run the reference), one and two threads, float64
 // and int32 (reference), and max pooling's gradient, the scatterAdd a CNN runs every step.
 
-const backends: Record<1 | 2, WasmBackend> = {
-  1: createNodeWasmBackend({ threads: 1 }),
-  2: createNodeWasmBackend({ threads: 2 }),
-};
+const backends = threadBackends();
 
-beforeAll(async () => {
-  const { pool } = backends[2].runtime;
-  for (let wait = 0; wait < 500 && !pool.ready; wait++) await new Promise((r) => setTimeout(r, 10));
-  expect(pool.ready).toBe(true);
-});
+beforeAll(() => workersReady(backends[2]));
 
 /** Deterministic uniform numbers in [0, 1). */
 function seeded(size: number, seed: number): Float64Array {
-  let state = seed >>> 0;
-  return Float64Array.from({ length: size }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  });
+  return Float64Array.from({ length: size }, uniformFrom(seed));
 }
 
 interface Case {

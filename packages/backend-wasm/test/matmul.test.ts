@@ -1,34 +1,14 @@
-import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/node';
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gemm } from '../src/kernels/gemm.js';
 import { nodeWorkerPlatform } from '../src/node/platform.js';
 import { WasmRuntime } from '../src/runtime.js';
+import { seededValues, threadBackends, workersReady } from './helpers.js';
 
-const backends: Record<1 | 2, WasmBackend> = {
-  1: createNodeWasmBackend({ threads: 1 }),
-  2: createNodeWasmBackend({ threads: 2 }),
-};
+const backends = threadBackends();
 
-beforeAll(async () => {
-  const { pool } = backends[2].runtime;
-  for (let wait = 0; wait < 500 && !pool.ready; wait++) await new Promise((r) => setTimeout(r, 10));
-  expect(pool.ready).toBe(true);
-});
-
-/** Cheap deterministic values in [-2, 2), exact in float32. */
-function seededValues(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return values;
-}
-
-const sizeOf = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
+beforeAll(() => workersReady(backends[2]));
 
 /**
  * How an operand is laid out. Each builds an array of the requested logical shape; the
@@ -57,7 +37,7 @@ const layouts: readonly Layout[] = [
 /** An operand of `shape` (rank ≥ 2) laid out as `layout`, on the current backend. */
 function buildOperand(shape: readonly number[], dtype: T.DType, layout: Layout, seed: number): T.NDArray {
   const rank = shape.length;
-  const make = (s: readonly number[]) => T.array(seededValues(sizeOf(s), seed), { shape: [...s], dtype });
+  const make = (s: readonly number[]) => T.array(seededValues(T.sizeOf(s), seed), { shape: [...s], dtype });
   switch (layout) {
     case 'contiguous':
       return make(shape);

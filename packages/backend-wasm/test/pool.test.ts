@@ -1,35 +1,25 @@
-import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/node';
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { threadBackends, uniformFrom, workersReady } from './helpers.js';
 
 // The float32 pooling kernels against the CPU reference on identical inputs: random windows
 // (kernel, stride, padding, dilation, ceil mode, count-include-pad), the SIMD 2×2 stride-2
 // path, ties, NaN and ±Infinity (max pooling must pick the same element), one and two threads,
 // and float64, which runs the reference itself.
 
-const backends: Record<1 | 2, WasmBackend> = {
-  1: createNodeWasmBackend({ threads: 1 }),
-  2: createNodeWasmBackend({ threads: 2 }),
-};
+const backends = threadBackends();
 
-beforeAll(async () => {
-  const { pool } = backends[2].runtime;
-  for (let wait = 0; wait < 500 && !pool.ready; wait++) await new Promise((r) => setTimeout(r, 10));
-  expect(pool.ready).toBe(true);
-});
+beforeAll(() => workersReady(backends[2]));
 
 /** Values with many ties (a few distinct levels), and NaN, ±Infinity where `special` allows. */
 function seededValues(size: number, seed: number, special: boolean): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(size);
+  const next = uniformFrom(seed);
   const specials = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0];
-  for (let i = 0; i < size; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const u = state / 2 ** 32;
-    values[i] = special && u < 0.06 ? specials[Math.floor(u * 66.67)] : Math.floor(u * 9) / 2 - 2;
-  }
-  return values;
+  return Float32Array.from({ length: size }, () => {
+    const u = next();
+    return special && u < 0.06 ? specials[Math.floor(u * 66.67)] : Math.floor(u * 9) / 2 - 2;
+  });
 }
 
 interface Case {

@@ -2,6 +2,7 @@ import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/no
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parallelRuns } from './helpers.js';
 
 // The float32 reductions against the CPU reference on identical inputs: sum, prod, max, min
 // over random axis sets (one block of axes → the SIMD kernels, others → the reference), and
@@ -161,23 +162,6 @@ describe.each(Object.keys(backends))('reductions (%s)', (name) => {
     }
   });
 });
-
-/** How many of the kernel calls `fn` makes ask the pool to split the work. */
-function parallelRuns(backend: WasmBackend, fn: () => void): number {
-  const { pool } = backend.runtime;
-  const run = pool.run.bind(pool);
-  let count = 0;
-  pool.run = (name, args, parallel = true) => {
-    if (parallel) count++;
-    run(name, args, parallel);
-  };
-  try {
-    fn();
-  } finally {
-    Reflect.deleteProperty(pool, 'run');
-  }
-  return count;
-}
 
 describe('reductions of arrays split across two threads', () => {
   // Past the 2^18 elements from which reductions split: over rows, column blocks, or both.
