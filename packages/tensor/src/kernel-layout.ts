@@ -45,7 +45,13 @@ export function matmulLayout<H>(out: View<H>, a: View<H>, b: View<H>): MatmulLay
   const bShared = batch.every((size, d) => size === 1 || b.strides[d] === 0);
   const merged = bShared ? mergedRowStride(a, rank - 2) : null;
   if (merged === null) return { batch, rows: m, n, k, aRowStride: a.strides[rank - 2] };
-  return { batch: [], rows: out.shape.slice(0, rank - 1).reduce((x, y) => x * y, 1), n, k, aRowStride: merged };
+  return {
+    batch: [],
+    rows: out.shape.slice(0, rank - 1).reduce((x, y) => x * y, 1),
+    n,
+    k,
+    aRowStride: merged,
+  };
 }
 
 /** Runs `body` with the element offsets of a and b for every batch index, in row-major order. */
