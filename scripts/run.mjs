@@ -58,6 +58,33 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
+/**
+ * What the test suite needs from the operating system: the real Fashion-MNIST files (the IDX
+ * reader and the trainer are tested on them) and a Chromium (the wasm backend runs in it).
+ * Both are Debian packages; as root (or with password-less sudo) they are installed here.
+ */
+const systemPackages = [
+  { name: 'dataset-fashion-mnist', file: '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz' },
+  { name: 'chromium', file: '/usr/bin/chromium' },
+];
+
+function ensureSystemPackages() {
+  const missing = systemPackages.filter((p) => !existsSync(p.file)).map((p) => p.name);
+  if (missing.length === 0) return;
+  const asRoot = process.getuid?.() === 0;
+  if (versionOf('apt-get') === undefined || (!asRoot && versionOf('sudo') === undefined)) {
+    console.error(`The tests need the Debian packages: apt-get install ${missing.join(' ')}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  console.log(`> installing the Debian packages the tests use: ${missing.join(', ')}`);
+  const options = { env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
+  const aptGet = (...args) =>
+    asRoot ? run('apt-get', args, options) : run('sudo', ['-n', 'apt-get', ...args], options);
+  aptGet('update', '-qq');
+  aptGet('install', '-y', '-qq', ...missing);
+}
+
 function setup() {
   const pnpm = ensurePnpm();
   run(pnpm, ['install', '--frozen-lockfile']);
@@ -67,6 +94,7 @@ function setup() {
 
 /** Runs vitest and ends with the plain summary line CI reads: `N passed, N failed, N skipped`. */
 function test(pnpm) {
+  ensureSystemPackages();
   run(pnpm, ['exec', 'depcruise', 'packages', 'apps', '--config', '.dependency-cruiser.cjs']);
   const report = join(root, 'test-results.json');
   rmSync(report, { force: true });
