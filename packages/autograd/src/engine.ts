@@ -1,9 +1,8 @@
 import { checkFinite } from './anomaly.js';
 import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
 import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
-import type { Node } from './op.js';
 import { add, cast, full, sumToShape } from './ops/index.js';
-import type { BackwardOptions, Tensor } from './tensor.js';
+import type { BackwardOptions, Node, Tensor } from './tensor.js';
 
 // The reverse pass: a topological walk (Kahn's algorithm, iterative, so a 100,000-op chain
 // needs no deep recursion) that calls each node's VJP once all gradients of its outputs have

@@ -2,15 +2,15 @@ import { broadcastShapes, type DType, isFloat, type Shape } from '@tsgrad/tensor
 import { gradients } from './engine.js';
 import { withoutTracking } from './lifetime.js';
 import { enableGrad, isGradEnabled } from './mode.js';
-import type { OpContext, OpDefinition } from './op.js';
+import { type OpDefinition, withTangentRule } from './op.js';
 import { broadcastTo, cast, full, sumToShape } from './ops/index.js';
-import type { Tensor } from './tensor.js';
+import type { OpContext, Tensor } from './tensor.js';
 
 // Forward-mode AD with nesting levels, as in JAX: each active `jvp` call owns a level, and a
 // tensor carries one tangent per level. A level-k tangent is computed with only the levels
 // below k active, so tangents of tangents are tracked by the outer levels (no perturbation
-// confusion between nested jvp calls). This module also lets transforms watch the ops a
-// function applies (every op passes through `computeTangents`).
+// confusion between nested jvp calls). Every op applied inside a level passes through
+// `computeTangents` (installed with op.ts's `withTangentRule`).
 
 let active: number[] = [];
 let nextLevel = 1;
@@ -22,7 +22,7 @@ export function withNewLevel<T>(fn: (level: number) => T): T {
   active = [...active, level];
   try {
     // Tangents hang on the tensors the function makes: nothing in it is freed early.
-    return withoutTracking(() => fn(level));
+    return withTangentRule(computeTangents, () => withoutTracking(() => fn(level)));
   } finally {
     active = previous;
   }
@@ -43,31 +43,10 @@ function withLevelsBelow<T>(level: number, fn: () => T): T {
   }
 }
 
-/** Sees every op applied while it is installed: its input and output tensors. */
-export type OpWatcher = (inputs: readonly Tensor[], outputs: readonly Tensor[]) => void;
-
-let watchers: readonly OpWatcher[] = [];
-
-/** Runs `fn`, calling `watcher` for every op it applies (also inside nested transforms). */
-export function watchOps<T>(watcher: OpWatcher, fn: () => T): T {
-  const previous = watchers;
-  watchers = [...watchers, watcher];
-  try {
-    return fn();
-  } finally {
-    watchers = previous;
-  }
-}
-
 /** Propagates tangents of every active level from an op's inputs to its outputs. */
-export function computeTangents<P>(
-  definition: OpDefinition<P>,
-  context: OpContext<P>,
-  inputs: readonly Tensor[],
-  outputs: readonly Tensor[],
-): void {
-  for (const watch of watchers) watch(inputs, outputs);
+function computeTangents<P>(definition: OpDefinition<P>, context: OpContext<P>): void {
   if (active.length === 0) return;
+  const { inputs, outputs } = context;
   for (const level of active) {
     // Only floating-point tensors carry tangents.
     const incoming = inputs.map((x) => (isFloat(x.dtype) ? x.tangentAt(level) : undefined));

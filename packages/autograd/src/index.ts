@@ -1,16 +1,18 @@
-// The Tensor class comes first: its methods and the ops import each other.
-
 import { selectDefaultBackend } from './default-backend.js';
+import { attachTensorMethods } from './methods.js';
 
 // Importing autograd makes the fast backend the default (see selectDefaultBackend).
 selectDefaultBackend();
+// The Tensor methods that call ops or the tape (`x.add(y)`, `x.backward()`).
+attachTensorMethods();
 
 export { AnomalyError } from './anomaly.js';
-export * as arrays from './arrays.js';
 export { selectDefaultBackend } from './default-backend.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
 export * from './gradcheck.js';
 export { inLibrary, inUserCode } from './lifetime.js';
+// Also brings the declaration of the Tensor methods (methods.ts) into the package's types.
+export type { TensorMethods } from './methods.js';
 export {
   detectAnomaly,
   enableGrad,
@@ -20,10 +22,9 @@ export {
   setAnomalyDetection,
   setGradEnabled,
 } from './mode.js';
-export { type DefineOpOptions, defineOp, type Op, type OpContext, type OpDefinition } from './op.js';
+export { type DefineOpOptions, defineOp, type Op, type OpDefinition, registeredOps } from './op.js';
 export * from './ops/index.js';
 export * from './pytree.js';
-export { registeredOps } from './registry.js';
 export type { ErrorSample, InputSpec, OpSample, OpSpec } from './spec.js';
-export { type BackwardOptions, type GradHook, Tensor, type TensorLike } from './tensor.js';
+export { type BackwardOptions, type GradHook, type OpContext, Tensor, type TensorLike } from './tensor.js';
 export * from './transforms/index.js';

@@ -1,5 +1,4 @@
-import type { NDArray } from '@tsgrad/tensor';
-import type { Tensor } from './tensor.js';
+import { type ArrayCreatedHook, type NDArray, setArrayCreatedHook } from '@tsgrad/tensor';
 
 // When the library may free a buffer it made. Library code runs in frames (`inLibrary`): the
 // tensors and raw arrays made while a frame is innermost belong to it, and when it ends
@@ -8,14 +7,27 @@ import type { Tensor } from './tensor.js';
 // What a frame returns passes to the enclosing frame, or to the user, whose tensors the
 // library never frees. User code called from library code (hooks, the functions given to
 // transforms, customVjp rules, user modules in a Sequential) runs in `inUserCode`, where
-// nothing is tracked and every tensor handed to it becomes the user's.
+// nothing is tracked and every tensor handed to it becomes the user's. Every NDArray made
+// while a library frame is innermost is recorded in it (a hook in @tsgrad/tensor); a
+// temporary the tensor op already disposed is disposed again harmlessly (dispose is idempotent).
+
+/** What a frame tracks of a tensor (the Tensor class has these members). */
+export interface Owned {
+  /** The library frame it belongs to while it is the library's. */
+  frame: Frame | null;
+  /** How many tape nodes save it for their backward rule. */
+  saves: number;
+  /** The library is done with it: it is freed when `saves` drops to 0. */
+  released: boolean;
+  dispose(): void;
+}
 
 /** The tensors and arrays made while one library call is innermost (a few, so lists). */
 export class Frame {
-  readonly tensors: Tensor[] = [];
+  readonly tensors: Owned[] = [];
   readonly arrays: (NDArray | null)[] = [];
 
-  addTensor(t: Tensor): void {
+  addTensor(t: Owned): void {
     t.frame = this;
     this.tensors.push(t);
   }
@@ -33,6 +45,8 @@ export class Frame {
 
 /** The open frames, innermost last; null marks user code. */
 const open: (Frame | null)[] = [];
+/** How many of the open frames are library frames. */
+let libraryFrames = 0;
 /** Above zero inside forward mode, where tangents hang on tensors and nothing is tracked. */
 let paused = 0;
 
@@ -40,25 +54,38 @@ function innermost(): Frame | null {
   return open.length === 0 ? null : open[open.length - 1];
 }
 
+/** Records a new array in the innermost frame (the hook @tsgrad/tensor calls). */
+function recordArray(array: NDArray): void {
+  open[open.length - 1]?.arrays.push(array);
+}
+
 /** Runs library code in a frame: what it makes and does not return is freed when dead. */
 export function inLibrary<R>(fn: () => R): R {
   const frame = new Frame();
+  // The outermost library call installs the hook, so that arrays cost nothing outside one.
+  const previousHook = libraryFrames++ === 0 ? setArrayCreatedHook(recordArray) : undefined;
   open.push(frame);
   let result: R;
   try {
     result = fn();
   } catch (error) {
-    open.pop();
+    leave(previousHook);
     abandon(frame);
     throw error;
   }
-  open.pop();
+  leave(previousHook);
   close(frame, result);
   return result;
 }
 
+/** Pops the innermost frame; the outermost library frame restores the hook it replaced. */
+function leave(previousHook: ArrayCreatedHook | undefined): void {
+  open.pop();
+  if (--libraryFrames === 0) setArrayCreatedHook(previousHook);
+}
+
 /** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
-export function inUserCode<R>(fn: () => R, handed: readonly (Tensor | null | undefined)[] = []): R {
+export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | undefined)[] = []): R {
   for (const t of handed) if (t) giveToUser(t);
   open.push(null);
   try {
@@ -78,17 +105,11 @@ export function withoutTracking<R>(fn: () => R): R {
   }
 }
 
-/** Records a raw array the library just made (it is freed with the frame unless kept). */
-export function recordArray<A extends NDArray>(array: A): A {
-  innermost()?.arrays.push(array);
-  return array;
-}
-
 /**
  * A tensor takes over `array` if a library frame made it: the tensor then belongs to that
  * frame instead (the one whose code still holds the array). Returns whether it did.
  */
-export function adoptArray(tensor: Tensor, array: NDArray): boolean {
+export function adoptArray(tensor: Owned, array: NDArray): boolean {
   for (let i = open.length - 1; i >= 0; i--) {
     const frame = open[i];
     if (frame === null || !frame.takeArray(array)) continue;
@@ -98,8 +119,13 @@ export function adoptArray(tensor: Tensor, array: NDArray): boolean {
   return false;
 }
 
+/** `array`, just made, outlives the innermost frame (e.g. a tensor's new value, see `assign`). */
+export function keepArray(array: NDArray): void {
+  innermost()?.takeArray(array);
+}
+
 /** The user may hold `t` from now on: the library never frees it. */
-export function giveToUser(t: Tensor): void {
+export function giveToUser(t: Owned): void {
   t.frame = null;
   t.released = false;
 }
@@ -108,23 +134,23 @@ export function giveToUser(t: Tensor): void {
  * The innermost frame is done with `t` (made in it and not handed on): it is freed now, or
  * when backward releases the last tape node that saved it. Does nothing to other tensors.
  */
-export function release(t: Tensor): void {
+export function release(t: Owned): void {
   if (t.frame !== null && t.frame === innermost()) letGo(t);
 }
 
-function letGo(t: Tensor): void {
+function letGo(t: Owned): void {
   t.frame = null;
   if (t.saves === 0) t.dispose();
   else t.released = true;
 }
 
 /** A tape node saved these tensors for its backward rule. */
-export function noteSaved(tensors: readonly Tensor[]): void {
+export function noteSaved(tensors: readonly Owned[]): void {
   for (const t of tensors) t.saves++;
 }
 
 /** A tape node no longer needs these saved tensors. */
-export function forgetSaved(tensors: readonly Tensor[]): void {
+export function forgetSaved(tensors: readonly Owned[]): void {
   for (const t of tensors) {
     if (--t.saves === 0 && t.released) t.dispose();
   }
@@ -152,7 +178,7 @@ function close(frame: Frame, result: unknown): void {
 }
 
 /** Whether `x` is a tensor the library released (arrays have no such flag). */
-const isReleased = (x: object): x is Tensor => (x as Partial<Tensor>).released === true;
+const isReleased = (x: object): x is Owned => (x as Partial<Owned>).released === true;
 
 /** After an error nothing is freed: what the frame made may be anywhere. */
 function abandon(frame: Frame): void {

@@ -1,23 +1,10 @@
-import { type DType, isFloat, type NDArray } from '@tsgrad/tensor';
-import { checkFinite, creationSite } from './anomaly.js';
-import { view } from './arrays.js';
-import { computeTangents } from './forward.js';
+import { isFloat, type NDArray, view } from '@tsgrad/tensor';
+import { checkFinite } from './anomaly.js';
+import { creationSite } from './creation-site.js';
 import { inLibrary, noteSaved } from './lifetime.js';
 import { isAnomalyEnabled, isGradEnabled } from './mode.js';
-import { registerOp } from './registry.js';
 import type { OpSpec } from './spec.js';
-import { Tensor } from './tensor.js';
-
-/** What a VJP or JVP rule sees of the forward call. */
-export interface OpContext<P> {
-  /** The inputs (present when the op declares `save.inputs`, else empty). */
-  readonly inputs: readonly Tensor[];
-  /** The outputs (present when the op declares `save.outputs`, else empty). */
-  readonly outputs: readonly Tensor[];
-  readonly params: P;
-  /** Which inputs need a gradient; a rule may skip the others (return null). */
-  readonly needsInputGrad: readonly boolean[];
-}
+import { type Edge, Node, type OpContext, Tensor } from './tensor.js';
 
 /**
  * One differentiable op. `forward` computes on raw arrays; `vjp` and `jvp` are written with
@@ -48,29 +35,6 @@ export interface Op<P> {
   apply(inputs: readonly Tensor[], params: P): Tensor[];
 }
 
-/** A gradient edge: where an input's gradient flows in backward. */
-export type Edge = { readonly node: Node; readonly index: number } | { readonly leaf: Tensor } | null;
-
-/** A recorded op application in the tape. */
-export class Node {
-  /** Set to null when backward has consumed the saved tensors (unless retainGraph). */
-  context: OpContext<unknown> | null;
-  readonly hooks: ((grad: Tensor) => Tensor | undefined)[][];
-
-  constructor(
-    readonly op: OpDefinition<unknown>,
-    readonly edges: readonly Edge[],
-    readonly inputShapes: readonly (readonly number[])[],
-    readonly inputDtypes: readonly string[],
-    readonly outputMeta: readonly { readonly shape: readonly number[]; readonly dtype: DType }[],
-    context: OpContext<unknown>,
-    readonly createdAt: string | undefined,
-  ) {
-    this.context = context;
-    this.hooks = outputMeta.map(() => []);
-  }
-}
-
 function edgeOf(x: Tensor): Edge {
   if (!x.requiresGrad) return null;
   return x.node === null ? { leaf: x } : { node: x.node, index: x.outputIndex };
@@ -86,18 +50,30 @@ export interface DefineOpOptions {
   readonly register?: boolean;
 }
 
+/** Every op defined with `register` (the default), built-in and user-defined. */
+const registry: Op<unknown>[] = [];
+
+/** Every op defined so far, built-in and user-defined: what the conformance harness checks. */
+export function registeredOps(): readonly Op<unknown>[] {
+  return registry;
+}
+
 /**
  * Defines a differentiable op and registers it (with its spec) for the conformance harness.
  * This is the one way ops enter tsgrad, built-in or added by a library author.
  */
-// A function declaration: ops call it while this module may still be evaluating (cycle).
 export function defineOp<P = Record<string, never>>(
   definition: OpDefinition<P>,
   options: DefineOpOptions = {},
 ): Op<P> {
   if (!definition.spec) throw new Error(`defineOp: op '${definition.name}' has no spec`);
   const op: Op<P> = { definition, apply: (inputs, params) => applyOp(definition, inputs, params) };
-  if (options.register !== false) registerOp(op as unknown as Op<unknown>);
+  if (options.register !== false) {
+    if (registry.some((o) => o.definition.name === definition.name)) {
+      throw new Error(`defineOp: an op named '${definition.name}' is already defined`);
+    }
+    registry.push(op as unknown as Op<unknown>);
+  }
   return op;
 }
 
@@ -129,7 +105,7 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   if (isAnomalyEnabled()) checkFinite(definition.name, 'forward', outputs, inputs);
   if (record) {
     const node = new Node(
-      definition as OpDefinition<unknown>,
+      definition,
       inputs.map(edgeOf),
       inputs.map((x) => x.shape),
       inputs.map((x) => x.dtype),
@@ -141,6 +117,42 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
     noteSaved(saved.outputs);
     for (const y of outputs) if (y.requiresGrad) y.attach(node);
   }
-  computeTangents(definition, { inputs, outputs, params, needsInputGrad }, inputs, outputs);
+  for (const watch of watchers) watch(inputs, outputs);
+  tangentRule?.(definition, { inputs, outputs, params, needsInputGrad });
   return outputs;
+}
+
+/** Sees every op applied while it is installed: its input and output tensors. */
+export type OpWatcher = (inputs: readonly Tensor[], outputs: readonly Tensor[]) => void;
+
+let watchers: readonly OpWatcher[] = [];
+
+/** Runs `fn`, calling `watcher` for every op it applies (also inside nested transforms). */
+export function watchOps<T>(watcher: OpWatcher, fn: () => T): T {
+  const previous = watchers;
+  watchers = [...watchers, watcher];
+  try {
+    return fn();
+  } finally {
+    watchers = previous;
+  }
+}
+
+/**
+ * Forward mode's rule (forward.ts), called after the watchers with every op applied: it
+ * gives the outputs their tangents. The context holds all inputs and outputs.
+ */
+export type TangentRule = <P>(definition: OpDefinition<P>, context: OpContext<P>) => void;
+
+let tangentRule: TangentRule | undefined;
+
+/** Runs `fn` with `rule` pushing tangents through every op it applies. */
+export function withTangentRule<T>(rule: TangentRule, fn: () => T): T {
+  const previous = tangentRule;
+  tangentRule = rule;
+  try {
+    return fn();
+  } finally {
+    tangentRule = previous;
+  }
 }

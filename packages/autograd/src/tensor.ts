@@ -1,15 +1,13 @@
 import { type DType, NDArray, type NestedArray } from '@tsgrad/tensor';
-import { creationSite } from './anomaly.js';
-import { backward } from './engine.js';
-import { adoptArray, type Frame, recordArray } from './lifetime.js';
+import { creationSite } from './creation-site.js';
+import { adoptArray, type Frame, keepArray, type Owned } from './lifetime.js';
 import { isAnomalyEnabled } from './mode.js';
-import type { Node } from './op.js';
-import * as F from './ops/index.js';
+
+// The differentiable tensor and the tape node that produced it: the two refer to each other,
+// so they live in one module, below the ops. The methods that call ops or the tape (`x.add(y)`,
+// `x.backward()`) are attached in methods.ts.
 
 export type GradHook = (grad: Tensor) => Tensor | undefined;
-
-/** The parameters of an op function after its first (the tensor a method is called on). */
-type Rest<Fn> = Fn extends (first: never, ...rest: infer R) => unknown ? R : never;
 
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again (default: createGraph). */
@@ -26,7 +24,7 @@ export type TensorLike = Tensor | number | boolean;
  * node that produced it. Ops are functions (`add(x, y)`) and, for the common ones, methods
  * (`x.add(y)`), with PyTorch semantics for `requiresGrad`, `grad`, `backward` and friends.
  */
-export class Tensor {
+export class Tensor implements Owned {
   /** The tape node that produced this tensor; null for leaves and constants. */
   node: Node | null = null;
   readonly outputIndex: number;
@@ -165,6 +163,7 @@ export class Tensor {
     const previous = this._value;
     const previousIsPrivate = this.valueIsPrivate;
     this._value = NDArray.view(next, next.shape, next.strides, next.offset, 'assign');
+    keepArray(this._value);
     this.valueIsPrivate = true;
     if (previousIsPrivate) previous.dispose();
     return this;
@@ -181,18 +180,10 @@ export class Tensor {
     this.tangents.set(level, tangent);
   }
 
-  /**
-   * Computes gradients of this tensor with respect to every leaf that requires grad and adds
-   * them to the leaves' `.grad`. `gradOutput` defaults to 1 for a single-element tensor.
-   */
-  backward(gradOutput?: Tensor, options: BackwardOptions = {}): void {
-    backward([this], [gradOutput], options);
-  }
-
   /** A new tensor sharing this one's data, cut from the graph (never requires grad). */
   detach(): Tensor {
     const v = this._value;
-    const t = new Tensor(recordArray(NDArray.view(v, v.shape, v.strides, v.offset, 'detach')));
+    const t = new Tensor(NDArray.view(v, v.shape, v.strides, v.offset, 'detach'));
     t.valueIsPrivate = true;
     return t;
   }
@@ -224,211 +215,6 @@ export class Tensor {
     return this.leafHooks ?? [];
   }
 
-  /** Keeps the gradient of a non-leaf tensor in `.grad` after backward (like PyTorch). */
-  retainGrad(): void {
-    if (this.node === null) return;
-    this.registerHook((g) => {
-      this.grad = this.grad === null ? g : F.add(this.grad, g);
-      return undefined;
-    });
-  }
-
-  // ---- chaining: each method is the op function of the same name with this tensor first ----
-
-  add(...a: Rest<typeof F.add>) {
-    return F.add(this, ...a);
-  }
-  sub(...a: Rest<typeof F.sub>) {
-    return F.sub(this, ...a);
-  }
-  mul(...a: Rest<typeof F.mul>) {
-    return F.mul(this, ...a);
-  }
-  div(...a: Rest<typeof F.div>) {
-    return F.div(this, ...a);
-  }
-  pow(...a: Rest<typeof F.pow>) {
-    return F.pow(this, ...a);
-  }
-  mod(...a: Rest<typeof F.mod>) {
-    return F.mod(this, ...a);
-  }
-  maximum(...a: Rest<typeof F.maximum>) {
-    return F.maximum(this, ...a);
-  }
-  minimum(...a: Rest<typeof F.minimum>) {
-    return F.minimum(this, ...a);
-  }
-  eq(...a: Rest<typeof F.eq>) {
-    return F.eq(this, ...a);
-  }
-  ne(...a: Rest<typeof F.ne>) {
-    return F.ne(this, ...a);
-  }
-  lt(...a: Rest<typeof F.lt>) {
-    return F.lt(this, ...a);
-  }
-  le(...a: Rest<typeof F.le>) {
-    return F.le(this, ...a);
-  }
-  gt(...a: Rest<typeof F.gt>) {
-    return F.gt(this, ...a);
-  }
-  ge(...a: Rest<typeof F.ge>) {
-    return F.ge(this, ...a);
-  }
-  neg() {
-    return F.neg(this);
-  }
-  abs() {
-    return F.abs(this);
-  }
-  sign() {
-    return F.sign(this);
-  }
-  exp() {
-    return F.exp(this);
-  }
-  log() {
-    return F.log(this);
-  }
-  log1p() {
-    return F.log1p(this);
-  }
-  expm1() {
-    return F.expm1(this);
-  }
-  sin() {
-    return F.sin(this);
-  }
-  cos() {
-    return F.cos(this);
-  }
-  tanh() {
-    return F.tanh(this);
-  }
-  sqrt() {
-    return F.sqrt(this);
-  }
-  rsqrt() {
-    return F.rsqrt(this);
-  }
-  square() {
-    return F.square(this);
-  }
-  reciprocal() {
-    return F.reciprocal(this);
-  }
-  erf() {
-    return F.erf(this);
-  }
-  floor() {
-    return F.floor(this);
-  }
-  ceil() {
-    return F.ceil(this);
-  }
-  round() {
-    return F.round(this);
-  }
-  relu() {
-    return F.relu(this);
-  }
-  sigmoid() {
-    return F.sigmoid(this);
-  }
-  clamp(...a: Rest<typeof F.clamp>) {
-    return F.clamp(this, ...a);
-  }
-  softmax(...a: Rest<typeof F.softmax>) {
-    return F.softmax(this, ...a);
-  }
-  logSoftmax(...a: Rest<typeof F.logSoftmax>) {
-    return F.logSoftmax(this, ...a);
-  }
-  sum(...a: Rest<typeof F.sum>) {
-    return F.sum(this, ...a);
-  }
-  mean(...a: Rest<typeof F.mean>) {
-    return F.mean(this, ...a);
-  }
-  prod(...a: Rest<typeof F.prod>) {
-    return F.prod(this, ...a);
-  }
-  max(...a: Rest<typeof F.max>) {
-    return F.max(this, ...a);
-  }
-  min(...a: Rest<typeof F.min>) {
-    return F.min(this, ...a);
-  }
-  argmax(...a: Rest<typeof F.argmax>) {
-    return F.argmax(this, ...a);
-  }
-  argmin(...a: Rest<typeof F.argmin>) {
-    return F.argmin(this, ...a);
-  }
-  var(...a: Rest<typeof F.variance>) {
-    return F.variance(this, ...a);
-  }
-  std(...a: Rest<typeof F.std>) {
-    return F.std(this, ...a);
-  }
-  norm(...a: Rest<typeof F.norm>) {
-    return F.norm(this, ...a);
-  }
-  logsumexp(...a: Rest<typeof F.logsumexp>) {
-    return F.logsumexp(this, ...a);
-  }
-  cumsum(...a: Rest<typeof F.cumsum>) {
-    return F.cumsum(this, ...a);
-  }
-  cumprod(...a: Rest<typeof F.cumprod>) {
-    return F.cumprod(this, ...a);
-  }
-  matmul(...a: Rest<typeof F.matmul>) {
-    return F.matmul(this, ...a);
-  }
-  reshape(...a: Rest<typeof F.reshape>) {
-    return F.reshape(this, ...a);
-  }
-  permute(...a: Rest<typeof F.permute>) {
-    return F.permute(this, ...a);
-  }
-  transpose(...a: Rest<typeof F.transpose>) {
-    return F.transpose(this, ...a);
-  }
-  expand(...a: Rest<typeof F.expand>) {
-    return F.expand(this, ...a);
-  }
-  broadcastTo(...a: Rest<typeof F.broadcastTo>) {
-    return F.broadcastTo(this, ...a);
-  }
-  squeeze(...a: Rest<typeof F.squeeze>) {
-    return F.squeeze(this, ...a);
-  }
-  unsqueeze(...a: Rest<typeof F.unsqueeze>) {
-    return F.unsqueeze(this, ...a);
-  }
-  flatten(...a: Rest<typeof F.flatten>) {
-    return F.flatten(this, ...a);
-  }
-  slice(...a: Rest<typeof F.slice>) {
-    return F.slice(this, ...a);
-  }
-  flip(...a: Rest<typeof F.flip>) {
-    return F.flip(this, ...a);
-  }
-  gather(...a: Rest<typeof F.gather>) {
-    return F.gather(this, ...a);
-  }
-  indexSelect(...a: Rest<typeof F.indexSelect>) {
-    return F.indexSelect(this, ...a);
-  }
-  /** Converts to another dtype (differentiable between float dtypes). */
-  to(dtype: DType) {
-    return F.cast(this, dtype);
-  }
-
   item(): number | boolean {
     return this._value.item();
   }
@@ -455,5 +241,45 @@ export class Tensor {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+}
+
+/** What a VJP or JVP rule sees of the forward call. */
+export interface OpContext<P> {
+  /** The inputs (present when the op declares `save.inputs`, else empty). */
+  readonly inputs: readonly Tensor[];
+  /** The outputs (present when the op declares `save.outputs`, else empty). */
+  readonly outputs: readonly Tensor[];
+  readonly params: P;
+  /** Which inputs need a gradient; a rule may skip the others (return null). */
+  readonly needsInputGrad: readonly boolean[];
+}
+
+/** What the tape keeps of the op a node applied: its OpDefinition (op.ts) seen from backward. */
+export interface TapeOp {
+  readonly name: string;
+  vjp(ctx: OpContext<unknown>, gradOutputs: readonly Tensor[]): readonly (Tensor | null)[];
+}
+
+/** A gradient edge: where an input's gradient flows in backward. */
+export type Edge = { readonly node: Node; readonly index: number } | { readonly leaf: Tensor } | null;
+
+/** A recorded op application in the tape. */
+export class Node {
+  /** Set to null when backward has consumed the saved tensors (unless retainGraph). */
+  context: OpContext<unknown> | null;
+  readonly hooks: GradHook[][];
+
+  constructor(
+    readonly op: TapeOp,
+    readonly edges: readonly Edge[],
+    readonly inputShapes: readonly (readonly number[])[],
+    readonly inputDtypes: readonly string[],
+    readonly outputMeta: readonly { readonly shape: readonly number[]; readonly dtype: DType }[],
+    context: OpContext<unknown>,
+    readonly createdAt: string | undefined,
+  ) {
+    this.context = context;
+    this.hooks = outputMeta.map(() => []);
   }
 }

@@ -1,4 +1,5 @@
-import { inLibrary, inUserCode, arrays as T, Tensor } from '@tsgrad/autograd';
+import { inLibrary, inUserCode, Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 
 /** A module's learnable tensor: a leaf that requires grad (unless told otherwise). */
 export class Parameter extends Tensor {

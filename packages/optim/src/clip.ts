@@ -1,4 +1,5 @@
-import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { clipCoefficient, totalNorm } from './norms.js';
 import { check } from './transform.js';
 

@@ -1,4 +1,5 @@
-import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { averageInto, type EmaOptions, emaDecay } from './transforms/ema.js';
 
 /** The state of an ExponentialMovingAverage, split like an optimizer's for checkpointing. */

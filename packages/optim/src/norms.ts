@@ -1,4 +1,5 @@
-import { inLibrary, arrays as T } from '@tsgrad/autograd';
+import { inLibrary } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { check } from './transform.js';
 
 /**

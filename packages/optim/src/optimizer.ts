@@ -1,4 +1,5 @@
-import { inLibrary, arrays as T, Tensor } from '@tsgrad/autograd';
+import { inLibrary, Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { withDefaults } from './functional.js';
 import { replaceLeaf, stateLeaves } from './state-tree.js';
 import { applyUpdates, type GradientTransformation } from './transform.js';

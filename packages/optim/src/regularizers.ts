@@ -1,5 +1,6 @@
 import * as A from '@tsgrad/autograd';
-import { inLibrary, arrays as T } from '@tsgrad/autograd';
+import { inLibrary } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { check } from './transform.js';
 
 function penalty(op: string, params: Iterable<A.Tensor>, lambda: number, term: (p: A.Tensor) => A.Tensor) {

@@ -1,4 +1,5 @@
-import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 
 /** A learning rate (or any hyper-parameter) as a pure function of the step count, from 0. */
 export type Schedule = (step: number) => number;

@@ -23,7 +23,7 @@ export {
 export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
 export { type FormatOptions, formatNDArray } from './format.js';
 export * from './kernel-layout.js';
-export { NDArray, type NestedArray } from './ndarray.js';
+export { type ArrayCreatedHook, NDArray, type NestedArray, setArrayCreatedHook } from './ndarray.js';
 export * from './ops/combine.js';
 export * from './ops/conv.js';
 export * from './ops/creation.js';

@@ -8,6 +8,23 @@ import { Storage } from './storage.js';
 /** A nested JS array of numbers or booleans, as `toArray()` returns it. */
 export type NestedArray = number | boolean | NestedArray[];
 
+/** Called with every new array: its primitive outputs, views, copies and uploads alike. */
+export type ArrayCreatedHook = (array: NDArray) => void;
+
+let arrayCreated: ArrayCreatedHook | undefined;
+
+/**
+ * Installs the function called with every new NDArray (or removes it with `undefined`);
+ * returns the previous one. For libraries that own what their code allocates: autograd
+ * records the arrays made inside a library call, to free those it does not return. It runs
+ * on every op, so it must be cheap.
+ */
+export function setArrayCreatedHook(hook: ArrayCreatedHook | undefined): ArrayCreatedHook | undefined {
+  const previous = arrayCreated;
+  arrayCreated = hook;
+  return previous;
+}
+
 /**
  * An n-dimensional array: a strided view of a backend buffer. Not differentiable: this is the
  * raw value the autograd `Tensor` wraps. Movement ops (reshape, permute, expand, slice, flip)
@@ -25,6 +42,7 @@ export class NDArray {
   ) {
     this.size = sizeOf(shape);
     storage.retain();
+    arrayCreated?.(this);
   }
 
   /** A new contiguous, zero-filled array on `backend`. */

@@ -1,4 +1,4 @@
-import * as T from '../arrays.js';
+import * as T from '@tsgrad/tensor';
 import { Tensor } from '../tensor.js';
 import { full } from './convert.js';
 
@@ -43,14 +43,8 @@ export const eye = (n: number, m = n, k = 0, options: TensorOptions = {}) =>
 
 /** Standard normal values from a PRNG key (`T.random.key(seed)`), like `torch.randn`. */
 export const randn = (key: T.random.PRNGKey, shape: T.Shape, options: TensorOptions = {}) =>
-  leaf(
-    T.made(T.random.normal(key, shape, { dtype: options.dtype === 'float64' ? 'float64' : 'float32' })),
-    options,
-  );
+  leaf(T.random.normal(key, shape, { dtype: options.dtype === 'float64' ? 'float64' : 'float32' }), options);
 
 /** Uniform values in [0, 1) from a PRNG key, like `torch.rand`. */
 export const rand = (key: T.random.PRNGKey, shape: T.Shape, options: TensorOptions = {}) =>
-  leaf(
-    T.made(T.random.uniform(key, shape, { dtype: options.dtype === 'float64' ? 'float64' : 'float32' })),
-    options,
-  );
+  leaf(T.random.uniform(key, shape, { dtype: options.dtype === 'float64' ? 'float64' : 'float32' }), options);

@@ -1,4 +1,4 @@
-import * as T from '../arrays.js';
+import * as T from '@tsgrad/tensor';
 import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
@@ -27,7 +27,7 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
     if (p === 1) return mul(x, 0);
     if (options.key === undefined)
       throw new T.ValueError('dropout', 'needs a PRNG key (random.key(seed)) in training mode');
-    const keep = T.made(T.random.bernoulli(options.key, 1 - p, x.shape));
+    const keep = T.random.bernoulli(options.key, 1 - p, x.shape);
     return mul(x, constant(T.mul(T.cast(keep, x.dtype), 1 / (1 - p))));
   });
 }

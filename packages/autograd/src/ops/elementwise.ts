@@ -1,7 +1,7 @@
-import * as T from '../arrays.js';
-import { defineOp, type OpContext } from '../op.js';
+import * as T from '@tsgrad/tensor';
+import { defineOp } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
-import type { Tensor, TensorLike } from '../tensor.js';
+import type { OpContext, Tensor, TensorLike } from '../tensor.js';
 import { constant, toTensor, withOperands } from './convert.js';
 import { binaryShapes, unaryShapes } from './samples.js';
 

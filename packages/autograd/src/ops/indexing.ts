@@ -1,4 +1,4 @@
-import * as T from '../arrays.js';
+import * as T from '@tsgrad/tensor';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import { Tensor } from '../tensor.js';

@@ -1,4 +1,4 @@
-import * as T from '../arrays.js';
+import * as T from '@tsgrad/tensor';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
 import type { Tensor } from '../tensor.js';

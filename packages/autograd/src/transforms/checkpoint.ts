@@ -1,12 +1,11 @@
 import { type NDArray, ValueError } from '@tsgrad/tensor';
 import { gradients } from '../engine.js';
-import { isForwardActive, watchOps } from '../forward.js';
+import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
 import { enableGrad, isGradEnabled, noGrad } from '../mode.js';
-import type { Node } from '../op.js';
-import { defineOp } from '../op.js';
+import { defineOp, watchOps } from '../op.js';
 import { treeFlatten, treeUnflatten } from '../pytree.js';
-import type { Tensor } from '../tensor.js';
+import type { Node, Tensor } from '../tensor.js';
 import { type Gate, internalSpec, track } from './trace.js';
 
 interface CheckpointParams {

@@ -1,9 +1,9 @@
 import { DTypeError, isFloat, ShapeError, ValueError } from '@tsgrad/tensor';
 import { gradients } from '../engine.js';
-import { isForwardActive, watchOps } from '../forward.js';
+import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
 import { enableGrad, isGradEnabled } from '../mode.js';
-import { defineOp } from '../op.js';
+import { defineOp, watchOps } from '../op.js';
 import { cast, full } from '../ops/index.js';
 import { treeFlatten, treeMap, treeUnflattenAll } from '../pytree.js';
 import type { OpSpec } from '../spec.js';

@@ -1,5 +1,6 @@
 import * as A from '@tsgrad/autograd';
-import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { nextKey, xavierUniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
 import { type LayerOptions, Linear } from './linear.js';

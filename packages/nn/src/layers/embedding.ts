@@ -1,4 +1,5 @@
-import { embedding, type IndexInput, arrays as T, Tensor } from '@tsgrad/autograd';
+import { embedding, type IndexInput, Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { nextKey, normal } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
 import type { LayerOptions } from './linear.js';

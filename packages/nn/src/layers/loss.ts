@@ -17,12 +17,12 @@ import {
   smoothL1Loss,
   sub,
   sum,
-  arrays as T,
   Tensor,
   type TensorLike,
   toTensor,
   where,
 } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
 
 // Losses as modules over the functional ones (PyTorch's nn.MSELoss, nn.CrossEntropyLoss…):

@@ -1,15 +1,5 @@
-import {
-  add,
-  batchNorm,
-  groupNorm,
-  inLibrary,
-  layerNorm,
-  mean,
-  mul,
-  rsqrt,
-  arrays as T,
-  Tensor,
-} from '@tsgrad/autograd';
+import { add, batchNorm, groupNorm, inLibrary, layerNorm, mean, mul, rsqrt, Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn, Parameter } from '../module.js';
 
 export interface NormLayerOptions {

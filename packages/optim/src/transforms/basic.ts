@@ -1,4 +1,4 @@
-import { arrays as T } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { clipCoefficient, totalNorm } from '../norms.js';
 import {
   check,

@@ -1,4 +1,4 @@
-import { arrays as T } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 
 /** decay · average + (1 − decay) · x: one step of an exponential moving average. */
 export const movingAverage = (average: T.NDArray, x: T.NDArray, decay: number): T.NDArray =>

@@ -1,4 +1,4 @@
-import { arrays as T } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
 

@@ -35,6 +35,11 @@ export function reshape(x: NDArray, shape: Shape): NDArray {
   return out;
 }
 
+/** Another view of all of `x`: disposing one of the two never disposes the other. */
+export function view(x: NDArray): NDArray {
+  return NDArray.view(x, x.shape, x.strides, x.offset);
+}
+
 /** Reorders the axes: output axis i is input axis `axes[i]`. */
 export function permute(x: NDArray, axes: readonly number[]): NDArray {
   if (axes.length !== x.ndim) {
