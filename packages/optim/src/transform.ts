@@ -92,11 +92,6 @@ export function applyUpdates(params: readonly Tensor[], updates: readonly T.NDAr
   });
 }
 
-/** Throws a ValueError naming `op` unless `ok`. */
-export function check(ok: boolean, op: string, detail: string): void {
-  if (!ok) throw new T.ValueError(op, detail);
-}
-
 /** A zero array shaped like each parameter (the usual initial per-parameter state). */
 export const zerosLikeParams = (params: readonly Tensor[]): T.NDArray[] =>
   params.map((p) => T.zerosLike(p.peekValue()));

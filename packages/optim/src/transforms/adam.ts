@@ -1,6 +1,7 @@
 import { arrays as T } from '@tsgrad/autograd';
-import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
-import { isBeta, movingAverage, movingAverageOfSquares } from './moments.js';
+import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import * as V from '../validate.js';
+import { movingAverage, movingAverageOfSquares } from './moments.js';
 
 export interface ScaleByAdamOptions {
   readonly beta1?: number;
@@ -17,11 +18,7 @@ export interface AdamState {
   readonly maxExpAvgSq: readonly (T.NDArray | null)[];
 }
 
-function checkBetas(op: string, beta1: number, beta2: number, eps: number): void {
-  check(isBeta(beta1), op, `invalid beta1 ${beta1} (expected 0 ≤ beta1 < 1)`);
-  check(isBeta(beta2), op, `invalid beta2 ${beta2} (expected 0 ≤ beta2 < 1)`);
-  check(eps >= 0, op, `invalid eps ${eps} (expected ≥ 0)`);
-}
+const MOMENT_RULES = { beta1: V.beta, beta2: V.beta, eps: V.nonNegative } as const;
 
 /**
  * Adam's direction, as torch.optim.Adam computes it: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
@@ -29,7 +26,7 @@ function checkBetas(op: string, beta1: number, beta2: number, eps: number): void
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, amsgrad = false } = options;
-  checkBetas('scaleByAdam', beta1, beta2, eps);
+  V.checkOptions('scaleByAdam', { ...MOMENT_RULES, amsgrad: V.boolean }, options);
   return defineTransformation<AdamState>({
     init: (params) => ({
       step: 0,
@@ -77,7 +74,7 @@ export interface AdamaxState {
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<AdamaxState> {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
-  checkBetas('scaleByAdamax', beta1, beta2, eps);
+  V.checkOptions('scaleByAdamax', MOMENT_RULES, options);
   return defineTransformation<AdamaxState>({
     init: (params) => ({ step: 0, expAvg: zerosLikeParams(params), expInf: zerosLikeParams(params) }),
     update(grads, state) {
@@ -114,8 +111,7 @@ export interface NadamState {
  */
 export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransformation<NadamState> {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentumDecay = 4e-3 } = options;
-  checkBetas('scaleByNadam', beta1, beta2, eps);
-  check(momentumDecay >= 0, 'scaleByNadam', `invalid momentumDecay ${momentumDecay} (expected ≥ 0)`);
+  V.checkOptions('scaleByNadam', { ...MOMENT_RULES, momentumDecay: V.nonNegative }, options);
   const muAt = (step: number) => beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
   return defineTransformation<NadamState>({
     init: (params) => ({

@@ -1,5 +1,6 @@
 import { arrays as T } from '@tsgrad/autograd';
-import { check, defineTransformation, type GradientTransformation } from '../transform.js';
+import { defineTransformation, type GradientTransformation } from '../transform.js';
+import * as V from '../validate.js';
 
 export interface TraceMomentumOptions {
   readonly momentum: number;
@@ -19,8 +20,9 @@ export interface MomentumState {
  */
 export function traceMomentum(options: TraceMomentumOptions): GradientTransformation<MomentumState> {
   const { momentum, dampening = 0, nesterov = false } = options;
-  check(momentum >= 0, 'traceMomentum', `invalid momentum ${momentum} (expected ≥ 0)`);
-  check(
+  const rules = { momentum: V.nonNegative, dampening: V.nonNegative, nesterov: V.boolean };
+  V.checkOptions('traceMomentum', rules, options);
+  V.check(
     !nesterov || (momentum > 0 && dampening === 0),
     'traceMomentum',
     `Nesterov momentum requires a momentum > 0 and zero dampening (got momentum ${momentum}, dampening ${dampening})`,

@@ -1,5 +1,6 @@
 import { arrays as T } from '@tsgrad/autograd';
-import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import * as V from '../validate.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
 
 export interface ScaleByRmspropOptions {
@@ -21,8 +22,11 @@ export interface RmspropState {
  */
 export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTransformation<RmspropState> {
   const { alpha = 0.99, eps = 1e-8, centered = false } = options;
-  check(alpha >= 0 && alpha <= 1, 'scaleByRmsprop', `invalid alpha ${alpha} (expected 0 ≤ alpha ≤ 1)`);
-  check(eps >= 0, 'scaleByRmsprop', `invalid eps ${eps} (expected ≥ 0)`);
+  V.checkOptions(
+    'scaleByRmsprop',
+    { alpha: V.unitInterval, eps: V.nonNegative, centered: V.boolean },
+    options,
+  );
   return defineTransformation<RmspropState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), gradAvg: params.map(() => null) }),
     update(grads, state) {
@@ -57,13 +61,8 @@ export interface AdagradState {
  */
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation<AdagradState> {
   const { lrDecay = 0, eps = 1e-10, initialAccumulatorValue = 0 } = options;
-  check(lrDecay >= 0, 'scaleByAdagrad', `invalid lrDecay ${lrDecay} (expected ≥ 0)`);
-  check(eps >= 0, 'scaleByAdagrad', `invalid eps ${eps} (expected ≥ 0)`);
-  check(
-    initialAccumulatorValue >= 0,
-    'scaleByAdagrad',
-    `invalid initialAccumulatorValue ${initialAccumulatorValue} (expected ≥ 0)`,
-  );
+  const rules = { lrDecay: V.nonNegative, eps: V.nonNegative, initialAccumulatorValue: V.nonNegative };
+  V.checkOptions('scaleByAdagrad', rules, options);
   return defineTransformation<AdagradState>({
     init: (params) => ({
       step: 0,
@@ -99,8 +98,7 @@ export interface AdadeltaState {
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation<AdadeltaState> {
   const { rho = 0.9, eps = 1e-6 } = options;
-  check(rho >= 0 && rho <= 1, 'scaleByAdadelta', `invalid rho ${rho} (expected 0 ≤ rho ≤ 1)`);
-  check(eps >= 0, 'scaleByAdadelta', `invalid eps ${eps} (expected ≥ 0)`);
+  V.checkOptions('scaleByAdadelta', { rho: V.unitInterval, eps: V.nonNegative }, options);
   return defineTransformation<AdadeltaState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), accDelta: zerosLikeParams(params) }),
     update(grads, state) {
