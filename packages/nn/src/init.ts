@@ -33,12 +33,19 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
 
+// As in torch, initializing a zero-element tensor does nothing (its fan may be 0 and a bound
+// infinite), and U(a, a) or N(μ, 0) is the constant.
+
 export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
+  if (tensor.size === 0) return tensor;
+  if (low === high) return constant(tensor, low);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
   return fill(tensor, T.random.uniform(options.key ?? nextKey(), tensor.shape, { low, high, dtype }));
 }
 
 export function normal(tensor: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
+  if (tensor.size === 0) return tensor;
+  if (std === 0) return constant(tensor, mean);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
   return fill(tensor, T.random.normal(options.key ?? nextKey(), tensor.shape, { mean, std, dtype }));
 }
@@ -110,6 +117,7 @@ export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Ten
 export function orthogonal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   if (tensor.ndim < 2)
     throw new T.ValueError('orthogonal', `needs at least 2 dimensions, got [${tensor.shape.join(',')}]`);
+  if (tensor.size === 0) return tensor;
   const rows = tensor.shape[0];
   const cols = tensor.size / rows;
   const tall = rows >= cols;

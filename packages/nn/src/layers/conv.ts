@@ -12,7 +12,7 @@ import {
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { type LayerOptions, uniformParameter } from './linear.js';
+import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -112,7 +112,7 @@ abstract class ConvLayer extends Module {
     const [first, second] = transposed ? [inChannels, outChannels] : [outChannels, inChannels];
     const shape = [first, second / this.groups, ...this.kernelSize];
     const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
-    const bound = 1 / Math.sqrt(fanIn);
+    const bound = fanInBound(fanIn);
     const [wKey, bKey] = T.random.split(options.key ?? nextKey());
     this.weight = uniformParameter(shape, bound, dtype, wKey);
     this.bias = (options.bias ?? true) ? uniformParameter([outChannels], bound, dtype, bKey) : null;
