@@ -74,8 +74,8 @@ export function fashionMnist(options: FashionMnistOptions = {}): FashionMnist {
   const prefix = split === 'train' ? 'train' : 't10k';
   const imagePath = locate(dir, `${prefix}-images-idx3-ubyte`);
   const labelPath = locate(dir, `${prefix}-labels-idx1-ubyte`);
-  const images = openIdx(imagePath);
-  const labels = openIdx(labelPath);
+  const images = openIdx('fashionMnist', imagePath);
+  const labels = openIdx('fashionMnist', labelPath);
   expectLayout(images, 3, 'images');
   expectLayout(labels, 1, 'labels');
   const [count, height, width] = images.header.shape;
