@@ -16,6 +16,9 @@ export {
   type FashionMnistOptions,
   fashionMnist,
 } from './node/fashion-mnist.js';
+
+import { checkRecord } from './validate.js';
+
 export { type ImageSet, type ImageSetOptions, iris, mnistDigits, mobyDick } from './node/packaged.js';
 export { textToCharTensor } from './text.js';
 
@@ -32,6 +35,7 @@ export interface ReadIdxOptions extends OpenIdxOptions {
  * does. A path that cannot be read throws a FileError.
  */
 export function readIdx(path: string, options: ReadIdxOptions = {}): NDArray {
+  checkRecord('readIdx', 'options', options);
   const max = options.maxDecompressedBytes;
   if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 2 ** 32)) {
     throw new ValueError(

@@ -108,7 +108,7 @@ describe('gzip decompression is limited', () => {
     // FNAME: flag 8, then a zero-terminated name after the 10-byte header
     const named = Buffer.concat([
       zipped.subarray(0, 10),
-      Buffer.from('x'.repeat(5000) + '\0'),
+      Buffer.from(`${'x'.repeat(5000)}\0`),
       zipped.subarray(10),
     ]);
     named[3] |= 8;

@@ -33,6 +33,8 @@ export function save(
   path: string,
   options: SaveOptions = {},
 ): void {
+  if (typeof options !== 'object' || options === null)
+    throw new ValueError('save', `options must be an object, got ${String(options)}`);
   if (typeof moduleOrStateDict !== 'object' || moduleOrStateDict === null)
     throw new ValueError('save', `expected a module or a state dict, got ${String(moduleOrStateDict)}`);
   const tensors = hasStateDict(moduleOrStateDict) ? moduleOrStateDict.stateDict() : moduleOrStateDict;

@@ -100,3 +100,24 @@ describe('temporary files of killed saves are cleaned up by the next save', () =
     expect(existsSync(join(directory, live))).toBe(false);
   });
 });
+
+describe('other public functions check their arguments', () => {
+  it('fromBytes, toBytes, decodeJsonMetadata, save', async () => {
+    const io = await import('@tsgrad/io');
+    const untyped = <A>(value: unknown) => value as A;
+    for (const [call, message] of [
+      [() => io.fromBytes(untyped(-1)), /^fromBytes: expected a Uint8Array or an ArrayBuffer/],
+      [() => io.toBytes(untyped(undefined)), /^toBytes: tensors must be a record/],
+      [() => io.toBytes(untyped([T.zeros([1])])), /^toBytes: tensors must be a record/],
+      [() => io.decodeJsonMetadata(untyped(undefined)), /^decodeJsonMetadata: expected a metadata record/],
+      [
+        () => save({ x: T.zeros([1]) }, join(directory, 'a'), untyped(null)),
+        /^save: options must be an object/,
+      ],
+    ] as const) {
+      const error = thrown(call);
+      expect(error).toBeInstanceOf(T.TsgradError);
+      expect(error.message).toMatch(message);
+    }
+  });
+});

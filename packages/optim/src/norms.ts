@@ -7,6 +7,7 @@ import * as V from './validate.js';
  */
 export function totalNorm(op: string, arrays: readonly T.NDArray[], normType: number): number {
   V.normType(op, 'normType', normType);
+  V.listOf(V.ndarray)(op, 'arrays', arrays);
   return inLibrary(() => {
     if (normType === Number.POSITIVE_INFINITY) {
       return arrays.reduce((m, a) => (a.size === 0 ? m : Math.max(m, T.max(T.abs(a)).item() as number)), 0);

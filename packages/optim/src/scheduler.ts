@@ -155,6 +155,11 @@ export class LinearLR extends LRScheduler {
       readonly totalIters?: number;
     } = {},
   ) {
+    V.checkOptions(
+      'LinearLR',
+      { startFactor: V.finite, endFactor: V.finite, totalIters: V.positive },
+      options,
+    );
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     super(optimizer, (lr) =>
       linearSchedule({ start: lr * startFactor, end: lr * endFactor, steps: totalIters }),
@@ -168,6 +173,7 @@ export class PolynomialLR extends LRScheduler {
     optimizer: SchedulableOptimizer,
     options: { readonly totalIters?: number; readonly power?: number } = {},
   ) {
+    V.checkOptions('PolynomialLR', { totalIters: V.positive, power: V.nonNegative }, options);
     const { totalIters = 5, power = 1 } = options;
     super(optimizer, (lr) => polynomialSchedule({ lr, totalSteps: totalIters, power }));
   }
@@ -250,8 +256,8 @@ export class OneCycleLR extends LRScheduler {
   constructor(optimizer: SchedulableOptimizer, options: OneCycleLROptions) {
     checkSchedulable('OneCycleLR', optimizer);
     const groups = optimizer.paramGroups.length;
-    const { maxLr, cycleMomentum: cycle = true, baseMomentum, maxMomentum, ...schedule } = options;
     V.checkOptions('OneCycleLR', ONE_CYCLE_LR_RULES, options);
+    const { maxLr, cycleMomentum: cycle = true, baseMomentum, maxMomentum, ...schedule } = options;
     if (typeof maxLr !== 'number') V.listOf(V.nonNegative, groups)('OneCycleLR', 'maxLr', maxLr);
     super(
       optimizer,

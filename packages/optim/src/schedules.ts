@@ -23,6 +23,7 @@ export function stepSchedule(options: StepScheduleOptions): Schedule {
     'stepSchedule',
     { lr: V.nonNegative, stepSize: V.positiveInteger, gamma: V.nonNegative },
     options,
+    ['lr', 'stepSize'],
   );
   const { lr, stepSize, gamma = 0.1 } = options;
   return (t) => lr * gamma ** Math.floor(t / stepSize);
@@ -37,7 +38,7 @@ export interface MultiStepScheduleOptions {
 /** MultiStepLR: lr·γ^(number of milestones ≤ t). */
 export function multiStepSchedule(options: MultiStepScheduleOptions): Schedule {
   const rules = { lr: V.nonNegative, milestones: V.listOf(V.count), gamma: V.nonNegative };
-  V.checkOptions('multiStepSchedule', rules, options);
+  V.checkOptions('multiStepSchedule', rules, options, ['lr', 'milestones']);
   const { lr, milestones, gamma = 0.1 } = options;
   V.check(
     milestones.every((m, i) => i === 0 || m >= milestones[i - 1]),
@@ -54,7 +55,8 @@ export interface ExponentialScheduleOptions {
 
 /** ExponentialLR: lr·γᵗ. */
 export function exponentialSchedule(options: ExponentialScheduleOptions): Schedule {
-  V.checkOptions('exponentialSchedule', { lr: V.nonNegative, gamma: V.nonNegative }, options);
+  const rules = { lr: V.nonNegative, gamma: V.nonNegative };
+  V.checkOptions('exponentialSchedule', rules, options, ['lr', 'gamma']);
   const { lr, gamma } = options;
   return (t) => lr * gamma ** t;
 }
@@ -68,7 +70,7 @@ export interface CosineAnnealingScheduleOptions {
 /** CosineAnnealingLR's closed form: η_min + (lr − η_min)(1 + cos(πt / T_max))/2. */
 export function cosineAnnealingSchedule(options: CosineAnnealingScheduleOptions): Schedule {
   const rules = { lr: V.nonNegative, tMax: V.positive, etaMin: V.nonNegative };
-  V.checkOptions('cosineAnnealingSchedule', rules, options);
+  V.checkOptions('cosineAnnealingSchedule', rules, options, ['lr', 'tMax']);
   const { lr, tMax, etaMin = 0 } = options;
   return (t) => etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
 }
@@ -90,7 +92,7 @@ export function cosineAnnealingWarmRestartsSchedule(
   options: CosineAnnealingWarmRestartsScheduleOptions,
 ): Schedule {
   const rules = { lr: V.nonNegative, t0: V.positiveInteger, tMult: V.positiveInteger, etaMin: V.nonNegative };
-  V.checkOptions('cosineAnnealingWarmRestartsSchedule', rules, options);
+  V.checkOptions('cosineAnnealingWarmRestartsSchedule', rules, options, ['lr', 't0']);
   const { lr, t0, tMult = 1, etaMin = 0 } = options;
   return (t) => {
     let start = 0;
@@ -115,7 +117,8 @@ export interface LinearScheduleOptions {
 
 /** A straight line from `start` to `end` over `steps` steps (LinearLR, in absolute values). */
 export function linearSchedule(options: LinearScheduleOptions): Schedule {
-  V.checkOptions('linearSchedule', { start: V.finite, end: V.finite, steps: V.positive }, options);
+  const rules = { start: V.finite, end: V.finite, steps: V.positive };
+  V.checkOptions('linearSchedule', rules, options, ['start', 'end', 'steps']);
   const { start, end, steps } = options;
   return (t) => start + ((end - start) * Math.min(t, steps)) / steps;
 }
@@ -130,7 +133,7 @@ export interface PolynomialScheduleOptions {
 /** PolynomialLR: (lr − endLr)(1 − min(t, T)/T)^power + endLr (torch's has endLr = 0). */
 export function polynomialSchedule(options: PolynomialScheduleOptions): Schedule {
   const rules = { lr: V.nonNegative, totalSteps: V.positive, power: V.nonNegative, endLr: V.nonNegative };
-  V.checkOptions('polynomialSchedule', rules, options);
+  V.checkOptions('polynomialSchedule', rules, options, ['lr', 'totalSteps']);
   const { lr, totalSteps, power = 1, endLr = 0 } = options;
   return (t) => (lr - endLr) * (1 - Math.min(t, totalSteps) / totalSteps) ** power + endLr;
 }
@@ -171,7 +174,8 @@ export interface LinearWarmupOptions {
  */
 export function linearWarmup(schedule: Schedule, options: LinearWarmupOptions): Schedule {
   V.callable('linearWarmup', 'schedule', schedule);
-  V.checkOptions('linearWarmup', { warmupSteps: V.positive, startFactor: V.finite }, options);
+  const rules = { warmupSteps: V.positive, startFactor: V.finite };
+  V.checkOptions('linearWarmup', rules, options, ['warmupSteps']);
   const { warmupSteps, startFactor = 0 } = options;
   const peak = schedule(0);
   return sequentialSchedule(
@@ -197,6 +201,10 @@ export function annealPhases(
   values: readonly number[],
   strategy: AnnealStrategy,
 ): number {
+  V.number('annealPhases', 'step', step);
+  V.listOf(V.number)('annealPhases', 'ends', ends);
+  V.listOf(V.number, ends.length + 1)('annealPhases', 'values', values);
+  V.oneOf('cos', 'linear')('annealPhases', 'strategy', strategy);
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
     if (step <= ends[i] || i === ends.length - 1) {
@@ -245,7 +253,7 @@ export const ONE_CYCLE_RULES: V.Rules<OneCycleScheduleOptions> = {
 };
 
 export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
-  V.checkOptions('oneCycleSchedule', ONE_CYCLE_RULES, options);
+  V.checkOptions('oneCycleSchedule', ONE_CYCLE_RULES, options, ['maxLr', 'totalSteps']);
   const { maxLr, totalSteps, pctStart = 0.3, annealStrategy = 'cos' } = options;
   const { divFactor = 25, finalDivFactor = 1e4, threePhase = false } = options;
   const ends = oneCyclePhaseEnds(totalSteps, pctStart, threePhase);

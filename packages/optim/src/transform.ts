@@ -1,4 +1,5 @@
 import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
+import * as V from './validate.js';
 
 /** A learning rate (or any hyper-parameter) as a pure function of the step count, from 0. */
 export type Schedule = (step: number) => number;
@@ -26,6 +27,12 @@ export interface GradientTransformation<S> {
 export function defineTransformation<S>(
   transformation: GradientTransformation<S>,
 ): GradientTransformation<S> {
+  V.checkFields(
+    'defineTransformation',
+    'transformation',
+    { init: V.callable, update: V.callable },
+    transformation,
+  );
   const { init, update } = transformation;
   return { init, update: (grads, state, params) => inLibrary(() => update(grads, state, params)) };
 }
@@ -75,6 +82,8 @@ export function chain<S extends unknown[]>(
  * The parameter's previous value is freed (unless it was handed out through `value`).
  */
 export function applyUpdates(params: readonly Tensor[], updates: readonly T.NDArray[]): void {
+  V.tensorList('applyUpdates', 'params', params);
+  V.listOf(V.ndarray)('applyUpdates', 'updates', updates);
   if (params.length !== updates.length) {
     throw new T.ValueError('applyUpdates', `${params.length} parameters but ${updates.length} updates`);
   }

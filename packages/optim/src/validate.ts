@@ -50,6 +50,11 @@ export const number: Rule = numberRule('a number', () => true);
 /** A p-norm's p: positive, possibly Infinity. */
 export const normType: Rule = numberRule('a positive number or Infinity', (x) => x > 0);
 
+/** An NDArray (an update, a gradient). */
+export const ndarray: Rule = (op, name, value) => {
+  if (!(value instanceof T.NDArray)) fail(op, name, 'an NDArray', value);
+};
+
 /** Anything: an option checked elsewhere (e.g. axes, by the op that takes them). */
 export const any: Rule = () => {};
 
@@ -95,10 +100,20 @@ export function record(op: string, name: string, value: unknown): asserts value 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(op, name, 'an object', value);
 }
 
-/** Checks every option given against `rules`; an option with no rule is unknown. */
-export function checkOptions<O>(op: string, rules: Rules<O>, options: unknown): void {
-  if (options === undefined) return;
+/**
+ * Checks every option given against `rules` (an option with no rule is unknown) and that the
+ * `required` ones are given.
+ */
+export function checkOptions<O>(
+  op: string,
+  rules: Rules<O>,
+  options: unknown,
+  required: readonly (keyof O & string)[] = [],
+): void {
   record(op, 'options', options);
+  const missing = required.filter((name) => options[name] === undefined);
+  if (missing.length > 0)
+    throw new T.ValueError(op, `missing the option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   for (const [name, value] of Object.entries(options)) {
     const rule = (rules as Record<string, Rule | undefined>)[name];
     if (rule === undefined)

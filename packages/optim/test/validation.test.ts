@@ -327,3 +327,33 @@ describe('the other loadStateDicts are all-or-nothing', () => {
     expect(resumed.stateDict()).toEqual(before);
   });
 });
+
+describe('other public functions check their arguments', () => {
+  it('null or missing options, and wrong lists', () => {
+    expectTyped(
+      () => O.stepSchedule(untyped(undefined)),
+      /^stepSchedule: options must be an object, got undefined/,
+    );
+    expectTyped(() => O.stepSchedule(untyped({ stepSize: 2 })), /^stepSchedule: missing the option lr$/);
+    expectTyped(() => O.scaleByAdam(untyped(null)), /^scaleByAdam: options must be an object, got null/);
+    expectTyped(() => O.traceMomentum(untyped({})), /^traceMomentum: missing the option momentum/);
+    expectTyped(() => O.ema(untyped(undefined)), /^ema: options must be an object/);
+    expectTyped(
+      () => O.applyUpdates(untyped(undefined), []),
+      /^applyUpdates: params must be an iterable of Tensors/,
+    );
+    expectTyped(() => O.applyUpdates([], untyped([1])), /^applyUpdates: updates\[0\] must be an NDArray/);
+    expectTyped(
+      () => O.defineTransformation(untyped(undefined)),
+      /^defineTransformation: transformation must be an object/,
+    );
+    expectTyped(() => O.totalNorm('norm', untyped(3), 2), /^norm: arrays must be a list/);
+    expectTyped(
+      () => O.annealPhases(0, untyped(undefined), [1], 'cos'),
+      /^annealPhases: ends must be a list/,
+    );
+    const optimizer = new O.SGD([param([1])]);
+    expectTyped(() => new O.LinearLR(optimizer, untyped(null)), /^LinearLR: options must be an object/);
+    expectTyped(() => new O.PolynomialLR(optimizer, { power: -1 }), /^PolynomialLR: power must be/);
+  });
+});

@@ -12,6 +12,7 @@ import {
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
+import { checkOptions, integerList } from '../validate.js';
 import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
@@ -52,7 +53,7 @@ function perAxis(
   rank: number,
   fallback: number,
 ): number[] {
-  const values = value === undefined ? [fallback] : typeof value === 'number' ? [value] : [...value];
+  const values = value === undefined ? [fallback] : integerList(name, what, value);
   const out = values.length === 1 ? new Array<number>(rank).fill(values[0]) : values;
   if (out.length !== rank || out.some((v) => !Number.isInteger(v) || v < 0)) {
     throw new T.ValueError(
@@ -88,6 +89,7 @@ abstract class ConvLayer extends Module {
   ) {
     super();
     const name = new.target.name;
+    checkOptions(name, options);
     this.kernelSize = perAxis(name, 'kernelSize', kernelSize, rank, 1);
     this.stride = perAxis(name, 'stride', options.stride, rank, 1);
     this.dilation = perAxis(name, 'dilation', options.dilation, rank, 1);

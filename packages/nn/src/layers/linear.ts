@@ -2,6 +2,7 @@ import { linear, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, uniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
+import { checkOptions, integerList } from '../validate.js';
 
 export interface LayerOptions {
   /** Parameter dtype (float32 by default). */
@@ -23,7 +24,8 @@ export function uniformParameter(
   dtype: T.DType,
   key: T.random.PRNGKey,
 ): Parameter {
-  const p = new Parameter(T.zeros(shape, { dtype }));
+  const dims = integerList('uniformParameter', 'shape', shape);
+  const p = new Parameter(T.zeros(dims, { dtype }));
   return bound === 0 ? p : (uniform(p, -bound, bound, { key }) as Parameter);
 }
 
@@ -38,6 +40,7 @@ export class Linear extends Module {
     options: LayerOptions & { bias?: boolean } = {},
   ) {
     super();
+    checkOptions('Linear', options);
     if ([inFeatures, outFeatures].some((n) => !Number.isInteger(n) || n < 0)) {
       throw new T.ValueError(
         'Linear',

@@ -25,8 +25,8 @@ const MOMENT_RULES = { beta1: V.beta, beta2: V.beta, eps: V.nonNegative } as con
  * then (m / (1−β₁ᵗ)) / (√v / √(1−β₂ᵗ) + ε). AMSGrad uses the running maximum of v instead of v.
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, amsgrad = false } = options;
   V.checkOptions('scaleByAdam', { ...MOMENT_RULES, amsgrad: V.boolean }, options);
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, amsgrad = false } = options;
   return defineTransformation<AdamState>({
     init: (params) => ({
       step: 0,
@@ -73,8 +73,8 @@ export interface AdamaxState {
  * m / ((1−β₁ᵗ) u).
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<AdamaxState> {
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
   V.checkOptions('scaleByAdamax', MOMENT_RULES, options);
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
   return defineTransformation<AdamaxState>({
     init: (params) => ({ step: 0, expAvg: zerosLikeParams(params), expInf: zerosLikeParams(params) }),
     update(grads, state) {
@@ -110,8 +110,8 @@ export interface NadamState {
  * (1−μₜ)/(1−∏ᵢ≤ₜ μᵢ) · g/d + μₜ₊₁/(1−∏ᵢ≤ₜ₊₁ μᵢ) · m/d.
  */
 export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransformation<NadamState> {
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentumDecay = 4e-3 } = options;
   V.checkOptions('scaleByNadam', { ...MOMENT_RULES, momentumDecay: V.nonNegative }, options);
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentumDecay = 4e-3 } = options;
   const muAt = (step: number) => beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
   return defineTransformation<NadamState>({
     init: (params) => ({

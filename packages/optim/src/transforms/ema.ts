@@ -23,8 +23,7 @@ export const EMA_RULES: V.Rules<EmaOptions> = { decay: V.unitInterval, useNumUpd
 
 /** Checks the options of an EMA (the decay is required). */
 export function checkEmaOptions(op: string, options: EmaOptions): void {
-  V.checkOptions(op, EMA_RULES, options);
-  V.unitInterval(op, 'decay', options.decay);
+  V.checkOptions(op, EMA_RULES, options, ['decay']);
 }
 
 /** The decay of the `numUpdates`-th update (counted from 1). */

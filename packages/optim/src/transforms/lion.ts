@@ -17,8 +17,8 @@ export interface LionState {
  * sign(β₁m + (1−β₁)g), then m ← β₂m + (1−β₂)g.
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<LionState> {
-  const { beta1 = 0.9, beta2 = 0.99 } = options;
   V.checkOptions('scaleByLion', { beta1: V.beta, beta2: V.beta }, options);
+  const { beta1 = 0.9, beta2 = 0.99 } = options;
   return defineTransformation<LionState>({
     init: (params) => ({ expAvg: zerosLikeParams(params) }),
     update(grads, state) {

@@ -19,9 +19,9 @@ export interface MomentumState {
  * pass through and no buffer is kept.
  */
 export function traceMomentum(options: TraceMomentumOptions): GradientTransformation<MomentumState> {
-  const { momentum, dampening = 0, nesterov = false } = options;
   const rules = { momentum: V.nonNegative, dampening: V.nonNegative, nesterov: V.boolean };
-  V.checkOptions('traceMomentum', rules, options);
+  V.checkOptions('traceMomentum', rules, options, ['momentum']);
+  const { momentum, dampening = 0, nesterov = false } = options;
   V.check(
     !nesterov || (momentum > 0 && dampening === 0),
     'traceMomentum',

@@ -21,12 +21,12 @@ export interface RmspropState {
  * or, centered, ṽ = v − ḡ² where ḡ ← αḡ + (1−α)g. Momentum is `traceMomentum` after it.
  */
 export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTransformation<RmspropState> {
-  const { alpha = 0.99, eps = 1e-8, centered = false } = options;
   V.checkOptions(
     'scaleByRmsprop',
     { alpha: V.unitInterval, eps: V.nonNegative, centered: V.boolean },
     options,
   );
+  const { alpha = 0.99, eps = 1e-8, centered = false } = options;
   return defineTransformation<RmspropState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), gradAvg: params.map(() => null) }),
     update(grads, state) {
@@ -60,9 +60,9 @@ export interface AdagradState {
  * 1 + (t−1)·lrDecay (the learning-rate decay of step t).
  */
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation<AdagradState> {
-  const { lrDecay = 0, eps = 1e-10, initialAccumulatorValue = 0 } = options;
   const rules = { lrDecay: V.nonNegative, eps: V.nonNegative, initialAccumulatorValue: V.nonNegative };
   V.checkOptions('scaleByAdagrad', rules, options);
+  const { lrDecay = 0, eps = 1e-10, initialAccumulatorValue = 0 } = options;
   return defineTransformation<AdagradState>({
     init: (params) => ({
       step: 0,
@@ -97,8 +97,8 @@ export interface AdadeltaState {
  * u ← ρu + (1−ρ)Δ²; the direction is Δ (torch's lr, default 1, scales it).
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation<AdadeltaState> {
-  const { rho = 0.9, eps = 1e-6 } = options;
   V.checkOptions('scaleByAdadelta', { rho: V.unitInterval, eps: V.nonNegative }, options);
+  const { rho = 0.9, eps = 1e-6 } = options;
   return defineTransformation<AdadeltaState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), accDelta: zerosLikeParams(params) }),
     update(grads, state) {
