@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // Wrong arguments at the public boundary are TsgradErrors naming the function (each of these
 // was a TypeError from deep inside before).
 
-const untyped = <A>(value: unknown) => value as A;
+const untyped = (value: unknown) => value as never;
 
 const calls: [string, () => unknown, RegExp][] = [
   ['defaultCollate()', () => D.defaultCollate(untyped(undefined)), /^defaultCollate: items must be a list/],

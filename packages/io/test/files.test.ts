@@ -104,7 +104,7 @@ describe('temporary files of killed saves are cleaned up by the next save', () =
 describe('other public functions check their arguments', () => {
   it('fromBytes, toBytes, decodeJsonMetadata, save', async () => {
     const io = await import('@tsgrad/io');
-    const untyped = <A>(value: unknown) => value as A;
+    const untyped = (value: unknown) => value as never;
     for (const [call, message] of [
       [() => io.fromBytes(untyped(-1)), /^fromBytes: expected a Uint8Array or an ArrayBuffer/],
       [() => io.toBytes(untyped(undefined)), /^toBytes: tensors must be a record/],

@@ -7,7 +7,7 @@ import { cloneParam, param, setGrad, values } from './helpers.js';
 // (or function) and the option, thrown before anything changes.
 
 /** Calls `fn` with a value of the wrong type, as untyped (e.g. JSON-fed) callers do. */
-const untyped = <A>(value: unknown) => value as A;
+const untyped = (value: unknown) => value as never;
 
 function expectTyped(fn: () => unknown, message: RegExp): void {
   let error: unknown;
