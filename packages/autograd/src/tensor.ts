@@ -1,4 +1,4 @@
-import { type DType, NDArray, type NestedArray } from '@tsgrad/tensor';
+import { type DType, DTypeError, NDArray, type NestedArray, ValueError } from '@tsgrad/tensor';
 import { creationSite } from './creation-site.js';
 import { adoptArray, type Frame, keepArray, type Owned } from './lifetime.js';
 import { isAnomalyEnabled } from './mode.js';
@@ -160,6 +160,26 @@ export class Tensor implements Owned {
         `assign: expected ${this.dtype} [${this.shape.join(',')}], got ${next.dtype} [${next.shape.join(',')}]`,
       );
     }
+    return this.replaceValue(next);
+  }
+
+  /**
+   * Replaces a leaf's value by an array of any dtype and shape (torch's `tensor.data = …`, what
+   * `Module.to` uses), keeping identity, grad and requiresGrad.
+   */
+  setData(value: NDArray): this {
+    if (this.node !== null) throw new ValueError('setData', 'only a leaf tensor can have its data replaced');
+    if (this._requiresGrad && value.dtype !== 'float32' && value.dtype !== 'float64') {
+      throw new DTypeError(
+        'setData',
+        `a tensor that requires grad must stay floating-point, got ${value.dtype}`,
+      );
+    }
+    return this.replaceValue(value);
+  }
+
+  /** Holds its own view of `next`, freeing the previous value unless someone else may hold it. */
+  private replaceValue(next: NDArray): this {
     const previous = this._value;
     const previousIsPrivate = this.valueIsPrivate;
     this._value = NDArray.view(next, next.shape, next.strides, next.offset, 'assign');

@@ -1,4 +1,5 @@
 import { array, NDArray, stack, TsgradError, type TypedArray, ValueError } from '@tsgrad/tensor';
+import { checkList } from './validate.js';
 
 /**
  * The batch `defaultCollate` makes from items of type T: arrays and numbers become one
@@ -134,6 +135,7 @@ function collateAt(items: readonly unknown[], path: string): unknown {
  * plain objects are collated element by element, recursively.
  */
 export function defaultCollate<T>(items: readonly T[]): Collated<T> {
+  checkList('defaultCollate', 'items', items);
   if (items.length === 0) fail('', 'cannot collate an empty batch');
   return collateAt(items, '') as Collated<T>;
 }

@@ -1,5 +1,6 @@
 import { IndexError, indexSelect, type NDArray, ShapeError, slice, ValueError } from '@tsgrad/tensor';
 import type { Collated } from './collate.js';
+import { checkArray, checkList } from './validate.js';
 
 /** A value, or a promise of it: map-style datasets may read their items asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -28,8 +29,15 @@ export type IterableDataset<T> = AsyncIterable<T> | Iterable<T>;
 
 /** True for map-style datasets (anything with a numeric `length` and a `get` method). */
 export function isMapDataset<T>(dataset: Dataset<T> | IterableDataset<T>): dataset is Dataset<T> {
-  const candidate = dataset as Partial<Dataset<T>>;
+  const candidate = dataset as Partial<Dataset<T>> | null | undefined;
+  if (typeof candidate !== 'object' || candidate === null) return false;
   return typeof candidate.get === 'function' && typeof candidate.length === 'number';
+}
+
+/** Throws unless `dataset` is a map-style dataset. */
+export function checkDataset(op: string, dataset: unknown): void {
+  if (!isMapDataset(dataset as Dataset<unknown>))
+    throw new ValueError(op, 'expected a map-style dataset (a numeric length and a get method)');
 }
 
 /** Throws unless `index` is an integer in [0, length). */
@@ -47,6 +55,9 @@ export class TensorDataset implements Dataset<NDArray[]> {
   readonly arrays: readonly NDArray[];
 
   constructor(...arrays: NDArray[]) {
+    arrays.forEach((a, i) => {
+      checkArray('TensorDataset', `array ${i}`, a);
+    });
     if (arrays.length === 0) throw new ValueError('TensorDataset', 'needs at least one array');
     const rows = arrays[0].shape[0];
     if (arrays.some((a) => a.ndim === 0 || a.shape[0] !== rows)) {
@@ -80,6 +91,8 @@ export class Subset<T> implements Dataset<T> {
     readonly dataset: Dataset<T>,
     indices: ArrayLike<number>,
   ) {
+    checkDataset('Subset', dataset);
+    checkList('Subset', 'indices', indices);
     this.indices = Array.from(indices);
     for (const i of this.indices) checkIndex('Subset', i, dataset.length);
   }
@@ -112,6 +125,8 @@ export class ConcatDataset<T> implements Dataset<T> {
   private readonly ends: number[] = [];
 
   constructor(readonly datasets: readonly Dataset<T>[]) {
+    checkList('ConcatDataset', 'datasets', datasets);
+    for (const d of Array.from(datasets)) checkDataset('ConcatDataset', d);
     if (datasets.length === 0) throw new ValueError('ConcatDataset', 'needs at least one dataset');
     let total = 0;
     for (const d of datasets) {

@@ -2,6 +2,7 @@ import { random, ValueError } from '@tsgrad/tensor';
 import { type Collated, defaultCollate } from './collate.js';
 import { type Dataset, type IterableDataset, isMapDataset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
+import { checkRecord } from './validate.js';
 
 export interface DataLoaderOptions<T, B> extends SeedOptions {
   /** Items per batch (default 1). */
@@ -66,6 +67,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B>, AsyncIterabl
     readonly dataset: Dataset<T> | IterableDataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
+    checkRecord('DataLoader', 'options', options);
     this.batchSize = checkCount('batchSize', options.batchSize ?? 1, 1);
     this.prefetch = checkCount('prefetch', options.prefetch ?? 1, 0);
     this.shuffle = options.shuffle ?? false;

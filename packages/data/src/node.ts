@@ -1,12 +1,13 @@
 // The Node entry (`@tsgrad/data/node`): readers for files on disk and ready-made data sets.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { array, type DType, type NDArray } from '@tsgrad/tensor';
+import { array, checkPath, type DType, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type CsvOptions, type CsvTable, parseCsv } from './formats/csv.js';
 import { DEFAULT_IDX_DTYPE, type EncodeIdxOptions, encodeIdx, readIdxData } from './formats/idx.js';
 import { parseNpy } from './formats/npy.js';
-import { openIdx } from './node/idx-file.js';
+import { readFileBytes, writeFileBytes } from './node/files.js';
+import { type OpenIdxOptions, openIdx } from './node/idx-file.js';
 
+export { FileError } from '@tsgrad/tensor';
 export { DataFormatError, DatasetNotFoundError } from './errors.js';
 export {
   FASHION_MNIST_CLASSES,
@@ -15,10 +16,13 @@ export {
   type FashionMnistOptions,
   fashionMnist,
 } from './node/fashion-mnist.js';
+
+import { checkRecord } from './validate.js';
+
 export { type ImageSet, type ImageSetOptions, iris, mnistDigits, mobyDick } from './node/packaged.js';
 export { textToCharTensor } from './text.js';
 
-export interface ReadIdxOptions {
+export interface ReadIdxOptions extends OpenIdxOptions {
   /** The dtype of the result (default: int32 for integer types, float32/float64 for floats). */
   readonly dtype?: DType;
 }
@@ -26,10 +30,20 @@ export interface ReadIdxOptions {
 /**
  * Reads an IDX file (MNIST's format), plain or gzip-compressed (detected by its magic number).
  * Malformed files throw DataFormatError naming the file and the byte offset (for gzip files,
- * offsets in the IDX structure count decompressed bytes).
+ * offsets in the IDX structure count decompressed bytes); a gzip file that decompresses to
+ * more than its header declares (or than `maxDecompressedBytes`) is rejected as soon as it
+ * does. A path that cannot be read throws a FileError.
  */
 export function readIdx(path: string, options: ReadIdxOptions = {}): NDArray {
-  const { bytes, header } = openIdx(path);
+  checkRecord('readIdx', 'options', options);
+  const max = options.maxDecompressedBytes;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 2 ** 32)) {
+    throw new ValueError(
+      'readIdx',
+      `maxDecompressedBytes must be an integer in [1, 2^32], got ${String(max)}`,
+    );
+  }
+  const { bytes, header } = openIdx('readIdx', path, options);
   const dtype = options.dtype ?? DEFAULT_IDX_DTYPE[header.type];
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
 }
@@ -41,13 +55,14 @@ export interface WriteIdxOptions extends EncodeIdxOptions {
 
 /** Writes `x` as an IDX file, optionally gzip-compressed. */
 export function writeIdx(path: string, x: NDArray, options: WriteIdxOptions = {}): void {
+  checkPath('writeIdx', path);
   const bytes = encodeIdx(x, options);
-  writeFileSync(path, (options.gzip ?? path.endsWith('.gz')) ? gzipSync(bytes) : bytes);
+  writeFileBytes('writeIdx', path, (options.gzip ?? path.endsWith('.gz')) ? gzipSync(bytes) : bytes);
 }
 
 /** Reads a NumPy .npy file (versions 1–3); see `parseNpy` for the supported dtypes. */
 export function readNpy(path: string): NDArray {
-  return parseNpy(readFileSync(path), { file: path });
+  return parseNpy(readFileBytes('readNpy', path), { file: path });
 }
 
 /**
@@ -55,5 +70,5 @@ export function readNpy(path: string): NDArray {
  * int32 labels (class names are mapped to their index in the sorted `classes`).
  */
 export function readCsv(path: string, options: Omit<CsvOptions, 'file'> = {}): CsvTable {
-  return parseCsv(readFileSync(path), { ...options, file: path });
+  return parseCsv(readFileBytes('readCsv', path), { ...options, file: path });
 }

@@ -1,6 +1,7 @@
 import { ValueError } from '@tsgrad/tensor';
-import { type Dataset, Subset } from './dataset.js';
+import { checkDataset, type Dataset, Subset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
+import { checkList } from './validate.js';
 
 /** Whole lengths from fractions that sum to 1, PyTorch's way: floor, then hand out the rest. */
 function lengthsFromFractions(fractions: readonly number[], total: number): number[] {
@@ -21,6 +22,8 @@ export function randomSplit<T>(
   lengths: readonly number[],
   options: SeedOptions = {},
 ): Subset<T>[] {
+  checkDataset('randomSplit', dataset);
+  checkList('randomSplit', 'lengths', lengths);
   const key = keyFrom('randomSplit', options);
   const total = dataset.length;
   if (lengths.length === 0 || lengths.some((l) => !Number.isFinite(l) || l < 0)) {

@@ -1,5 +1,6 @@
 import { array, type NDArray, random, ValueError } from '@tsgrad/tensor';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
+import { checkRecord } from './validate.js';
 
 /** A labelled 2-D point set: float32 points [n, 2] and int32 labels [n]. */
 export interface Classification {
@@ -86,6 +87,7 @@ export interface SpiralsOptions extends SyntheticOptions {
  * points lies at radius r = (i + 1) / m and angle 2π·(turns·r + c / classes), plus noise.
  */
 export function spirals(options: SpiralsOptions = {}): Classification {
+  checkRecord('spirals', 'options', options);
   const { n = 300, classes = 3, turns = 1 } = options;
   checkOptions('spirals', options, n);
   if (!Number.isInteger(classes) || classes < 1) {
@@ -108,6 +110,7 @@ export function spirals(options: SpiralsOptions = {}): Classification {
 
 /** Two interleaving half circles (scikit-learn's `make_moons`): label 0 above, 1 below. */
 export function moons(options: SyntheticOptions = {}): Classification {
+  checkRecord('moons', 'options', options);
   const { n = 200 } = options;
   checkOptions('moons', options, n);
   const [outer, inner] = [Math.floor(n / 2), n - Math.floor(n / 2)];
@@ -126,6 +129,7 @@ export interface CirclesOptions extends SyntheticOptions {
 
 /** A circle inside another (scikit-learn's `make_circles`): label 0 outer, 1 inner. */
 export function circles(options: CirclesOptions = {}): Classification {
+  checkRecord('circles', 'options', options);
   const { n = 200, factor = 0.8 } = options;
   checkOptions('circles', options, n);
   if (!(factor >= 0 && factor < 1))
@@ -151,6 +155,7 @@ export interface BlobsOptions extends Omit<SyntheticOptions, 'noise'> {
 
 /** Isotropic Gaussian blobs (scikit-learn's `make_blobs`); label c is blob c. */
 export function blobs(options: BlobsOptions = {}): Classification & { readonly centers: NDArray } {
+  checkRecord('blobs', 'options', options);
   const { n = 300, centers = 3, features = 2, std = 1, box = [-10, 10] } = options;
   checkOptions('blobs', { ...options, noise: std }, n);
   const [centerKey, key] = random.split(keyFrom('blobs', options));
@@ -187,6 +192,7 @@ export function blobs(options: BlobsOptions = {}): Classification & { readonly c
 
 /** Points uniform in [-1, 1]², labelled 1 when exactly one coordinate is positive. */
 export function xor(options: SyntheticOptions = {}): Classification {
+  checkRecord('xor', 'options', options);
   const { n = 200 } = options;
   checkOptions('xor', options, n);
   const [pointKey, key] = random.split(keyFrom('xor', options));
@@ -206,6 +212,7 @@ export interface SineRegressionOptions extends Omit<SyntheticOptions, 'shuffle'>
 
 /** x uniform in `range`, y = amplitude · sin(frequency · x + phase) + noise; both [n, 1] float32. */
 export function sineRegression(options: SineRegressionOptions = {}): Regression {
+  checkRecord('sineRegression', 'options', options);
   const { n = 200, range = [-Math.PI, Math.PI], amplitude = 1, frequency = 1, phase = 0 } = options;
   checkOptions('sineRegression', options, n);
   const noise = options.noise ?? 0;

@@ -16,6 +16,7 @@ import {
   ValueError,
 } from '@tsgrad/tensor';
 import { keyFrom, type SeedOptions } from './seed.js';
+import { checkArray, checkFunction, checkList, checkRecord } from './validate.js';
 
 /**
  * A function on one NDArray. Random transforms use `key` when one is given (pure, like JAX)
@@ -26,6 +27,9 @@ export type Transform = (x: NDArray, key?: random.PRNGKey) => NDArray;
 
 /** Applies `transforms` left to right; a given key is split into one subkey per transform. */
 export function compose(...transforms: Transform[]): Transform {
+  transforms.forEach((t, i) => {
+    checkFunction('compose', `transform ${i}`, t);
+  });
   return (x, key) => {
     const keys = key === undefined ? undefined : random.split(key, transforms.length);
     return transforms.reduce((acc, t, i) => t(acc, keys?.[i]), x);
@@ -41,6 +45,12 @@ function keyStream(
   // The salt keeps two transforms made with the same (default) seed from drawing the same keys.
   const generator = new random.Generator(random.foldIn(keyFrom(op, options), salt));
   return (given) => given ?? generator.next();
+}
+
+/** A list of numbers given to `op` as `name`. */
+function numbers(op: string, name: string, value: unknown): number[] {
+  checkList(op, name, value);
+  return Array.from(value, Number);
 }
 
 /** `view` as a contiguous array: the view itself if it is one, else a copy (and the view is disposed). */
@@ -61,8 +71,8 @@ function offsetUpTo(word: number, n: number): number {
  * inputs are converted to float32.
  */
 export function normalize(mean: number | readonly number[], std: number | readonly number[]): Transform {
-  const means = typeof mean === 'number' ? [mean] : [...mean];
-  const stds = typeof std === 'number' ? [std] : [...std];
+  const means = typeof mean === 'number' ? [mean] : numbers('normalize', 'mean', mean);
+  const stds = typeof std === 'number' ? [std] : numbers('normalize', 'std', std);
   if (stds.some((s) => !(s !== 0 && Number.isFinite(s))) || means.some((m) => !Number.isFinite(m))) {
     throw new ValueError(
       'normalize',
@@ -84,6 +94,7 @@ export function normalize(mean: number | readonly number[], std: number | readon
     });
   };
   return (x) => {
+    checkArray('normalize', 'x', x);
     if (perChannel && (x.ndim < 3 || x.shape[x.ndim - 3] !== channels)) {
       throw new ShapeError(
         'normalize',
@@ -104,7 +115,12 @@ export function normalize(mean: number | readonly number[], std: number | readon
 
 /** One-hot encodes int32 class indices along a new last axis (float32). */
 export function oneHot(numClasses: number): Transform {
-  return (x) => oneHotArray(x, numClasses);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new ValueError('oneHot', `numClasses must be a positive integer, got ${String(numClasses)}`);
+  return (x) => {
+    checkArray('oneHot', 'x', x);
+    return oneHotArray(x, numClasses);
+  };
 }
 
 export interface RandomCropOptions extends SeedOptions {
@@ -138,7 +154,8 @@ export function randomCrop(
   size: number | readonly [number, number],
   options: RandomCropOptions = {},
 ): Transform {
-  const [height, width] = typeof size === 'number' ? [size, size] : size;
+  const [height, width] = typeof size === 'number' ? [size, size] : numbers('randomCrop', 'size', size);
+  checkRecord('randomCrop', 'options', options);
   const [left, top, right, bottom] = paddingSides(options.padding);
   if (![height, width].every((s) => Number.isInteger(s) && s > 0)) {
     throw new ValueError('randomCrop', `size must be positive integers, got ${size}`);
@@ -148,6 +165,7 @@ export function randomCrop(
   }
   const nextKey = keyStream('randomCrop', 1, options);
   return (x, key) => {
+    checkArray('randomCrop', 'x', x);
     if (x.ndim < 2)
       throw new ShapeError('randomCrop', `needs an input [...,H,W], got [${x.shape.join(',')}]`);
     const widths = x.shape.map((_, i): [number, number] =>
@@ -182,9 +200,11 @@ export function randomCrop(
 
 /** Mirrors the last axis (W) with probability `p` (torchvision's `RandomHorizontalFlip`). */
 export function randomHorizontalFlip(p = 0.5, options: SeedOptions = {}): Transform {
+  checkRecord('randomHorizontalFlip', 'options', options);
   if (!(p >= 0 && p <= 1)) throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${p}`);
   const nextKey = keyStream('randomHorizontalFlip', 2, options);
   return (x, key) => {
+    checkArray('randomHorizontalFlip', 'x', x);
     if (x.ndim < 1) throw new ShapeError('randomHorizontalFlip', 'needs an input with a last axis');
     const [word] = random.randomBits(nextKey(key), 1);
     return word / 2 ** 32 < p ? materialize(flip(x, -1)) : x;

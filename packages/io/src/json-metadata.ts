@@ -15,6 +15,8 @@ export function encodeJsonMetadata(value: unknown): Record<string, string> {
 
 /** The JSON value stored under "tsgrad.json", or undefined when the metadata has none. */
 export function decodeJsonMetadata(metadata: Record<string, string>): unknown {
+  if (typeof metadata !== 'object' || metadata === null)
+    throw new ValueError('decodeJsonMetadata', `expected a metadata record, got ${String(metadata)}`);
   if (!Object.hasOwn(metadata, JSON_METADATA_KEY)) return undefined;
   try {
     return JSON.parse(metadata[JSON_METADATA_KEY]);

@@ -1,11 +1,12 @@
 // The Node entry (`@tsgrad/io/node`): safetensors files on disk.
 import { readFileSync } from 'node:fs';
+import { checkPath, FileError, ValueError } from '@tsgrad/tensor';
 import { writeFileAtomic } from './node/atomic.js';
 import { type FromBytesOptions, fromBytes, type SafetensorsContents } from './read.js';
 import { type StateDict, toBytes } from './write.js';
 
 export type { WriteChunk, WriteFileAtomicOptions } from './node/atomic.js';
-export { writeFileAtomic };
+export { FileError, writeFileAtomic };
 
 /** Anything with a PyTorch-style `stateDict()`, such as an nn Module. */
 export interface HasStateDict {
@@ -32,11 +33,25 @@ export function save(
   path: string,
   options: SaveOptions = {},
 ): void {
+  if (typeof options !== 'object' || options === null)
+    throw new ValueError('save', `options must be an object, got ${String(options)}`);
+  if (typeof moduleOrStateDict !== 'object' || moduleOrStateDict === null)
+    throw new ValueError('save', `expected a module or a state dict, got ${String(moduleOrStateDict)}`);
   const tensors = hasStateDict(moduleOrStateDict) ? moduleOrStateDict.stateDict() : moduleOrStateDict;
   writeFileAtomic(path, toBytes(tensors, options.metadata));
 }
 
-/** Reads a safetensors file; errors in it name `path` and the byte offset. */
+/**
+ * Reads a safetensors file; errors in it name `path` and the byte offset. A path that cannot
+ * be read (missing, a directory, no permission) throws a FileError naming it.
+ */
 export function load(path: string, options: LoadOptions = {}): SafetensorsContents {
-  return fromBytes(readFileSync(path), { ...options, file: path });
+  checkPath('load', path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw FileError.from('load', path, error);
+  }
+  return fromBytes(bytes, { ...options, file: path });
 }

@@ -67,6 +67,13 @@ function headerJson(
  * multiple of 8 bytes, data little-endian and row-major.
  */
 export function toBytes(tensors: StateDict, metadata?: Record<string, string>): Uint8Array {
+  for (const [name, record] of [
+    ['tensors', tensors],
+    ['metadata', metadata ?? {}],
+  ] as const) {
+    if (typeof record !== 'object' || record === null || Array.isArray(record))
+      throw new ValueError('toBytes', `${name} must be a record, got ${String(record)}`);
+  }
   for (const [key, text] of Object.entries(metadata ?? {})) {
     if (typeof text !== 'string') {
       throw new ValueError('toBytes', `metadata ${JSON.stringify(key)} must be a string`);

@@ -1,5 +1,16 @@
-import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
 import { callForward, Module, markBuiltIn, type TensorModule } from './module.js';
+import { checkOptions } from './validate.js';
+
+/** The modules of an iterable, each checked to be a Module. */
+function moduleList<M extends Module>(op: string, modules: Iterable<M>): M[] {
+  const iterable = typeof modules === 'object' && modules !== null && Symbol.iterator in modules;
+  const list = iterable ? [...modules] : [];
+  const bad = list.findIndex((m) => !(m instanceof Module));
+  if (!iterable || bad >= 0)
+    throw new T.ValueError(op, iterable ? `item ${bad} is not a Module` : 'expected an iterable of Modules');
+  return list;
+}
 
 /** Runs its modules one after another; they are named 0, 1, 2… as in PyTorch. */
 export class Sequential extends Module {
@@ -7,7 +18,7 @@ export class Sequential extends Module {
 
   constructor(...modules: TensorModule[]) {
     super();
-    modules.forEach((m, i) => {
+    moduleList('Sequential', modules).forEach((m, i) => {
       this[i] = m;
     });
   }
@@ -30,7 +41,7 @@ export class ModuleList<M extends Module = Module> extends Module {
 
   constructor(modules: Iterable<M> = []) {
     super();
-    for (const m of modules) this.push(m);
+    for (const m of moduleList('ModuleList', modules)) this.push(m);
   }
 
   push(module: M): this {
@@ -59,6 +70,7 @@ export class ModuleList<M extends Module = Module> extends Module {
 export class ModuleDict<M extends Module = Module> extends Module {
   constructor(modules: Readonly<Record<string, M>> = {}) {
     super();
+    checkOptions('ModuleDict', modules, 'modules');
     for (const [name, m] of Object.entries(modules)) this.set(name, m);
   }
 

@@ -1,5 +1,6 @@
 import { Tensor } from '@tsgrad/autograd';
 import { Module, StateDictError } from './module.js';
+import { checkOptions } from './validate.js';
 
 export interface FunctionalCallOptions {
   /** Every parameter and buffer must be given (default false: the others keep their own values). */
@@ -62,7 +63,12 @@ export function functionalCall<M extends Module, R>(
   fn: (module: M) => R,
   options: FunctionalCallOptions = {},
 ): R {
-  const where = `functionalCall: ${module.constructor.name}`;
+  const op = 'functionalCall';
+  if (!(module instanceof Module)) throw new StateDictError(op, 'the first argument must be a Module');
+  checkOptions(op, params, 'params');
+  if (typeof fn !== 'function') throw new StateDictError(op, 'fn must be a function');
+  checkOptions(op, options);
+  const where = module.constructor.name;
   const named = new Map<string, Tensor>([...module.namedParameters(), ...module.namedBuffers()]);
   const states = new Set(named.values());
   const tie = options.tieWeights ?? true;
@@ -71,7 +77,7 @@ export function functionalCall<M extends Module, R>(
   const byOriginal = new Map<Tensor, { key: string; replacement: Tensor }>();
   for (const [key, value] of Object.entries(params)) {
     if (!(value instanceof Tensor)) {
-      throw new StateDictError(`${where}: the value for ${key} is not a Tensor`);
+      throw new StateDictError(op, `${where}: the value for ${key} is not a Tensor`);
     }
     const slot = resolve(module, key, states);
     if (typeof slot === 'string') {
@@ -82,6 +88,7 @@ export function functionalCall<M extends Module, R>(
     const earlier = byOriginal.get(original);
     if (tie && earlier !== undefined && earlier.replacement !== value) {
       throw new StateDictError(
+        op,
         `${where}: ${key} and ${earlier.key} are tied, but were given different tensors`,
       );
     }
@@ -90,12 +97,13 @@ export function functionalCall<M extends Module, R>(
   }
   if (unknown.length > 0) {
     throw new StateDictError(
+      op,
       `${where}: unexpected keys: ${unknown.join(', ')}; its parameters and buffers are: ${[...named.keys()].join(', ') || 'none'}`,
     );
   }
   if (options.strict ?? false) {
     const missing = [...named].filter(([, tensor]) => !byOriginal.has(tensor)).map(([name]) => name);
-    if (missing.length > 0) throw new StateDictError(`${where}: missing keys: ${missing.join(', ')}`);
+    if (missing.length > 0) throw new StateDictError(op, `${where}: missing keys: ${missing.join(', ')}`);
   }
 
   const restore: { slot: Slot; original: unknown }[] = [];

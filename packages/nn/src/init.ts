@@ -1,5 +1,6 @@
 import type { Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
+import { checkTensor, integerList } from './validate.js';
 
 // Initializers, PyTorch's `nn.init`, each filling a tensor in place from a PRNG key. Without an
 // explicit key they draw from a default generator that `manualSeed` resets, so whole models
@@ -27,23 +28,34 @@ function fill(tensor: Tensor, value: T.NDArray): Tensor {
 
 /** fan_in and fan_out as PyTorch computes them ([out, in, ...kernel]). */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2)
-    throw new T.ValueError('init', `fan in/out need at least 2 dimensions, got [${shape.join(',')}]`);
-  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
-  return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
+  const dims = integerList('fans', 'shape', shape);
+  if (typeof shape === 'number' || dims.length < 2)
+    throw new T.ValueError('init', `fan in/out need at least 2 dimensions, got [${dims.join(',')}]`);
+  const receptive = dims.slice(2).reduce((a, b) => a * b, 1);
+  return { fanIn: dims[1] * receptive, fanOut: dims[0] * receptive };
 }
 
+// As in torch, initializing a zero-element tensor does nothing (its fan may be 0 and a bound
+// infinite), and U(a, a) or N(μ, 0) is the constant.
+
 export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
+  checkTensor('uniform', 'tensor', tensor);
+  if (tensor.size === 0) return tensor;
+  if (low === high) return constant(tensor, low);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
   return fill(tensor, T.random.uniform(options.key ?? nextKey(), tensor.shape, { low, high, dtype }));
 }
 
 export function normal(tensor: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
+  checkTensor('normal', 'tensor', tensor);
+  if (tensor.size === 0) return tensor;
+  if (std === 0) return constant(tensor, mean);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
   return fill(tensor, T.random.normal(options.key ?? nextKey(), tensor.shape, { mean, std, dtype }));
 }
 
 export function constant(tensor: Tensor, value: number): Tensor {
+  checkTensor('constant', 'tensor', tensor);
   return fill(tensor, T.full(tensor.shape, value, { dtype: tensor.dtype }));
 }
 
@@ -70,12 +82,14 @@ export function calculateGain(
 }
 
 export function xavierUniform(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  checkTensor('xavierUniform', 'tensor', tensor);
   const { fanIn, fanOut } = fans(tensor.shape);
   const bound = (options.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform(tensor, -bound, bound, options);
 }
 
 export function xavierNormal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  checkTensor('xavierNormal', 'tensor', tensor);
   const { fanIn, fanOut } = fans(tensor.shape);
   return normal(tensor, 0, (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);
 }
@@ -94,11 +108,13 @@ function kaimingStd(tensor: Tensor, options: KaimingOptions): number {
 }
 
 export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  checkTensor('kaimingUniform', 'tensor', tensor);
   const bound = Math.sqrt(3) * kaimingStd(tensor, options);
   return uniform(tensor, -bound, bound, options);
 }
 
 export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  checkTensor('kaimingNormal', 'tensor', tensor);
   return normal(tensor, 0, kaimingStd(tensor, options), options);
 }
 
@@ -108,8 +124,10 @@ export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Ten
  * Dimensions after the first are flattened.
  */
 export function orthogonal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  checkTensor('orthogonal', 'tensor', tensor);
   if (tensor.ndim < 2)
     throw new T.ValueError('orthogonal', `needs at least 2 dimensions, got [${tensor.shape.join(',')}]`);
+  if (tensor.size === 0) return tensor;
   const rows = tensor.shape[0];
   const cols = tensor.size / rows;
   const tall = rows >= cols;

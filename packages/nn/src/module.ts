@@ -8,9 +8,20 @@ export class Parameter extends Tensor {
   }
 }
 
-/** Thrown by `loadStateDict` for missing or unexpected keys and shape mismatches. */
-export class StateDictError extends Error {
-  override name = 'StateDictError';
+/** Thrown by `loadStateDict` (and `functionalCall`) for missing or unexpected keys, values that are not tensors, shape and dtype mismatches. */
+export class StateDictError extends T.ValueError {}
+
+const isFloating = (dtype: T.DType) => dtype === 'float32' || dtype === 'float64';
+
+/** Why `value` cannot be loaded into `target`, or undefined if it can (floats convert to the target's float dtype). */
+function mismatch(name: string, value: unknown, target: Tensor): string | undefined {
+  if (!(value instanceof Tensor) && !(value instanceof T.NDArray))
+    return `the value for ${name} is not a Tensor or an NDArray`;
+  if (value.shape.length !== target.ndim || value.shape.some((d, i) => d !== target.shape[i]))
+    return `size mismatch for ${name}: the checkpoint has shape [${value.shape.join(',')}], the model [${target.shape.join(',')}]`;
+  if (value.dtype !== target.dtype && !(isFloating(value.dtype) && isFloating(target.dtype)))
+    return `dtype mismatch for ${name}: the checkpoint has ${value.dtype}, the model ${target.dtype}`;
+  return undefined;
 }
 
 export interface LoadResult {
@@ -127,41 +138,80 @@ export abstract class Module {
 
   /**
    * Copies values into the parameters and buffers (in place, so optimizers keep working).
-   * Strict by default: missing or unexpected keys throw, as do shape mismatches always.
+   * Strict by default: missing or unexpected keys throw; values that are not arrays, shape
+   * mismatches and dtype mismatches (other than float32 ↔ float64) throw in both modes.
+   * Everything is checked before anything is copied: on an error the module is unchanged.
    */
   loadStateDict(
     state: Readonly<Record<string, Tensor | T.NDArray>>,
     options: { strict?: boolean } = {},
   ): LoadResult {
+    const op = `${this.constructor.name}.loadStateDict`;
+    if (typeof state !== 'object' || state === null)
+      throw new StateDictError(
+        op,
+        `expected a record of tensors, got ${state === null ? 'null' : typeof state}`,
+      );
+    const strict = options.strict ?? true;
+    if (typeof strict !== 'boolean')
+      throw new StateDictError(op, `strict must be true or false, got ${String(strict)}`);
     const targets = new Map<string, Tensor>([
       ...this.namedParameters(),
       ...this.namedBuffers({ persistentOnly: true }),
     ]);
     const missingKeys = [...targets.keys()].filter((k) => !(k in state));
     const unexpectedKeys = Object.keys(state).filter((k) => !targets.has(k));
-    if ((options.strict ?? true) && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
-      const parts = [
-        missingKeys.length > 0 ? `missing keys: ${missingKeys.join(', ')}` : '',
-        unexpectedKeys.length > 0 ? `unexpected keys: ${unexpectedKeys.join(', ')}` : '',
-      ].filter(Boolean);
-      throw new StateDictError(
-        `loadStateDict: error loading into ${this.constructor.name}: ${parts.join('; ')}`,
-      );
-    }
+    const problems = [
+      strict && missingKeys.length > 0 ? `missing keys: ${missingKeys.join(', ')}` : '',
+      strict && unexpectedKeys.length > 0 ? `unexpected keys: ${unexpectedKeys.join(', ')}` : '',
+      ...[...targets]
+        .filter(([name]) => state[name] !== undefined)
+        .map(([name, target]) => mismatch(name, state[name], target) ?? ''),
+    ].filter(Boolean);
+    if (problems.length > 0) throw new StateDictError(op, problems.join('; '));
     inLibrary(() => {
       for (const [name, target] of targets) {
         const source = state[name];
         if (source === undefined) continue;
         const value = source instanceof Tensor ? source.peekValue() : source;
-        if (value.shape.length !== target.ndim || value.shape.some((d, i) => d !== target.shape[i])) {
-          throw new StateDictError(
-            `loadStateDict: size mismatch for ${name}: the checkpoint has shape [${value.shape.join(',')}], the model [${target.shape.join(',')}]`,
-          );
-        }
         target.assign(T.contiguous(T.cast(value, target.dtype)));
       }
     });
     return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Converts every parameter and floating-point buffer to `dtype` in place, as PyTorch's
+   * `module.to(dtype)`: the Parameter objects stay the same (so an optimizer made afterwards
+   * sees them; one made before keeps state of the old dtype), gradients are converted too, and
+   * integer buffers (e.g. `numBatchesTracked`) are left alone. Returns this module.
+   */
+  to(dtype: 'float32' | 'float64'): this {
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new T.DTypeError(
+        `${this.constructor.name}.to`,
+        `expected float32 or float64, got ${String(dtype)}`,
+      );
+    const convert = (t: Tensor) => t.setData(T.contiguous(T.cast(t.peekValue(), dtype)));
+    inLibrary(() => {
+      for (const p of this.parameters()) {
+        convert(p);
+        const grad = p.peekGrad();
+        if (grad !== null) p.grad = new Tensor(T.cast(grad.peekValue(), dtype));
+      }
+      for (const b of this.buffers()) if (isFloating(b.dtype)) convert(b);
+    });
+    return this;
+  }
+
+  /** `to('float64')`. */
+  double(): this {
+    return this.to('float64');
+  }
+
+  /** `to('float32')`. */
+  float(): this {
+    return this.to('float32');
   }
 
   /** Sets training mode on this module and every submodule. */

@@ -1,7 +1,7 @@
 import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { clipCoefficient, totalNorm } from './norms.js';
-import { check } from './transform.js';
+import * as V from './validate.js';
 
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite (default false). */
@@ -19,8 +19,9 @@ export function clipGradNorm(
   normType = 2,
   options: ClipGradNormOptions = {},
 ): number {
-  check(maxNorm >= 0, 'clipGradNorm', `maxNorm must be ≥ 0, got ${maxNorm}`);
-  const grads = gradientsOf(params);
+  V.nonNegative('clipGradNorm', 'maxNorm', maxNorm);
+  V.checkOptions('clipGradNorm', { errorIfNonfinite: V.boolean }, options);
+  const grads = gradientsOf('clipGradNorm', params);
   const norm = totalNorm(
     'clipGradNorm',
     grads.map((g) => g.peekValue()),
@@ -40,15 +41,16 @@ export function clipGradNorm(
 
 /** torch.nn.utils.clip_grad_value_: clamps every gradient element to [−clipValue, clipValue] in place. */
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
-  check(clipValue >= 0, 'clipGradValue', `clipValue must be ≥ 0, got ${clipValue}`);
+  V.nonNegative('clipGradValue', 'clipValue', clipValue);
+  const grads = gradientsOf('clipGradValue', params);
   inLibrary(() => {
-    for (const g of gradientsOf(params)) g.assign(T.minimum(T.maximum(g.peekValue(), -clipValue), clipValue));
+    for (const g of grads) g.assign(T.minimum(T.maximum(g.peekValue(), -clipValue), clipValue));
   });
 }
 
 /** The gradients of `params` that have one, read without handing them out (see `Tensor.grad`). */
-function gradientsOf(params: Iterable<Tensor>): Tensor[] {
-  return [...params].flatMap((p) => {
+function gradientsOf(op: string, params: Iterable<Tensor>): Tensor[] {
+  return V.tensorList(op, 'params', params).flatMap((p) => {
     const g = p.peekGrad();
     return g === null ? [] : [g];
   });

@@ -1,4 +1,4 @@
-import { check } from './transform.js';
+import * as V from './validate.js';
 
 export interface EarlyStoppingOptions {
   /** Epochs without improvement before stopping (default 3, as PyTorch Lightning). */
@@ -10,6 +10,30 @@ export interface EarlyStoppingOptions {
   /** A value the metric has to beat to count as an improvement at all. */
   readonly baseline?: number;
 }
+
+const RULES: V.Rules<EarlyStoppingOptions> = {
+  patience: V.count,
+  minDelta: V.nonNegative,
+  mode: V.oneOf('min', 'max'),
+  baseline: V.number,
+};
+
+/** What `EarlyStopping.stateDict` saves: the counters, and the best value (null for ±Infinity, as JSON writes it). */
+export interface EarlyStoppingStateDict {
+  readonly best: number | null;
+  readonly bestEpoch: number;
+  readonly wait: number;
+  readonly epoch: number;
+  readonly shouldStop: boolean;
+}
+
+const STATE_RULES: V.Rules<EarlyStoppingStateDict> = {
+  best: (op, name, value) => (value === null ? undefined : V.number(op, name, value)),
+  bestEpoch: V.integerFromMinusOne,
+  wait: V.count,
+  epoch: V.integerFromMinusOne,
+  shouldStop: V.boolean,
+};
 
 /**
  * Stops training when a monitored metric has stopped improving (Keras' and Lightning's
@@ -29,9 +53,8 @@ export class EarlyStopping {
   shouldStop = false;
 
   constructor(options: EarlyStoppingOptions = {}) {
+    V.checkOptions('EarlyStopping', RULES, options);
     const { patience = 3, minDelta = 0, mode = 'min', baseline } = options;
-    check(patience >= 0, 'EarlyStopping', `patience must be ≥ 0, got ${patience}`);
-    check(minDelta >= 0, 'EarlyStopping', `minDelta must be ≥ 0, got ${minDelta}`);
     this.patience = patience;
     this.minDelta = minDelta;
     this.mode = mode;
@@ -55,5 +78,21 @@ export class EarlyStopping {
       if (this.wait >= this.patience) this.shouldStop = true;
     }
     return this.shouldStop;
+  }
+
+  stateDict(): EarlyStoppingStateDict {
+    const { best, bestEpoch, wait, epoch, shouldStop } = this;
+    return { best, bestEpoch, wait, epoch, shouldStop };
+  }
+
+  /** Restores `stateDict()` (a null best is ±Infinity, no best yet). A bad state throws and changes nothing. */
+  loadStateDict(dict: EarlyStoppingStateDict): void {
+    V.checkFields('EarlyStopping.loadStateDict', 'state', STATE_RULES, dict);
+    const none = this.mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    this.best = dict.best ?? none;
+    this.bestEpoch = dict.bestEpoch;
+    this.wait = dict.wait;
+    this.epoch = dict.epoch;
+    this.shouldStop = dict.shouldStop;
   }
 }

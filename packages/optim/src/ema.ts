@@ -1,6 +1,7 @@
 import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { averageInto, type EmaOptions, emaDecay } from './transforms/ema.js';
+import { averageInto, checkEmaOptions, EMA_RULES, type EmaOptions, emaDecay } from './transforms/ema.js';
+import * as V from './validate.js';
 
 /** The state of an ExponentialMovingAverage, split like an optimizer's for checkpointing. */
 export interface EmaStateDict {
@@ -23,9 +24,9 @@ export class ExponentialMovingAverage {
   private stored: T.NDArray[] | null = null;
 
   constructor(params: Iterable<Tensor>, options: EmaOptions) {
-    this.params = [...params];
+    this.params = V.tensorList('ExponentialMovingAverage', 'params', params);
+    checkEmaOptions('ExponentialMovingAverage', options);
     this.options = { decay: options.decay, useNumUpdates: options.useNumUpdates ?? false };
-    emaDecay(this.options, 1);
     this.shadow = this.params.map((p) => T.view(p.peekValue()));
   }
 
@@ -91,29 +92,27 @@ export class ExponentialMovingAverage {
     return { state, meta: { ...this.options, numUpdates: this.numUpdates } };
   }
 
+  /** Restores `stateDict()`; a bad state (keys, shapes, dtypes, values) throws and changes nothing. */
   loadStateDict(dict: EmaStateDict): void {
+    const op = 'ExponentialMovingAverage.loadStateDict';
+    V.checkFields(op, 'state', { state: V.record, meta: V.any }, dict);
+    V.checkFields(op, 'meta', { ...EMA_RULES, numUpdates: V.count }, dict.meta);
+    const expected = new Set(this.params.map((_, i) => String(i)));
+    const extra = Object.keys(dict.state).filter((k) => !expected.has(k));
+    if (extra.length > 0) throw new T.ValueError(op, `unexpected keys ${extra.join(', ')}`);
+    this.params.forEach((p, i) => {
+      const saved: unknown = dict.state[String(i)];
+      if (saved === undefined) throw new T.ValueError(op, `missing the average of parameter ${i}`);
+      V.checkStateArray(op, `average ${i}`, saved);
+      if (saved.ndim !== p.ndim || saved.shape.some((d, axis) => d !== p.shape[axis])) {
+        throw new T.ShapeError(op, `average ${i} has shape [${saved.shape}], parameter has [${p.shape}]`);
+      }
+    });
     const shadow = this.params.map((p, i) => {
       const saved = dict.state[String(i)];
-      if (saved === undefined) {
-        throw new T.ValueError(
-          'ExponentialMovingAverage.loadStateDict',
-          `missing the average of parameter ${i}`,
-        );
-      }
-      if (saved.ndim !== p.ndim || saved.shape.some((d, axis) => d !== p.shape[axis])) {
-        throw new T.ShapeError(
-          'ExponentialMovingAverage.loadStateDict',
-          `average ${i} has shape [${saved.shape}], parameter has [${p.shape}]`,
-        );
-      }
       const converted = T.cast(saved, p.dtype);
       return converted === saved ? T.view(saved) : converted;
     });
-    const expected = new Set(this.params.map((_, i) => String(i)));
-    const extra = Object.keys(dict.state).filter((k) => !expected.has(k));
-    if (extra.length > 0) {
-      throw new T.ValueError('ExponentialMovingAverage.loadStateDict', `unexpected keys ${extra.join(', ')}`);
-    }
     for (const s of this.shadow) s.dispose();
     this.shadow = shadow;
     this.numUpdates = dict.meta.numUpdates;

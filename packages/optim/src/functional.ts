@@ -1,10 +1,10 @@
-import * as T from '@tsgrad/tensor';
 import { chain, type GradientTransformation, identity, type Schedule } from './transform.js';
 import { scaleByAdam, scaleByAdamax, scaleByNadam } from './transforms/adam.js';
 import { addDecayedWeights, scale, scaleByLearningRate } from './transforms/basic.js';
 import { scaleByLion } from './transforms/lion.js';
 import { traceMomentum } from './transforms/momentum.js';
 import { scaleByAdadelta, scaleByAdagrad, scaleByRmsprop } from './transforms/rms.js';
+import * as V from './validate.js';
 
 // The ready-made optimizers as gradient transformations, each a chain of building blocks that
 // follows the update rule of the torch.optim class of the same name. The object API
@@ -34,18 +34,23 @@ export function withDefaults<O extends object>(defaults: O, options: Partial<O>)
 /** The hyper-parameters of a functional optimizer: the defaults overridden by `options`. */
 type Resolved<O extends { lr: number }> = Omit<O, 'lr'> & { readonly lr: LearningRate };
 
-const resolve = <O extends { lr: number }>(defaults: Readonly<O>, options: FunctionalOptions<O>) =>
-  withDefaults(defaults as unknown as Resolved<O>, options as Partial<Resolved<O>>);
-
-/** Builds the chain, reporting a bad hyper-parameter as an error of optimizer `name`. */
-function named(name: string, build: () => GradientTransformation<OptimizerState>) {
-  try {
-    return build();
-  } catch (error) {
-    if (error instanceof T.ValueError) throw new T.ValueError(name, error.message);
-    throw error;
-  }
+/**
+ * The options of optimizer `name` checked against its rules (unknown options, wrong types and
+ * illegal values throw a ValueError naming the optimizer and option), then merged with the
+ * defaults.
+ */
+function resolve<O extends { lr: number }>(
+  name: string,
+  defaults: Readonly<O>,
+  rules: V.Rules<O>,
+  options: FunctionalOptions<O>,
+): Resolved<O> {
+  V.checkOptions(name, { ...rules, lr: V.learningRate }, options);
+  return withDefaults(defaults as unknown as Resolved<O>, options as Partial<Resolved<O>>);
 }
+
+/** The rules shared by every optimizer: lr (a number; the functional API also takes a schedule), maximize. */
+const common = { lr: V.nonNegative, maximize: V.boolean } as const;
 
 /** With `maximize`, gradients are negated first (torch negates them before anything else). */
 const ascendIf = (maximize: boolean) => (maximize ? scale(-1) : identity());
@@ -68,19 +73,30 @@ export const SGD_DEFAULTS: Readonly<SGDOptions> = {
   maximize: false,
 };
 
+const SGD_RULES: V.Rules<SGDOptions> = {
+  ...common,
+  momentum: V.nonNegative,
+  dampening: V.nonNegative,
+  weightDecay: V.nonNegative,
+  nesterov: V.boolean,
+};
+
 /**
  * torch.optim.SGD: g ← g + λθ; with momentum μ, b ← μb + (1−τ)g (b ← g at first) and
  * g ← g + μb (Nesterov) or b; θ ← θ − γg.
  */
 export function sgd(options: FunctionalOptions<SGDOptions> = {}): GradientTransformation<OptimizerState> {
-  const o = resolve(SGD_DEFAULTS, options);
-  return named('SGD', () =>
-    chain(
-      ascendIf(o.maximize),
-      addDecayedWeights(o.weightDecay),
-      traceMomentum({ momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('SGD', SGD_DEFAULTS, SGD_RULES, options);
+  V.check(
+    !o.nesterov || (o.momentum > 0 && o.dampening === 0),
+    'SGD',
+    `Nesterov momentum requires a momentum > 0 and zero dampening (got momentum ${o.momentum}, dampening ${o.dampening})`,
+  );
+  return chain(
+    ascendIf(o.maximize),
+    addDecayedWeights(o.weightDecay),
+    traceMomentum({ momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -104,19 +120,25 @@ export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
   maximize: false,
 };
 
+const ADAM_RULES: V.Rules<AdamOptions> = {
+  ...common,
+  betas: V.betas,
+  eps: V.nonNegative,
+  weightDecay: V.nonNegative,
+  amsgrad: V.boolean,
+};
+
 /**
  * torch.optim.Adam: g ← g + λθ (L2, coupled); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
  * θ ← θ − γ·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε) (AMSGrad: the running maximum of v).
  */
 export function adam(options: FunctionalOptions<AdamOptions> = {}): GradientTransformation<OptimizerState> {
-  const o = resolve(ADAM_DEFAULTS, options);
-  return named('Adam', () =>
-    chain(
-      ascendIf(o.maximize),
-      addDecayedWeights(o.weightDecay),
-      scaleByAdam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad }),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('Adam', ADAM_DEFAULTS, ADAM_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    addDecayedWeights(o.weightDecay),
+    scaleByAdam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad }),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -124,16 +146,16 @@ export type AdamWOptions = AdamOptions;
 
 export const ADAMW_DEFAULTS: Readonly<AdamWOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
 
+const ADAMW_RULES = ADAM_RULES;
+
 /** torch.optim.AdamW: θ ← θ − γλθ (decoupled weight decay), then Adam's step without L2. */
 export function adamw(options: FunctionalOptions<AdamWOptions> = {}): GradientTransformation<OptimizerState> {
-  const o = resolve(ADAMW_DEFAULTS, options);
-  return named('AdamW', () =>
-    chain(
-      ascendIf(o.maximize),
-      scaleByAdam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad }),
-      addDecayedWeights(o.weightDecay),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('AdamW', ADAMW_DEFAULTS, ADAMW_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    scaleByAdam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, amsgrad: o.amsgrad }),
+    addDecayedWeights(o.weightDecay),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -153,18 +175,23 @@ export const ADAMAX_DEFAULTS: Readonly<AdamaxOptions> = {
   maximize: false,
 };
 
+const ADAMAX_RULES: V.Rules<AdamaxOptions> = {
+  ...common,
+  betas: V.betas,
+  eps: V.nonNegative,
+  weightDecay: V.nonNegative,
+};
+
 /** torch.optim.Adamax: g ← g + λθ; m ← β₁m + (1−β₁)g; u ← max(β₂u, |g| + ε); θ ← θ − γm/((1−β₁ᵗ)u). */
 export function adamax(
   options: FunctionalOptions<AdamaxOptions> = {},
 ): GradientTransformation<OptimizerState> {
-  const o = resolve(ADAMAX_DEFAULTS, options);
-  return named('Adamax', () =>
-    chain(
-      ascendIf(o.maximize),
-      addDecayedWeights(o.weightDecay),
-      scaleByAdamax({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('Adamax', ADAMAX_DEFAULTS, ADAMAX_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    addDecayedWeights(o.weightDecay),
+    scaleByAdamax({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -188,21 +215,28 @@ export const NADAM_DEFAULTS: Readonly<NAdamOptions> = {
   maximize: false,
 };
 
+const NADAM_RULES: V.Rules<NAdamOptions> = {
+  ...common,
+  betas: V.betas,
+  eps: V.nonNegative,
+  weightDecay: V.nonNegative,
+  momentumDecay: V.nonNegative,
+  decoupledWeightDecay: V.boolean,
+};
+
 /**
  * torch.optim.NAdam: Adam with Nesterov momentum and the momentum schedule
  * μₜ = β₁(1 − ½·0.96^(tψ)) (see `scaleByNadam`); weight decay as L2 or, with
  * `decoupledWeightDecay`, as θ ← θ − γλθ.
  */
 export function nadam(options: FunctionalOptions<NAdamOptions> = {}): GradientTransformation<OptimizerState> {
-  const o = resolve(NADAM_DEFAULTS, options);
-  return named('NAdam', () =>
-    chain(
-      ascendIf(o.maximize),
-      o.decoupledWeightDecay ? identity() : addDecayedWeights(o.weightDecay),
-      scaleByNadam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, momentumDecay: o.momentumDecay }),
-      o.decoupledWeightDecay ? addDecayedWeights(o.weightDecay) : identity(),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('NAdam', NADAM_DEFAULTS, NADAM_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    o.decoupledWeightDecay ? identity() : addDecayedWeights(o.weightDecay),
+    scaleByNadam({ beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, momentumDecay: o.momentumDecay }),
+    o.decoupledWeightDecay ? addDecayedWeights(o.weightDecay) : identity(),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -226,6 +260,15 @@ export const RMSPROP_DEFAULTS: Readonly<RMSpropOptions> = {
   maximize: false,
 };
 
+const RMSPROP_RULES: V.Rules<RMSpropOptions> = {
+  ...common,
+  alpha: V.unitInterval,
+  eps: V.nonNegative,
+  weightDecay: V.nonNegative,
+  momentum: V.nonNegative,
+  centered: V.boolean,
+};
+
 /**
  * torch.optim.RMSprop: g ← g + λθ; v ← αv + (1−α)g²; ṽ = v (or v − ḡ², centered);
  * with momentum b ← μb + g/(√ṽ + ε) and θ ← θ − γb, else θ ← θ − γg/(√ṽ + ε).
@@ -233,15 +276,13 @@ export const RMSPROP_DEFAULTS: Readonly<RMSpropOptions> = {
 export function rmsprop(
   options: FunctionalOptions<RMSpropOptions> = {},
 ): GradientTransformation<OptimizerState> {
-  const o = resolve(RMSPROP_DEFAULTS, options);
-  return named('RMSprop', () =>
-    chain(
-      ascendIf(o.maximize),
-      addDecayedWeights(o.weightDecay),
-      scaleByRmsprop({ alpha: o.alpha, eps: o.eps, centered: o.centered }),
-      traceMomentum({ momentum: o.momentum }),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('RMSprop', RMSPROP_DEFAULTS, RMSPROP_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    addDecayedWeights(o.weightDecay),
+    scaleByRmsprop({ alpha: o.alpha, eps: o.eps, centered: o.centered }),
+    traceMomentum({ momentum: o.momentum }),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -263,18 +304,24 @@ export const ADAGRAD_DEFAULTS: Readonly<AdagradOptions> = {
   maximize: false,
 };
 
+const ADAGRAD_RULES: V.Rules<AdagradOptions> = {
+  ...common,
+  lrDecay: V.nonNegative,
+  weightDecay: V.nonNegative,
+  initialAccumulatorValue: V.nonNegative,
+  eps: V.nonNegative,
+};
+
 /** torch.optim.Adagrad: g ← g + λθ; s ← s + g²; θ ← θ − γ/(1 + (t−1)η) · g/(√s + ε). */
 export function adagrad(
   options: FunctionalOptions<AdagradOptions> = {},
 ): GradientTransformation<OptimizerState> {
-  const o = resolve(ADAGRAD_DEFAULTS, options);
-  return named('Adagrad', () =>
-    chain(
-      ascendIf(o.maximize),
-      addDecayedWeights(o.weightDecay),
-      scaleByAdagrad({ lrDecay: o.lrDecay, eps: o.eps, initialAccumulatorValue: o.initialAccumulatorValue }),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('Adagrad', ADAGRAD_DEFAULTS, ADAGRAD_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    addDecayedWeights(o.weightDecay),
+    scaleByAdagrad({ lrDecay: o.lrDecay, eps: o.eps, initialAccumulatorValue: o.initialAccumulatorValue }),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -294,6 +341,13 @@ export const ADADELTA_DEFAULTS: Readonly<AdadeltaOptions> = {
   maximize: false,
 };
 
+const ADADELTA_RULES: V.Rules<AdadeltaOptions> = {
+  ...common,
+  rho: V.unitInterval,
+  eps: V.nonNegative,
+  weightDecay: V.nonNegative,
+};
+
 /**
  * torch.optim.Adadelta: g ← g + λθ; v ← ρv + (1−ρ)g²; Δ = √(u+ε)/√(v+ε)·g;
  * u ← ρu + (1−ρ)Δ²; θ ← θ − γΔ.
@@ -301,14 +355,12 @@ export const ADADELTA_DEFAULTS: Readonly<AdadeltaOptions> = {
 export function adadelta(
   options: FunctionalOptions<AdadeltaOptions> = {},
 ): GradientTransformation<OptimizerState> {
-  const o = resolve(ADADELTA_DEFAULTS, options);
-  return named('Adadelta', () =>
-    chain(
-      ascendIf(o.maximize),
-      addDecayedWeights(o.weightDecay),
-      scaleByAdadelta({ rho: o.rho, eps: o.eps }),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('Adadelta', ADADELTA_DEFAULTS, ADADELTA_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    addDecayedWeights(o.weightDecay),
+    scaleByAdadelta({ rho: o.rho, eps: o.eps }),
+    scaleByLearningRate(o.lr),
   );
 }
 
@@ -326,18 +378,18 @@ export const LION_DEFAULTS: Readonly<LionOptions> = {
   maximize: false,
 };
 
+const LION_RULES: V.Rules<LionOptions> = { ...common, betas: V.betas, weightDecay: V.nonNegative };
+
 /**
  * Lion (Chen et al. 2023; not in torch.optim): c = β₁m + (1−β₁)g; θ ← θ − γ(sign(c) + λθ)
  * (decoupled weight decay); m ← β₂m + (1−β₂)g.
  */
 export function lion(options: FunctionalOptions<LionOptions> = {}): GradientTransformation<OptimizerState> {
-  const o = resolve(LION_DEFAULTS, options);
-  return named('Lion', () =>
-    chain(
-      ascendIf(o.maximize),
-      scaleByLion({ beta1: o.betas[0], beta2: o.betas[1] }),
-      addDecayedWeights(o.weightDecay),
-      scaleByLearningRate(o.lr),
-    ),
+  const o = resolve('Lion', LION_DEFAULTS, LION_RULES, options);
+  return chain(
+    ascendIf(o.maximize),
+    scaleByLion({ beta1: o.betas[0], beta2: o.betas[1] }),
+    addDecayedWeights(o.weightDecay),
+    scaleByLearningRate(o.lr),
   );
 }

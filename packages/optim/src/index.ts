@@ -1,5 +1,5 @@
 export * from './clip.js';
-export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingStateDict } from './early-stopping.js';
 export { type EmaStateDict, ExponentialMovingAverage } from './ema.js';
 export * from './functional.js';
 export { totalNorm } from './norms.js';

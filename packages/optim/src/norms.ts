@@ -1,13 +1,14 @@
 import { inLibrary } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { check } from './transform.js';
+import * as V from './validate.js';
 
 /**
  * The `normType`-norm of all the arrays together, as if concatenated (torch's
  * `clip_grad_norm_` total norm), accumulated in float64. `Infinity` gives the largest |x|.
  */
 export function totalNorm(op: string, arrays: readonly T.NDArray[], normType: number): number {
-  check(normType > 0, op, `normType must be positive or Infinity, got ${normType}`);
+  V.normType(op, 'normType', normType);
+  V.listOf(V.ndarray)(op, 'arrays', arrays);
   return inLibrary(() => {
     if (normType === Number.POSITIVE_INFINITY) {
       return arrays.reduce((m, a) => (a.size === 0 ? m : Math.max(m, T.max(T.abs(a)).item() as number)), 0);

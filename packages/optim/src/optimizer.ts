@@ -1,8 +1,9 @@
 import { inLibrary, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { withDefaults } from './functional.js';
-import { replaceLeaf, stateLeaves } from './state-tree.js';
+import { type NamedLeaf, replaceLeaf, stateLeaves } from './state-tree.js';
 import { applyUpdates, type GradientTransformation } from './transform.js';
+import * as V from './validate.js';
 
 /** A value JSON can hold. */
 export type JsonValue =
@@ -51,7 +52,35 @@ function arraysIn(tree: unknown): T.NDArray[] {
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** A group's hyper-parameters, without its parameters. */
+function hyperParameters<O>(group: ParamGroup<O>): O {
+  const { params: _, ...options } = group;
+  return options as unknown as O;
+}
+
 const isGroupInput = <O>(x: Tensor | ParamGroupInput<O>): x is ParamGroupInput<O> => !(x instanceof Tensor);
+
+/** Scalar state that counts steps; any other saved number only has to be finite. */
+const COUNTERS = new Set(['step', 'count', 'numUpdates']);
+
+/** Checks a saved scalar state value by its name. */
+function checkScalar(op: string, key: string, value: unknown): void {
+  const last = key.slice(key.lastIndexOf('.') + 1);
+  (COUNTERS.has(last) ? V.count : V.finite)(op, key, value);
+}
+
+/** The saved parameter indices of every group: integers, each used once. */
+function checkParamIds(op: string, saved: readonly unknown[]): void {
+  const seen = new Set<number>();
+  saved.forEach((group, g) => {
+    V.record(op, `paramGroups[${g}]`, group);
+    V.listOf(V.count)(op, `paramGroups[${g}].params`, group.params);
+    for (const id of group.params as number[]) {
+      if (seen.has(id)) throw new T.ValueError(op, `parameter ${id} is saved in more than one place`);
+      seen.add(id);
+    }
+  });
+}
 
 /**
  * The PyTorch-style optimizer API over a gradient transformation: `step()` reads each
@@ -71,6 +100,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     /** The hyper-parameters of groups that do not set their own. */
     readonly defaults: Readonly<O>,
   ) {
+    const iterable = typeof params === 'object' && params !== null && Symbol.iterator in params;
+    if (!iterable) throw new T.ValueError(name, `params must be an iterable of Tensors or parameter groups`);
     const list = [...params] as (Tensor | ParamGroupInput<O>)[];
     if (list.length === 0) throw new T.ValueError(name, 'got an empty parameter list');
     if (list.every(isGroupInput)) for (const group of list) this.addParamGroup(group);
@@ -84,22 +115,26 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Adds a group of parameters with its own hyper-parameters (the others from the defaults). */
   addParamGroup(input: ParamGroupInput<O>): void {
-    const params = [...input.params];
+    V.record(this.name, 'parameter group', input);
+    const params = V.tensorList(this.name, 'params', input.params);
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of params) {
-      if (!(p instanceof Tensor)) throw new T.ValueError(this.name, 'parameters must be Tensors');
       if (!p.isLeaf) throw new T.ValueError(this.name, "can't optimize a non-leaf tensor");
       if (seen.has(p))
         throw new T.ValueError(this.name, 'some parameters appear in more than one parameter group');
       seen.add(p);
     }
     const { params: _, ...options } = input;
-    const group = {
-      ...withDefaults(this.defaults as O, options as unknown as Partial<O>),
-      params,
-    } as ParamGroup<O>;
-    this.transformation(group); // validates the hyper-parameters now rather than at the first step
-    this.paramGroups.push(group);
+    const hyper = withDefaults(this.defaults as O, options as unknown as Partial<O>);
+    this.checkHyperParameters(hyper);
+    this.paramGroups.push({ ...hyper, params } as ParamGroup<O>);
+  }
+
+  /** Throws a ValueError naming the optimizer and the option on a bad hyper-parameter. */
+  private checkHyperParameters(group: Readonly<O>): void {
+    this.transformation(group); // checks the hyper-parameters now rather than at the first step
+    if (typeof group.lr !== 'number')
+      throw new T.ValueError(this.name, 'lr must be a number here (an LRScheduler drives it over time)');
   }
 
   /**
@@ -109,7 +144,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   step<R>(closure?: () => R): R | undefined {
     const loss = closure?.();
     for (const group of this.paramGroups) {
-      const transform = this.transformation(group);
+      const transform = this.transformation(hyperParameters(group));
       for (const p of group.params) {
         const grad = p.peekGrad();
         if (grad === null) continue;
@@ -189,19 +224,24 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /**
    * Restores hyper-parameters and state saved by `stateDict()` (from an optimizer over
-   * parameters of the same shapes, grouped the same way). Throws, changing nothing, on a
-   * mismatch: group sizes, missing or unexpected keys, shapes.
+   * parameters of the same shapes, grouped the same way). Everything is checked first — the
+   * structure, group sizes, hyper-parameters (as the constructor checks them), missing or
+   * unexpected keys, shapes, dtypes, finite values, step counts — and a bad state throws
+   * leaving the optimizer exactly as it was.
    */
   loadStateDict(dict: OptimizerStateDict): void {
     const op = `${this.name}.loadStateDict`;
-    const saved = dict.meta.paramGroups;
+    V.checkFields(op, 'state dict', { state: V.record, meta: V.any }, dict);
+    V.checkFields(op, 'meta', { paramGroups: V.listOf(V.record), scalars: V.record }, dict.meta);
+    const { paramGroups: saved, scalars } = dict.meta;
     if (saved.length !== this.paramGroups.length) {
       throw new T.ValueError(
         op,
         `${saved.length} parameter groups saved, the optimizer has ${this.paramGroups.length}`,
       );
     }
-    const byId = new Map<number, { param: Tensor; group: Readonly<O> }>();
+    checkParamIds(op, saved);
+    const byId = new Map<string, { param: Tensor; group: Readonly<O> }>();
     const groups = this.paramGroups.map((group, g) => {
       const { params: ids, ...hyper } = saved[g];
       if (ids.length !== group.params.length) {
@@ -210,50 +250,69 @@ export abstract class Optimizer<O extends { lr: number }> {
           `group ${g} has ${ids.length} parameters saved, ${group.params.length} in the optimizer`,
         );
       }
-      const options = { ...group, ...(JSON.parse(JSON.stringify(hyper)) as Partial<O>) };
+      const options = withDefaults(hyperParameters(group), hyper as unknown as Partial<O>);
+      this.checkHyperParameters(options);
       ids.forEach((id, k) => {
-        byId.set(id, { param: group.params[k], group: options });
+        byId.set(String(id), { param: group.params[k], group: options });
       });
       return options;
     });
     const used = new Set<string>();
-    const states = new Map<Tensor, unknown>();
-    for (const [id, numbers] of Object.entries(dict.meta.scalars)) {
-      const entry = byId.get(Number(id));
+    const loaded: { param: Tensor; init: unknown; leaves: { path: NamedLeaf['path']; value: unknown }[] }[] =
+      [];
+    for (const [id, numbers] of Object.entries(scalars)) {
+      const entry = byId.get(id);
       if (entry === undefined) throw new T.ValueError(op, `state for parameter ${id}, which no group has`);
+      V.record(op, `scalars.${id}`, numbers);
       const { param, group } = entry;
-      let tree = this.transformation(group).init([param]);
+      const init = this.transformation(group).init([param]);
+      const leaves: { path: NamedLeaf['path']; value: unknown }[] = [];
       const scalarKeys = new Set<string>();
-      for (const leaf of stateLeaves(op, tree)) {
+      for (const leaf of stateLeaves(op, init)) {
         const key = `${id}.${leaf.key}`;
         if (typeof leaf.value === 'number') {
-          const value = numbers[leaf.key];
-          if (typeof value !== 'number') throw new T.ValueError(op, `missing the number ${key}`);
+          if (numbers[leaf.key] === undefined) throw new T.ValueError(op, `missing the number ${key}`);
+          checkScalar(op, key, numbers[leaf.key]);
           scalarKeys.add(leaf.key);
-          tree = replaceLeaf(tree, leaf.path, value);
+          leaves.push({ path: leaf.path, value: numbers[leaf.key] });
           continue;
         }
-        const array = dict.state[key];
+        const array: unknown = dict.state[key];
         if (array === undefined) {
           if (leaf.value === null) continue; // not created yet when saved
           throw new T.ValueError(op, `missing the array ${key}`);
         }
+        V.checkStateArray(op, key, array);
         const shape = leaf.value?.shape ?? param.shape;
         if (!sameShape(array.shape, shape)) {
           throw new T.ShapeError(op, `${key} has shape [${array.shape}], expected [${shape}]`);
         }
         used.add(key);
-        const converted = T.cast(array, param.dtype);
-        // The optimizer frees the state arrays it replaces, so it keeps its own view of the caller's.
-        tree = replaceLeaf(tree, leaf.path, converted === array ? T.view(array) : converted);
+        leaves.push({ path: leaf.path, value: array });
       }
       const extraNumbers = Object.keys(numbers).filter((k) => !scalarKeys.has(k));
       if (extraNumbers.length > 0)
         throw new T.ValueError(op, `unexpected numbers ${extraNumbers.map((k) => `${id}.${k}`)}`);
-      states.set(param, tree);
+      loaded.push({ param, init, leaves });
     }
     const unexpected = Object.keys(dict.state).filter((k) => !used.has(k));
     if (unexpected.length > 0) throw new T.ValueError(op, `unexpected arrays ${unexpected.join(', ')}`);
+
+    // Everything checked: nothing below throws.
+    const states = new Map<Tensor, unknown>();
+    for (const { param, init, leaves } of loaded) {
+      let tree = init;
+      for (const { path, value } of leaves) {
+        if (typeof value === 'number') tree = replaceLeaf(tree, path, value);
+        else {
+          const array = value as T.NDArray;
+          const converted = T.cast(array, param.dtype);
+          // The optimizer frees the state arrays it replaces, so it keeps its own view of the caller's.
+          tree = replaceLeaf(tree, path, converted === array ? T.view(array) : converted);
+        }
+      }
+      states.set(param, tree);
+    }
     this.paramGroups.forEach((group, g) => {
       Object.assign(group, groups[g], { params: group.params });
     });

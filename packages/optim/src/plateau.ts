@@ -1,6 +1,5 @@
-import * as T from '@tsgrad/tensor';
-import type { SchedulableOptimizer } from './scheduler.js';
-import { check } from './transform.js';
+import { checkSchedulable, type SchedulableOptimizer } from './scheduler.js';
+import * as V from './validate.js';
 
 export interface ReduceLROnPlateauOptions {
   /** Whether the metric should go down ('min', e.g. a loss) or up ('max', e.g. an accuracy). */
@@ -20,6 +19,31 @@ export interface ReduceLROnPlateauOptions {
   readonly eps?: number;
 }
 
+const RULES: V.Rules<ReduceLROnPlateauOptions> = {
+  mode: V.oneOf('min', 'max'),
+  factor: V.beta,
+  patience: V.count,
+  threshold: V.nonNegative,
+  thresholdMode: V.oneOf('rel', 'abs'),
+  cooldown: V.count,
+  minLr: V.any, // checked against the number of groups below
+  eps: V.nonNegative,
+};
+
+type PlateauState = ReturnType<ReduceLROnPlateau['stateDict']>;
+
+/** A saved best value: a number (±Infinity before any epoch), or null for ±Infinity after JSON. */
+const best: V.Rule = (op, name, value) => {
+  if (value !== null) V.number(op, name, value);
+};
+
+const STATE_RULES: V.Rules<PlateauState> = {
+  best,
+  numBadEpochs: V.count,
+  cooldownCounter: V.count,
+  lastEpoch: V.count,
+};
+
 /**
  * torch's ReduceLROnPlateau: multiplies the groups' lr by `factor` once the metric passed to
  * `step(metric)` has not improved for more than `patience` epochs.
@@ -36,13 +60,13 @@ export class ReduceLROnPlateau {
     readonly optimizer: SchedulableOptimizer,
     options: ReduceLROnPlateauOptions = {},
   ) {
+    checkSchedulable('ReduceLROnPlateau', optimizer);
+    V.checkOptions('ReduceLROnPlateau', RULES, options);
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel' } = options;
     const { cooldown = 0, minLr = 0, eps = 1e-8 } = options;
-    check(factor < 1, 'ReduceLROnPlateau', `factor must be < 1, got ${factor}`);
     const groups = optimizer.paramGroups.length;
-    if (typeof minLr !== 'number' && minLr.length !== groups) {
-      throw new T.ValueError('ReduceLROnPlateau', `${minLr.length} minLr values for ${groups} groups`);
-    }
+    if (typeof minLr === 'number') V.nonNegative('ReduceLROnPlateau', 'minLr', minLr);
+    else V.listOf(V.nonNegative, groups)('ReduceLROnPlateau', 'minLr', minLr);
     this.minLrs = typeof minLr === 'number' ? optimizer.paramGroups.map(() => minLr) : [...minLr];
     this.options = { mode, factor, patience, threshold, thresholdMode, cooldown, eps };
     this.best = mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
@@ -90,10 +114,12 @@ export class ReduceLROnPlateau {
     return { best, numBadEpochs, cooldownCounter, lastEpoch };
   }
 
-  /** Restores `stateDict()`; a `best` of null (±Infinity after a JSON round trip) means no best yet. */
-  loadStateDict(
-    dict: Omit<ReturnType<ReduceLROnPlateau['stateDict']>, 'best'> & { best: number | null },
-  ): void {
+  /**
+   * Restores `stateDict()`; a `best` of null (±Infinity after a JSON round trip) means no best
+   * yet. A bad state throws and changes nothing.
+   */
+  loadStateDict(dict: Omit<PlateauState, 'best'> & { best: number | null }): void {
+    V.checkFields('ReduceLROnPlateau.loadStateDict', 'state', STATE_RULES, dict);
     const none = this.options.mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
     Object.assign(this, {
       best: dict.best ?? none,

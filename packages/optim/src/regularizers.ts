@@ -1,12 +1,13 @@
 import * as A from '@tsgrad/autograd';
 import { inLibrary } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { check } from './transform.js';
+import * as V from './validate.js';
 
 function penalty(op: string, params: Iterable<A.Tensor>, lambda: number, term: (p: A.Tensor) => A.Tensor) {
-  check(lambda >= 0, op, `lambda must be ≥ 0, got ${lambda}`);
+  V.nonNegative(op, 'lambda', lambda);
+  const list = V.tensorList(op, 'params', params);
   return inLibrary(() => {
-    const terms = [...params].map(term);
+    const terms = list.map(term);
     if (terms.length === 0) return A.full([], 0);
     return A.mul(
       terms.reduce((total, t) => A.add(total, t)),
@@ -42,11 +43,13 @@ export function maxNormConstraint(
   maxNorm: number,
   options: MaxNormOptions = {},
 ): void {
+  const op = 'maxNormConstraint';
+  V.nonNegative(op, 'maxNorm', maxNorm);
+  V.checkOptions(op, { axis: V.any, normType: V.normType }, options);
   const { normType = 2 } = options;
-  check(maxNorm >= 0, 'maxNormConstraint', `maxNorm must be ≥ 0, got ${maxNorm}`);
-  check(normType > 0, 'maxNormConstraint', `normType must be positive or Infinity, got ${normType}`);
+  const list = V.tensorList(op, 'params', params);
   inLibrary(() => {
-    for (const p of params) constrain(p, maxNorm, normType, options.axis);
+    for (const p of list) constrain(p, maxNorm, normType, options.axis);
   });
 }
 

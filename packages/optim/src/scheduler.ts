@@ -10,6 +10,7 @@ import {
   linearSchedule,
   type MultiStepScheduleOptions,
   multiStepSchedule,
+  ONE_CYCLE_RULES,
   type OneCycleScheduleOptions,
   oneCyclePhaseEnds,
   oneCycleSchedule,
@@ -18,10 +19,21 @@ import {
   stepSchedule,
 } from './schedules.js';
 import type { Schedule } from './transform.js';
+import * as V from './validate.js';
 
 /** What a scheduler needs of an optimizer: parameter groups with a writable `lr`. */
 export interface SchedulableOptimizer {
   readonly paramGroups: readonly { lr: number }[];
+}
+
+/** Checks that `optimizer` has parameter groups with a learning rate each. */
+export function checkSchedulable(op: string, optimizer: SchedulableOptimizer): void {
+  V.record(op, 'optimizer', optimizer);
+  if (!Array.isArray(optimizer.paramGroups))
+    throw new T.ValueError(op, 'expected an optimizer with paramGroups');
+  optimizer.paramGroups.forEach((group, i) => {
+    V.nonNegative(op, `paramGroups[${i}].lr`, (group as { lr?: unknown } | undefined)?.lr);
+  });
 }
 
 /** Builds a group's schedule from its learning rate when the scheduler was created. */
@@ -49,6 +61,7 @@ export class LRScheduler {
     /** Sets other hyper-parameters at each step (e.g. OneCycleLR's momentum). */
     private readonly onStep?: (step: number) => void,
   ) {
+    checkSchedulable(new.target.name, optimizer);
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
     this.schedules = this.baseLrs.map(scheduleFor);
     this.step();
@@ -79,11 +92,18 @@ export class LRScheduler {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
   }
 
-  /** Resumes at a saved step (the optimizer's own lr comes back with its loadStateDict). */
+  /**
+   * Resumes at a saved step (the optimizer's own lr comes back with its loadStateDict). A bad
+   * state throws and changes nothing.
+   */
   loadStateDict(dict: LRSchedulerStateDict): void {
+    const op = `${this.constructor.name}.loadStateDict`;
+    const rules = { lastEpoch: V.integerFromMinusOne, baseLrs: V.listOf(V.nonNegative, this.baseLrs.length) };
+    V.checkFields<LRSchedulerStateDict>(op, 'state', rules, dict);
+    const schedules = dict.baseLrs.map(this.scheduleFor);
     this.lastEpoch = dict.lastEpoch;
     this.baseLrs = [...dict.baseLrs];
-    this.schedules = this.baseLrs.map(this.scheduleFor);
+    this.schedules = schedules;
   }
 }
 
@@ -135,6 +155,11 @@ export class LinearLR extends LRScheduler {
       readonly totalIters?: number;
     } = {},
   ) {
+    V.checkOptions(
+      'LinearLR',
+      { startFactor: V.finite, endFactor: V.finite, totalIters: V.positive },
+      options,
+    );
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     super(optimizer, (lr) =>
       linearSchedule({ start: lr * startFactor, end: lr * endFactor, steps: totalIters }),
@@ -148,6 +173,7 @@ export class PolynomialLR extends LRScheduler {
     optimizer: SchedulableOptimizer,
     options: { readonly totalIters?: number; readonly power?: number } = {},
   ) {
+    V.checkOptions('PolynomialLR', { totalIters: V.positive, power: V.nonNegative }, options);
     const { totalIters = 5, power = 1 } = options;
     super(optimizer, (lr) => polynomialSchedule({ lr, totalSteps: totalIters, power }));
   }
@@ -159,6 +185,9 @@ export class LambdaLR extends LRScheduler {
     optimizer: SchedulableOptimizer,
     lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[],
   ) {
+    checkSchedulable('LambdaLR', optimizer);
+    if (Array.isArray(lrLambda)) V.listOf(V.callable)('LambdaLR', 'lrLambda', lrLambda);
+    else V.callable('LambdaLR', 'lrLambda', lrLambda);
     const factorOf = (i: number) => (typeof lrLambda === 'function' ? lrLambda : lrLambda[i]);
     if (typeof lrLambda !== 'function' && lrLambda.length !== optimizer.paramGroups.length) {
       throw new T.ValueError(
@@ -211,20 +240,28 @@ function cycleMomentum(optimizer: SchedulableOptimizer, options: OneCycleLROptio
   };
 }
 
+const ONE_CYCLE_LR_RULES: V.Rules<OneCycleLROptions> = {
+  ...ONE_CYCLE_RULES,
+  maxLr: (op, name, value) => (typeof value === 'number' ? V.nonNegative(op, name, value) : undefined),
+  cycleMomentum: V.boolean,
+  baseMomentum: V.unitInterval,
+  maxMomentum: V.unitInterval,
+};
+
 /**
  * OneCycleLR: a one-cycle policy per group (see `oneCycleSchedule`); the groups' own lr is
  * replaced. Call `step()` after every batch, `totalSteps` times in all.
  */
 export class OneCycleLR extends LRScheduler {
   constructor(optimizer: SchedulableOptimizer, options: OneCycleLROptions) {
-    const { maxLr, cycleMomentum: cycle = true } = options;
+    checkSchedulable('OneCycleLR', optimizer);
     const groups = optimizer.paramGroups.length;
-    if (typeof maxLr !== 'number' && maxLr.length !== groups) {
-      throw new T.ValueError('OneCycleLR', `${maxLr.length} maxLr values for ${groups} groups`);
-    }
+    V.checkOptions('OneCycleLR', ONE_CYCLE_LR_RULES, options);
+    const { maxLr, cycleMomentum: cycle = true, baseMomentum, maxMomentum, ...schedule } = options;
+    if (typeof maxLr !== 'number') V.listOf(V.nonNegative, groups)('OneCycleLR', 'maxLr', maxLr);
     super(
       optimizer,
-      (_, i) => oneCycleSchedule({ ...options, maxLr: typeof maxLr === 'number' ? maxLr : maxLr[i] }),
+      (_, i) => oneCycleSchedule({ ...schedule, maxLr: typeof maxLr === 'number' ? maxLr : maxLr[i] }),
       cycle ? cycleMomentum(optimizer, options) : undefined,
     );
   }

@@ -1,14 +1,15 @@
-import { check, type Schedule } from './transform.js';
+import type { Schedule } from './transform.js';
+import * as V from './validate.js';
 
 // Learning-rate schedules as pure functions of the step (counted from 0), each the closed form
 // of the torch.optim.lr_scheduler class of the same idea. `LRScheduler` drives an optimizer
 // from them; the functional optimizers take them as `lr` directly.
 
 /** Always `value`. */
-export const constantSchedule =
-  (value: number): Schedule =>
-  () =>
-    value;
+export function constantSchedule(value: number): Schedule {
+  V.finite('constantSchedule', 'value', value);
+  return () => value;
+}
 
 export interface StepScheduleOptions {
   readonly lr: number;
@@ -17,12 +18,14 @@ export interface StepScheduleOptions {
 }
 
 /** StepLR: lr·γ^⌊t / stepSize⌋. */
-export function stepSchedule({ lr, stepSize, gamma = 0.1 }: StepScheduleOptions): Schedule {
-  check(
-    Number.isInteger(stepSize) && stepSize > 0,
+export function stepSchedule(options: StepScheduleOptions): Schedule {
+  V.checkOptions(
     'stepSchedule',
-    `stepSize must be a positive integer, got ${stepSize}`,
+    { lr: V.nonNegative, stepSize: V.positiveInteger, gamma: V.nonNegative },
+    options,
+    ['lr', 'stepSize'],
   );
+  const { lr, stepSize, gamma = 0.1 } = options;
   return (t) => lr * gamma ** Math.floor(t / stepSize);
 }
 
@@ -33,8 +36,11 @@ export interface MultiStepScheduleOptions {
 }
 
 /** MultiStepLR: lr·γ^(number of milestones ≤ t). */
-export function multiStepSchedule({ lr, milestones, gamma = 0.1 }: MultiStepScheduleOptions): Schedule {
-  check(
+export function multiStepSchedule(options: MultiStepScheduleOptions): Schedule {
+  const rules = { lr: V.nonNegative, milestones: V.listOf(V.count), gamma: V.nonNegative };
+  V.checkOptions('multiStepSchedule', rules, options, ['lr', 'milestones']);
+  const { lr, milestones, gamma = 0.1 } = options;
+  V.check(
     milestones.every((m, i) => i === 0 || m >= milestones[i - 1]),
     'multiStepSchedule',
     `milestones must be increasing, got [${milestones}]`,
@@ -48,10 +54,12 @@ export interface ExponentialScheduleOptions {
 }
 
 /** ExponentialLR: lr·γᵗ. */
-export const exponentialSchedule =
-  ({ lr, gamma }: ExponentialScheduleOptions): Schedule =>
-  (t) =>
-    lr * gamma ** t;
+export function exponentialSchedule(options: ExponentialScheduleOptions): Schedule {
+  const rules = { lr: V.nonNegative, gamma: V.nonNegative };
+  V.checkOptions('exponentialSchedule', rules, options, ['lr', 'gamma']);
+  const { lr, gamma } = options;
+  return (t) => lr * gamma ** t;
+}
 
 export interface CosineAnnealingScheduleOptions {
   readonly lr: number;
@@ -60,8 +68,10 @@ export interface CosineAnnealingScheduleOptions {
 }
 
 /** CosineAnnealingLR's closed form: η_min + (lr − η_min)(1 + cos(πt / T_max))/2. */
-export function cosineAnnealingSchedule({ lr, tMax, etaMin = 0 }: CosineAnnealingScheduleOptions): Schedule {
-  check(tMax > 0, 'cosineAnnealingSchedule', `tMax must be positive, got ${tMax}`);
+export function cosineAnnealingSchedule(options: CosineAnnealingScheduleOptions): Schedule {
+  const rules = { lr: V.nonNegative, tMax: V.positive, etaMin: V.nonNegative };
+  V.checkOptions('cosineAnnealingSchedule', rules, options, ['lr', 'tMax']);
+  const { lr, tMax, etaMin = 0 } = options;
   return (t) => etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
 }
 
@@ -81,10 +91,9 @@ export interface CosineAnnealingWarmRestartsScheduleOptions {
 export function cosineAnnealingWarmRestartsSchedule(
   options: CosineAnnealingWarmRestartsScheduleOptions,
 ): Schedule {
+  const rules = { lr: V.nonNegative, t0: V.positiveInteger, tMult: V.positiveInteger, etaMin: V.nonNegative };
+  V.checkOptions('cosineAnnealingWarmRestartsSchedule', rules, options, ['lr', 't0']);
   const { lr, t0, tMult = 1, etaMin = 0 } = options;
-  const op = 'cosineAnnealingWarmRestartsSchedule';
-  check(Number.isInteger(t0) && t0 > 0, op, `t0 must be a positive integer, got ${t0}`);
-  check(Number.isInteger(tMult) && tMult >= 1, op, `tMult must be an integer ≥ 1, got ${tMult}`);
   return (t) => {
     let start = 0;
     let period = t0;
@@ -107,8 +116,10 @@ export interface LinearScheduleOptions {
 }
 
 /** A straight line from `start` to `end` over `steps` steps (LinearLR, in absolute values). */
-export function linearSchedule({ start, end, steps }: LinearScheduleOptions): Schedule {
-  check(steps > 0, 'linearSchedule', `steps must be positive, got ${steps}`);
+export function linearSchedule(options: LinearScheduleOptions): Schedule {
+  const rules = { start: V.finite, end: V.finite, steps: V.positive };
+  V.checkOptions('linearSchedule', rules, options, ['start', 'end', 'steps']);
+  const { start, end, steps } = options;
   return (t) => start + ((end - start) * Math.min(t, steps)) / steps;
 }
 
@@ -120,13 +131,10 @@ export interface PolynomialScheduleOptions {
 }
 
 /** PolynomialLR: (lr − endLr)(1 − min(t, T)/T)^power + endLr (torch's has endLr = 0). */
-export function polynomialSchedule({
-  lr,
-  totalSteps,
-  power = 1,
-  endLr = 0,
-}: PolynomialScheduleOptions): Schedule {
-  check(totalSteps > 0, 'polynomialSchedule', `totalSteps must be positive, got ${totalSteps}`);
+export function polynomialSchedule(options: PolynomialScheduleOptions): Schedule {
+  const rules = { lr: V.nonNegative, totalSteps: V.positive, power: V.nonNegative, endLr: V.nonNegative };
+  V.checkOptions('polynomialSchedule', rules, options, ['lr', 'totalSteps']);
+  const { lr, totalSteps, power = 1, endLr = 0 } = options;
   return (t) => (lr - endLr) * (1 - Math.min(t, totalSteps) / totalSteps) ** power + endLr;
 }
 
@@ -135,12 +143,14 @@ export function polynomialSchedule({
  * 0) until milestones[1], and so on.
  */
 export function sequentialSchedule(schedules: readonly Schedule[], milestones: readonly number[]): Schedule {
-  check(
+  V.listOf(V.callable)('sequentialSchedule', 'schedules', schedules);
+  V.listOf(V.count)('sequentialSchedule', 'milestones', milestones);
+  V.check(
     schedules.length === milestones.length + 1,
     'sequentialSchedule',
     `${schedules.length} schedules need ${schedules.length - 1} milestones, got ${milestones.length}`,
   );
-  check(
+  V.check(
     milestones.every((m, i) => i === 0 || m >= milestones[i - 1]),
     'sequentialSchedule',
     `milestones must be increasing, got [${milestones}]`,
@@ -162,10 +172,11 @@ export interface LinearWarmupOptions {
  * A linear warmup from startFactor·s(0) to s(0) over `warmupSteps` steps, then `schedule`
  * from its own step 0 (torch's SequentialLR of a LinearLR and the schedule).
  */
-export function linearWarmup(
-  schedule: Schedule,
-  { warmupSteps, startFactor = 0 }: LinearWarmupOptions,
-): Schedule {
+export function linearWarmup(schedule: Schedule, options: LinearWarmupOptions): Schedule {
+  V.callable('linearWarmup', 'schedule', schedule);
+  const rules = { warmupSteps: V.positive, startFactor: V.finite };
+  V.checkOptions('linearWarmup', rules, options, ['warmupSteps']);
+  const { warmupSteps, startFactor = 0 } = options;
   const peak = schedule(0);
   return sequentialSchedule(
     [linearSchedule({ start: startFactor * peak, end: peak, steps: warmupSteps }), schedule],
@@ -190,6 +201,10 @@ export function annealPhases(
   values: readonly number[],
   strategy: AnnealStrategy,
 ): number {
+  V.number('annealPhases', 'step', step);
+  V.listOf(V.number)('annealPhases', 'ends', ends);
+  V.listOf(V.number, ends.length + 1)('annealPhases', 'values', values);
+  V.oneOf('cos', 'linear')('annealPhases', 'strategy', strategy);
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
     if (step <= ends[i] || i === ends.length - 1) {
@@ -217,12 +232,8 @@ export interface OneCycleScheduleOptions {
 
 /** The phase ends of a one-cycle policy, as torch's OneCycleLR places them. */
 export function oneCyclePhaseEnds(totalSteps: number, pctStart: number, threePhase: boolean): number[] {
-  check(
-    Number.isInteger(totalSteps) && totalSteps > 0,
-    'oneCycleSchedule',
-    `totalSteps must be a positive integer, got ${totalSteps}`,
-  );
-  check(pctStart >= 0 && pctStart <= 1, 'oneCycleSchedule', `pctStart must be in [0, 1], got ${pctStart}`);
+  V.positiveInteger('oneCycleSchedule', 'totalSteps', totalSteps);
+  V.unitInterval('oneCycleSchedule', 'pctStart', pctStart);
   const up = pctStart * totalSteps - 1;
   return threePhase ? [up, 2 * pctStart * totalSteps - 2, totalSteps - 1] : [up, totalSteps - 1];
 }
@@ -231,7 +242,18 @@ export function oneCyclePhaseEnds(totalSteps: number, pctStart: number, threePha
  * OneCycleLR (Smith & Topin, super-convergence): from maxLr/divFactor up to maxLr over the
  * first pctStart of the steps, then down to maxLr/(divFactor·finalDivFactor).
  */
+export const ONE_CYCLE_RULES: V.Rules<OneCycleScheduleOptions> = {
+  maxLr: V.nonNegative,
+  totalSteps: V.positiveInteger,
+  pctStart: V.unitInterval,
+  annealStrategy: V.oneOf('cos', 'linear'),
+  divFactor: V.positive,
+  finalDivFactor: V.positive,
+  threePhase: V.boolean,
+};
+
 export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
+  V.checkOptions('oneCycleSchedule', ONE_CYCLE_RULES, options, ['maxLr', 'totalSteps']);
   const { maxLr, totalSteps, pctStart = 0.3, annealStrategy = 'cos' } = options;
   const { divFactor = 25, finalDivFactor = 1e4, threePhase = false } = options;
   const ends = oneCyclePhaseEnds(totalSteps, pctStart, threePhase);
@@ -239,7 +261,7 @@ export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
   const minLr = initialLr / finalDivFactor;
   const values = threePhase ? [initialLr, maxLr, initialLr, minLr] : [initialLr, maxLr, minLr];
   return (t) => {
-    check(t <= totalSteps, 'oneCycleSchedule', `step ${t} is beyond totalSteps ${totalSteps}`);
+    V.check(t <= totalSteps, 'oneCycleSchedule', `step ${t} is beyond totalSteps ${totalSteps}`);
     return annealPhases(t, ends, values, annealStrategy);
   };
 }

@@ -1,5 +1,6 @@
 import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
+import * as V from './validate.js';
 
 /** A learning rate (or any hyper-parameter) as a pure function of the step count, from 0. */
 export type Schedule = (step: number) => number;
@@ -27,6 +28,12 @@ export interface GradientTransformation<S> {
 export function defineTransformation<S>(
   transformation: GradientTransformation<S>,
 ): GradientTransformation<S> {
+  V.checkFields(
+    'defineTransformation',
+    'transformation',
+    { init: V.callable, update: V.callable },
+    transformation,
+  );
   const { init, update } = transformation;
   return { init, update: (grads, state, params) => inLibrary(() => update(grads, state, params)) };
 }
@@ -76,6 +83,8 @@ export function chain<S extends unknown[]>(
  * The parameter's previous value is freed (unless it was handed out through `value`).
  */
 export function applyUpdates(params: readonly Tensor[], updates: readonly T.NDArray[]): void {
+  V.tensorList('applyUpdates', 'params', params);
+  V.listOf(V.ndarray)('applyUpdates', 'updates', updates);
   if (params.length !== updates.length) {
     throw new T.ValueError('applyUpdates', `${params.length} parameters but ${updates.length} updates`);
   }
@@ -91,11 +100,6 @@ export function applyUpdates(params: readonly Tensor[], updates: readonly T.NDAr
       p.assign(T.cast(T.add(p.peekValue(), u), p.dtype));
     });
   });
-}
-
-/** Throws a ValueError naming `op` unless `ok`. */
-export function check(ok: boolean, op: string, detail: string): void {
-  if (!ok) throw new T.ValueError(op, detail);
 }
 
 /** A zero array shaped like each parameter (the usual initial per-parameter state). */

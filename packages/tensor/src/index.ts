@@ -21,6 +21,7 @@ export {
   toFloat,
 } from './dtype.js';
 export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
+export { checkPath, FileError } from './file-error.js';
 export { type FormatOptions, formatNDArray } from './format.js';
 export * from './kernel-layout.js';
 export { type ArrayCreatedHook, NDArray, type NestedArray, setArrayCreatedHook } from './ndarray.js';

@@ -2,6 +2,7 @@
 // label column. Parsed from bytes, so errors give byte offsets.
 import { array, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
+import { checkBytes, checkRecord } from '../validate.js';
 
 export interface CsvOptions {
   /** The first row names the columns (default true). */
@@ -112,6 +113,8 @@ function parseNumber(text: string): number | undefined {
 
 /** Reads CSV bytes (or text) into float32 features and int32 labels. */
 export function parseCsv(input: Uint8Array | string, options: CsvOptions = {}): CsvTable {
+  if (typeof input !== 'string') checkBytes('parseCsv', input);
+  checkRecord('parseCsv', 'options', options);
   const { header = true, delimiter = ',', labelColumn } = options;
   if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f || '"\r\n'.includes(delimiter)) {
     throw new ValueError(

@@ -1,7 +1,8 @@
 // The IDX format of MNIST (LeCun et al.): 0x00 0x00, a type code, the number of dimensions,
 // one big-endian int32 per dimension, then the elements, big-endian, in row-major order.
-import { allocTyped, array, type DType, type NDArray, type TypedArray, ValueError } from '@tsgrad/tensor';
+import { allocTyped, array, type DType, NDArray, type TypedArray, ValueError } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
+import { checkBytes, checkRecord } from '../validate.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -78,6 +79,25 @@ export interface IdxHeader {
 
 const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
 
+/**
+ * The total size (header and data, in bytes) that the IDX header at the start of `head`
+ * declares, or undefined if `head` does not start with a well-formed header (then
+ * `readIdxHeader` on the whole data says what is wrong).
+ */
+export function declaredIdxSize(head: Uint8Array): number | undefined {
+  const type = TYPE_OF_CODE.get(head[2]);
+  const ndim = head[3] ?? 0;
+  const dataOffset = 4 + 4 * ndim;
+  if (head[0] !== 0 || head[1] !== 0 || type === undefined || ndim === 0 || head.length < dataOffset)
+    return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const shape = Array.from({ length: ndim }, (_, i) => view.getInt32(4 + 4 * i));
+  return shape.some((d) => d < 0) ? undefined : dataOffset + dataBytes(type, shape);
+}
+
+const dataBytes = (type: IdxType, shape: readonly number[]) =>
+  shape.reduce((p, d) => p * d, 1) * CODECS[type].size;
+
 /** Reads and checks the header, and checks that the data has exactly the size the dims give. */
 export function readIdxHeader(bytes: Uint8Array, fail: Fail): IdxHeader {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
@@ -115,7 +135,7 @@ export function readIdxHeader(bytes: Uint8Array, fail: Fail): IdxHeader {
     if (d < 0) fail(`dimension ${i} is negative (${d})`, 4 + 4 * i);
     return d;
   });
-  const expected = shape.reduce((p, d) => p * d, 1) * CODECS[type].size;
+  const expected = dataBytes(type, shape);
   const available = bytes.length - dataOffset;
   const described = `dims [${shape.join(',')}] of ${type} need ${expected} data bytes after the ${dataOffset}-byte header`;
   if (available < expected) fail(`truncated data: ${described}, but only ${available} follow`, bytes.length);
@@ -157,6 +177,7 @@ export interface ParseIdxOptions {
 
 /** Parses uncompressed IDX bytes; malformed data throws DataFormatError with its byte offset. */
 export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): NDArray {
+  checkBytes('parseIdx', bytes);
   const header = readIdxHeader(bytes, failIn('idx', options.file));
   const dtype = options.dtype ?? DEFAULT_IDX_DTYPE[header.type];
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
@@ -169,6 +190,8 @@ export interface EncodeIdxOptions {
 
 /** The IDX bytes of `x`. Values must fit the type (integers in range for integer types). */
 export function encodeIdx(x: NDArray, options: EncodeIdxOptions = {}): Uint8Array {
+  if (!(x instanceof NDArray)) throw new ValueError('encodeIdx', `expected an NDArray, got ${String(x)}`);
+  checkRecord('encodeIdx', 'options', options);
   const type = options.type ?? (x.dtype === 'bool' ? 'uint8' : x.dtype);
   const codec = CODECS[type];
   if (codec === undefined) throw new ValueError('encodeIdx', `unknown IDX type '${type}'`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { array, type NDArray, ValueError } from '@tsgrad/tensor';
 import { DatasetNotFoundError } from '../errors.js';
 import { readIdxData } from '../formats/idx.js';
+import { checkRecord } from '../validate.js';
 import { type IdxFile, openIdx } from './idx-file.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the files. */
@@ -67,6 +68,7 @@ function expectLayout(file: IdxFile, ndim: number, what: string): void {
  * read from the gzip IDX files that Debian's `dataset-fashion-mnist` package installs.
  */
 export function fashionMnist(options: FashionMnistOptions = {}): FashionMnist {
+  checkRecord('fashionMnist', 'options', options);
   const { dir = FASHION_MNIST_DIR, split = 'train', flatten = false } = options;
   if (split !== 'train' && split !== 'test') {
     throw new ValueError('fashionMnist', `split must be 'train' or 'test', got '${split}'`);
@@ -74,8 +76,8 @@ export function fashionMnist(options: FashionMnistOptions = {}): FashionMnist {
   const prefix = split === 'train' ? 'train' : 't10k';
   const imagePath = locate(dir, `${prefix}-images-idx3-ubyte`);
   const labelPath = locate(dir, `${prefix}-labels-idx1-ubyte`);
-  const images = openIdx(imagePath);
-  const labels = openIdx(labelPath);
+  const images = openIdx('fashionMnist', imagePath);
+  const labels = openIdx('fashionMnist', labelPath);
   expectLayout(images, 3, 'images');
   expectLayout(labels, 1, 'labels');
   const [count, height, width] = images.header.shape;

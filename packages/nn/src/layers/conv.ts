@@ -12,7 +12,8 @@ import {
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { type LayerOptions, uniformParameter } from './linear.js';
+import { checkOptions, integerList } from '../validate.js';
+import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -52,7 +53,7 @@ function perAxis(
   rank: number,
   fallback: number,
 ): number[] {
-  const values = value === undefined ? [fallback] : typeof value === 'number' ? [value] : [...value];
+  const values = value === undefined ? [fallback] : integerList(name, what, value);
   const out = values.length === 1 ? new Array<number>(rank).fill(values[0]) : values;
   if (out.length !== rank || out.some((v) => !Number.isInteger(v) || v < 0)) {
     throw new T.ValueError(
@@ -88,6 +89,7 @@ abstract class ConvLayer extends Module {
   ) {
     super();
     const name = new.target.name;
+    checkOptions(name, options);
     this.kernelSize = perAxis(name, 'kernelSize', kernelSize, rank, 1);
     this.stride = perAxis(name, 'stride', options.stride, rank, 1);
     this.dilation = perAxis(name, 'dilation', options.dilation, rank, 1);
@@ -112,7 +114,7 @@ abstract class ConvLayer extends Module {
     const [first, second] = transposed ? [inChannels, outChannels] : [outChannels, inChannels];
     const shape = [first, second / this.groups, ...this.kernelSize];
     const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
-    const bound = 1 / Math.sqrt(fanIn);
+    const bound = fanInBound(fanIn);
     const [wKey, bKey] = T.random.split(options.key ?? nextKey());
     this.weight = uniformParameter(shape, bound, dtype, wKey);
     this.bias = (options.bias ?? true) ? uniformParameter([outChannels], bound, dtype, bKey) : null;

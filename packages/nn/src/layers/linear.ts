@@ -2,6 +2,7 @@ import { linear, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, uniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
+import { checkOptions, integerList } from '../validate.js';
 
 export interface LayerOptions {
   /** Parameter dtype (float32 by default). */
@@ -10,6 +11,12 @@ export interface LayerOptions {
   readonly key?: T.random.PRNGKey;
 }
 
+/**
+ * PyTorch's bound for Linear and Conv weights and biases: 1/√fanIn (kaiming_uniform with a=√5),
+ * 0 when fanIn is 0 (a zero-feature layer: an empty weight and a zero bias, as torch does).
+ */
+export const fanInBound = (fanIn: number): number => (fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0);
+
 /** A parameter drawn from U(−bound, bound): PyTorch's default for Linear and Conv layers. */
 export function uniformParameter(
   shape: readonly number[],
@@ -17,9 +24,9 @@ export function uniformParameter(
   dtype: T.DType,
   key: T.random.PRNGKey,
 ): Parameter {
-  const p = new Parameter(T.zeros(shape, { dtype }));
-  uniform(p, -bound, bound, { key });
-  return p;
+  const dims = integerList('uniformParameter', 'shape', shape);
+  const p = new Parameter(T.zeros(dims, { dtype }));
+  return bound === 0 ? p : (uniform(p, -bound, bound, { key }) as Parameter);
 }
 
 /** y = x Wᵀ + b, with W of shape [outFeatures, inFeatures] (PyTorch's `nn.Linear`). */
@@ -33,10 +40,16 @@ export class Linear extends Module {
     options: LayerOptions & { bias?: boolean } = {},
   ) {
     super();
+    checkOptions('Linear', options);
+    if ([inFeatures, outFeatures].some((n) => !Number.isInteger(n) || n < 0)) {
+      throw new T.ValueError(
+        'Linear',
+        `inFeatures and outFeatures must be non-negative integers, got ${String(inFeatures)} and ${String(outFeatures)}`,
+      );
+    }
     const dtype = options.dtype ?? 'float32';
     const [wKey, bKey] = T.random.split(options.key ?? nextKey());
-    // kaiming_uniform(a=√5) on [out, in] gives the bound 1/√in, as does the bias.
-    const bound = 1 / Math.sqrt(inFeatures);
+    const bound = fanInBound(inFeatures);
     this.weight = uniformParameter([outFeatures, inFeatures], bound, dtype, wKey);
     this.bias = (options.bias ?? true) ? uniformParameter([outFeatures], bound, dtype, bKey) : null;
   }

@@ -24,6 +24,7 @@ import {
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
+import { checkOptions } from '../validate.js';
 
 // Losses as modules over the functional ones (PyTorch's nn.MSELoss, nn.CrossEntropyLoss…):
 // `forward(input, target)`. Class weights and posWeight are buffers named as in PyTorch
@@ -42,6 +43,7 @@ abstract class Loss extends Module {
 
   constructor(options: LossModuleOptions) {
     super();
+    checkOptions(new.target.name, options);
     this.reduction = options.reduction ?? 'mean';
     if (!['mean', 'sum', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
@@ -258,6 +260,7 @@ export class KLDivLoss extends Module {
 
   constructor(options: KLDivLossOptions = {}) {
     super();
+    checkOptions('KLDivLoss', options);
     this.reduction = options.reduction ?? 'mean';
     this.logTarget = options.logTarget ?? false;
     if (!['mean', 'sum', 'batchmean', 'none'].includes(this.reduction)) {

@@ -1,6 +1,7 @@
 import { add, batchNorm, groupNorm, inLibrary, layerNorm, mean, mul, rsqrt, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn, Parameter } from '../module.js';
+import { checkOptions, integerList } from '../validate.js';
 
 export interface NormLayerOptions {
   /** Parameter and running-statistics dtype (float32 by default). */
@@ -15,8 +16,8 @@ const filled = (shape: readonly number[], value: number, dtype: T.DType) =>
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 function normalizedDims(name: string, normalizedShape: number | readonly number[]): number[] {
-  const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  if (dims.some((d) => !Number.isInteger(d) || d <= 0)) {
+  const dims = integerList(name, 'normalizedShape', normalizedShape);
+  if (dims.some((d) => d <= 0)) {
     throw new T.ValueError(name, `normalizedShape must hold positive integers, got ${shapeText(dims)}`);
   }
   return dims;
@@ -59,6 +60,7 @@ abstract class BatchNorm extends Module {
     options: BatchNormLayerOptions = {},
   ) {
     super();
+    checkOptions(new.target.name, options);
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
@@ -164,6 +166,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
+    checkOptions('LayerNorm', options);
     const dtype = options.dtype ?? 'float32';
     this.normalizedShape = normalizedDims('LayerNorm', normalizedShape);
     this.eps = options.eps ?? 1e-5;
@@ -209,6 +212,7 @@ export class RMSNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {
     super();
+    checkOptions('RMSNorm', options);
     this.normalizedShape = normalizedDims('RMSNorm', normalizedShape);
     this.eps = options.eps ?? null;
     this.elementwiseAffine = options.elementwiseAffine ?? true;
@@ -256,6 +260,7 @@ export class GroupNorm extends Module {
     options: GroupNormLayerOptions = {},
   ) {
     super();
+    checkOptions('GroupNorm', options);
     if (!Number.isInteger(numGroups) || numGroups <= 0 || numChannels % numGroups !== 0) {
       throw new T.ValueError(
         'GroupNorm',

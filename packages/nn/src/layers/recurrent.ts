@@ -3,6 +3,7 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
+import { checkOptions } from '../validate.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
 
 // Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
@@ -66,6 +67,7 @@ export abstract class RNNBase extends Module {
   ) {
     super();
     const name = new.target.name;
+    checkOptions(name, options);
     this.numLayers = options.numLayers ?? 1;
     this.bias = options.bias ?? true;
     this.batchFirst = options.batchFirst ?? false;
@@ -262,6 +264,7 @@ export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: ElmanRNNOptions = {}) {
+    checkOptions('RNN', options);
     const nonlinearity = options.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
       throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);

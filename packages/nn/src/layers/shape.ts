@@ -1,6 +1,7 @@
 import { flatten, reshape, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
+import { integerList } from '../validate.js';
 
 /** Returns its input unchanged (PyTorch's `nn.Identity`), e.g. to switch a block off. */
 export class Identity extends Module {
@@ -36,7 +37,7 @@ export class Unflatten extends Module {
     unflattenedSize: readonly number[],
   ) {
     super();
-    this.unflattenedSize = [...unflattenedSize];
+    this.unflattenedSize = integerList('Unflatten', 'unflattenedSize', unflattenedSize);
   }
 
   forward(x: Tensor): Tensor {

@@ -1,6 +1,7 @@
 import * as T from '@tsgrad/tensor';
-import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
-import { isBeta, movingAverage, movingAverageOfSquares } from './moments.js';
+import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import * as V from '../validate.js';
+import { movingAverage, movingAverageOfSquares } from './moments.js';
 
 export interface ScaleByAdamOptions {
   readonly beta1?: number;
@@ -17,19 +18,15 @@ export interface AdamState {
   readonly maxExpAvgSq: readonly (T.NDArray | null)[];
 }
 
-function checkBetas(op: string, beta1: number, beta2: number, eps: number): void {
-  check(isBeta(beta1), op, `invalid beta1 ${beta1} (expected 0 ≤ beta1 < 1)`);
-  check(isBeta(beta2), op, `invalid beta2 ${beta2} (expected 0 ≤ beta2 < 1)`);
-  check(eps >= 0, op, `invalid eps ${eps} (expected ≥ 0)`);
-}
+const MOMENT_RULES = { beta1: V.beta, beta2: V.beta, eps: V.nonNegative } as const;
 
 /**
  * Adam's direction, as torch.optim.Adam computes it: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
  * then (m / (1−β₁ᵗ)) / (√v / √(1−β₂ᵗ) + ε). AMSGrad uses the running maximum of v instead of v.
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
+  V.checkOptions('scaleByAdam', { ...MOMENT_RULES, amsgrad: V.boolean }, options);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, amsgrad = false } = options;
-  checkBetas('scaleByAdam', beta1, beta2, eps);
   return defineTransformation<AdamState>({
     init: (params) => ({
       step: 0,
@@ -76,8 +73,8 @@ export interface AdamaxState {
  * m / ((1−β₁ᵗ) u).
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation<AdamaxState> {
+  V.checkOptions('scaleByAdamax', MOMENT_RULES, options);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
-  checkBetas('scaleByAdamax', beta1, beta2, eps);
   return defineTransformation<AdamaxState>({
     init: (params) => ({ step: 0, expAvg: zerosLikeParams(params), expInf: zerosLikeParams(params) }),
     update(grads, state) {
@@ -113,9 +110,8 @@ export interface NadamState {
  * (1−μₜ)/(1−∏ᵢ≤ₜ μᵢ) · g/d + μₜ₊₁/(1−∏ᵢ≤ₜ₊₁ μᵢ) · m/d.
  */
 export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransformation<NadamState> {
+  V.checkOptions('scaleByNadam', { ...MOMENT_RULES, momentumDecay: V.nonNegative }, options);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentumDecay = 4e-3 } = options;
-  checkBetas('scaleByNadam', beta1, beta2, eps);
-  check(momentumDecay >= 0, 'scaleByNadam', `invalid momentumDecay ${momentumDecay} (expected ≥ 0)`);
   const muAt = (step: number) => beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
   return defineTransformation<NadamState>({
     init: (params) => ({

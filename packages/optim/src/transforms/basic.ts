@@ -1,17 +1,19 @@
 import * as T from '@tsgrad/tensor';
 import { clipCoefficient, totalNorm } from '../norms.js';
 import {
-  check,
   defineTransformation,
   type EmptyState,
   elementwise,
   type GradientTransformation,
   type Schedule,
 } from '../transform.js';
+import * as V from '../validate.js';
 
 /** Multiplies every update by `factor`. */
-export const scale = (factor: number): GradientTransformation<EmptyState> =>
-  elementwise((g) => T.mul(g, factor));
+export function scale(factor: number): GradientTransformation<EmptyState> {
+  V.finite('scale', 'factor', factor);
+  return elementwise((g) => T.mul(g, factor));
+}
 
 /** The number of updates made so far. */
 export interface CountState {
@@ -20,6 +22,7 @@ export interface CountState {
 
 /** Multiplies the updates by `schedule(count)`, where count is the number of earlier updates. */
 export function scaleBySchedule(schedule: Schedule): GradientTransformation<CountState> {
+  V.callable('scaleBySchedule', 'schedule', schedule);
   return defineTransformation<CountState>({
     init: () => ({ count: 0 }),
     update(grads, state) {
@@ -34,8 +37,8 @@ export function scaleBySchedule(schedule: Schedule): GradientTransformation<Coun
  * of the step (then the state counts steps).
  */
 export function scaleByLearningRate(lr: number | Schedule): GradientTransformation<EmptyState | CountState> {
+  V.learningRate('scaleByLearningRate', 'lr', lr);
   if (typeof lr === 'number') {
-    check(lr >= 0, 'scaleByLearningRate', `invalid learning rate ${lr} (expected ≥ 0)`);
     return scale(-lr) as GradientTransformation<EmptyState | CountState>;
   }
   return scaleBySchedule((step) => -lr(step)) as GradientTransformation<EmptyState | CountState>;
@@ -47,13 +50,13 @@ export function scaleByLearningRate(lr: number | Schedule): GradientTransformati
  * weight decay of AdamW (p ← p − lr·wd·p).
  */
 export function addDecayedWeights(weightDecay: number): GradientTransformation<EmptyState> {
-  check(weightDecay >= 0, 'addDecayedWeights', `invalid weight decay ${weightDecay} (expected ≥ 0)`);
+  V.nonNegative('addDecayedWeights', 'weightDecay', weightDecay);
   return elementwise((g, p) => (weightDecay === 0 ? g : T.add(g, T.mul(p, weightDecay))));
 }
 
 /** Clamps every element to [−clipValue, clipValue] (like torch's `clip_grad_value_`). */
 export function clipByValue(clipValue: number): GradientTransformation<EmptyState> {
-  check(clipValue >= 0, 'clipByValue', `clipValue must be ≥ 0, got ${clipValue}`);
+  V.nonNegative('clipByValue', 'clipValue', clipValue);
   return elementwise((g) => T.minimum(T.maximum(g, -clipValue), clipValue));
 }
 
@@ -62,7 +65,8 @@ export function clipByValue(clipValue: number): GradientTransformation<EmptyStat
  * same factor as torch's `clip_grad_norm_`: maxNorm / (norm + 1e-6).
  */
 export function clipByGlobalNorm(maxNorm: number, normType = 2): GradientTransformation<EmptyState> {
-  check(maxNorm >= 0, 'clipByGlobalNorm', `maxNorm must be ≥ 0, got ${maxNorm}`);
+  V.nonNegative('clipByGlobalNorm', 'maxNorm', maxNorm);
+  V.normType('clipByGlobalNorm', 'normType', normType);
   return defineTransformation<EmptyState>({
     init: () => ({}),
     update(grads, state) {

@@ -1,5 +1,6 @@
 import * as T from '@tsgrad/tensor';
-import { check, defineTransformation, type GradientTransformation } from '../transform.js';
+import { defineTransformation, type GradientTransformation } from '../transform.js';
+import * as V from '../validate.js';
 import { movingAverage } from './moments.js';
 
 export interface EmaOptions {
@@ -18,14 +19,16 @@ export interface EmaState {
   readonly shadow: readonly T.NDArray[];
 }
 
+export const EMA_RULES: V.Rules<EmaOptions> = { decay: V.unitInterval, useNumUpdates: V.boolean };
+
+/** Checks the options of an EMA (the decay is required). */
+export function checkEmaOptions(op: string, options: EmaOptions): void {
+  V.checkOptions(op, EMA_RULES, options, ['decay']);
+}
+
 /** The decay of the `numUpdates`-th update (counted from 1). */
 export function emaDecay(options: EmaOptions, numUpdates: number): number {
   const { decay, useNumUpdates = false } = options;
-  check(
-    decay >= 0 && decay <= 1,
-    'ExponentialMovingAverage',
-    `invalid decay ${decay} (expected 0 ≤ decay ≤ 1)`,
-  );
   return useNumUpdates ? Math.min(decay, (1 + numUpdates) / (10 + numUpdates)) : decay;
 }
 
@@ -39,7 +42,7 @@ export const averageInto = (shadow: readonly T.NDArray[], values: readonly T.NDA
  * the averages from `state.shadow`. The average starts at the initial parameters.
  */
 export function ema(options: EmaOptions): GradientTransformation<EmaState> {
-  emaDecay(options, 1);
+  checkEmaOptions('ema', options);
   return defineTransformation<EmaState>({
     init: (params) => ({ numUpdates: 0, shadow: params.map((p) => T.view(p.peekValue())) }),
     update(grads, state, params) {

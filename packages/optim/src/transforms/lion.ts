@@ -1,6 +1,7 @@
 import * as T from '@tsgrad/tensor';
-import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
-import { isBeta, movingAverage } from './moments.js';
+import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import * as V from '../validate.js';
+import { movingAverage } from './moments.js';
 
 export interface ScaleByLionOptions {
   readonly beta1?: number;
@@ -16,9 +17,8 @@ export interface LionState {
  * sign(β₁m + (1−β₁)g), then m ← β₂m + (1−β₂)g.
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<LionState> {
+  V.checkOptions('scaleByLion', { beta1: V.beta, beta2: V.beta }, options);
   const { beta1 = 0.9, beta2 = 0.99 } = options;
-  check(isBeta(beta1), 'scaleByLion', `invalid beta1 ${beta1} (expected 0 ≤ beta1 < 1)`);
-  check(isBeta(beta2), 'scaleByLion', `invalid beta2 ${beta2} (expected 0 ≤ beta2 < 1)`);
   return defineTransformation<LionState>({
     init: (params) => ({ expAvg: zerosLikeParams(params) }),
     update(grads, state) {

@@ -7,6 +7,3 @@ export const movingAverage = (average: T.NDArray, x: T.NDArray, decay: number): 
 /** decay · average + (1 − decay) · x²: the moving average of squares (Adam's second moment). */
 export const movingAverageOfSquares = (average: T.NDArray, x: T.NDArray, decay: number): T.NDArray =>
   T.add(T.mul(average, decay), T.mul(T.mul(x, x), 1 - decay));
-
-/** Whether 0 ≤ beta < 1 (a valid decay rate). */
-export const isBeta = (beta: number): boolean => beta >= 0 && beta < 1;

@@ -1,5 +1,6 @@
 import * as T from '@tsgrad/tensor';
-import { check, defineTransformation, type GradientTransformation } from '../transform.js';
+import { defineTransformation, type GradientTransformation } from '../transform.js';
+import * as V from '../validate.js';
 
 export interface TraceMomentumOptions {
   readonly momentum: number;
@@ -18,9 +19,10 @@ export interface MomentumState {
  * pass through and no buffer is kept.
  */
 export function traceMomentum(options: TraceMomentumOptions): GradientTransformation<MomentumState> {
+  const rules = { momentum: V.nonNegative, dampening: V.nonNegative, nesterov: V.boolean };
+  V.checkOptions('traceMomentum', rules, options, ['momentum']);
   const { momentum, dampening = 0, nesterov = false } = options;
-  check(momentum >= 0, 'traceMomentum', `invalid momentum ${momentum} (expected ≥ 0)`);
-  check(
+  V.check(
     !nesterov || (momentum > 0 && dampening === 0),
     'traceMomentum',
     `Nesterov momentum requires a momentum > 0 and zero dampening (got momentum ${momentum}, dampening ${dampening})`,

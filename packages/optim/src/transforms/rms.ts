@@ -1,5 +1,6 @@
 import * as T from '@tsgrad/tensor';
-import { check, defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
+import * as V from '../validate.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
 
 export interface ScaleByRmspropOptions {
@@ -20,9 +21,12 @@ export interface RmspropState {
  * or, centered, ṽ = v − ḡ² where ḡ ← αḡ + (1−α)g. Momentum is `traceMomentum` after it.
  */
 export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTransformation<RmspropState> {
+  V.checkOptions(
+    'scaleByRmsprop',
+    { alpha: V.unitInterval, eps: V.nonNegative, centered: V.boolean },
+    options,
+  );
   const { alpha = 0.99, eps = 1e-8, centered = false } = options;
-  check(alpha >= 0 && alpha <= 1, 'scaleByRmsprop', `invalid alpha ${alpha} (expected 0 ≤ alpha ≤ 1)`);
-  check(eps >= 0, 'scaleByRmsprop', `invalid eps ${eps} (expected ≥ 0)`);
   return defineTransformation<RmspropState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), gradAvg: params.map(() => null) }),
     update(grads, state) {
@@ -56,14 +60,9 @@ export interface AdagradState {
  * 1 + (t−1)·lrDecay (the learning-rate decay of step t).
  */
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation<AdagradState> {
+  const rules = { lrDecay: V.nonNegative, eps: V.nonNegative, initialAccumulatorValue: V.nonNegative };
+  V.checkOptions('scaleByAdagrad', rules, options);
   const { lrDecay = 0, eps = 1e-10, initialAccumulatorValue = 0 } = options;
-  check(lrDecay >= 0, 'scaleByAdagrad', `invalid lrDecay ${lrDecay} (expected ≥ 0)`);
-  check(eps >= 0, 'scaleByAdagrad', `invalid eps ${eps} (expected ≥ 0)`);
-  check(
-    initialAccumulatorValue >= 0,
-    'scaleByAdagrad',
-    `invalid initialAccumulatorValue ${initialAccumulatorValue} (expected ≥ 0)`,
-  );
   return defineTransformation<AdagradState>({
     init: (params) => ({
       step: 0,
@@ -98,9 +97,8 @@ export interface AdadeltaState {
  * u ← ρu + (1−ρ)Δ²; the direction is Δ (torch's lr, default 1, scales it).
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation<AdadeltaState> {
+  V.checkOptions('scaleByAdadelta', { rho: V.unitInterval, eps: V.nonNegative }, options);
   const { rho = 0.9, eps = 1e-6 } = options;
-  check(rho >= 0 && rho <= 1, 'scaleByAdadelta', `invalid rho ${rho} (expected 0 ≤ rho ≤ 1)`);
-  check(eps >= 0, 'scaleByAdadelta', `invalid eps ${eps} (expected ≥ 0)`);
   return defineTransformation<AdadeltaState>({
     init: (params) => ({ step: 0, squareAvg: zerosLikeParams(params), accDelta: zerosLikeParams(params) }),
     update(grads, state) {
