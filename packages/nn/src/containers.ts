@@ -1,4 +1,5 @@
-import { inLibrary, arrays as T, type Tensor } from '@tsgrad/autograd';
+import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { callForward, Module, markBuiltIn, type TensorModule } from './module.js';
 import { checkOptions } from './validate.js';
 
