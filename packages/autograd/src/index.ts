@@ -1,13 +1,7 @@
-// The Tensor class comes first: its methods and the ops import each other.
-
-import { selectDefaultBackend } from './default-backend.js';
-
-// Importing autograd makes the fast backend the default (see selectDefaultBackend).
-selectDefaultBackend();
-
+// The Tensor class comes first: its methods and the ops import each other. Autograd picks no
+// backend: the `tsgrad` package selects the default one.
 export { AnomalyError } from './anomaly.js';
 export * as arrays from './arrays.js';
-export { selectDefaultBackend } from './default-backend.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
 export * from './gradcheck.js';
 export { inLibrary, inUserCode } from './lifetime.js';
