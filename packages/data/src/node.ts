@@ -7,7 +7,7 @@ import { DEFAULT_IDX_DTYPE, type EncodeIdxOptions, encodeIdx, readIdxData } from
 import { parseNpy } from './formats/npy.js';
 import { openIdx } from './node/idx-file.js';
 
-export { DataFormatError, DatasetNotFoundError } from './errors.js';
+export { DataFormatError, DatasetNotFoundError, MissingPackageError } from './errors.js';
 export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,
