@@ -13,6 +13,8 @@ export * as io from '@tsgrad/io';
 export * as nn from '@tsgrad/nn';
 export { manualSeed } from '@tsgrad/nn';
 export * as optim from '@tsgrad/optim';
+// `random`: PRNG keys (`key`, `split`, `foldIn`) for `randn`, `rand`, `dropout` and layer
+// initializers, and samplers (`categorical`, `randint`…) whose arrays `tensor()` takes.
 export {
   type Backend,
   cpuBackend,
@@ -23,6 +25,7 @@ export {
   isBackendSelected,
   type NDArray,
   type NestedArray,
+  random,
   type Shape,
   ShapeError,
   setBackend,
@@ -30,4 +33,3 @@ export {
   ValueError,
   withBackend,
 } from '@tsgrad/tensor';
-export * as random from './random.js';
