@@ -24,12 +24,13 @@ module.exports = {
     },
     only('tensor', []),
     only('backend-[^/]+', ['tensor']),
-    only('autograd', ['tensor', 'backend-wasm']),
+    only('autograd', ['tensor']),
     only('nn', ['tensor', 'autograd']),
     only('optim', ['tensor', 'autograd']),
     only('data', ['tensor']),
     only('io', ['tensor', 'autograd']),
     only('testing', [core, 'testing']),
+    only('tsgrad', [core]),
     {
       name: 'packages-never-import-apps',
       severity: 'error',
@@ -48,7 +49,7 @@ module.exports = {
       comment:
         'Core packages run in browsers: node: imports live behind a Node entry (src/node.ts or src/node/).',
       severity: 'error',
-      from: { path: `^packages/${core}/src/`, pathNot: '/src/(node\\.ts|node/)' },
+      from: { path: `^packages/(${core}|tsgrad)/src/`, pathNot: '/src/(node\\.ts|node/)' },
       to: { dependencyTypes: ['core'] },
     },
   ],

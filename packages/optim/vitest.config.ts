@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config';
-import { sourceResolution } from '../../vitest.shared.js';
+import { defaultBackendSetup, sourceResolution } from '../../vitest.shared.js';
 
 export default defineProject({
   ...sourceResolution,
-  test: { name: 'optim', include: ['test/**/*.test.ts'], setupFiles: ['test/setup.ts'] },
+  test: { name: 'optim', include: ['test/**/*.test.ts'], setupFiles: ['test/setup.ts', defaultBackendSetup] },
 });

@@ -1,9 +1,6 @@
 // A training checkpoint in one safetensors file: the model's weights, the optimizer's moment
 // arrays, and (as JSON metadata) everything else needed to continue exactly where it stopped.
-import { decodeJsonMetadata, encodeJsonMetadata } from '@tsgrad/io';
-import { load, save } from '@tsgrad/io/node';
-import type { LRScheduler, LRSchedulerStateDict, Optimizer, OptimizerStateDict } from '@tsgrad/optim';
-import type * as T from '@tsgrad/tensor';
+import { io, load, type NDArray, type optim, save } from 'tsgrad/node';
 import type { CharModel, ModelConfig } from './model.js';
 
 const FORMAT = 'tsgrad-char-lm/1';
@@ -19,14 +16,14 @@ interface CheckpointMetadata {
   readonly model: ModelConfig;
   /** The character of each id, so that the ids mean the same after a reload. */
   readonly vocab: readonly string[];
-  readonly optimizer: OptimizerStateDict['meta'];
-  readonly scheduler: LRSchedulerStateDict;
+  readonly optimizer: optim.OptimizerStateDict['meta'];
+  readonly scheduler: optim.LRSchedulerStateDict;
 }
 
 export interface TrainingState {
   readonly model: CharModel;
-  readonly optimizer: Optimizer<{ lr: number }>;
-  readonly scheduler: LRScheduler;
+  readonly optimizer: optim.Optimizer<{ lr: number }>;
+  readonly scheduler: optim.LRScheduler;
   readonly vocab: readonly string[];
   readonly step: number;
   readonly epoch: number;
@@ -39,7 +36,7 @@ export class CheckpointMismatchError extends Error {
 
 /** Writes the checkpoint atomically: a crash while saving leaves the previous one intact. */
 export function saveCheckpoint(path: string, state: TrainingState): void {
-  const tensors: Record<string, T.NDArray> = {};
+  const tensors: Record<string, NDArray> = {};
   for (const [name, tensor] of Object.entries(state.model.stateDict()))
     tensors[MODEL_PREFIX + name] = tensor.value;
   const optimizer = state.optimizer.stateDict();
@@ -53,7 +50,7 @@ export function saveCheckpoint(path: string, state: TrainingState): void {
     optimizer: optimizer.meta,
     scheduler: state.scheduler.stateDict(),
   };
-  save(tensors, path, { metadata: encodeJsonMetadata(metadata) });
+  save(tensors, path, { metadata: io.encodeJsonMetadata(metadata) });
 }
 
 /**
@@ -65,7 +62,7 @@ export function loadCheckpoint(
   into: Omit<TrainingState, 'step' | 'epoch'>,
 ): { step: number; epoch: number } {
   const { tensors, metadata } = load(path);
-  const meta = decodeJsonMetadata(metadata) as CheckpointMetadata | undefined;
+  const meta = io.decodeJsonMetadata(metadata) as CheckpointMetadata | undefined;
   if (meta?.format !== FORMAT) throw new CheckpointMismatchError(`${path} is not a ${FORMAT} checkpoint`);
   const saved = JSON.stringify(meta.model);
   const wanted = JSON.stringify(into.model.config);

@@ -1,9 +1,8 @@
 // The text as character ids: a train/validation split, random training windows, evaluation windows.
-import { type CharTensor, textToCharTensor } from '@tsgrad/data';
-import * as T from '@tsgrad/tensor';
+import { data, random, type Tensor, tensor } from 'tsgrad';
 
 export interface Corpus {
-  readonly chars: CharTensor;
+  readonly chars: data.CharTensor;
   /** The first (1 − valFraction) of the text, as ids. */
   readonly train: Int32Array;
   /** The rest: text the model never trains on. */
@@ -15,7 +14,7 @@ export function splitCorpus(text: string, valFraction: number): Corpus {
   if (!(valFraction > 0 && valFraction < 1)) {
     throw new RangeError(`splitCorpus: valFraction must lie in (0, 1), got ${valFraction}`);
   }
-  const chars = textToCharTensor(text);
+  const chars = data.textToCharTensor(text);
   const ids = chars.encoded.toTypedArray() as Int32Array;
   const cut = Math.round(ids.length * (1 - valFraction));
   return { chars, train: ids.subarray(0, cut), val: ids.subarray(cut) };
@@ -40,8 +39,8 @@ export function unigramEntropyBits(ids: Int32Array, vocabSize: number): number {
 
 /** Inputs [batch, context] and their next-character targets (shifted by one), as int32. */
 export interface Batch {
-  readonly inputs: T.NDArray;
-  readonly targets: T.NDArray;
+  readonly inputs: Tensor;
+  readonly targets: Tensor;
 }
 
 /** The windows of `ids` starting at `starts`: inputs ids[s … s+context), targets one further. */
@@ -54,7 +53,7 @@ export function windowsAt(ids: Int32Array, starts: ArrayLike<number>, context: n
     targets.set(ids.subarray(s + 1, s + 1 + context), b * context);
   }
   const shape = [starts.length, context];
-  return { inputs: T.array(inputs, { shape }), targets: T.array(targets, { shape }) };
+  return { inputs: tensor(inputs, { shape }), targets: tensor(targets, { shape }) };
 }
 
 /**
@@ -68,8 +67,8 @@ export function trainingBatch(
   batchSize: number,
   context: number,
 ): Batch {
-  const key = T.random.foldIn(T.random.key(seed), step);
-  const starts = T.random.randint(key, [batchSize], 0, ids.length - context).toTypedArray();
+  const key = random.foldIn(random.key(seed), step);
+  const starts = random.randint(key, [batchSize], 0, ids.length - context).toTypedArray();
   return windowsAt(ids, starts, context);
 }
 

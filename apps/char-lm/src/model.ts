@@ -1,18 +1,6 @@
 // Two next-character models with one interface: ids [batch, time] → logits [batch, time, vocab].
 
-import type { Tensor } from '@tsgrad/autograd';
-import * as A from '@tsgrad/autograd';
-import {
-  Dropout,
-  Embedding,
-  LayerNorm,
-  Linear,
-  LSTM,
-  Module,
-  TransformerEncoder,
-  TransformerEncoderLayer,
-} from '@tsgrad/nn';
-import * as T from '@tsgrad/tensor';
+import { add, arange, mul, nn, noGrad, random, ShapeError, type Tensor } from 'tsgrad';
 
 export type Architecture = 'transformer' | 'lstm';
 
@@ -35,10 +23,10 @@ export interface ModelConfig {
 }
 
 /** What the trainer and the sampler need of a model. */
-export interface CharModel extends Module {
+export interface CharModel extends nn.Module {
   readonly config: ModelConfig;
   /** ids int32 [batch, time] (time ≤ context) → logits [batch, time, vocab]; `key` seeds dropout. */
-  forward(ids: T.NDArray, key?: T.random.PRNGKey): Tensor;
+  forward(ids: Tensor, key?: random.PRNGKey): Tensor;
 }
 
 /**
@@ -46,43 +34,43 @@ export interface CharModel extends Module {
  * pre-norm TransformerEncoderLayers with a causal mask (position t sees only 0…t), a final
  * LayerNorm and a linear head. Pre-norm trains more reliably than post-norm at this size.
  */
-export class CharTransformer extends Module implements CharModel {
-  readonly tokenEmbedding: Embedding;
-  readonly positionEmbedding: Embedding;
-  readonly encoder: TransformerEncoder;
-  readonly head: Linear;
+export class CharTransformer extends nn.Module implements CharModel {
+  readonly tokenEmbedding: nn.Embedding;
+  readonly positionEmbedding: nn.Embedding;
+  readonly encoder: nn.TransformerEncoder;
+  readonly head: nn.Linear;
 
   constructor(readonly config: ModelConfig) {
     super();
     const { vocabSize, context, dModel, heads, layers, dropout } = config;
-    this.tokenEmbedding = new Embedding(vocabSize, dModel);
-    this.positionEmbedding = new Embedding(context, dModel);
+    this.tokenEmbedding = new nn.Embedding(vocabSize, dModel);
+    this.positionEmbedding = new nn.Embedding(context, dModel);
     // GPT-2's embedding scale: N(0, 0.02²) instead of nn.Embedding's N(0, 1).
     for (const table of [this.tokenEmbedding, this.positionEmbedding]) {
-      table.weight.assign(T.mul(table.weight.value, 0.02));
+      noGrad(() => table.weight.assign(mul(table.weight, 0.02)));
     }
     const block = () =>
-      new TransformerEncoderLayer(dModel, heads, {
+      new nn.TransformerEncoderLayer(dModel, heads, {
         dimFeedforward: 4 * dModel,
         dropout,
         activation: 'gelu',
         batchFirst: true,
         normFirst: true,
       });
-    this.encoder = new TransformerEncoder(block, layers, { norm: new LayerNorm(dModel) });
-    this.head = new Linear(dModel, vocabSize);
+    this.encoder = new nn.TransformerEncoder(block, layers, { norm: new nn.LayerNorm(dModel) });
+    this.head = new nn.Linear(dModel, vocabSize);
   }
 
-  forward(ids: T.NDArray, key?: T.random.PRNGKey): Tensor {
+  forward(ids: Tensor, key?: random.PRNGKey): Tensor {
     const time = ids.shape[1];
     if (time > this.config.context) {
-      throw new T.ShapeError(
+      throw new ShapeError(
         'CharTransformer',
         `input of ${time} steps exceeds the context of ${this.config.context}`,
       );
     }
-    const positions = T.arange(time, undefined, 1, { dtype: 'int32' });
-    const x = A.add(this.tokenEmbedding.forward(ids), this.positionEmbedding.forward(positions));
+    const positions = arange(time, undefined, 1, { dtype: 'int32' });
+    const x = add(this.tokenEmbedding.forward(ids), this.positionEmbedding.forward(positions));
     return this.head.forward(this.encoder.forward(x, { isCausal: true, key }));
   }
 }
@@ -92,23 +80,23 @@ export class CharTransformer extends Module implements CharModel {
  * LSTM's input and output (not between its layers, whose masks would come from the default
  * generator rather than the step's key, and a resumed run could not repeat them).
  */
-export class CharLSTM extends Module implements CharModel {
-  readonly embedding: Embedding;
-  readonly lstm: LSTM;
-  readonly dropout: Dropout;
-  readonly head: Linear;
+export class CharLSTM extends nn.Module implements CharModel {
+  readonly embedding: nn.Embedding;
+  readonly lstm: nn.LSTM;
+  readonly dropout: nn.Dropout;
+  readonly head: nn.Linear;
 
   constructor(readonly config: ModelConfig) {
     super();
     const { vocabSize, embedDim, dModel, layers, dropout } = config;
-    this.embedding = new Embedding(vocabSize, embedDim);
-    this.lstm = new LSTM(embedDim, dModel, { numLayers: layers, batchFirst: true });
-    this.dropout = new Dropout(dropout);
-    this.head = new Linear(dModel, vocabSize);
+    this.embedding = new nn.Embedding(vocabSize, embedDim);
+    this.lstm = new nn.LSTM(embedDim, dModel, { numLayers: layers, batchFirst: true });
+    this.dropout = new nn.Dropout(dropout);
+    this.head = new nn.Linear(dModel, vocabSize);
   }
 
-  forward(ids: T.NDArray, key?: T.random.PRNGKey): Tensor {
-    const [inputKey, outputKey] = key ? T.random.split(key) : [];
+  forward(ids: Tensor, key?: random.PRNGKey): Tensor {
+    const [inputKey, outputKey] = key ? random.split(key) : [];
     const [output] = this.lstm.forward(this.dropout.forward(this.embedding.forward(ids), { key: inputKey }));
     return this.head.forward(this.dropout.forward(output, { key: outputKey }));
   }

@@ -1,7 +1,5 @@
 // Text from the model, one character at a time.
-import * as A from '@tsgrad/autograd';
-import type { CharTensor } from '@tsgrad/data';
-import * as T from '@tsgrad/tensor';
+import { type data, div, noGrad, random, slice, tensor } from 'tsgrad';
 import type { CharModel } from './model.js';
 
 export interface SampleOptions {
@@ -18,23 +16,23 @@ export interface SampleOptions {
  * Continues `prompt` by drawing each next character from softmax(logits / temperature), reading
  * at most the model's context; the same seed gives the same text. Returns only the new text.
  */
-export function sampleText(model: CharModel, chars: CharTensor, options: SampleOptions): string {
+export function sampleText(model: CharModel, chars: data.CharTensor, options: SampleOptions): string {
   const temperature = options.temperature ?? 0.8;
   if (!(temperature > 0)) throw new RangeError(`sampleText: temperature must be > 0, got ${temperature}`);
   const { context } = model.config;
   const ids = Array.from(chars.encode(options.prompt).toTypedArray());
   if (ids.length === 0) throw new RangeError('sampleText: the prompt must not be empty');
-  const key = T.random.key(options.seed);
+  const key = random.key(options.seed);
   const wasTraining = model.training;
   model.eval();
   try {
     const generated: number[] = [];
-    A.noGrad(() => {
+    noGrad(() => {
       for (let i = 0; i < options.length; i++) {
         const window = ids.slice(-context);
-        const logits = model.forward(T.array(Int32Array.from(window), { shape: [1, window.length] }));
-        const last = T.slice(logits.value, [0, window.length - 1]); // [vocab]
-        const next = T.random.categorical(T.random.foldIn(key, i), T.div(last, temperature)).item() as number;
+        const logits = model.forward(tensor(Int32Array.from(window), { shape: [1, window.length] }));
+        const last = slice(logits, [0, window.length - 1]); // [vocab]
+        const next = random.categorical(random.foldIn(key, i), div(last, temperature).value).item() as number;
         ids.push(next);
         generated.push(next);
       }

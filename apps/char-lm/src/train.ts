@@ -10,21 +10,8 @@ import {
   TrainingProgress,
   writeLinePlot,
 } from '@tsgrad/app-kit';
-import * as A from '@tsgrad/autograd';
-import { mobyDick } from '@tsgrad/data/node';
-import { manualSeed } from '@tsgrad/nn';
-import {
-  Adam,
-  AdamW,
-  clipGradNorm,
-  constantSchedule,
-  cosineAnnealingSchedule,
-  LRScheduler,
-  linearWarmup,
-  type Optimizer,
-  SGD,
-} from '@tsgrad/optim';
-import * as T from '@tsgrad/tensor';
+import * as tg from 'tsgrad';
+import { mobyDick } from 'tsgrad/node';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
   type Batch,
@@ -155,13 +142,10 @@ const D = trainDefaults;
 const BITS_PER_NAT = 1 / Math.LN2;
 
 /** Mean cross-entropy (nats per character) of the model on a batch. */
-function batchLoss(model: CharModel, batch: Batch, key?: T.random.PRNGKey): A.Tensor {
+function batchLoss(model: CharModel, batch: Batch, key?: tg.random.PRNGKey): tg.Tensor {
   const logits = model.forward(batch.inputs, key);
   const [n, length, vocab] = logits.shape;
-  return A.crossEntropy(
-    A.reshape(logits, [n * length, vocab]),
-    A.constant(T.reshape(batch.targets, [n * length])),
-  );
+  return tg.crossEntropy(tg.reshape(logits, [n * length, vocab]), tg.reshape(batch.targets, [n * length]));
 }
 
 /** Mean bits per character of the model on the windows of `ids` at `starts`, without recording. */
@@ -174,7 +158,7 @@ export function evaluateBpc(
   const wasTraining = model.training;
   model.eval();
   let totalNats = 0;
-  A.noGrad(() => {
+  tg.noGrad(() => {
     for (let i = 0; i < starts.length; i += batchSize) {
       const chunk = starts.slice(i, i + batchSize);
       totalNats +=
@@ -190,16 +174,16 @@ function createOptimizer(
   model: CharModel,
   lr: number,
   weightDecay: number,
-): Optimizer<{ lr: number }> {
+): tg.optim.Optimizer<{ lr: number }> {
   // Decay weight matrices and embeddings only, as GPT-2 and nanoGPT do.
   const params = model.parameters();
   const groups = [
     { params: params.filter((p) => p.ndim >= 2), weightDecay },
     { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
   ];
-  if (name === 'adamw') return new AdamW(groups, { lr });
-  if (name === 'adam') return new Adam(groups, { lr });
-  if (name === 'sgd') return new SGD(groups, { lr, momentum: 0.9 });
+  if (name === 'adamw') return new tg.optim.AdamW(groups, { lr });
+  if (name === 'adam') return new tg.optim.Adam(groups, { lr });
+  if (name === 'sgd') return new tg.optim.SGD(groups, { lr, momentum: 0.9 });
   throw new RangeError(`train: unknown optimizer '${name}' (adamw, adam, sgd)`);
 }
 
@@ -256,7 +240,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     throw new RangeError(`train: the text is too short for a context of ${context} characters`);
   }
 
-  manualSeed(seed);
+  tg.manualSeed(seed);
   const model = createModel({
     architecture,
     vocabSize: chars.vocab.length,
@@ -270,16 +254,18 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const optimizer = createOptimizer(optimizerName, model, lr, weightDecay);
   const totalSteps = epochs * stepsPerEpoch;
   const warmup = Math.min(warmupSteps, totalSteps);
-  const scheduler = new LRScheduler(optimizer, (base) => {
+  const scheduler = new tg.optim.LRScheduler(optimizer, (base) => {
     const after =
       schedule === 'cosine'
-        ? cosineAnnealingSchedule({
+        ? tg.optim.cosineAnnealingSchedule({
             lr: base,
             tMax: Math.max(1, totalSteps - warmup),
             etaMin: base * minLrFactor,
           })
-        : constantSchedule(base);
-    return warmup > 0 ? linearWarmup(after, { warmupSteps: warmup, startFactor: 1 / warmup }) : after;
+        : tg.optim.constantSchedule(base);
+    return warmup > 0
+      ? tg.optim.linearWarmup(after, { warmupSteps: warmup, startFactor: 1 / warmup })
+      : after;
   });
 
   let step = 0;
@@ -305,7 +291,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       (step > 0 ? `, resuming at step ${step} (epoch ${startEpoch})` : ''),
   );
 
-  const dropoutKey = T.random.key(seed + 1);
+  const dropoutKey = tg.random.key(seed + 1);
   const records: EpochRecord[] = [];
   let stopped = false;
   for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
@@ -313,11 +299,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     let epochNats = 0;
     for (let i = 0; i < stepsPerEpoch; i++) {
       const batch = trainingBatch(trainIds, seed, step, batchSize, context);
-      const loss = batchLoss(model, batch, dropout > 0 ? T.random.foldIn(dropoutKey, step) : undefined);
+      const loss = batchLoss(model, batch, dropout > 0 ? tg.random.foldIn(dropoutKey, step) : undefined);
       const lrNow = optimizer.paramGroups[0].lr;
       optimizer.zeroGrad();
       loss.backward();
-      const gradNorm = clipGradNorm(model.parameters(), clipNorm);
+      const gradNorm = tg.optim.clipGradNorm(model.parameters(), clipNorm);
       optimizer.step();
       scheduler.step();
       step += 1;

@@ -3,11 +3,7 @@
  * state arrays under `optimizer.*`, and everything else (where the run stopped, its settings, the
  * optimizer's hyper-parameters and step counts, the scheduler's position) as JSON metadata.
  */
-import { decodeJsonMetadata, encodeJsonMetadata, type StateDict } from '@tsgrad/io';
-import { load, save } from '@tsgrad/io/node';
-import type { Module } from '@tsgrad/nn';
-import type { LRScheduler, LRSchedulerStateDict, Optimizer, OptimizerStateDict } from '@tsgrad/optim';
-import type { NDArray } from '@tsgrad/tensor';
+import { io, load, type NDArray, type nn, type optim, save } from 'tsgrad/node';
 
 /** The settings a resumed run must share with the run that wrote the checkpoint. */
 export interface RunSettings {
@@ -28,14 +24,14 @@ export interface CheckpointInfo {
 }
 
 interface Metadata extends CheckpointInfo {
-  optimizer: OptimizerStateDict['meta'];
-  scheduler: LRSchedulerStateDict;
+  optimizer: optim.OptimizerStateDict['meta'];
+  scheduler: optim.LRSchedulerStateDict;
 }
 
 export interface Trainable {
-  model: Module;
-  optimizer: Optimizer<{ lr: number }>;
-  scheduler: LRScheduler;
+  model: nn.Module;
+  optimizer: optim.Optimizer<{ lr: number }>;
+  scheduler: optim.LRScheduler;
 }
 
 const MODEL = 'model.';
@@ -46,18 +42,18 @@ export class CheckpointError extends Error {
 }
 
 export function saveCheckpoint(path: string, run: Trainable, info: CheckpointInfo): void {
-  const tensors: StateDict = {};
+  const tensors: io.StateDict = {};
   for (const [name, tensor] of Object.entries(run.model.stateDict())) tensors[MODEL + name] = tensor;
   const { state, meta } = run.optimizer.stateDict();
   for (const [name, array] of Object.entries(state)) tensors[OPTIMIZER + name] = array;
   const metadata: Metadata = { ...info, optimizer: meta, scheduler: run.scheduler.stateDict() };
-  save(tensors, path, { metadata: encodeJsonMetadata(metadata) });
+  save(tensors, path, { metadata: io.encodeJsonMetadata(metadata) });
 }
 
 /** Restores model, optimizer and scheduler in place; throws if the run's settings differ. */
 export function loadCheckpoint(path: string, run: Trainable, settings: RunSettings): CheckpointInfo {
   const { tensors, metadata } = load(path);
-  const saved = decodeJsonMetadata(metadata) as Metadata | undefined;
+  const saved = io.decodeJsonMetadata(metadata) as Metadata | undefined;
   if (saved === undefined) throw new CheckpointError(`${path} has no tsgrad.json metadata`);
   const differences = (Object.keys(settings) as (keyof RunSettings)[])
     .filter((key) => saved.settings[key] !== settings[key])

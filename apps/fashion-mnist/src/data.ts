@@ -1,5 +1,4 @@
-import { normalize, TensorDataset } from '@tsgrad/data';
-import { FASHION_MNIST_DIR, fashionMnist } from '@tsgrad/data/node';
+import { data, FASHION_MNIST_DIR, fashionMnist } from 'tsgrad/node';
 
 /** Mean and standard deviation of the 60,000 training images' pixels (in [0, 1]). */
 export const PIXEL_MEAN = 0.286;
@@ -15,12 +14,12 @@ export interface SplitOptions {
 }
 
 /** One split as a dataset of (standardized image, int32 label) pairs. */
-export function loadSplit(split: 'train' | 'test', options: SplitOptions): TensorDataset {
+export function loadSplit(split: 'train' | 'test', options: SplitOptions): data.TensorDataset {
   const { images, labels } = fashionMnist({
     dir: options.dir ?? FASHION_MNIST_DIR,
     split,
     limit: options.limit,
     flatten: options.flatten,
   });
-  return new TensorDataset(normalize(PIXEL_MEAN, PIXEL_STD)(images), labels);
+  return new data.TensorDataset(data.normalize(PIXEL_MEAN, PIXEL_STD)(images), labels);
 }

@@ -2,8 +2,8 @@
 // Trains an MLP or a CNN on Fashion-MNIST: `node dist/main.js --model cnn --epochs 3`.
 import { join } from 'node:path';
 import { formatDuration, parseArg, trainerOptions, trainerProgram } from '@tsgrad/app-kit';
-import { DatasetNotFoundError } from '@tsgrad/data/node';
 import { Option } from 'commander';
+import { data } from 'tsgrad';
 import { CheckpointError } from './checkpoint.js';
 import { MODEL_KINDS, type ModelKind } from './model.js';
 import { train } from './train.js';
@@ -76,7 +76,7 @@ const result = await train({
   progress: extra.progress,
 }).catch((error: unknown) => {
   // Errors the user can fix (no data set installed, a wrong checkpoint): the message, no stack.
-  if (error instanceof CheckpointError || error instanceof DatasetNotFoundError) {
+  if (error instanceof CheckpointError || error instanceof data.DatasetNotFoundError) {
     program.error(`error: ${error.message}`);
   }
   throw error;

@@ -1,4 +1,4 @@
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@tsgrad/nn';
+import { nn } from 'tsgrad';
 
 export type ModelKind = 'mlp' | 'cnn';
 export const MODEL_KINDS: readonly ModelKind[] = ['mlp', 'cnn'];
@@ -7,8 +7,8 @@ const PIXELS = 28 * 28;
 const CLASSES = 10;
 
 /** 784 → hidden → 10 with ReLU: the paper's MLPClassifier baseline is this with 100 hidden units. */
-export function mlp(hidden: number): Sequential {
-  return new Sequential(new Linear(PIXELS, hidden), new ReLU(), new Linear(hidden, CLASSES));
+export function mlp(hidden: number): nn.Sequential {
+  return new nn.Sequential(new nn.Linear(PIXELS, hidden), new nn.ReLU(), new nn.Linear(hidden, CLASSES));
 }
 
 /**
@@ -18,25 +18,25 @@ export function mlp(hidden: number): Sequential {
  * monotonic, so it commutes with max) with the ReLU on a quarter of the values, which is about
  * a fifth of the step time on the CPU backend. About 1 M multiply-adds per image forward.
  */
-export function cnn(hidden: number): Sequential {
+export function cnn(hidden: number): nn.Sequential {
   const features = 32 * 7 * 7;
   const head =
     hidden > 0
-      ? [new Linear(features, hidden), new ReLU(), new Linear(hidden, CLASSES)]
-      : [new Linear(features, CLASSES)];
-  return new Sequential(
-    new Conv2d(1, 16, 3, { padding: 1 }),
-    new MaxPool2d(2),
-    new ReLU(),
-    new Conv2d(16, 32, 3, { padding: 1 }),
-    new MaxPool2d(2),
-    new ReLU(),
-    new Flatten(),
+      ? [new nn.Linear(features, hidden), new nn.ReLU(), new nn.Linear(hidden, CLASSES)]
+      : [new nn.Linear(features, CLASSES)];
+  return new nn.Sequential(
+    new nn.Conv2d(1, 16, 3, { padding: 1 }),
+    new nn.MaxPool2d(2),
+    new nn.ReLU(),
+    new nn.Conv2d(16, 32, 3, { padding: 1 }),
+    new nn.MaxPool2d(2),
+    new nn.ReLU(),
+    new nn.Flatten(),
     ...head,
   );
 }
 
 /** The model of `kind`; `hidden` is the width of its hidden dense layer. */
-export function makeModel(kind: ModelKind, hidden: number): Sequential {
+export function makeModel(kind: ModelKind, hidden: number): nn.Sequential {
   return kind === 'mlp' ? mlp(hidden) : cnn(hidden);
 }

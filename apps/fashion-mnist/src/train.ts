@@ -1,21 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ProgressMode, Stopwatch, type TrainerOptions, TrainingProgress } from '@tsgrad/app-kit';
-import { noGrad, Tensor } from '@tsgrad/autograd';
-import { DataLoader, type TensorDataset } from '@tsgrad/data';
-import { CrossEntropyLoss, type Module, manualSeed, type Sequential } from '@tsgrad/nn';
-import {
-  Adam,
-  AdamW,
-  constantSchedule,
-  cosineAnnealingSchedule,
-  LRScheduler,
-  type Optimizer,
-  type Schedule,
-  SGD,
-  stepSchedule,
-} from '@tsgrad/optim';
-import * as T from '@tsgrad/tensor';
+import * as tg from 'tsgrad';
 import { CheckpointError, loadCheckpoint, type RunSettings, saveCheckpoint } from './checkpoint.js';
 import { loadSplit } from './data.js';
 import { type ModelKind, makeModel } from './model.js';
@@ -46,7 +32,7 @@ export interface EpochResult {
 }
 
 export interface TrainResult {
-  model: Sequential;
+  model: tg.nn.Sequential;
   /** The epochs this call ran (a resumed run starts after the checkpoint's). */
   epochs: EpochResult[];
   /** Optimizer steps of the whole run so far. */
@@ -62,34 +48,34 @@ const EVAL_BATCH = 500;
 /** Train records per epoch in metrics.jsonl (each averages the steps since the previous one). */
 const RECORDS_PER_EPOCH = 20;
 
-function makeOptimizer(config: TrainConfig, model: Module): Optimizer<{ lr: number }> {
+function makeOptimizer(config: TrainConfig, model: tg.nn.Module): tg.optim.Optimizer<{ lr: number }> {
   const params = model.parameters();
   const { lr, weightDecay } = config;
   switch (config.optimizer) {
     case 'sgd':
-      return new SGD(params, { lr, momentum: 0.9, weightDecay });
+      return new tg.optim.SGD(params, { lr, momentum: 0.9, weightDecay });
     case 'adamw':
-      return new AdamW(params, { lr, weightDecay });
+      return new tg.optim.AdamW(params, { lr, weightDecay });
     default:
-      return new Adam(params, { lr, weightDecay });
+      return new tg.optim.Adam(params, { lr, weightDecay });
   }
 }
 
 /** Per-step learning rates: constant, halved every epoch (`step`), or cosine to 0 over the run. */
-function makeSchedule(config: TrainConfig, lr: number, stepsPerEpoch: number): Schedule {
+function makeSchedule(config: TrainConfig, lr: number, stepsPerEpoch: number): tg.optim.Schedule {
   switch (config.schedule) {
     case 'step':
-      return stepSchedule({ lr, stepSize: stepsPerEpoch, gamma: 0.5 });
+      return tg.optim.stepSchedule({ lr, stepSize: stepsPerEpoch, gamma: 0.5 });
     case 'cosine':
-      return cosineAnnealingSchedule({ lr, tMax: config.epochs * stepsPerEpoch });
+      return tg.optim.cosineAnnealingSchedule({ lr, tMax: config.epochs * stepsPerEpoch });
     default:
-      return constantSchedule(lr);
+      return tg.optim.constantSchedule(lr);
   }
 }
 
 /** Number of examples in `labels` whose class is the argmax of their `logits` row. */
-function countCorrect(logits: T.NDArray, labels: T.NDArray): number {
-  const predicted = T.argmax(logits, { axis: 1 }).toTypedArray();
+function countCorrect(logits: tg.Tensor, labels: tg.Tensor): number {
+  const predicted = tg.argmax(logits, { axis: 1 }).toTypedArray();
   const truth = labels.toTypedArray();
   let correct = 0;
   for (let i = 0; i < truth.length; i++) if (predicted[i] === truth[i]) correct++;
@@ -97,21 +83,24 @@ function countCorrect(logits: T.NDArray, labels: T.NDArray): number {
 }
 
 /** Mean loss and accuracy over `data`, in eval mode and without recording gradients. */
-export function evaluate(model: Module & { forward(x: Tensor): Tensor }, data: TensorDataset) {
-  const lossSum = new CrossEntropyLoss({ reduction: 'sum' });
-  const [images, labels] = data.arrays;
+export function evaluate(
+  model: tg.nn.Module & { forward(x: tg.Tensor): tg.Tensor },
+  data: tg.data.TensorDataset,
+) {
+  const lossSum = new tg.nn.CrossEntropyLoss({ reduction: 'sum' });
+  const [images, labels] = data.arrays.map((array) => tg.tensor(array));
   let loss = 0;
   let correct = 0;
   model.eval();
   try {
-    noGrad(() => {
+    tg.noGrad(() => {
       for (let start = 0; start < data.length; start += EVAL_BATCH) {
         const rows = [{ start, stop: start + EVAL_BATCH }];
-        const x = new Tensor(T.slice(images, rows));
-        const y = T.slice(labels, rows);
+        const x = tg.slice(images, rows);
+        const y = tg.slice(labels, rows);
         const logits = model.forward(x);
-        loss += Number(lossSum.forward(logits, new Tensor(y)).item());
-        correct += countCorrect(logits.value, y);
+        loss += Number(lossSum.forward(logits, y).item());
+        correct += countCorrect(logits, y);
       }
     });
   } finally {
@@ -130,14 +119,18 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
   const source = { dir: config.dataDir, limit: config.limit, flatten };
   const trainSet = loadSplit('train', source);
   const testSet = loadSplit('test', source);
-  const loader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const loader = new tg.data.DataLoader(trainSet, {
+    batchSize: config.batchSize,
+    shuffle: true,
+    seed: config.seed,
+  });
   const stepsPerEpoch = loader.length;
 
-  manualSeed(config.seed);
+  tg.manualSeed(config.seed);
   const model = makeModel(config.model, config.hidden);
-  const lossFn = new CrossEntropyLoss();
+  const lossFn = new tg.nn.CrossEntropyLoss();
   const optimizer = makeOptimizer(config, model);
-  const scheduler = new LRScheduler(optimizer, (lr) => makeSchedule(config, lr, stepsPerEpoch));
+  const scheduler = new tg.optim.LRScheduler(optimizer, (lr) => makeSchedule(config, lr, stepsPerEpoch));
   const run = { model, optimizer, scheduler };
   const settings: RunSettings = {
     model: config.model,
@@ -180,8 +173,10 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
     let stepInEpoch = 0;
     for (const [images, labels] of loader) {
       const lr = optimizer.paramGroups[0].lr;
-      const logits = model.forward(new Tensor(images));
-      const loss = lossFn.forward(logits, new Tensor(labels));
+      const x = tg.tensor(images);
+      const y = tg.tensor(labels);
+      const logits = model.forward(x);
+      const loss = lossFn.forward(logits, y);
       optimizer.zeroGrad();
       loss.backward();
       optimizer.step();
@@ -191,7 +186,7 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
 
       const n = labels.shape[0];
       const lossValue = Number(loss.item());
-      const correct = countCorrect(logits.value, labels);
+      const correct = countCorrect(logits, y);
       progress.step({ loss: lossValue, accuracy: correct / n, examples: n });
       totals.loss += lossValue * n;
       totals.correct += correct;

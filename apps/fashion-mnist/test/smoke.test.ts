@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commonDefaults, readMetrics } from '@tsgrad/app-kit';
-import { load } from '@tsgrad/io/node';
+import { load } from 'tsgrad/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../src/checkpoint.js';
 import { type TrainConfig, train } from '../src/train.js';

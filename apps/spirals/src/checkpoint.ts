@@ -6,18 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Tensor } from '@tsgrad/autograd';
-import { decodeJsonMetadata, encodeJsonMetadata } from '@tsgrad/io';
-import { load, save } from '@tsgrad/io/node';
-import type { Module } from '@tsgrad/nn';
-import type { JsonValue, LRScheduler, LRSchedulerStateDict, OptimizerStateDict } from '@tsgrad/optim';
-import type { NDArray } from '@tsgrad/tensor';
+import { io, load, type NDArray, type nn, type optim, save, type Tensor } from 'tsgrad/node';
 
 /** What training changes: saved together, restored together. */
 export interface TrainingParts {
-  model: Module;
-  optimizer: { stateDict(): OptimizerStateDict; loadStateDict(state: OptimizerStateDict): void };
-  scheduler: LRScheduler | undefined;
+  model: nn.Module;
+  optimizer: { stateDict(): optim.OptimizerStateDict; loadStateDict(state: optim.OptimizerStateDict): void };
+  scheduler: optim.LRScheduler | undefined;
 }
 
 export interface CheckpointInfo {
@@ -26,12 +21,12 @@ export interface CheckpointInfo {
   /** Optimizer steps taken. */
   step: number;
   /** Settings a resumed run must share with the saved one (data, model shape). */
-  run: Record<string, JsonValue>;
+  run: Record<string, optim.JsonValue>;
 }
 
 interface SavedMetadata extends CheckpointInfo {
-  optimizer: OptimizerStateDict['meta'];
-  scheduler: LRSchedulerStateDict | null;
+  optimizer: optim.OptimizerStateDict['meta'];
+  scheduler: optim.LRSchedulerStateDict | null;
 }
 
 export class CheckpointError extends Error {
@@ -49,7 +44,7 @@ export function saveCheckpoint(path: string, parts: TrainingParts, info: Checkpo
     scheduler: parts.scheduler?.stateDict() ?? null,
   };
   mkdirSync(dirname(path), { recursive: true });
-  save(tensors, path, { metadata: encodeJsonMetadata(metadata) });
+  save(tensors, path, { metadata: io.encodeJsonMetadata(metadata) });
 }
 
 /**
@@ -62,7 +57,7 @@ export function loadCheckpoint(
   run: CheckpointInfo['run'],
 ): CheckpointInfo {
   const { tensors, metadata } = load(path);
-  const saved = decodeJsonMetadata(metadata) as SavedMetadata | undefined;
+  const saved = io.decodeJsonMetadata(metadata) as SavedMetadata | undefined;
   if (saved === undefined)
     throw new CheckpointError(`${path}: not a training checkpoint (no tsgrad.json metadata)`);
   const changed = Object.keys(run).filter(

@@ -1,6 +1,4 @@
-import { crossEntropy, noGrad, Tensor } from '@tsgrad/autograd';
-import * as nn from '@tsgrad/nn';
-import * as T from '@tsgrad/tensor';
+import { argmax, crossEntropy, type NDArray, nn, noGrad, type Tensor, tensor } from 'tsgrad';
 
 export const activations = ['relu', 'tanh'] as const;
 export type Activation = (typeof activations)[number];
@@ -31,27 +29,23 @@ export function describeMlp(options: MlpOptions): string {
 }
 
 /** The model's loss and accuracy on a whole labelled set, without recording gradients. */
-export function evaluate(
-  model: nn.TensorModule,
-  x: T.NDArray,
-  y: T.NDArray,
-): { loss: number; accuracy: number } {
+export function evaluate(model: nn.TensorModule, x: NDArray, y: NDArray): { loss: number; accuracy: number } {
   return noGrad(() => {
-    const logits = model.forward(new Tensor(x));
-    const loss = Number(crossEntropy(logits, new Tensor(y)).item());
-    return { loss, accuracy: countCorrect(logits.value, y) / y.shape[0] };
+    const logits = model.forward(tensor(x));
+    const loss = Number(crossEntropy(logits, tensor(y)).item());
+    return { loss, accuracy: countCorrect(logits, y) / y.shape[0] };
   });
 }
 
 /** The predicted class (the largest logit) of each row of `points` [n, 2]. */
-export function classify(model: nn.TensorModule, points: T.NDArray): Int32Array {
-  const logits = noGrad(() => model.forward(new Tensor(points)));
-  return Int32Array.from(T.argmax(logits.value, { axis: 1 }).toTypedArray());
+export function classify(model: nn.TensorModule, points: Tensor): Int32Array {
+  const logits = noGrad(() => model.forward(points));
+  return Int32Array.from(argmax(logits, { axis: 1 }).toTypedArray());
 }
 
 /** How many rows of `logits` [n, classes] have their largest value at the label's index. */
-export function countCorrect(logits: T.NDArray, labels: T.NDArray): number {
-  const predicted = T.argmax(logits, { axis: 1 }).toTypedArray();
+export function countCorrect(logits: Tensor, labels: NDArray): number {
+  const predicted = argmax(logits, { axis: 1 }).toTypedArray();
   const truth = labels.toTypedArray();
   let correct = 0;
   for (let i = 0; i < predicted.length; i++) if (predicted[i] === truth[i]) correct++;

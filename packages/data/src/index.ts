@@ -9,7 +9,7 @@ export {
   Subset,
   TensorDataset,
 } from './dataset.js';
-export { type DataFormat, DataFormatError, DatasetNotFoundError } from './errors.js';
+export { type DataFormat, DataFormatError, DatasetNotFoundError, MissingPackageError } from './errors.js';
 export { type CsvOptions, type CsvTable, parseCsv } from './formats/csv.js';
 export {
   type EncodeIdxOptions,

@@ -8,7 +8,7 @@ import { readFileBytes, writeFileBytes } from './node/files.js';
 import { type OpenIdxOptions, openIdx } from './node/idx-file.js';
 
 export { FileError } from '@tsgrad/tensor';
-export { DataFormatError, DatasetNotFoundError } from './errors.js';
+export { DataFormatError, DatasetNotFoundError, MissingPackageError } from './errors.js';
 export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,

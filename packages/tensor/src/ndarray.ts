@@ -5,6 +5,16 @@ import { formatNDArray } from './format.js';
 import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
 
+// Symbol.dispose, declared as TypeScript's esnext.disposable lib and @types/node declare it.
+// NDArray and the autograd Tensor implement it, so our declaration files name it; with this
+// declaration in them they type-check in projects compiled with the default `lib`, which lacks
+// it. The declarations are identical, so they merge with the lib's where a project has it.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** A nested JS array of numbers or booleans, as `toArray()` returns it. */
 export type NestedArray = number | boolean | NestedArray[];
 

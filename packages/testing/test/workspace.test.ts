@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The monorepo's package rules, checked for every workspace package so they cannot drift:
-// tsconfig references match the @tsgrad dependencies, and libraries export types first,
+// tsconfig references match the workspace dependencies, and libraries export types first,
 // block ./internal/* and have no side effects.
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -46,12 +46,14 @@ const libraries = folders.filter((folder) => !read(folder).private || read(folde
 describe.each(libraries)('%s', (folder) => {
   const pkg = read(folder);
 
-  it('exports types first, blocks ./internal/*, has no side effects (but autograd selecting the default backend)', () => {
+  it('exports types first, blocks ./internal/*, has no side effects but two (tsgrad, autograd)', () => {
     const main = pkg.exports?.['.'];
     expect(typeof main === 'object' && main !== null ? Object.keys(main)[0] : undefined).toBe('types');
     expect(pkg.exports?.['./internal/*']).toBeNull();
-    // Importing @tsgrad/autograd selects the wasm backend; bundlers must keep that call.
-    const expected = pkg.name === '@tsgrad/autograd' ? ['./src/index.ts', './dist/index.js'] : false;
+    // Importing tsgrad selects the wasm backend and importing autograd attaches the Tensor
+    // methods (methods.ts); bundlers must keep both calls.
+    const entry = ['./src/index.ts', './dist/index.js'];
+    const expected = pkg.name === 'tsgrad' || pkg.name === '@tsgrad/autograd' ? entry : false;
     expect(pkg.sideEffects).toEqual(expected);
   });
 });

@@ -2,6 +2,7 @@ import { crossEntropy, Tensor } from '@tsgrad/autograd';
 import * as nn from '@tsgrad/nn';
 import { Adam, SGD } from '@tsgrad/optim';
 import * as T from '@tsgrad/tensor';
+import { getBackend } from 'tsgrad';
 import { CHAIN_SHIFT, chainOp, type LayerInit, sumOfSquares } from '../problems.js';
 import type { Peer, Step } from './peer.js';
 
@@ -164,9 +165,9 @@ function onBackend(backend: T.Backend, name: string, description: string): Peer 
   };
 }
 
-/** tsgrad on its default backend, and on the CPU reference backend. */
+/** tsgrad on the backend importing `tsgrad` selects, and on the CPU reference backend. */
 export function tsgradPeers(): Peer[] {
-  const fast = T.getBackend();
+  const fast = getBackend();
   const runtime = (fast as { runtime?: { pool: { threads: number }; variant: { relaxed: boolean } } })
     .runtime;
   const threads = runtime ? `${runtime.pool.threads} threads` : '1 thread';

