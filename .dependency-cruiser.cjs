@@ -1,4 +1,4 @@
-// The package graph of DESIGN.md, checked in CI: dependencies point one way, upward, and
+// The package graph of ARCHITECTURE.md, checked in CI: dependencies point one way, upward, and
 // there are no import cycles. Packages are matched by folder.
 const core = '(tensor|backend-[^/]+|autograd|nn|optim|data|io)';
 
