@@ -180,7 +180,9 @@ export async function createTfjs(): Promise<Peer> {
         let c: tf.Tensor2D = tf.zeros([batch, hidden]);
         const outputs: tf.Tensor2D[] = [];
         for (let t = 0; t < seq; t++) {
-          const step = projected.slice([0, t, 0], [batch, 1, 4 * hidden]).reshape<tf.Tensor2D>([batch, 4 * hidden]);
+          const step = projected
+            .slice([0, t, 0], [batch, 1, 4 * hidden])
+            .reshape<tf.Tensor2D>([batch, 4 * hidden]);
           const [i, f, g, o] = tf.split<tf.Tensor2D>(tf.add(step, linear(h, hh)), 4, 1);
           c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
           h = tf.mul(tf.sigmoid(o), tf.tanh(c));
