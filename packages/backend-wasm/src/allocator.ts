@@ -6,14 +6,18 @@ export class OutOfMemoryError extends TsgradError {}
 const ALIGN = 64;
 const PAGE = 65536;
 const MiB = 2 ** 20;
-/** Bytes allocated since the last sweep below which the memory grows without a sweep. */
+/**
+ * Growth of the bytes in use since the last sweep below which the memory grows without a sweep.
+ * Only that growth counts, not every allocation: what the library freed at once is no garbage
+ * (counting it swept every 3 steps of a char-RNN, a quarter of its time).
+ */
 const SWEEP_MIN = 4 * MiB;
 /**
- * A sweep is a full garbage collection: 4–10 ms whatever it frees (a 7 MiB JS heap, more in a
- * bigger program). Sweeps may take this share of the time between them; when they take more,
- * the allocator lets twice as much garbage pile up before the next one.
+ * A sweep is a full garbage collection: 4–10 ms on a quiet machine whatever it frees (a 7 MiB
+ * JS heap; 30–50 ms for 25 MiB on a loaded one). Sweeps may take this share of the time between
+ * them; when they take more, the allocator lets twice as much garbage pile up before the next.
  */
-const SWEEP_SHARE = 0.1;
+const SWEEP_SHARE = 0.05;
 /**
  * The most garbage let pile up between sweeps. A loop over 1e6-element arrays that disposes
  * nothing drops 12 MiB per 0.7 ms; at 256 MiB it sweeps once in ~20 iterations (≈ 0.2 ms
@@ -43,13 +47,14 @@ export class Allocator {
   /** Bytes handed out and not yet freed (by size class). */
   inUse = 0;
   /**
-   * Called before the memory grows, if enough was allocated since the last call (at least
+   * Called before the memory grows, if the bytes in use grew enough since the last call (by
    * max(4 MiB, a quarter of the memory), more while calls are slow; see `sweep`): it may free
    * dead blocks, which are then reused instead. Also called before giving up on growing.
    */
   onPressure: (() => void) | undefined;
-  private allocatedSinceSweep = 0;
-  /** Bytes to allocate between two sweeps while the memory grows, adapted to what sweeps cost. */
+  /** `inUse` right after the last sweep: what it grew by since then is what a sweep may free. */
+  private inUseAfterSweep = 0;
+  /** How much `inUse` may grow between two sweeps, adapted to what sweeps cost. */
   private sweepEvery = SWEEP_MIN;
   private lastSweepEnd: number;
 
@@ -66,7 +71,6 @@ export class Allocator {
   /** The byte offset of a new block of at least `bytes` bytes (contents unspecified). */
   alloc(bytes: number): number {
     const size = sizeClass(bytes);
-    this.allocatedSinceSweep += size;
     const reused = this.free.get(size)?.pop();
     if (reused !== undefined) {
       this.inUse += size;
@@ -74,7 +78,7 @@ export class Allocator {
     }
     const capacity = this.memory.buffer.byteLength;
     const mustGrow = this.top + size > capacity;
-    if (mustGrow && this.allocatedSinceSweep >= Math.max(this.sweepEvery, capacity / 4)) {
+    if (mustGrow && this.inUse - this.inUseAfterSweep >= Math.max(this.sweepEvery, capacity / 4)) {
       const recycled = this.sweep(size);
       if (recycled !== undefined) return recycled;
     }
@@ -99,8 +103,8 @@ export class Allocator {
   private sweep(size: number): number | undefined {
     if (!this.onPressure) return undefined;
     const start = this.now();
-    this.allocatedSinceSweep = 0;
     this.onPressure();
+    this.inUseAfterSweep = this.inUse;
     const end = this.now();
     const share = (end - start) / Math.max(start - this.lastSweepEnd, Number.MIN_VALUE);
     this.lastSweepEnd = end;

@@ -83,6 +83,28 @@ describe('Allocator', () => {
     expect(sizes[1999]).toBeLessThanOrEqual(400 * MiB);
   });
 
+  it('counts towards a sweep only what was not freed since the last one', () => {
+    // Per iteration, a 1 MiB temporary freed at once (the library's) and 64 KiB dropped (the
+    // user's): only the dropped bytes are garbage, so a sweep comes every 4 MiB of them.
+    let clock = 0;
+    const allocator = new Allocator(memory(1, 1024), 0, () => clock);
+    const dead: number[] = [];
+    const sweptAt: number[] = [];
+    let i = 0;
+    allocator.onPressure = () => {
+      sweptAt.push(i);
+      for (const ptr of dead.splice(0)) allocator.release(ptr, 64 * 1024);
+    };
+    for (; i < 2048; i++) {
+      clock++;
+      allocator.release(allocator.alloc(MiB), MiB);
+      dead.push(allocator.alloc(64 * 1024));
+    }
+    // The first sweep waits for 4 MiB of garbage (64 iterations), and they keep coming.
+    expect(sweptAt[0]).toBeGreaterThanOrEqual(64);
+    expect(sweptAt.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('sweeps before giving up on growing, however recent the last sweep', () => {
     const allocator = new Allocator(memory(1, 40), 0);
     const dead: number[] = [];
