@@ -69,9 +69,9 @@ it('keeps memory flat over 10,000 training steps without any dispose', () => {
   expect(loss).toBeLessThan(0.5);
   // No leak: the same live arrays (give or take the one small array a step may still hold).
   expect(Math.abs(late.wasmLive - early.wasmLive)).toBeLessThanOrEqual(1024);
-  // The memory holds the live arrays plus at most a few MiB awaiting collection (the growth
-  // policy's slack; GC timing decides where in that range it ends up).
-  for (const s of [middle, late]) expect(s.wasmMemory).toBeLessThanOrEqual(2 * early.wasmLive + 4 * MiB);
+  // The memory holds the live arrays plus the 4 MiB that may await collection before a sweep,
+  // and the growth step (half) beyond that; GC timing decides where in that range it ends up.
+  for (const s of [middle, late]) expect(s.wasmMemory).toBeLessThanOrEqual(1.5 * (early.wasmLive + 4 * MiB));
   expect(late.heap).toBeLessThan(early.heap + 4 * MiB);
 }, 120_000);
 
