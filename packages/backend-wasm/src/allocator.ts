@@ -52,7 +52,7 @@ export class Allocator {
    * dead blocks, which are then reused instead. Also called before giving up on growing.
    */
   onPressure: (() => void) | undefined;
-  /** `inUse` right after the last sweep: what it grew by since then is what a sweep may free. */
+  /** The lowest `inUse` since the last sweep: what it grew by since then is what a sweep may free. */
   private inUseAfterSweep = 0;
   /** How much `inUse` may grow between two sweeps, adapted to what sweeps cost. */
   private sweepEvery = SWEEP_MIN;
@@ -118,6 +118,8 @@ export class Allocator {
   release(ptr: number, bytes: number): void {
     const size = sizeClass(bytes);
     this.inUse -= size;
+    // Garbage can only have piled up since the lowest point, not since the last sweep.
+    this.inUseAfterSweep = Math.min(this.inUseAfterSweep, this.inUse);
     const list = this.free.get(size);
     if (list) list.push(ptr);
     else this.free.set(size, [ptr]);

@@ -105,6 +105,23 @@ describe('Allocator', () => {
     expect(sweptAt.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('counts the garbage from the lowest point since the last sweep', () => {
+    const clock = 0;
+    const allocator = new Allocator(memory(1, 1024), 0, () => clock);
+    const inUseAtSweeps: number[] = [];
+    allocator.onPressure = () => {
+      inUseAtSweeps.push(allocator.inUse);
+    };
+    // 8 MiB allocated and freed again; then 2 MiB blocks, dropped: the sweep comes once 4 MiB
+    // of them may be garbage, not 4 MiB above the 8 MiB of earlier.
+    const early = Array.from({ length: 8 }, () => allocator.alloc(MiB));
+    for (const ptr of early) allocator.release(ptr, MiB);
+    const before = inUseAtSweeps.length;
+    for (let i = 0; i < 8; i++) allocator.alloc(2 * MiB);
+    expect(inUseAtSweeps.length).toBeGreaterThan(before);
+    expect(inUseAtSweeps[before]).toBeLessThanOrEqual(6 * MiB);
+  });
+
   it('sweeps before giving up on growing, however recent the last sweep', () => {
     const allocator = new Allocator(memory(1, 40), 0);
     const dead: number[] = [];
