@@ -15,9 +15,11 @@ const SWEEP_MIN = 4 * MiB;
 /**
  * A sweep is a full garbage collection: 4–10 ms on a quiet machine whatever it frees (a 7 MiB
  * JS heap; 30–50 ms for 25 MiB on a loaded one). Sweeps may take this share of the time between
- * them; when they take more, the allocator lets twice as much garbage pile up before the next.
+ * them; when one takes k times that, the allocator lets k times as much garbage pile up before
+ * the next (at most 16 times: one slow sweep may be noise).
  */
 const SWEEP_SHARE = 0.05;
+const SWEEP_STEP_MAX = 16;
 /**
  * The most garbage let pile up between sweeps. A loop over 1e6-element arrays that disposes
  * nothing drops 12 MiB per 0.7 ms; at 256 MiB it sweeps once in ~20 iterations (≈ 0.2 ms
@@ -96,8 +98,8 @@ export class Allocator {
 
   /**
    * Asks `onPressure` to free dead blocks; returns a block of class `size` if one came free.
-   * A sweep that took more than SWEEP_SHARE of the time since the previous one doubles
-   * `sweepEvery` (up to SWEEP_MAX). It never shrinks: the memory never shrinks either, and
+   * A sweep that took k × SWEEP_SHARE of the time since the previous one, k > 1, multiplies
+   * `sweepEvery` by k (up to SWEEP_MAX). It never shrinks: the memory never shrinks either, and
    * once it has grown, sweeps come when its free blocks run out, whatever `sweepEvery` is.
    */
   private sweep(size: number): number | undefined {
@@ -108,7 +110,8 @@ export class Allocator {
     const end = this.now();
     const share = (end - start) / Math.max(start - this.lastSweepEnd, Number.MIN_VALUE);
     this.lastSweepEnd = end;
-    if (share > SWEEP_SHARE) this.sweepEvery = Math.min(SWEEP_MAX, this.sweepEvery * 2);
+    const over = Math.min(SWEEP_STEP_MAX, share / SWEEP_SHARE);
+    if (over > 1) this.sweepEvery = Math.min(SWEEP_MAX, this.sweepEvery * over);
     const recycled = this.free.get(size)?.pop();
     if (recycled !== undefined) this.inUse += size;
     return recycled;
