@@ -68,7 +68,7 @@ describe.each(tsgradPeers())('tsgrad workloads on $name', (tsgrad) => {
   it('the char-RNN starts near chance: a first loss close to ln 64', () => {
     const step = tsgrad.charRnnStep?.(charRnnProblem());
     expect(step?.probe()).toBeCloseTo(Math.log(64), 0);
-  });
+  }, 60_000);
 
   it('computes the same without any dispose', () => {
     const bare = tsgrad.withoutDispose;
@@ -82,5 +82,5 @@ describe.each(tsgradPeers())('tsgrad workloads on $name', (tsgrad) => {
     const [a, b] = [tsgrad, bare].map((p) => p.charRnnStep?.(charRnnProblem()));
     for (const step of [a, b]) step?.run();
     expect(a?.probe()).toBe(b?.probe());
-  });
+  }, 60_000);
 });
