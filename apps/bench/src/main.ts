@@ -2,13 +2,22 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Peer, Step } from './peers/peer.js';
 import { tsgradPeers } from './peers/tsgrad.js';
-import { chainProblem, cnnProblem, elementwiseInput, matmulProblem, mlpProblem } from './problems.js';
+import {
+  chainProblem,
+  charRnnProblem,
+  cnnProblem,
+  elementwiseInput,
+  matmulProblem,
+  mlpProblem,
+} from './problems.js';
 import { type Cell, formatRatio, formatValue, markdownTable, speedRatio, type Unit } from './table.js';
 import { FULL, measure, QUICK, type TimingPolicy } from './timing.js';
 
 // tsgrad against its peers, all in this process and on the same inputs: one markdown table of
 // medians and ratios on stdout, progress on stderr. `--quick` for a fast pass, `--only TEXT`
-// for the rows whose name contains TEXT.
+// for the rows whose name contains TEXT. Every workload has two rows: tsgrad's code freeing its
+// results by hand, and the same code without any `dispose` (the peers have one idiomatic way
+// each, measured once and shown in both rows).
 
 interface Workload {
   readonly name: string;
@@ -36,6 +45,7 @@ const elementwise = once(() => elementwiseInput(1_000_000));
 const mlp = once(mlpProblem);
 const cnn = once(cnnProblem);
 const chain = once(() => chainProblem(2000));
+const charRnn = once(charRnnProblem);
 
 const WORKLOADS: readonly Workload[] = [
   ...[128, 256, 512, 1024].map(matmulWorkload),
@@ -43,7 +53,18 @@ const WORKLOADS: readonly Workload[] = [
   { name: 'MLP step 784-256-256-10, batch 128, Adam', unit: 'ms', build: (p) => p.mlpStep(mlp()) },
   { name: 'CNN step (2 conv3×3 + pool, dense), batch 64, SGD', unit: 'ms', build: (p) => p.cnnStep(cnn()) },
   { name: 'grad chain: 2,000 elementwise ops + backward', unit: 'ms', build: (p) => p.gradChain(chain()) },
+  {
+    name: 'char-RNN step (embed 64, LSTM 128, seq 32), batch 16, Adam',
+    unit: 'ms',
+    build: (p) => {
+      if (!p.charRnnStep) throw new Error('not implemented for this peer yet');
+      return p.charRnnStep(charRnn());
+    },
+  },
 ];
+
+/** How the tsgrad code of a row frees what it makes. */
+type Style = 'disposed' | 'no dispose';
 
 /** Peers other than tsgrad load lazily: one that fails to install or start leaves an n/a column. */
 const PEERS: readonly { name: string; load: () => Promise<Peer> }[] = [
@@ -81,7 +102,7 @@ async function loadPeers(): Promise<Column[]> {
   return columns;
 }
 
-async function runCell(workload: Workload, peer: Peer, policy: TimingPolicy): Promise<Outcome> {
+async function runCell(workload: Workload, peer: Peer, policy: TimingPolicy, style: Style): Promise<Outcome> {
   const started = performance.now();
   let step: Step | undefined;
   let outcome: Outcome;
@@ -101,7 +122,7 @@ async function runCell(workload: Workload, peer: Peer, policy: TimingPolicy): Pr
   const shown =
     'value' in cell ? `${formatValue(cell.value)} ${workload.unit} (${cell.runs} runs)` : cell.error;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  log(`${workload.name} · ${peer.name}: ${shown}${remark ? ` [${remark}]` : ''}, ${seconds} s`);
+  log(`${workload.name} · ${peer.name}, ${style}: ${shown}${remark ? ` [${remark}]` : ''}, ${seconds} s`);
   return outcome;
 }
 
@@ -115,11 +136,17 @@ class Notes {
   }
 }
 
+/**
+ * One row of the table. In the no-dispose row, `disposed` is tsgrad's outcome in the disposed
+ * row, for the ratio of the two.
+ */
 function tableRow(
   workload: Workload,
+  style: Style,
   columns: readonly Column[],
   outcomes: readonly Outcome[],
   notes: Notes,
+  disposed?: Outcome,
 ) {
   const shown = outcomes.map(({ cell, remark }, i) => {
     // A peer that did not load gets one note for the whole column.
@@ -137,7 +164,19 @@ function tableRow(
         ? formatRatio(speedRatio(workload.unit, base.value, cell.value))
         : '–',
     );
-  return [workload.name, workload.unit, ...shown, ...ratios, agreement(outcomes.map((o) => o.probe))];
+  const withoutDispose =
+    disposed && 'value' in disposed.cell && 'value' in base
+      ? formatRatio(speedRatio(workload.unit, disposed.cell.value, base.value))
+      : '–';
+  return [
+    workload.name,
+    style,
+    workload.unit,
+    ...shown,
+    ...ratios,
+    withoutDispose,
+    agreement(outcomes.map((o) => o.probe)),
+  ];
 }
 
 /** Largest relative difference of the peers' probes from tsgrad's (the first), flagged if too large. */
@@ -158,7 +197,12 @@ function printLegend(columns: readonly Column[], notes: Notes, policy: TimingPol
     '`vs X`: X’s time ÷ tsgrad’s time (for matmul, tsgrad’s GFLOP/s ÷ X’s), i.e. how many times ' +
       'faster tsgrad is; below 1× the peer is faster. `check`: the largest relative difference ' +
       'between a peer’s first result (a loss, or the sum of squares of the output) and tsgrad’s, ' +
-      'all starting from the same inputs and weights.',
+      'all starting from the same inputs and weights. `tsgrad code`: `disposed` frees every ' +
+      'result and intermediate by hand (`dispose()`, as tfjs’s `tidy` would); `no dispose` is the ' +
+      'same code without a single `dispose` call, as users write it (the library frees what it ' +
+      'knows is dead, the FinalizationRegistry the rest), and `no dispose ÷ disposed` is its time ' +
+      'over the disposed one (tsgrad column). tsgrad and tsgrad-cpu run both; the other peers ' +
+      'run once, in their own idiomatic way, and the same numbers appear in both rows.',
   );
   for (const column of columns) if (!('error' in column)) console.log(`- ${column.description}`);
   notes.texts.forEach((text, i) => {
@@ -183,18 +227,28 @@ async function main(): Promise<void> {
   const notes = new Notes();
   const rows: string[][] = [];
   for (const workload of workloads) {
-    const outcomes: Outcome[] = [];
+    const disposed: Outcome[] = [];
     for (const column of columns) {
-      outcomes.push('error' in column ? { cell: column } : await runCell(workload, column, policy));
+      disposed.push(
+        'error' in column ? { cell: column } : await runCell(workload, column, policy, 'disposed'),
+      );
     }
-    rows.push(tableRow(workload, columns, outcomes, notes));
+    const bare: Outcome[] = [];
+    for (const [i, column] of columns.entries()) {
+      const peer = 'error' in column ? undefined : column.withoutDispose;
+      bare.push(peer ? await runCell(workload, peer, policy, 'no dispose') : disposed[i]);
+    }
+    rows.push(tableRow(workload, 'disposed', columns, disposed, notes));
+    rows.push(tableRow(workload, 'no dispose', columns, bare, notes, disposed[0]));
   }
 
   const header = [
     'workload (float32)',
+    'tsgrad code',
     'unit',
     ...columns.map((c) => c.name),
     ...columns.slice(1).map((c) => `vs ${c.name}`),
+    'no dispose ÷ disposed',
     'check',
   ];
   console.log(markdownTable(header, rows));

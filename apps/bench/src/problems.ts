@@ -160,3 +160,58 @@ export type ChainOp = 'exp' | 'halve' | 'log' | 'shift';
 const CHAIN_CYCLE: readonly ChainOp[] = ['exp', 'halve', 'log', 'shift'];
 export const chainOp = (i: number): ChainOp => CHAIN_CYCLE[i % CHAIN_CYCLE.length];
 export const CHAIN_SHIFT = Math.LN2;
+
+/**
+ * One Adam step of a character-level RNN: Embedding(vocab, embed) → LSTM(embed, hidden),
+ * batch-first → dense hidden → vocab; softmax cross-entropy over every position (mean).
+ */
+export interface CharRnnProblem {
+  readonly vocab: number;
+  readonly embed: number;
+  readonly hidden: number;
+  readonly seq: number;
+  readonly batch: number;
+  /** [batch, seq] token ids, and the next token at each position. */
+  readonly ids: Int32Array;
+  readonly targets: Int32Array;
+  /** [vocab, embed] */
+  readonly embedding: Float32Array;
+  /** PyTorch's LSTM layout: gates stacked i, f, g, o; weight as [4·hidden, in], bias = bias_ih. */
+  readonly lstmIh: LayerInit;
+  readonly lstmHh: LayerInit;
+  readonly dense: LayerInit;
+  readonly lr: number;
+}
+
+export function charRnnProblem(): CharRnnProblem {
+  const [vocab, embed, hidden, seq, batch] = [64, 64, 128, 32, 16];
+  const text = labelArray(batch * (seq + 1), vocab, 60);
+  const ids = new Int32Array(batch * seq);
+  const targets = new Int32Array(batch * seq);
+  for (let b = 0; b < batch; b++) {
+    ids.set(text.subarray(b * (seq + 1), b * (seq + 1) + seq), b * seq);
+    targets.set(text.subarray(b * (seq + 1) + 1, (b + 1) * (seq + 1)), b * seq);
+  }
+  const lstm = (fanIn: number, seed: number): LayerInit => {
+    // PyTorch's LSTM init: U(−1/√hidden, 1/√hidden) for every weight and bias.
+    const bound = 1 / Math.sqrt(hidden);
+    return {
+      weight: uniformArray(4 * hidden * fanIn, -bound, bound, seed),
+      bias: uniformArray(4 * hidden, -bound, bound, seed + 1),
+    };
+  };
+  return {
+    vocab,
+    embed,
+    hidden,
+    seq,
+    batch,
+    ids,
+    targets,
+    embedding: uniformArray(vocab * embed, -1, 1, 61),
+    lstmIh: lstm(embed, 62),
+    lstmHh: lstm(hidden, 64),
+    dense: layerInit(vocab, hidden, 66),
+    lr: 1e-3,
+  };
+}

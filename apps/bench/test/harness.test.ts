@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tsgradPeers } from '../src/peers/tsgrad.js';
-import { chainProblem, matmulProblem, mlpProblem, sumOfSquares } from '../src/problems.js';
+import { chainProblem, charRnnProblem, matmulProblem, mlpProblem, sumOfSquares } from '../src/problems.js';
 import { formatRatio, markdownTable, speedRatio } from '../src/table.js';
 import { measure } from '../src/timing.js';
 
@@ -64,4 +64,23 @@ describe.each(tsgradPeers())('tsgrad workloads on $name', (tsgrad) => {
   it('the MLP starts near chance: a first loss close to ln 10', () => {
     expect(tsgrad.mlpStep(mlpProblem()).probe()).toBeCloseTo(Math.log(10), 0);
   });
+
+  it('the char-RNN starts near chance: a first loss close to ln 64', () => {
+    const step = tsgrad.charRnnStep?.(charRnnProblem());
+    expect(step?.probe()).toBeCloseTo(Math.log(64), 0);
+  }, 60_000);
+
+  it('computes the same without any dispose', () => {
+    const bare = tsgrad.withoutDispose;
+    if (!bare) throw new Error('tsgrad has no no-dispose variant');
+    const problem = chainProblem(40);
+    expect(bare.gradChain(problem).probe()).toBe(tsgrad.gradChain(problem).probe());
+    expect(bare.elementwise(new Float32Array([0, 1, -1])).probe()).toBe(
+      tsgrad.elementwise(new Float32Array([0, 1, -1])).probe(),
+    );
+    // Two steps from the same weights: the hand-disposed one freed nothing the second needs.
+    const [a, b] = [tsgrad, bare].map((p) => p.charRnnStep?.(charRnnProblem()));
+    for (const step of [a, b]) step?.run();
+    expect(a?.probe()).toBe(b?.probe());
+  }, 60_000);
 });

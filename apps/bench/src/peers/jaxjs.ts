@@ -91,6 +91,72 @@ function trainingStep<State extends JsTree<np.Array>>(
   };
 }
 
+/** A loss of the parameters, an input batch and its one-hot targets. */
+type Loss = (p: Params, input: np.Array, target: np.Array) => np.Array;
+
+/**
+ * Adam training steps on a fixed batch, written out (jax-js keeps optimizers in a separate
+ * package); the bias corrections 1/(1−βᵗ) come in as arrays so that one compiled step serves
+ * every t.
+ */
+function adamTraining(params: Params, loss: Loss, x: np.Array, y: np.Array, lr: number): Step {
+  const [b1, b2] = ADAM_BETAS;
+  const adamStep = jit(
+    (p: Params, m: Params, v: Params, input: np.Array, target: np.Array, c1: np.Array, c2: np.Array) => {
+      const [value, grads] = valueAndGrad(loss)(tree.ref(p), input, target);
+      const nextM = m.map((mi, i) => mi.mul(b1).add(grads[i].ref.mul(1 - b1)));
+      const nextV = v.map((vi, i) => vi.mul(b2).add(grads[i].ref.mul(grads[i]).mul(1 - b2)));
+      const nextP = p.map((pi, i) => {
+        const mHat = nextM[i].ref.mul(c1.ref);
+        const vHat = nextV[i].ref.mul(c2.ref);
+        return pi.sub(mHat.div(np.sqrt(vHat).add(ADAM_EPS)).mul(lr));
+      });
+      c1.dispose();
+      c2.dispose();
+      return [value, nextP, nextM, nextV] as [np.Array, Params, Params, Params];
+    },
+  );
+  let t = 0;
+  type AdamState = { p: Params; m: Params; v: Params };
+  const zeros = () => params.map((p) => np.zeros(p.shape));
+  return trainingStep<AdamState>(
+    { p: params, m: zeros(), v: zeros() },
+    ({ p, m, v }) => {
+      t++;
+      const c1 = np.array(1 / (1 - b1 ** t));
+      const c2 = np.array(1 / (1 - b2 ** t));
+      const [value, nextP, nextM, nextV] = adamStep(p, m, v, x.ref, y.ref, c1, c2);
+      return [value, { p: nextP, m: nextM, v: nextV }];
+    },
+    [x, y],
+    adamStep,
+  );
+}
+
+/**
+ * An LSTM over [batch, seq, 4·hidden] input projections (gates i, f, g, o, as PyTorch stacks
+ * them); returns the hidden states as [batch·seq, hidden].
+ */
+function lstm(projected: np.Array, weightHh: np.Array): np.Array {
+  const [batch, seq] = projected.shape;
+  const hidden = weightHh.shape[1];
+  let h = np.zeros([batch, hidden]);
+  let c = np.zeros([batch, hidden]);
+  const outputs: np.Array[] = [];
+  for (let t = 0; t < seq; t++) {
+    const gates = projected.ref.slice([], t, []).add(np.matmul(h, weightHh.ref.transpose()));
+    const [i, f, g, o] = np.split(gates, 4, 1);
+    c = nn
+      .sigmoid(f)
+      .mul(c)
+      .add(nn.sigmoid(i).mul(np.tanh(g)));
+    h = nn.sigmoid(o).mul(np.tanh(c.ref));
+    outputs.push(h.ref);
+  }
+  tree.dispose([projected, weightHh, h, c]);
+  return np.stack(outputs, 1).reshape([batch * seq, hidden]);
+}
+
 const fromShared = (data: Float32Array, shape: number[]) => np.array(data, { shape });
 
 /** The installed version, from the package's own package.json (which its exports do not expose). */
@@ -143,40 +209,7 @@ export async function createJaxjs(): Promise<Peer> {
         }
         return crossEntropy(h, target);
       };
-      const [b1, b2] = ADAM_BETAS;
-      const lr = problem.lr;
-      // Adam written out (jax-js keeps optimizers in a separate package); the bias corrections
-      // 1/(1−βᵗ) come in as arrays so that one compiled step serves every t.
-      const adamStep = jit(
-        (p: Params, m: Params, v: Params, input: np.Array, target: np.Array, c1: np.Array, c2: np.Array) => {
-          const [value, grads] = valueAndGrad(loss)(tree.ref(p), input, target);
-          const nextM = m.map((mi, i) => mi.mul(b1).add(grads[i].ref.mul(1 - b1)));
-          const nextV = v.map((vi, i) => vi.mul(b2).add(grads[i].ref.mul(grads[i]).mul(1 - b2)));
-          const nextP = p.map((pi, i) => {
-            const mHat = nextM[i].ref.mul(c1.ref);
-            const vHat = nextV[i].ref.mul(c2.ref);
-            return pi.sub(mHat.div(np.sqrt(vHat).add(ADAM_EPS)).mul(lr));
-          });
-          c1.dispose();
-          c2.dispose();
-          return [value, nextP, nextM, nextV] as [np.Array, Params, Params, Params];
-        },
-      );
-      let t = 0;
-      type AdamState = { p: Params; m: Params; v: Params };
-      const zeros = () => params.map((p) => np.zeros(p.shape));
-      return trainingStep<AdamState>(
-        { p: params, m: zeros(), v: zeros() },
-        ({ p, m, v }) => {
-          t++;
-          const c1 = np.array(1 / (1 - b1 ** t));
-          const c2 = np.array(1 / (1 - b2 ** t));
-          const [value, nextP, nextM, nextV] = adamStep(p, m, v, x.ref, y.ref, c1, c2);
-          return [value, { p: nextP, m: nextM, v: nextV }];
-        },
-        [x, y],
-        adamStep,
-      );
+      return adamTraining(params, loss, x, y, problem.lr);
     },
 
     cnnStep(problem) {
@@ -250,6 +283,28 @@ export async function createJaxjs(): Promise<Peer> {
         },
       };
       return step;
+    },
+
+    charRnnStep(problem) {
+      const { vocab, embed, hidden, seq, batch } = problem;
+      const params: Params = [
+        fromShared(problem.embedding, [vocab, embed]),
+        fromShared(problem.lstmIh.weight, [4 * hidden, embed]),
+        fromShared(problem.lstmIh.bias, [4 * hidden]),
+        fromShared(problem.lstmHh.weight, [4 * hidden, hidden]),
+        fromShared(problem.lstmHh.bias, [4 * hidden]),
+        fromShared(problem.dense.weight, [vocab, hidden]),
+        fromShared(problem.dense.bias, [vocab]),
+      ];
+      // The embedding lookup as a product with the one-hot ids (as in the tfjs peer).
+      const ids = fromShared(oneHot(problem.ids, vocab), [batch * seq, vocab]);
+      const y = fromShared(oneHot(problem.targets, vocab), [batch * seq, vocab]);
+      const loss: Loss = ([embedding, ih, biasIh, hh, biasHh, weight, bias], input, target) => {
+        const projected = linear(np.matmul(input, embedding), ih, biasIh).add(biasHh);
+        const states = lstm(projected.reshape([batch, seq, 4 * hidden]), hh);
+        return crossEntropy(linear(states, weight, bias), target);
+      };
+      return adamTraining(params, loss, ids, y, problem.lr);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ChainProblem, CnnProblem, MatmulProblem, MlpProblem } from '../problems.js';
+import type { ChainProblem, CharRnnProblem, CnnProblem, MatmulProblem, MlpProblem } from '../problems.js';
 
 /** One prepared workload of one peer: inputs and model built, ready to be run many times. */
 export interface Step {
@@ -27,4 +27,11 @@ export interface Peer {
   mlpStep(problem: MlpProblem): Step;
   cnnStep(problem: CnnProblem): Step;
   gradChain(problem: ChainProblem): Step;
+  /** Absent where the peer has no implementation of it yet. */
+  charRnnStep?(problem: CharRnnProblem): Step;
+  /**
+   * The same library's code without a single `dispose` (tsgrad: what users write, relying on
+   * the library and the FinalizationRegistry); a peer without it has one idiomatic way.
+   */
+  readonly withoutDispose?: Peer;
 }

@@ -161,5 +161,39 @@ export async function createTfjs(): Promise<Peer> {
         dispose: () => tf.dispose([x, half, shift]),
       };
     },
+
+    charRnnStep(problem) {
+      const { vocab, embed, hidden, seq, batch } = problem;
+      const embedding = tf.variable(tf.tensor2d(problem.embedding, [vocab, embed]));
+      const ih = linearVariables(problem.lstmIh, [4 * hidden, embed]);
+      const hh = linearVariables(problem.lstmHh, [4 * hidden, hidden]);
+      const dense = linearVariables(problem.dense, [vocab, hidden]);
+      // The wasm backend has no gradient kernel for gather (UnsortedSegmentSum): the lookup is
+      // a product with the one-hot ids.
+      const ids = tf.tensor2d(oneHot(problem.ids, vocab), [batch * seq, vocab]);
+      const y = tf.tensor2d(oneHot(problem.targets, vocab), [batch * seq, vocab]);
+      const loss = () => {
+        // The input projection of every step at once, then the recurrence (gates i, f, g, o).
+        const x = tf.matMul(ids, embedding);
+        const projected = linear(x, ih).reshape<tf.Tensor3D>([batch, seq, 4 * hidden]);
+        let h: tf.Tensor2D = tf.zeros([batch, hidden]);
+        let c: tf.Tensor2D = tf.zeros([batch, hidden]);
+        const outputs: tf.Tensor2D[] = [];
+        for (let t = 0; t < seq; t++) {
+          const step = projected
+            .slice([0, t, 0], [batch, 1, 4 * hidden])
+            .reshape<tf.Tensor2D>([batch, 4 * hidden]);
+          const [i, f, g, o] = tf.split<tf.Tensor2D>(tf.add(step, linear(h, hh)), 4, 1);
+          c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+          h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+          outputs.push(h);
+        }
+        const logits = linear(tf.stack(outputs, 1).reshape([batch * seq, hidden]), dense);
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      };
+      const optimizer = tf.train.adam(problem.lr, 0.9, 0.999, 1e-8);
+      const owned = [ids, y, embedding, ...[ih, hh, dense].flatMap((l) => [l.weight, l.bias])];
+      return trainingStep(optimizer, loss, owned);
+    },
   };
 }

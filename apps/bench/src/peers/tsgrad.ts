@@ -6,144 +6,194 @@ import { getBackend } from 'tsgrad';
 import { CHAIN_SHIFT, chainOp, type LayerInit, sumOfSquares } from '../problems.js';
 import type { Peer, Step } from './peer.js';
 
-// tsgrad through its public APIs only: on its default backend (wasm) and on the CPU reference.
+// tsgrad through its public APIs only: on its default backend (wasm) and on the CPU reference,
+// each workload written twice: freeing its results by hand (`dispose`, as tfjs's `tidy` does)
+// and without a single `dispose`, as users write it (the library frees what it knows is dead,
+// the FinalizationRegistry the rest).
 
 const constant = (data: Float32Array | Int32Array, shape: number[]) => new Tensor(T.array(data, { shape }));
 
-/** Overwrites a layer's initial parameters with the shared ones (in place, as an optimizer would). */
-function load(layer: nn.Linear | nn.Conv2d, init: LayerInit): void {
-  layer.weight.assign(T.array(init.weight, { shape: [...layer.weight.shape] }));
-  layer.bias?.assign(T.array(init.bias, { shape: [...layer.bias.shape] }));
+/** Overwrites a parameter's initial value with the shared one (in place, as an optimizer would). */
+function load(parameter: Tensor, values: Float32Array): void {
+  parameter.assign(T.array(values, { shape: [...parameter.shape] }));
 }
 
-/** One optimizer step on a fixed batch; the probe is the loss of the first step. */
-function trainingStep(model: nn.Module & nn.TensorModule, optimizer: Adam | SGD, x: Tensor, y: Tensor): Step {
+function loadLayer(layer: nn.Linear | nn.Conv2d, init: LayerInit): void {
+  load(layer.weight, init.weight);
+  if (layer.bias) load(layer.bias, init.bias);
+}
+
+/** Disposes every tensor given, when the workload frees by hand. */
+type Free = (...tensors: (Tensor | null | undefined)[]) => void;
+
+const freeing: Free = (...tensors) => {
+  for (const t of tensors) t?.dispose();
+};
+const keeping: Free = () => {};
+
+/**
+ * One optimizer step on a fixed batch; the probe is the loss of the first step. `forward`
+ * returns the logits and adds the other tensors it made to `made` (freed after backward).
+ */
+function trainingStep(
+  forward: (made: Tensor[]) => Tensor,
+  optimizer: Adam | SGD,
+  y: Tensor,
+  free: Free,
+): Step {
   const step = () => {
     optimizer.zeroGrad();
-    const loss = crossEntropy(model.forward(x), y);
+    const made: Tensor[] = [];
+    const logits = forward(made);
+    const loss = crossEntropy(logits, y);
     loss.backward();
     optimizer.step();
+    free(logits, ...made);
     return loss;
   };
   return {
     run: () => {
-      step().dispose();
+      free(step());
     },
     probe: () => Number(step().item()),
     dispose: () => {},
   };
 }
 
-const workloads: Omit<Peer, 'name' | 'description'> = {
-  matmul({ n, a, b }) {
-    const left = constant(a, [n, n]);
-    const right = constant(b, [n, n]);
-    return {
-      run: () => {
-        left.matmul(right).dispose();
-      },
-      probe: () => sumOfSquares(left.matmul(right).toTypedArray()),
-      dispose: () => {},
-    };
-  },
+/** The workloads, freeing their results with `free`. */
+function workloads(free: Free): Omit<Peer, 'name' | 'description'> {
+  return {
+    matmul({ n, a, b }) {
+      const left = constant(a, [n, n]);
+      const right = constant(b, [n, n]);
+      return {
+        run: () => {
+          free(left.matmul(right));
+        },
+        probe: () => sumOfSquares(left.matmul(right).toTypedArray()),
+        dispose: () => {},
+      };
+    },
 
-  elementwise(data) {
-    const x = constant(data, [data.length]);
-    // What tfjs's tf.tidy does there: free the intermediates once used.
-    const f = () => {
-      const e = x.exp();
-      const product = e.mul(x);
-      e.dispose();
-      const y = product.add(1);
-      product.dispose();
-      return y;
-    };
-    return {
-      run: () => {
-        f().dispose();
-      },
-      probe: () => sumOfSquares(f().toTypedArray()),
-      dispose: () => {},
-    };
-  },
+    elementwise(data) {
+      const x = constant(data, [data.length]);
+      const f = () => {
+        const e = x.exp();
+        const product = e.mul(x);
+        free(e);
+        const y = product.add(1);
+        free(product);
+        return y;
+      };
+      return {
+        run: () => {
+          free(f());
+        },
+        probe: () => sumOfSquares(f().toTypedArray()),
+        dispose: () => {},
+      };
+    },
 
-  mlpStep(problem) {
-    const { widths, batch } = problem;
-    const layers: nn.TensorModule[] = [];
-    problem.layers.forEach((init, i) => {
-      const linear = new nn.Linear(widths[i], widths[i + 1]);
-      load(linear, init);
-      layers.push(linear);
-      if (i < problem.layers.length - 1) layers.push(new nn.ReLU());
-    });
-    const model = new nn.Sequential(...layers);
-    const optimizer = new Adam(model.parameters(), { lr: problem.lr, betas: [0.9, 0.999], eps: 1e-8 });
-    return trainingStep(
-      model,
-      optimizer,
-      constant(problem.x, [batch, widths[0]]),
-      constant(problem.labels, [batch]),
-    );
-  },
+    mlpStep(problem) {
+      const { widths, batch } = problem;
+      const layers: nn.TensorModule[] = [];
+      problem.layers.forEach((init, i) => {
+        const linear = new nn.Linear(widths[i], widths[i + 1]);
+        loadLayer(linear, init);
+        layers.push(linear);
+        if (i < problem.layers.length - 1) layers.push(new nn.ReLU());
+      });
+      const model = new nn.Sequential(...layers);
+      const optimizer = new Adam(model.parameters(), { lr: problem.lr, betas: [0.9, 0.999], eps: 1e-8 });
+      const x = constant(problem.x, [batch, widths[0]]);
+      return trainingStep(() => model.forward(x), optimizer, constant(problem.labels, [batch]), free);
+    },
 
-  cnnStep(problem) {
-    const { batch, size, channels, classes } = problem;
-    const conv1 = new nn.Conv2d(channels[0], channels[1], 3, { padding: 1 });
-    const conv2 = new nn.Conv2d(channels[1], channels[2], 3, { padding: 1 });
-    const dense = new nn.Linear(channels[2] * (size / 4) ** 2, classes);
-    load(conv1, problem.conv[0]);
-    load(conv2, problem.conv[1]);
-    load(dense, problem.dense);
-    const model = new nn.Sequential(
-      conv1,
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      conv2,
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Flatten(),
-      dense,
-    );
-    const optimizer = new SGD(model.parameters(), { lr: problem.lr });
-    return trainingStep(
-      model,
-      optimizer,
-      constant(problem.x, [batch, channels[0], size, size]),
-      constant(problem.labels, [batch]),
-    );
-  },
+    cnnStep(problem) {
+      const { batch, size, channels, classes } = problem;
+      const conv1 = new nn.Conv2d(channels[0], channels[1], 3, { padding: 1 });
+      const conv2 = new nn.Conv2d(channels[1], channels[2], 3, { padding: 1 });
+      const dense = new nn.Linear(channels[2] * (size / 4) ** 2, classes);
+      loadLayer(conv1, problem.conv[0]);
+      loadLayer(conv2, problem.conv[1]);
+      loadLayer(dense, problem.dense);
+      const model = new nn.Sequential(
+        conv1,
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        conv2,
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Flatten(),
+        dense,
+      );
+      const optimizer = new SGD(model.parameters(), { lr: problem.lr });
+      const x = constant(problem.x, [batch, channels[0], size, size]);
+      return trainingStep(() => model.forward(x), optimizer, constant(problem.labels, [batch]), free);
+    },
 
-  gradChain({ x: data, length }) {
-    const x = new Tensor(T.array(data), { requiresGrad: true });
-    const gradient = () => {
-      x.grad = null;
-      let y = x;
-      for (let i = 0; i < length; i++) {
-        const op = chainOp(i);
-        if (op === 'exp') y = y.exp();
-        else if (op === 'halve') y = y.mul(0.5);
-        else if (op === 'log') y = y.log();
-        else y = y.add(CHAIN_SHIFT);
-      }
-      y.sum().backward();
-      return x.grad as Tensor | null;
-    };
-    return {
-      run: () => {
-        gradient();
-      },
-      probe: () => {
-        const grad = gradient();
-        if (grad === null) throw new Error('tsgrad: the grad chain left x.grad empty');
-        return sumOfSquares(grad.toTypedArray());
-      },
-      dispose: () => {},
-    };
-  },
-};
+    gradChain({ x: data, length }) {
+      const x = new Tensor(T.array(data), { requiresGrad: true });
+      const gradient = () => {
+        free(x.grad);
+        x.grad = null;
+        const made: Tensor[] = [];
+        let y = x;
+        for (let i = 0; i < length; i++) {
+          const op = chainOp(i);
+          if (op === 'exp') y = y.exp();
+          else if (op === 'halve') y = y.mul(0.5);
+          else if (op === 'log') y = y.log();
+          else y = y.add(CHAIN_SHIFT);
+          made.push(y);
+        }
+        const total = y.sum();
+        total.backward();
+        free(total, ...made);
+        return x.grad as Tensor | null;
+      };
+      return {
+        run: () => {
+          gradient();
+        },
+        probe: () => {
+          const grad = gradient();
+          if (grad === null) throw new Error('tsgrad: the grad chain left x.grad empty');
+          return sumOfSquares(grad.toTypedArray());
+        },
+        dispose: () => {},
+      };
+    },
+
+    charRnnStep(problem) {
+      const { vocab, embed, hidden, seq, batch } = problem;
+      const embedding = new nn.Embedding(vocab, embed);
+      const lstm = new nn.LSTM(embed, hidden, { batchFirst: true });
+      const head = new nn.Linear(hidden, vocab);
+      load(embedding.weight, problem.embedding);
+      const cell = lstm.cellWeights(0);
+      load(cell.ih, problem.lstmIh.weight);
+      load(cell.hh, problem.lstmHh.weight);
+      if (cell.biasIh) load(cell.biasIh, problem.lstmIh.bias);
+      if (cell.biasHh) load(cell.biasHh, problem.lstmHh.bias);
+      loadLayer(head, problem.dense);
+      const parameters = [...embedding.parameters(), ...lstm.parameters(), ...head.parameters()];
+      const optimizer = new Adam(parameters, { lr: problem.lr, betas: [0.9, 0.999], eps: 1e-8 });
+      const ids = T.array(problem.ids, { shape: [batch, seq] });
+      const forward = (made: Tensor[]) => {
+        const embedded = embedding.forward(ids);
+        const [output, [h, c]] = lstm.forward(embedded);
+        const projected = head.forward(output);
+        made.push(embedded, output, h, c, projected);
+        return projected.reshape([batch * seq, vocab]);
+      };
+      return trainingStep(forward, optimizer, constant(problem.targets, [batch * seq]), free);
+    },
+  };
+}
 
 /** Builds and runs every step with `backend` selected. */
-function onBackend(backend: T.Backend, name: string, description: string): Peer {
+function onBackend(backend: T.Backend, name: string, description: string, free: Free): Peer {
   const wrap =
     <A>(build: (problem: A) => Step) =>
     (problem: A): Step => {
@@ -154,31 +204,33 @@ function onBackend(backend: T.Backend, name: string, description: string): Peer 
         dispose: () => step.dispose(),
       };
     };
+  const w = workloads(free);
   return {
     name,
     description,
-    matmul: wrap(workloads.matmul),
-    elementwise: wrap(workloads.elementwise),
-    mlpStep: wrap(workloads.mlpStep),
-    cnnStep: wrap(workloads.cnnStep),
-    gradChain: wrap(workloads.gradChain),
+    matmul: wrap(w.matmul),
+    elementwise: wrap(w.elementwise),
+    mlpStep: wrap(w.mlpStep),
+    cnnStep: wrap(w.cnnStep),
+    gradChain: wrap(w.gradChain),
+    charRnnStep: w.charRnnStep && wrap(w.charRnnStep),
   };
 }
 
-/** tsgrad on the backend importing `tsgrad` selects, and on the CPU reference backend. */
+/** tsgrad on the backend importing `tsgrad` selects, and on the CPU reference backend; each also without dispose. */
 export function tsgradPeers(): Peer[] {
   const fast = getBackend();
   const runtime = (fast as { runtime?: { pool: { threads: number }; variant: { relaxed: boolean } } })
     .runtime;
   const threads = runtime ? `${runtime.pool.threads} threads` : '1 thread';
   const simd = runtime?.variant.relaxed ? 'relaxed SIMD' : 'SIMD';
+  const both = (backend: T.Backend, name: string, description: string): Peer => ({
+    ...onBackend(backend, name, description, freeing),
+    withoutDispose: onBackend(backend, name, description, keeping),
+  });
   return [
-    onBackend(
-      fast,
-      'tsgrad',
-      `tsgrad: ${fast.name} backend (AssemblyScript ${simd}, ${threads}), eager autograd`,
-    ),
-    onBackend(
+    both(fast, 'tsgrad', `tsgrad: ${fast.name} backend (AssemblyScript ${simd}, ${threads}), eager autograd`),
+    both(
       T.cpuBackend,
       'tsgrad-cpu',
       'tsgrad-cpu: the CPU reference backend (plain JS, 1 thread), eager autograd',

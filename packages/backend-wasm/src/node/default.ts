@@ -28,8 +28,9 @@ export function collectGarbage(): void {
 
 /**
  * A wasm backend for Node: relaxed SIMD enabled, a worker_threads pool, and a memory that,
- * before it grows, runs a full GC and frees the buffers of the arrays the program dropped, so
- * a loop that never yields to the event loop still reuses its memory.
+ * before it grows (once enough may be garbage, see `Allocator`), runs a full GC and frees the
+ * buffers of the arrays the program dropped, so a loop that never yields to the event loop
+ * still reuses its memory.
  */
 export function createNodeWasmBackend(options: RuntimeOptions = {}): WasmBackend {
   enableRelaxedSimd();
