@@ -39,7 +39,7 @@ export interface GradcheckMismatch {
   readonly analytical: number;
 }
 
-export class GradcheckError extends Error {
+export class GradcheckError extends T.TsgradError {
   constructor(readonly mismatch: GradcheckMismatch) {
     const m = mismatch;
     const where =
@@ -47,9 +47,9 @@ export class GradcheckError extends Error {
         ? ` at output element [${m.outputElement.join(',')}], input element [${m.inputElement.join(',')}]`
         : ' for a random projection vᵀJu';
     super(
+      'gradcheck',
       `Jacobian mismatch for ${m.output} with respect to ${m.input}${where}: numerical ${m.numerical}, analytical ${m.analytical}`,
     );
-    this.name = 'GradcheckError';
   }
 }
 
@@ -149,7 +149,7 @@ function analyticPullback(c: Checked) {
   );
   const outputs = trace.result as Tensor[];
   if (outputs.length !== c.outputNames.length)
-    throw new Error('gradcheck: the function returned a different number of outputs');
+    throw new T.ValueError('gradcheck', 'the function returned a different number of outputs');
   return {
     outputs,
     pull: (a: number, seed: Tensor) => trace.pull([outputs[a]], [seed]).map(values),

@@ -27,3 +27,4 @@ export { registeredOps } from './registry.js';
 export type { ErrorSample, InputSpec, OpSample, OpSpec } from './spec.js';
 export { type BackwardOptions, type GradHook, Tensor, type TensorLike } from './tensor.js';
 export * from './transforms/index.js';
+export { InPlaceModificationError } from './versions.js';

@@ -1,4 +1,4 @@
-import { type DType, isFloat, type NDArray } from '@tsgrad/tensor';
+import { type DType, isFloat, type NDArray, ValueError } from '@tsgrad/tensor';
 import { checkFinite, creationSite } from './anomaly.js';
 import { view } from './arrays.js';
 import { computeTangents } from './forward.js';
@@ -7,6 +7,7 @@ import { isAnomalyEnabled, isGradEnabled } from './mode.js';
 import { registerOp } from './registry.js';
 import type { OpSpec } from './spec.js';
 import { Tensor } from './tensor.js';
+import { savedVersions } from './versions.js';
 
 /** What a VJP or JVP rule sees of the forward call. */
 export interface OpContext<P> {
@@ -65,6 +66,8 @@ export class Node {
     readonly outputMeta: readonly { readonly shape: readonly number[]; readonly dtype: DType }[],
     context: OpContext<unknown>,
     readonly createdAt: string | undefined,
+    /** The versions of the saved inputs and outputs when the op ran (versions.ts). */
+    readonly savedVersions: readonly number[],
   ) {
     this.context = context;
     this.hooks = outputMeta.map(() => []);
@@ -95,7 +98,7 @@ export function defineOp<P = Record<string, never>>(
   definition: OpDefinition<P>,
   options: DefineOpOptions = {},
 ): Op<P> {
-  if (!definition.spec) throw new Error(`defineOp: op '${definition.name}' has no spec`);
+  if (!definition.spec) throw new ValueError('defineOp', `op '${definition.name}' has no spec`);
   const op: Op<P> = { definition, apply: (inputs, params) => applyOp(definition, inputs, params) };
   if (options.register !== false) registerOp(op as unknown as Op<unknown>);
   return op;
@@ -136,6 +139,7 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       outputs.map((y) => ({ shape: y.shape, dtype: y.dtype })),
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
+      savedVersions(saved.inputs, saved.outputs),
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);

@@ -1,3 +1,4 @@
+import { ValueError } from '@tsgrad/tensor';
 import { Tensor } from './tensor.js';
 
 // Pytrees, as in JAX: the transforms accept and return arrays and plain objects nested to any
@@ -48,8 +49,9 @@ export function treeFlatten(tree: unknown): [Tensor[], TreeDef] {
       return { kind: 'array', children: node.map((child, i) => visit(child, `${path}[${i}]`)) };
     if (typeof node === 'object' && node !== null) {
       if (!isPlainObject(node)) {
-        throw new TypeError(
-          `pytree: unsupported ${describe(node)} at ${path || 'the root'}; use Tensors, arrays and plain objects`,
+        throw new ValueError(
+          'pytree',
+          `unsupported ${describe(node)} at ${path || 'the root'}; use Tensors, arrays and plain objects`,
         );
       }
       const keys = Object.keys(node);
@@ -77,7 +79,7 @@ export function treeSize(def: TreeDef): number {
 export function treeUnflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
   const expected = treeSize(def);
   if (leaves.length !== expected)
-    throw new Error(`treeUnflatten: the structure has ${expected} leaves, got ${leaves.length}`);
+    throw new ValueError('treeUnflatten', `the structure has ${expected} leaves, got ${leaves.length}`);
   let next = 0;
   const build = (node: TreeDef): Tree<L> => {
     switch (node.kind) {
@@ -99,7 +101,7 @@ export function treeUnflattenAll<L>(defs: readonly TreeDef[], leaves: readonly L
   const sizes = defs.map(treeSize);
   const total = sizes.reduce((a, b) => a + b, 0);
   if (leaves.length !== total)
-    throw new Error(`treeUnflattenAll: the structures have ${total} leaves, got ${leaves.length}`);
+    throw new ValueError('treeUnflattenAll', `the structures have ${total} leaves, got ${leaves.length}`);
   const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
   return defs.map((def, i) => treeUnflatten(def, leaves.slice(starts[i], starts[i] + sizes[i])));
 }
@@ -131,7 +133,7 @@ export function treeMap<L>(
   const others = rest.map((other, j) => {
     const [otherLeaves, otherDef] = treeFlatten(other);
     if (!sameStructure(def, otherDef))
-      throw new Error(`treeMap: tree ${j + 1} does not have the structure of the first tree`);
+      throw new ValueError('treeMap', `tree ${j + 1} does not have the structure of the first tree`);
     return otherLeaves;
   });
   return treeUnflatten(

@@ -1,3 +1,4 @@
+import { ValueError } from '@tsgrad/tensor';
 import type { Op } from './op.js';
 
 /**
@@ -13,7 +14,7 @@ function opList(): Op<unknown>[] {
 
 export function registerOp(op: Op<unknown>): void {
   if (opList().some((o) => o.definition.name === op.definition.name)) {
-    throw new Error(`defineOp: an op named '${op.definition.name}' is already defined`);
+    throw new ValueError('defineOp', `an op named '${op.definition.name}' is already defined`);
   }
   opList().push(op);
 }

@@ -1,4 +1,12 @@
-import { type DType, NDArray, type NestedArray } from '@tsgrad/tensor';
+import {
+  array,
+  type DType,
+  DTypeError,
+  NDArray,
+  type NestedArray,
+  ShapeError,
+  ValueError,
+} from '@tsgrad/tensor';
 import { creationSite } from './anomaly.js';
 import { backward } from './engine.js';
 import { adoptArray, type Frame, recordArray } from './lifetime.js';
@@ -45,6 +53,7 @@ export class Tensor {
   /** Whether `_grad` was made by backward and never read through `grad`. */
   private gradIsPrivate = false;
   private _requiresGrad: boolean;
+  private _version = 0;
   private tangents: Map<number, Tensor> | undefined;
   private leafHooks: GradHook[] | undefined;
 
@@ -126,13 +135,26 @@ export class Tensor {
 
   /** Only leaves can change it, as in PyTorch. */
   set requiresGrad(flag: boolean) {
+    if (typeof flag !== 'boolean')
+      throw new ValueError('requiresGrad', `expected a boolean, got ${typeof flag}`);
     if (this.node !== null) {
-      throw new Error('requiresGrad can only be changed on leaf tensors; use detach() for a non-leaf');
+      throw new ValueError(
+        'requiresGrad',
+        'requiresGrad can only be changed on leaf tensors; use detach() for a non-leaf',
+      );
     }
     if (flag && this.dtype !== 'float32' && this.dtype !== 'float64') {
-      throw new Error(`only floating-point tensors can require grad, got ${this.dtype}`);
+      throw new DTypeError('requiresGrad', `only floating-point tensors can require grad, got ${this.dtype}`);
     }
     this._requiresGrad = flag;
+  }
+
+  /**
+   * How many times the value was changed in place (`assign`, optimizer steps). Backward
+   * refuses a tensor a tape node saved whose version has changed since (as PyTorch does).
+   */
+  get version(): number {
+    return this._version;
   }
 
   /** A leaf is a tensor not produced by a recorded op: gradients accumulate in its `.grad`. */
@@ -147,25 +169,29 @@ export class Tensor {
 
   /**
    * Replaces the data in place (e.g. an optimizer step), keeping identity, grad and
-   * requiresGrad. The new value must have the same shape and dtype. The tensor keeps its own
-   * view of it (the caller may dispose `value`) and frees its previous value unless someone
-   * else may hold it.
+   * requiresGrad, and bumps `version`. The new value (a tensor, an array or nested JS arrays)
+   * must have the same shape; nested arrays take this tensor's dtype, arrays must have it.
+   * The tensor keeps its own view of it (the caller may dispose `value`) and frees its
+   * previous value unless someone else may hold it.
    */
-  assign(value: NDArray | Tensor): this {
-    const next = value instanceof Tensor ? value.peekValue() : value;
-    if (
-      next.dtype !== this.dtype ||
-      next.shape.length !== this.shape.length ||
-      next.shape.some((d, i) => d !== this.shape[i])
-    ) {
-      throw new Error(
-        `assign: expected ${this.dtype} [${this.shape.join(',')}], got ${next.dtype} [${next.shape.join(',')}]`,
+  assign(value: NDArray | Tensor | NestedArray): this {
+    const next = assignedArray(value, this.dtype);
+    if (next.dtype !== this.dtype) {
+      throw new DTypeError('assign', `expected ${this.dtype}, got ${next.dtype}`);
+    }
+    if (next.shape.length !== this.shape.length || next.shape.some((d, i) => d !== this.shape[i])) {
+      throw new ShapeError(
+        'assign',
+        `expected shape [${this.shape.join(',')}], got [${next.shape.join(',')}]`,
       );
     }
     const previous = this._value;
     const previousIsPrivate = this.valueIsPrivate;
     this._value = NDArray.view(next, next.shape, next.strides, next.offset, 'assign');
     this.valueIsPrivate = true;
+    this._version++;
+    // An array made here from nested JS arrays lives on in the view only.
+    if (next !== value && !(value instanceof Tensor)) next.dispose();
     if (previousIsPrivate) previous.dispose();
     return this;
   }
@@ -207,7 +233,9 @@ export class Tensor {
    * replaces the gradient. Returns a handle whose `remove()` unregisters it.
    */
   registerHook(hook: GradHook): { remove(): void } {
-    if (!this._requiresGrad) throw new Error('registerHook: the tensor does not require grad');
+    if (typeof hook !== 'function')
+      throw new ValueError('registerHook', `expected a function, got ${typeof hook}`);
+    if (!this._requiresGrad) throw new ValueError('registerHook', 'the tensor does not require grad');
     if (this.node === null) this.leafHooks ??= [];
     const list = this.node === null ? (this.leafHooks as GradHook[]) : this.node.hooks[this.outputIndex];
     list.push(hook);
@@ -456,4 +484,22 @@ export class Tensor {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** What `assign` copies from: the array of a tensor, an array, or nested JS arrays as `dtype`. */
+function assignedArray(value: NDArray | Tensor | NestedArray, dtype: DType): NDArray {
+  if (value instanceof Tensor) return value.peekValue();
+  if (value instanceof NDArray) return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || Array.isArray(value)) {
+    return array(value, { dtype });
+  }
+  throw new ValueError('assign', `expected a Tensor, an NDArray or nested arrays, got ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  return value === null
+    ? 'null'
+    : typeof value === 'object'
+      ? (value.constructor?.name ?? 'object')
+      : typeof value;
 }

@@ -63,7 +63,7 @@ function flattenCotangents(name: string, given: unknown, argsDef: TreeDef, count
   if (!Array.isArray(perArg) || perArg.length !== count) {
     throw new ValueError(name, `bwd must return an array of ${count} cotangent(s), one per argument`);
   }
-  if (argsDef.kind !== 'array') throw new Error('customVjp: the arguments must flatten to an array');
+  if (argsDef.kind !== 'array') throw new ValueError('customVjp', 'the arguments must flatten to an array');
   return argsDef.children.flatMap((def, i) => leavesMatching(name, perArg[i], def, i));
 }
 

@@ -1,0 +1,38 @@
+import { TsgradError } from '@tsgrad/tensor';
+import type { Node } from './op.js';
+import type { Tensor } from './tensor.js';
+
+/**
+ * A tensor a tape node saved for its backward rule was changed in place afterwards (e.g. by
+ * `assign` or an optimizer step), so the gradient would be computed from the wrong values.
+ */
+export class InPlaceModificationError extends TsgradError {}
+
+/** The versions of the tensors a node saves, inputs then outputs (recorded when it is made). */
+export function savedVersions(inputs: readonly Tensor[], outputs: readonly Tensor[]): number[] {
+  return [...inputs, ...outputs].map((t) => t.version);
+}
+
+/** Throws if a tensor `node` saved has been changed in place since `op` (`backward`, …) recorded it. */
+export function checkSavedVersions(
+  op: string,
+  node: Node,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+): void {
+  const saved = [...inputs, ...outputs];
+  saved.forEach((t, i) => {
+    const then = node.savedVersions[i];
+    if (t.version === then) return;
+    const role = i < inputs.length ? `input ${i}` : `output ${i - inputs.length}`;
+    const where = t.createdAt
+      ? `it was created at ${t.createdAt}`
+      : 'its creation site is unknown (run under detectAnomaly to record it)';
+    throw new InPlaceModificationError(
+      op,
+      `one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+        `${role} of '${node.op.name}' (${t.dtype} [${t.shape.join(',')}]) was saved at version ${then} ` +
+        `and is now at version ${t.version}; ${where}`,
+    );
+  });
+}
