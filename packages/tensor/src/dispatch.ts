@@ -88,7 +88,7 @@ export function runPrimitive<P extends Primitive>(
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
   const ready = strided ? inputs : inputs.map(packed);
-  const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape));
+  const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape, primitive));
   const kernel = backend.kernels[primitive] as (
     o: View<unknown>[],
     i: View<unknown>[],

@@ -17,6 +17,10 @@ export class DTypeError extends TsgradError {}
 export class IndexError extends TsgradError {}
 /** Any other bad argument: a negative size, an unknown mode, a wrong parameter. */
 export class ValueError extends TsgradError {}
+/** An array too large to allocate (refused before allocating), or a backend out of memory. */
+export class OutOfMemoryError extends TsgradError {}
+/** Integer arithmetic whose result is not representable: int32 overflow, division by zero. */
+export class ArithmeticError extends TsgradError {}
 
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

@@ -11,6 +11,8 @@ export {
 } from './dispatch.js';
 export {
   allocTyped,
+  BYTES_PER_ELEMENT,
+  checkDType,
   DTYPES,
   type DType,
   dtypeOfTyped,
@@ -20,7 +22,15 @@ export {
   type TypedArrayOf,
   toFloat,
 } from './dtype.js';
-export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
+export {
+  ArithmeticError,
+  DTypeError,
+  IndexError,
+  OutOfMemoryError,
+  ShapeError,
+  TsgradError,
+  ValueError,
+} from './errors.js';
 export { type FormatOptions, formatNDArray } from './format.js';
 export * from './kernel-layout.js';
 export { NDArray, type NestedArray } from './ndarray.js';
@@ -39,7 +49,10 @@ export { BINARY_PRIMITIVES, REDUCE_PRIMITIVES, STRIDED_PRIMITIVES, UNARY_PRIMITI
 export * from './random.js';
 export {
   broadcastShapes,
+  checkShape,
   contiguousStrides,
+  MAX_ARRAY_BYTES,
+  MAX_NDIM,
   normalizeAxes,
   normalizeAxis,
   type Shape,

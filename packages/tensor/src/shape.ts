@@ -1,4 +1,5 @@
-import { formatShape, IndexError, ShapeError, ValueError } from './errors.js';
+import { BYTES_PER_ELEMENT, type DType } from './dtype.js';
+import { formatShape, IndexError, OutOfMemoryError, ShapeError, ValueError } from './errors.js';
 
 export type Shape = readonly number[];
 
@@ -29,13 +30,41 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
   return true;
 }
 
+/** The most dimensions an array may have (as in PyTorch). */
+export const MAX_NDIM = 64;
+/**
+ * The largest array tsgrad allocates, in bytes (2 GiB; a wasm memory holds at most 4 GiB and
+ * browsers refuse larger ArrayBuffers). A larger request is refused before allocating.
+ */
+export const MAX_ARRAY_BYTES = 2 ** 31;
+
 export function checkShape(op: string, shape: Shape): number[] {
+  if (!Array.isArray(shape)) {
+    throw new ValueError(
+      op,
+      `a shape must be an array of sizes, got ${shape === null ? 'null' : typeof shape}`,
+    );
+  }
+  if (shape.length > MAX_NDIM) {
+    throw new ValueError(op, `an array may have at most ${MAX_NDIM} dimensions, got ${shape.length}`);
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ValueError(op, `invalid shape ${formatShape(shape)}: sizes must be non-negative integers`);
     }
   }
   return [...shape];
+}
+
+/** Refuses, before allocating, an array of `shape` and `dtype` over MAX_ARRAY_BYTES. */
+export function checkAllocation(op: string, shape: Shape, dtype: DType): void {
+  const bytes = sizeOf(shape) * BYTES_PER_ELEMENT[dtype];
+  if (bytes > MAX_ARRAY_BYTES) {
+    throw new OutOfMemoryError(
+      op,
+      `an array of shape ${formatShape(shape)} and dtype ${dtype} needs ${bytes.toExponential(2)} bytes, over the limit of ${MAX_ARRAY_BYTES} (2 GiB)`,
+    );
+  }
 }
 
 /** NumPy broadcasting of any number of shapes. */
