@@ -245,6 +245,8 @@ function softmaxAxes(op: string, x: Tensor, axis: number): number[] {
 function shifted(op: string, x: T.NDArray, axes: readonly number[]): T.NDArray {
   if (!T.isFloat(x.dtype)) throw new T.DTypeError(op, `expected a float tensor, got ${x.dtype}`);
   T.normalizeAxes(op, axes, x.ndim);
+  // An empty input has no max to shift by, and needs none (PyTorch returns it empty too).
+  if (x.size === 0) return x;
   return T.sub(x, T.max(x, { axis: axes, keepdims: true }));
 }
 
