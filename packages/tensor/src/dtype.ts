@@ -1,4 +1,4 @@
-import { ArithmeticError, DTypeError } from './errors.js';
+import { ArithmeticError, DTypeError, describe, ValueError } from './errors.js';
 
 /** The element types of tsgrad. `float32` is the default. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
@@ -32,7 +32,7 @@ export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = {
 /** Checks that `dtype` (from user input) is a tsgrad dtype; returns it. */
 export function checkDType(op: string, dtype: unknown): DType {
   if (typeof dtype !== 'string' || !(DTYPES as readonly string[]).includes(dtype)) {
-    const shown = typeof dtype === 'string' ? `'${dtype}'` : String(dtype);
+    const shown = typeof dtype === 'string' ? `'${dtype}'` : describe(dtype);
     throw new DTypeError(op, `unknown dtype ${shown} (expected one of ${DTYPES.join(', ')})`);
   }
   return dtype as DType;
@@ -64,6 +64,10 @@ export function toElement(op: string, value: number | boolean, dtype: DType): nu
 }
 
 export function allocTyped<D extends DType>(dtype: D, size: number): TypedArrayOf[D] {
+  checkDType('allocTyped', dtype);
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new ValueError('allocTyped', `size must be a non-negative integer, got ${describe(size)}`);
+  }
   return new constructors[dtype](size) as TypedArrayOf[D];
 }
 
@@ -73,6 +77,8 @@ export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
 
 /** The dtype a host typed array holds; a Uint8Array means bool. Other typed arrays are rejected. */
 export function dtypeOfTyped(data: TypedArray): DType {
+  if (!ArrayBuffer.isView(data))
+    throw new DTypeError('array', `expected a typed array, got ${describe(data)}`);
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';
   if (data instanceof Int32Array) return 'int32';

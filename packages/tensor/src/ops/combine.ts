@@ -1,5 +1,6 @@
+import { checkArray, checkArrayList } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
-import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, describe, formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { arange, zeros } from './creation.js';
@@ -20,6 +21,7 @@ export function pad(
   widths: readonly (readonly [number, number])[],
   options: { mode?: PadMode; value?: number } = {},
 ): NDArray {
+  checkArray('pad', x);
   if (widths.length > x.ndim) {
     throw new ValueError('pad', `${widths.length} pad widths for an array of rank ${x.ndim}`);
   }
@@ -68,6 +70,7 @@ function reflectAxis(x: NDArray, axis: number, [before, after]: readonly [number
 
 /** Joins arrays along an existing axis; they must agree on every other axis. */
 export function concat(arrays: readonly NDArray[], axis = 0): NDArray {
+  checkArrayList('concat', arrays);
   if (arrays.length === 0) throw new ValueError('concat', 'needs at least one array');
   const first = arrays[0];
   if (first.ndim === 0) throw new ShapeError('concat', 'cannot concatenate 0-d arrays (stack them instead)');
@@ -88,6 +91,7 @@ export function concat(arrays: readonly NDArray[], axis = 0): NDArray {
 
 /** Joins same-shaped arrays along a new axis. */
 export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
+  checkArrayList('stack', arrays);
   if (arrays.length === 0) throw new ValueError('stack', 'needs at least one array');
   const first = arrays[0];
   for (const x of arrays) {
@@ -108,6 +112,7 @@ export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
  * or into `sections` equal pieces. The pieces are views.
  */
 export function split(x: NDArray, sizesOrSections: number | readonly number[], axis = 0): NDArray[] {
+  checkArray('split', x);
   if (x.ndim === 0) throw new ShapeError('split', 'cannot split a 0-d array');
   const a = normalizeAxis('split', axis, x.ndim);
   const n = x.shape[a];
@@ -121,6 +126,12 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
     }
     sizes = new Array<number>(sizesOrSections).fill(n / sizesOrSections);
   } else {
+    if (!Array.isArray(sizesOrSections)) {
+      throw new ValueError(
+        'split',
+        `expected a number of sections or a list of sizes, got ${describe(sizesOrSections)}`,
+      );
+    }
     sizes = [...sizesOrSections];
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((s, t) => s + t, 0) !== n) {
       throw new ValueError('split', `sizes [${sizes.join(',')}] do not add up to axis ${a} of size ${n}`);
@@ -138,6 +149,7 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
 }
 
 function triangle(op: 'tril' | 'triu', x: NDArray, k: number): NDArray {
+  checkArray(op, x);
   if (x.ndim < 2) throw new ShapeError(op, `needs at least 2 dimensions, got ${formatShape(x.shape)}`);
   if (!Number.isInteger(k)) throw new ValueError(op, `diagonal offset must be an integer, got ${k}`);
   const [rows, cols] = x.shape.slice(-2);
@@ -162,6 +174,7 @@ export function oneHot(
   numClasses: number,
   options: { dtype?: 'float32' | 'float64' | 'int32' } = {},
 ): NDArray {
+  checkArray('oneHot', indices, 'indices');
   if (indices.dtype !== 'int32') {
     throw new DTypeError('oneHot', `indices must be int32, got ${indices.dtype}`);
   }

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend.js';
+import { checkArray, checkOptions } from '../check.js';
 import { getBackend } from '../dispatch.js';
 import {
   allocTyped,
@@ -9,7 +10,7 @@ import {
   type TypedArray,
   toElement,
 } from '../dtype.js';
-import { DTypeError, ValueError } from '../errors.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import { NDArray, type NestedArray } from '../ndarray.js';
 import { checkAllocation, checkShape, MAX_NDIM, type Shape, sizeOf } from '../shape.js';
 
@@ -113,10 +114,12 @@ function convertTyped(values: TypedArray, dtype: DType): TypedArray {
 
 /** A 0-d array. */
 export function scalar(value: number | boolean, options: CreateOptions = {}): NDArray {
+  checkOptions('scalar', options);
   return full([], value, options);
 }
 
 export function full(shape: Shape, value: number | boolean, options: CreateOptions = {}): NDArray {
+  checkOptions('full', options);
   const dims = checkShape('full', shape);
   if (typeof value !== 'number' && typeof value !== 'boolean') {
     throw new ValueError('full', `the fill value must be a number or a boolean, got ${typeof value}`);
@@ -130,24 +133,32 @@ export function full(shape: Shape, value: number | boolean, options: CreateOptio
 }
 
 export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
+  checkOptions('zeros', options);
   const dims = checkShape('zeros', shape);
   const dtype = dtypeOption('zeros', options, 'float32');
   return NDArray.empty(backendFor('zeros', dtype), dtype, dims, 'zeros');
 }
 
 export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
+  checkOptions('ones', options);
   return full(checkShape('ones', shape), 1, options);
 }
 
 export function zerosLike(x: NDArray, options: CreateOptions = {}): NDArray {
+  checkArray('zerosLike', x);
+  checkOptions('zerosLike', options);
   return zeros(x.shape, { dtype: options.dtype ?? x.dtype });
 }
 
 export function onesLike(x: NDArray, options: CreateOptions = {}): NDArray {
+  checkArray('onesLike', x);
+  checkOptions('onesLike', options);
   return ones(x.shape, { dtype: options.dtype ?? x.dtype });
 }
 
 export function fullLike(x: NDArray, value: number | boolean, options: CreateOptions = {}): NDArray {
+  checkArray('fullLike', x);
+  checkOptions('fullLike', options);
   return full(x.shape, value, { dtype: options.dtype ?? x.dtype });
 }
 
@@ -156,12 +167,16 @@ export function fullLike(x: NDArray, value: number | boolean, options: CreateOpt
  * argument it counts from 0. The dtype is int32 when every argument is an integer.
  */
 export function arange(start: number, stop?: number, step = 1, options: CreateOptions = {}): NDArray {
+  checkOptions('arange', options);
   if (stop === undefined) [start, stop] = [0, start];
   if (!Number.isFinite(start) || !Number.isFinite(stop)) {
-    throw new ValueError('arange', `start and stop must be finite, got ${start} and ${stop}`);
+    throw new ValueError(
+      'arange',
+      `start and stop must be finite, got ${describe(start)} and ${describe(stop)}`,
+    );
   }
   if (step === 0 || !Number.isFinite(step)) {
-    throw new ValueError('arange', `step must be finite and non-zero, got ${step}`);
+    throw new ValueError('arange', `step must be finite and non-zero, got ${describe(step)}`);
   }
   const allInt = [start, stop, step].every(Number.isInteger);
   const dtype = dtypeOption('arange', options, allInt ? 'int32' : 'float32');
@@ -178,6 +193,7 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
 
 /** `num` evenly spaced values from `start` to `stop`, both included. */
 export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): NDArray {
+  checkOptions('linspace', options);
   if (!Number.isInteger(num) || num < 0) {
     throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
   }
@@ -195,6 +211,7 @@ export function linspace(start: number, stop: number, num: number, options: Crea
 
 /** An `n × m` matrix with ones on the diagonal `k` (0 main, > 0 above, < 0 below). */
 export function eye(n: number, m = n, k = 0, options: CreateOptions = {}): NDArray {
+  checkOptions('eye', options);
   const [rows, cols] = checkShape('eye', [n, m]);
   if (!Number.isInteger(k)) throw new ValueError('eye', `diagonal offset k must be an integer, got ${k}`);
   const dtype = dtypeOption('eye', options, 'float32');
