@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkFunction } from './check.js';
 import { noGrad } from './mode.js';
 import { constant } from './ops/index.js';
 import { treeFlatten, treePaths, treeUnflatten } from './pytree.js';
@@ -41,7 +42,7 @@ export interface GradcheckMismatch {
 
 export class GradcheckError extends T.TsgradError {
   constructor(readonly mismatch: GradcheckMismatch) {
-    const m = mismatch;
+    const m = mismatch ?? { input: '?', output: '?', numerical: Number.NaN, analytical: Number.NaN };
     const where =
       m.inputElement && m.outputElement
         ? ` at output element [${m.outputElement.join(',')}], input element [${m.inputElement.join(',')}]`
@@ -88,6 +89,9 @@ function coordinates(flat: number, shape: readonly number[]): number[] {
  * floating-point tensors of the output are compared.
  */
 function prepare(f: (...args: never[]) => unknown, inputs: readonly unknown[]): Checked {
+  checkFunction('gradcheck', f);
+  if (!Array.isArray(inputs))
+    throw new T.ValueError('gradcheck', `inputs must be a list, got ${T.describe(inputs)}`);
   const [leaves, def] = treeFlatten(inputs);
   const paths = treePaths(def);
   const float = leaves.flatMap((x, i) => (T.isFloat(x.dtype) ? [i] : []));
@@ -267,6 +271,7 @@ export function gradcheck(
   inputs: readonly unknown[],
   options: GradcheckOptions = {},
 ): boolean {
+  T.checkOptions('gradcheck', options);
   const c = prepare(f, inputs);
   const s = settings(options);
   return report(options.fastMode ? fastCheck(c, s) : fullCheck(c, s), options);
@@ -281,6 +286,7 @@ export function gradgradcheck(
   inputs: readonly unknown[],
   options: GradcheckOptions = {},
 ): boolean {
+  T.checkOptions('gradgradcheck', options);
   const first = prepare(f, inputs);
   const s = settings(options);
   const shapes = noGrad(() => first.fn(first.inputs)).map((y) => y.shape);

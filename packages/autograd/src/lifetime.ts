@@ -1,4 +1,4 @@
-import type { NDArray } from '@tsgrad/tensor';
+import { describe, type NDArray, ValueError } from '@tsgrad/tensor';
 import type { Tensor } from './tensor.js';
 
 // When the library may free a buffer it made. Library code runs in frames (`inLibrary`): the
@@ -42,6 +42,7 @@ function innermost(): Frame | null {
 
 /** Runs library code in a frame: what it makes and does not return is freed when dead. */
 export function inLibrary<R>(fn: () => R): R {
+  if (typeof fn !== 'function') throw new ValueError('inLibrary', `expected a function, got ${describe(fn)}`);
   const frame = new Frame();
   open.push(frame);
   let result: R;
@@ -59,6 +60,10 @@ export function inLibrary<R>(fn: () => R): R {
 
 /** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
 export function inUserCode<R>(fn: () => R, handed: readonly (Tensor | null | undefined)[] = []): R {
+  if (typeof fn !== 'function')
+    throw new ValueError('inUserCode', `expected a function, got ${describe(fn)}`);
+  if (!Array.isArray(handed))
+    throw new ValueError('inUserCode', `expected a list of tensors, got ${describe(handed)}`);
   for (const t of handed) if (t) giveToUser(t);
   open.push(null);
   try {

@@ -1,6 +1,7 @@
 import { type DType, isFloat, type NDArray, ValueError } from '@tsgrad/tensor';
 import { checkFinite, creationSite } from './anomaly.js';
 import { view } from './arrays.js';
+import { checkTensorList } from './check.js';
 import { computeTangents } from './forward.js';
 import { inLibrary, noteSaved } from './lifetime.js';
 import { isAnomalyEnabled, isGradEnabled } from './mode.js';
@@ -98,6 +99,16 @@ export function defineOp<P = Record<string, never>>(
   definition: OpDefinition<P>,
   options: DefineOpOptions = {},
 ): Op<P> {
+  const d = definition as Partial<OpDefinition<P>> | null;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.name !== 'string' ||
+    typeof d.forward !== 'function' ||
+    typeof d.vjp !== 'function'
+  ) {
+    throw new ValueError('defineOp', 'expected a definition with a name, a forward and a vjp function');
+  }
   if (!definition.spec) throw new ValueError('defineOp', `op '${definition.name}' has no spec`);
   const op: Op<P> = { definition, apply: (inputs, params) => applyOp(definition, inputs, params) };
   if (options.register !== false) registerOp(op as unknown as Op<unknown>);
@@ -114,6 +125,7 @@ function ownArrays(raw: NDArray | readonly NDArray[], inputs: readonly NDArray[]
 }
 
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
+  checkTensorList(definition.name, inputs);
   const arrays = inputs.map((x) => x.peekValue());
   // The forward's temporaries are freed as soon as it returns.
   const values = inLibrary(() => ownArrays(definition.forward(arrays, params), arrays));

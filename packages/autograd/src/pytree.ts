@@ -1,4 +1,5 @@
 import { ValueError } from '@tsgrad/tensor';
+import { checkFunction } from './check.js';
 import { Tensor } from './tensor.js';
 
 // Pytrees, as in JAX: the transforms accept and return arrays and plain objects nested to any
@@ -37,16 +38,32 @@ function describe(value: object): string {
   return value.constructor?.name ?? 'object';
 }
 
+/** Deeper trees are refused (a self-containing or hostile structure would overflow the stack). */
+const MAX_TREE_DEPTH = 1000;
+
+/** Throws unless `def` is a structure made by `treeFlatten`. */
+function checkTreeDef(op: string, def: unknown): asserts def is TreeDef {
+  const kind = (def as Partial<TreeDef> | null)?.kind;
+  const ok =
+    kind === 'leaf' ||
+    kind === 'static' ||
+    ((kind === 'array' || kind === 'object') && Array.isArray((def as { children?: unknown }).children));
+  if (!ok) throw new ValueError(op, 'expected a tree structure made by treeFlatten');
+}
+
 /** The tensors of `tree` in order (depth first; object keys in insertion order) and its structure. */
 export function treeFlatten(tree: unknown): [Tensor[], TreeDef] {
   const leaves: Tensor[] = [];
-  const visit = (node: unknown, path: string): TreeDef => {
+  const visit = (node: unknown, path: string, depth = 0): TreeDef => {
+    if (depth > MAX_TREE_DEPTH) {
+      throw new ValueError('pytree', `nesting deeper than ${MAX_TREE_DEPTH} levels at ${path.slice(0, 40)}…`);
+    }
     if (node instanceof Tensor) {
       leaves.push(node);
       return { kind: 'leaf' };
     }
     if (Array.isArray(node))
-      return { kind: 'array', children: node.map((child, i) => visit(child, `${path}[${i}]`)) };
+      return { kind: 'array', children: node.map((child, i) => visit(child, `${path}[${i}]`, depth + 1)) };
     if (typeof node === 'object' && node !== null) {
       if (!isPlainObject(node)) {
         throw new ValueError(
@@ -55,7 +72,7 @@ export function treeFlatten(tree: unknown): [Tensor[], TreeDef] {
         );
       }
       const keys = Object.keys(node);
-      return { kind: 'object', keys, children: keys.map((k) => visit(node[k], `${path}.${k}`)) };
+      return { kind: 'object', keys, children: keys.map((k) => visit(node[k], `${path}.${k}`, depth + 1)) };
     }
     return { kind: 'static', value: node };
   };
@@ -70,6 +87,7 @@ export function treeLeaves(tree: unknown): Tensor[] {
 
 /** How many leaves a structure holds. */
 export function treeSize(def: TreeDef): number {
+  checkTreeDef('treeSize', def);
   if (def.kind === 'leaf') return 1;
   if (def.kind === 'static') return 0;
   return def.children.reduce((n, child) => n + treeSize(child), 0);
@@ -77,6 +95,8 @@ export function treeSize(def: TreeDef): number {
 
 /** Rebuilds a tree of structure `def` with `leaves` in place of its tensors. */
 export function treeUnflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
+  checkTreeDef('treeUnflatten', def);
+  if (!Array.isArray(leaves)) throw new ValueError('treeUnflatten', 'the leaves must be a list');
   const expected = treeSize(def);
   if (leaves.length !== expected)
     throw new ValueError('treeUnflatten', `the structure has ${expected} leaves, got ${leaves.length}`);
@@ -98,6 +118,9 @@ export function treeUnflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
 
 /** Rebuilds consecutive trees of structures `defs` from one flat list of leaves. */
 export function treeUnflattenAll<L>(defs: readonly TreeDef[], leaves: readonly L[]): Tree<L>[] {
+  if (!Array.isArray(defs) || !Array.isArray(leaves)) {
+    throw new ValueError('treeUnflattenAll', 'the structures and the leaves must be lists');
+  }
   const sizes = defs.map(treeSize);
   const total = sizes.reduce((a, b) => a + b, 0);
   if (leaves.length !== total)
@@ -108,6 +131,7 @@ export function treeUnflattenAll<L>(defs: readonly TreeDef[], leaves: readonly L
 
 /** Paths of the leaves, in `treeFlatten` order, like `[0].w` or `.layers[1].bias` (root: ''). */
 export function treePaths(def: TreeDef, prefix = ''): string[] {
+  checkTreeDef('treePaths', def);
   switch (def.kind) {
     case 'leaf':
       return [prefix];
@@ -129,6 +153,7 @@ export function treeMap<L>(
   tree: unknown,
   ...rest: unknown[]
 ): Tree<L> {
+  checkFunction('treeMap', fn);
   const [leaves, def] = treeFlatten(tree);
   const others = rest.map((other, j) => {
     const [otherLeaves, otherDef] = treeFlatten(other);
@@ -144,6 +169,8 @@ export function treeMap<L>(
 
 /** Whether two structures have the same containers and leaf positions (static values may differ). */
 export function sameStructure(a: TreeDef, b: TreeDef): boolean {
+  checkTreeDef('sameStructure', a);
+  checkTreeDef('sameStructure', b);
   if (a.kind === 'static' || b.kind === 'static') return a.kind === b.kind;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'leaf') return true;

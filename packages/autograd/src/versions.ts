@@ -20,19 +20,28 @@ export function checkSavedVersions(
   inputs: readonly Tensor[],
   outputs: readonly Tensor[],
 ): void {
-  const saved = [...inputs, ...outputs];
-  saved.forEach((t, i) => {
-    const then = node.savedVersions[i];
-    if (t.version === then) return;
-    const role = i < inputs.length ? `input ${i}` : `output ${i - inputs.length}`;
-    const where = t.createdAt
-      ? `it was created at ${t.createdAt}`
-      : 'its creation site is unknown (run under detectAnomaly to record it)';
-    throw new InPlaceModificationError(
-      op,
-      `one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
-        `${role} of '${node.op.name}' (${t.dtype} [${t.shape.join(',')}]) was saved at version ${then} ` +
-        `and is now at version ${t.version}; ${where}`,
-    );
-  });
+  const versions = node.savedVersions;
+  for (let i = 0; i < versions.length; i++) {
+    const t = i < inputs.length ? inputs[i] : outputs[i - inputs.length];
+    if (t.version !== versions[i]) throw modified(op, node, t, i, inputs.length);
+  }
+}
+
+function modified(
+  op: string,
+  node: Node,
+  t: Tensor,
+  i: number,
+  inputCount: number,
+): InPlaceModificationError {
+  const role = i < inputCount ? `input ${i}` : `output ${i - inputCount}`;
+  const where = t.createdAt
+    ? `it was created at ${t.createdAt}`
+    : 'its creation site is unknown (run under detectAnomaly to record it)';
+  return new InPlaceModificationError(
+    op,
+    `one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+      `${role} of '${node.op.name}' (${t.dtype} [${t.shape.join(',')}]) was saved at version ${node.savedVersions[i]} ` +
+      `and is now at version ${t.version}; ${where}`,
+  );
 }

@@ -1,4 +1,6 @@
+import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import { Tensor } from '../tensor.js';
@@ -109,6 +111,7 @@ const gatherOp = defineOp<AxisParams>({
  * index has x's rank and may be smaller than x off the axis. Gradients of repeated indices add.
  */
 export function gather(x: Tensor, axis: number, index: IndexInput): Tensor {
+  checkTensor('gather', x);
   return inLibrary(() => gatherOp.apply([x, indexTensor('gather', index)], { axis })[0]);
 }
 
@@ -189,6 +192,7 @@ const takeAlongAxisOp = defineOp<AxisParams>({
 
 /** NumPy's `take_along_axis`: gather with the index broadcast against x off the axis. */
 export function takeAlongAxis(x: Tensor, index: IndexInput, axis: number): Tensor {
+  checkTensor('takeAlongAxis', x);
   return inLibrary(() => takeAlongAxisOp.apply([x, indexTensor('takeAlongAxis', index)], { axis })[0]);
 }
 
@@ -233,6 +237,7 @@ const indexSelectOp = defineOp<AxisParams>({
 
 /** `torch.index_select`: whole slices along `axis` picked by a 1-D index. */
 export function indexSelect(x: Tensor, axis: number, index: IndexInput): Tensor {
+  checkTensor('indexSelect', x);
   return inLibrary(() => indexSelectOp.apply([x, indexTensor('indexSelect', index)], { axis })[0]);
 }
 
@@ -323,6 +328,8 @@ function padTo(x: Tensor, shape: T.Shape): Tensor {
  * output gradient, that of src the output gradient gathered at the index.
  */
 export function scatterAdd(base: Tensor, axis: number, index: IndexInput, src: Tensor): Tensor {
+  checkTensor('scatterAdd', base, 'base');
+  checkTensor('scatterAdd', src, 'src');
   return inLibrary(() => scatterAddOp.apply([base, indexTensor('scatterAdd', index), src], { axis })[0]);
 }
 
@@ -376,6 +383,8 @@ export interface EmbeddingOptions {
  * [...indices.shape, dim]. Gradients of repeated indices add up in the row.
  */
 export function embedding(indices: IndexInput, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+  checkTensor('embedding', weight, 'weight');
+  checkOptions('embedding', options);
   return inLibrary(() => {
     const index = indexTensor('embedding', indices);
     if (weight.ndim !== 2) {

@@ -1,4 +1,5 @@
 import * as T from '../arrays.js';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -29,6 +30,7 @@ const reshapeOp = defineOp<{ shape: readonly number[] }>({
 
 /** Reshape (one size may be −1). */
 export function reshape(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('reshape', x);
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return reshapeOp.apply([x], { shape: [...shape] })[0];
 }
@@ -68,12 +70,14 @@ const broadcastToOp = defineOp<{ shape: readonly number[] }>({
 
 /** Broadcasts to `shape` (a view; the gradient is summed back). */
 export function broadcastTo(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('broadcastTo', x);
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return broadcastToOp.apply([x], { shape: [...shape] })[0];
 }
 
 /** Like `torch.expand`: −1 keeps a size. */
 export function expand(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('expand', x);
   const lead = shape.length - x.ndim;
   return broadcastTo(
     x,
@@ -128,6 +132,7 @@ const sumToShapeOp = defineOp<{ shape: readonly number[] }>({
 
 /** Sums a broadcast gradient back to `shape` (the adjoint of broadcastTo). */
 export function sumToShape(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('sumToShape', x);
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return sumToShapeOp.apply([x], { shape: [...shape] })[0];
 }
@@ -159,11 +164,13 @@ function inversePermutation(axes: readonly number[], ndim: number): number[] {
 
 /** Reorders axes: output axis i is input axis `axes[i]`. */
 export function permute(x: Tensor, axes: readonly number[]): Tensor {
+  checkTensor('permute', x);
   return permuteOp.apply([x], { axes: [...axes] })[0];
 }
 
 /** Swaps two axes (by default the last two). */
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  checkTensor('transpose', x);
   const a = T.normalizeAxis('transpose', axis0, x.ndim);
   const b = T.normalizeAxis('transpose', axis1, x.ndim);
   return permute(
@@ -181,6 +188,7 @@ function shapeOfView(x: Tensor, viewOf: (array: T.NDArray) => T.NDArray): readon
 
 /** Removes size-1 axes (the given ones, or all). */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  checkTensor('squeeze', x);
   return reshape(
     x,
     shapeOfView(x, (v) => T.squeeze(v, axes)),
@@ -189,6 +197,7 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
 
 /** Inserts a size-1 axis at `axis`. */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
+  checkTensor('unsqueeze', x);
   return reshape(
     x,
     shapeOfView(x, (v) => T.unsqueeze(v, axis)),
@@ -197,6 +206,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Merges axes `startAxis..endAxis` into one. */
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
+  checkTensor('flatten', x);
   return reshape(
     x,
     shapeOfView(x, (v) => T.flatten(v, startAxis, endAxis)),
@@ -237,11 +247,13 @@ const sliceOp = defineOp<SliceParams>({
  * from the end, out-of-range bounds clamp, negative steps walk backwards). A view.
  */
 export function slice(x: Tensor, specs: readonly T.SliceSpec[]): Tensor {
+  checkTensor('slice', x);
   return sliceOp.apply([x], { specs: [...specs] })[0];
 }
 
 /** `torch.narrow`: `length` elements of `axis` from `start`. */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  checkTensor('narrow', x);
   const a = T.normalizeAxis('narrow', axis, x.ndim);
   const n = x.shape[a];
   if (
@@ -295,6 +307,7 @@ const sliceBackwardOp = defineOp<SliceBackwardParams>({
  * the positions `slice(·, specs)` selects. Linear; its own VJP is `slice`.
  */
 export function sliceBackward(src: Tensor, shape: T.Shape, specs: readonly T.SliceSpec[]): Tensor {
+  checkTensor('sliceBackward', src, 'src');
   return sliceBackwardOp.apply([src], { shape: [...shape], specs: [...specs] })[0];
 }
 
@@ -405,6 +418,7 @@ const flipOp = defineOp<{ axes: readonly number[] }>({
 
 /** Reverses the order along `axes` (all axes by default). A view. */
 export function flip(x: Tensor, axes?: number | readonly number[]): Tensor {
+  checkTensor('flip', x);
   return flipOp.apply([x], { axes: T.normalizeAxes('flip', axes, x.ndim) })[0];
 }
 
@@ -419,6 +433,7 @@ function checkRepetitions(op: string, reps: readonly number[]): void {
  * ones add leading axes). Composed from reshape and broadcastTo, so the gradient sums copies.
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
+  checkTensor('tile', x);
   checkRepetitions('tile', reps);
   const ndim = Math.max(x.ndim, reps.length);
   const shape = [...new Array<number>(ndim - x.ndim).fill(1), ...x.shape];
@@ -441,6 +456,7 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 
 /** `torch.Tensor.repeat`: like `tile`, but `repeats` must cover every axis of x. */
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
+  checkTensor('repeat', x);
   if (repeats.length < x.ndim) {
     throw new T.ValueError(
       'repeat',

@@ -1,4 +1,6 @@
+import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { rsqrt } from './activation.js';
@@ -67,6 +69,8 @@ export function layerNorm(
   normalizedShape: number | readonly number[],
   options: AffineNormOptions = {},
 ): Tensor {
+  checkTensor('layerNorm', x);
+  checkOptions('layerNorm', options);
   return inLibrary(() => {
     checkFloat('layerNorm', x);
     const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -105,6 +109,8 @@ export interface BatchNormOptions extends AffineNormOptions {
  * running stats, which it requires.
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  checkTensor('batchNorm', x);
+  checkOptions('batchNorm', options);
   return inLibrary(() => {
     const { runningMean, runningVar, weight, bias } = options;
     const eps = options.eps ?? 1e-5;
@@ -160,6 +166,8 @@ function updateRunning(running: Tensor | undefined, batch: T.NDArray, momentum: 
  * weight and bias are per channel (C,).
  */
 export function groupNorm(x: Tensor, numGroups: number, options: AffineNormOptions = {}): Tensor {
+  checkTensor('groupNorm', x);
+  checkOptions('groupNorm', options);
   return inLibrary(() => {
     checkFloat('groupNorm', x);
     if (x.ndim < 2)

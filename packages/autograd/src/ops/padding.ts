@@ -1,4 +1,6 @@
+import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -78,6 +80,8 @@ const padOp = defineOp<{ widths: PadWidths; value: number }>({
  * composed from `indexSelect`, so its gradient adds the mirrored positions back.
  */
 export function pad(x: Tensor, widths: PadWidths, options: PadOptions = {}): Tensor {
+  checkTensor('pad', x);
+  checkOptions('pad', options);
   const mode = options.mode ?? 'constant';
   const copy = widths.map(([before, after]) => [before, after] as const);
   if (mode === 'constant') return padOp.apply([x], { widths: copy, value: options.value ?? 0 })[0];

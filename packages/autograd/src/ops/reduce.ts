@@ -1,4 +1,6 @@
+import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
@@ -113,12 +115,16 @@ const sumOp = defineOp<ReduceParams>({
 
 /** Sum over `axis` (all axes by default). */
 export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('sum', x);
+  checkOptions('sum', options);
   const axes = T.normalizeAxes('sum', options.axis, x.ndim);
   return sumOp.apply([x], { axes, keepdims: options.keepdims ?? false })[0];
 }
 
 /** Arithmetic mean over `axis` (all axes by default). */
 export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('mean', x);
+  checkOptions('mean', options);
   return inLibrary(() => {
     const axes = T.normalizeAxes('mean', options.axis, x.ndim);
     const count = axes.reduce((n, a) => n * x.shape[a], 1);
@@ -189,6 +195,8 @@ function withZeros(shape: T.Shape, random: () => number): number[] {
  * zeros (the product of the other elements, not y / x), to every order.
  */
 export function prod(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('prod', x);
+  checkOptions('prod', options);
   return prodOp.apply([x], reduceParams('prod', x, options))[0];
 }
 
@@ -408,6 +416,8 @@ const logsumexpOp = defineOp<ReduceParams>({
  * gradient is softmax(x)·g.
  */
 export function logsumexp(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('logsumexp', x);
+  checkOptions('logsumexp', options);
   return logsumexpOp.apply([x], reduceParams('logsumexp', x, options))[0];
 }
 
@@ -423,6 +433,8 @@ export interface VarianceOptions extends ReduceOptions {
  * `torch.var`. With N ≤ correction the result is inf or NaN, as in PyTorch.
  */
 export function variance(x: Tensor, options: VarianceOptions = {}): Tensor {
+  checkTensor('variance', x);
+  checkOptions('variance', options);
   return inLibrary(() => {
     const axes = resolveAxes('var', options.axis, x.ndim);
     const count = axes.reduce((n, a) => n * x.shape[a], 1);
@@ -440,6 +452,8 @@ export { variance as var };
  * standard deviation is 0 (a constant group), as in PyTorch.
  */
 export function std(x: Tensor, options: VarianceOptions = {}): Tensor {
+  checkTensor('std', x);
+  checkOptions('std', options);
   return inLibrary(() => sqrt(variance(x, options)));
 }
 
@@ -498,6 +512,8 @@ export interface NormOptions extends ReduceOptions {
  * for ∞ the gradient is split evenly among the elements tied for the largest |x|.
  */
 export function norm(x: Tensor, options: NormOptions = {}): Tensor {
+  checkTensor('norm', x);
+  checkOptions('norm', options);
   return inLibrary(() => {
     const ord = options.ord ?? 2;
     const keepdims = options.keepdims ?? false;

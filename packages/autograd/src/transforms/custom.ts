@@ -1,4 +1,5 @@
 import { type NDArray, ValueError } from '@tsgrad/tensor';
+import { checkFunction } from '../check.js';
 import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
 import { isGradEnabled } from '../mode.js';
@@ -31,6 +32,9 @@ export function customVjp<Args extends unknown[], Out, Residuals>(
   fwd: (...args: Args) => readonly [Out, Residuals],
   bwd: (residuals: Residuals, cotangent: Out) => unknown,
 ): (...args: Args) => Out {
+  checkFunction('customVjp', f, 'f');
+  checkFunction('customVjp', fwd, 'fwd');
+  checkFunction('customVjp', bwd, 'bwd');
   const op = defineOp<CustomParams>(
     {
       name: `customVjp(${f.name || 'anonymous'})`,
