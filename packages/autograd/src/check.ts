@@ -18,3 +18,8 @@ export function checkTensorList(op: string, xs: unknown): asserts xs is readonly
 export function checkFunction(op: string, fn: unknown, name = 'the argument'): void {
   if (typeof fn !== 'function') throw new ValueError(op, `${name} must be a function, got ${describe(fn)}`);
 }
+
+/** Checks that `value` is a list (a shape, axes, slice specs…); `name` names it. */
+export function checkList(op: string, value: unknown, name: string): asserts value is readonly unknown[] {
+  if (!Array.isArray(value)) throw new ValueError(op, `${name} must be a list, got ${describe(value)}`);
+}

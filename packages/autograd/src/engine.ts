@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '@tsgrad/tensor';
+import { checkOptions, describe, ShapeError, ValueError } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
 import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
@@ -254,6 +254,20 @@ function reduce(grad: Tensor, shape: readonly number[], dtype: string, createGra
   });
 }
 
+/**
+ * Checks the tensor lists of `backward`/`gradients` (by shape, not by class: this module is
+ * below the Tensor class).
+ */
+function checkLists(op: string, tensors: unknown, gradOutputs: unknown): void {
+  const isTensor = (t: unknown) => typeof (t as Partial<Tensor> | null)?.peekValue === 'function';
+  if (!Array.isArray(tensors) || !tensors.every(isTensor)) {
+    throw new ValueError(op, `expected a list of Tensors, got ${describe(tensors)}`);
+  }
+  if (!Array.isArray(gradOutputs)) {
+    throw new ValueError(op, `expected a list of output gradients, got ${describe(gradOutputs)}`);
+  }
+}
+
 /** The gradient the pass starts from at `root`: `given`, checked, or 1 for a single element. */
 function seedFor(op: string, root: Tensor, given: Tensor | undefined): Tensor {
   if (given === undefined) {
@@ -287,6 +301,8 @@ export function backward(
   gradOutputs: readonly (Tensor | undefined)[],
   options: BackwardOptions = {},
 ): void {
+  checkLists('backward', roots, gradOutputs);
+  checkOptions('backward', options);
   inLibrary(() => {
     const seeds = roots.map((r, i) => seedFor('backward', r, gradOutputs[i]));
     const grads = reversePass('backward', roots, seeds, options);
@@ -324,6 +340,9 @@ export function gradients(
   gradOutputs: readonly (Tensor | undefined)[] = [],
   options: GradientsOptions = {},
 ): (Tensor | null)[] {
+  checkLists('gradients', outputs, gradOutputs);
+  checkLists('gradients', inputs, []);
+  checkOptions('gradients', options);
   const slots = new Map<Node, Map<number, Tensor>>();
   const leaves = new Set<Tensor>();
   for (const x of inputs) {

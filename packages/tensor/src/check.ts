@@ -6,7 +6,11 @@ import { NDArray } from './ndarray.js';
 
 /** Checks that `x` is a live NDArray. */
 export function checkArray(op: string, x: unknown, name = 'the input'): asserts x is NDArray {
-  if (!(x instanceof NDArray)) throw new ValueError(op, `${name} must be an NDArray, got ${describe(x)}`);
+  if (!(x instanceof NDArray))
+    throw new ValueError(
+      op,
+      `${typeof name === 'string' ? name : 'the input'} must be an NDArray, got ${describe(x)}`,
+    );
   x.assertLive(op);
 }
 

@@ -1,4 +1,5 @@
 export type { Backend } from './backend.js';
+export { checkArray, checkArrayList, checkOptions } from './check.js';
 export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,
@@ -25,6 +26,8 @@ export {
 export {
   ArithmeticError,
   DTypeError,
+  describe,
+  formatShape,
   IndexError,
   OutOfMemoryError,
   ShapeError,

@@ -96,7 +96,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 /** Resolves a possibly negative axis against `ndim`, with an error naming the op. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
   if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1)) {
-    throw new IndexError(op, `axis ${describe(axis)} is out of range for an array of rank ${ndim}`);
+    throw new IndexError(op, `axis ${describe(axis)} is out of range for an array of rank ${describe(ndim)}`);
   }
   return axis < 0 ? axis + ndim : axis;
 }

@@ -202,7 +202,7 @@ function clampParts(
  */
 export function clamp(x: Tensor, options: ClampOptions): Tensor {
   checkTensor('clamp', x);
-  const { min, max } = options;
+  const { min, max } = checkOptions('clamp', options);
   return clampParts('clamp', x, min, max, (v) => {
     const low = min === undefined ? T.full(v.shape, true, { dtype: 'bool' }) : T.ge(v, min);
     return max === undefined ? low : T.logicalAnd(low, T.le(v, max));

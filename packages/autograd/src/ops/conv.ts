@@ -434,7 +434,7 @@ function transposedShape(
   if (outputPadding.some((p, a) => p < 0 || p >= stride[a])) {
     throw new T.ValueError(
       op,
-      `outputPadding [${outputPadding.join(',')}] must be non-negative and smaller than stride [${stride.join(',')}]`,
+      `outputPadding ${T.formatShape(outputPadding)} must be non-negative and smaller than stride ${T.formatShape(stride)}`,
     );
   }
   const kernel = w.shape.slice(2);

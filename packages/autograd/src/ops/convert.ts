@@ -1,5 +1,5 @@
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkFunction, checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
@@ -8,6 +8,8 @@ import { Tensor, type TensorLike } from '../tensor.js';
  * constant it becomes is then the library's, freed once the op and its backward are done.
  */
 export function withOperands(op: string, operands: readonly TensorLike[], body: () => Tensor): Tensor {
+  checkList(op, operands, 'operands');
+  checkFunction(op, body, 'body');
   operands.forEach((x, i) => {
     if (!(x instanceof Tensor) && typeof x !== 'number' && typeof x !== 'boolean') {
       throw new T.ValueError(

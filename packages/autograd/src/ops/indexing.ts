@@ -26,8 +26,14 @@ function indexTensor(op: string, index: IndexInput): Tensor {
     return index instanceof Tensor ? index : constant(raw);
   }
   if (raw instanceof Int32Array) return constant(T.array(raw));
+  if (!Array.isArray(raw)) {
+    throw new T.IndexError(
+      op,
+      `indices must be an int32 tensor or a list of integers, got ${T.describe(raw)}`,
+    );
+  }
   const bad = raw.find((v) => !Number.isInteger(v) || Math.abs(v) > INT32_MAX);
-  if (bad !== undefined) throw new T.IndexError(op, `index ${bad} is not an int32 integer`);
+  if (bad !== undefined) throw new T.IndexError(op, `index ${T.describe(bad)} is not an int32 integer`);
   return constant(T.array(Int32Array.from(raw)));
 }
 

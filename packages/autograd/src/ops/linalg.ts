@@ -1,5 +1,5 @@
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkTensor, checkTensorList } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -175,6 +175,9 @@ function parseSubscripts(text: string): { before: string[]; after: string[] | nu
 }
 
 function parseEquation(equation: string, operands: readonly Tensor[]): ParsedEquation {
+  if (typeof equation !== 'string')
+    throw new T.ValueError('einsum', `the equation must be a string, got ${T.describe(equation)}`);
+  checkTensorList('einsum', operands);
   const [lhs, rhs, ...extra] = equation.replace(/\s+/g, '').split('->');
   if (extra.length > 0) throw new T.ValueError('einsum', `equation '${equation}' has more than one '->'`);
   const terms = lhs.split(',');

@@ -1,5 +1,5 @@
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -31,6 +31,7 @@ const reshapeOp = defineOp<{ shape: readonly number[] }>({
 /** Reshape (one size may be −1). */
 export function reshape(x: Tensor, shape: T.Shape): Tensor {
   checkTensor('reshape', x);
+  checkList('reshape', shape, 'shape');
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return reshapeOp.apply([x], { shape: [...shape] })[0];
 }
@@ -71,6 +72,7 @@ const broadcastToOp = defineOp<{ shape: readonly number[] }>({
 /** Broadcasts to `shape` (a view; the gradient is summed back). */
 export function broadcastTo(x: Tensor, shape: T.Shape): Tensor {
   checkTensor('broadcastTo', x);
+  checkList('broadcastTo', shape, 'shape');
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return broadcastToOp.apply([x], { shape: [...shape] })[0];
 }
@@ -78,6 +80,7 @@ export function broadcastTo(x: Tensor, shape: T.Shape): Tensor {
 /** Like `torch.expand`: −1 keeps a size. */
 export function expand(x: Tensor, shape: T.Shape): Tensor {
   checkTensor('expand', x);
+  checkList('expand', shape, 'shape');
   const lead = shape.length - x.ndim;
   return broadcastTo(
     x,
@@ -92,7 +95,7 @@ const sumToShapeOp = defineOp<{ shape: readonly number[] }>({
       x.ndim < shape.length ||
       T.broadcastShapes('sumToShape', shape, x.shape).some((d, i) => d !== x.shape[i])
     ) {
-      throw new T.ShapeError('sumToShape', `cannot sum [${x.shape.join(',')}] to [${shape.join(',')}]`);
+      throw new T.ShapeError('sumToShape', `cannot sum [${x.shape.join(',')}] to ${T.formatShape(shape)}`);
     }
     const lead = x.ndim - shape.length;
     const axes = x.shape.flatMap((d, i) => (i < lead || (shape[i - lead] === 1 && d !== 1) ? [i] : []));
@@ -133,6 +136,7 @@ const sumToShapeOp = defineOp<{ shape: readonly number[] }>({
 /** Sums a broadcast gradient back to `shape` (the adjoint of broadcastTo). */
 export function sumToShape(x: Tensor, shape: T.Shape): Tensor {
   checkTensor('sumToShape', x);
+  checkList('sumToShape', shape, 'shape');
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return sumToShapeOp.apply([x], { shape: [...shape] })[0];
 }
@@ -165,6 +169,7 @@ function inversePermutation(axes: readonly number[], ndim: number): number[] {
 /** Reorders axes: output axis i is input axis `axes[i]`. */
 export function permute(x: Tensor, axes: readonly number[]): Tensor {
   checkTensor('permute', x);
+  checkList('permute', axes, 'axes');
   return permuteOp.apply([x], { axes: [...axes] })[0];
 }
 
@@ -248,6 +253,7 @@ const sliceOp = defineOp<SliceParams>({
  */
 export function slice(x: Tensor, specs: readonly T.SliceSpec[]): Tensor {
   checkTensor('slice', x);
+  checkList('slice', specs, 'specs');
   return sliceOp.apply([x], { specs: [...specs] })[0];
 }
 
@@ -308,6 +314,8 @@ const sliceBackwardOp = defineOp<SliceBackwardParams>({
  */
 export function sliceBackward(src: Tensor, shape: T.Shape, specs: readonly T.SliceSpec[]): Tensor {
   checkTensor('sliceBackward', src, 'src');
+  checkList('sliceBackward', shape, 'shape');
+  checkList('sliceBackward', specs, 'specs');
   return sliceBackwardOp.apply([src], { shape: [...shape], specs: [...specs] })[0];
 }
 
@@ -423,8 +431,9 @@ export function flip(x: Tensor, axes?: number | readonly number[]): Tensor {
 }
 
 function checkRepetitions(op: string, reps: readonly number[]): void {
+  checkList(op, reps, 'repetitions');
   if (reps.some((r) => !Number.isInteger(r) || r < 0)) {
-    throw new T.ValueError(op, `repetitions must be non-negative integers, got [${reps.join(',')}]`);
+    throw new T.ValueError(op, `repetitions must be non-negative integers, got ${T.formatShape(reps)}`);
   }
 }
 

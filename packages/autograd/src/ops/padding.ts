@@ -1,6 +1,6 @@
 import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -81,6 +81,7 @@ const padOp = defineOp<{ widths: PadWidths; value: number }>({
  */
 export function pad(x: Tensor, widths: PadWidths, options: PadOptions = {}): Tensor {
   checkTensor('pad', x);
+  checkList('pad', widths, 'widths');
   checkOptions('pad', options);
   const mode = options.mode ?? 'constant';
   const copy = widths.map(([before, after]) => [before, after] as const);

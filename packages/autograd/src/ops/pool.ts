@@ -446,7 +446,7 @@ function adaptiveAvgPool(
   const size = x.shape.slice(-spatial);
   const out = requested.map((o, a) => o ?? size[a]);
   if (out.some((o) => !Number.isInteger(o) || o < 1)) {
-    throw new T.ValueError(op, `outputSize must be positive integers, got [${out.join(',')}]`);
+    throw new T.ValueError(op, `outputSize must be positive integers, got ${T.formatShape(out)}`);
   }
   if (size.every((n, a) => n % out[a] === 0)) {
     const kernelSize = size.map((n, a) => n / out[a]);

@@ -1,6 +1,6 @@
 import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
@@ -19,6 +19,8 @@ type ReduceParams = { axes: readonly number[]; keepdims: boolean };
 
 /** The reduced shape with the reduced axes kept as size 1, for broadcasting gradients back. */
 export function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  checkList('keptShape', shape, 'shape');
+  checkList('keptShape', axes, 'axes');
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
@@ -33,6 +35,8 @@ function resolveAxes(op: string, axis: ReduceOptions['axis'], ndim: number): num
 }
 
 function reduceParams(op: string, x: Tensor, options: ReduceOptions): ReduceParams {
+  checkTensor(op, x);
+  checkOptions(op, options);
   return { axes: resolveAxes(op, options.axis, x.ndim), keepdims: options.keepdims ?? false };
 }
 
@@ -351,7 +355,10 @@ function alongAxis(name: 'maxAlong' | 'minAlong', better: (a: number, b: number)
     axis: number,
     options: { readonly keepdims?: boolean } = {},
   ): { values: Tensor; indices: Tensor } => {
-    const [values, indices] = op.apply([x], { axis, keepdims: options.keepdims ?? false });
+    const [values, indices] = op.apply([x], {
+      axis,
+      keepdims: checkOptions(name, options).keepdims ?? false,
+    });
     return { values, indices };
   };
 }

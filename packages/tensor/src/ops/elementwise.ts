@@ -100,6 +100,7 @@ const binaryKinds: Record<BinaryPrimitive, BinaryKind> = {
 
 /** The common dtype of the operands under the promotion table (JS scalars are weak). */
 export function resultType(...operands: ArrayOrScalar[]): DType {
+  checkOperands('resultType', operands);
   const arrays = operands.filter((o): o is NDArray => typeof o === 'object');
   let dtype: DType | undefined =
     arrays.length > 0 ? arrays.map((a) => a.dtype).reduce(promoteTypes) : undefined;

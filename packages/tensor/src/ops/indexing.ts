@@ -25,7 +25,7 @@ function toIndex(op: string, index: IndexLike): NDArray {
   }
   const values = Array.from(index as ArrayLike<number>);
   const bad = values.find((v) => !Number.isInteger(v));
-  if (bad !== undefined) throw new IndexError(op, `index ${bad} is not an integer`);
+  if (bad !== undefined) throw new IndexError(op, `index ${describe(bad)} is not an integer`);
   // Checked here because Int32Array would silently wrap it into range.
   const huge = values.find((v) => Math.abs(v) > INT32_MAX);
   if (huge !== undefined) throw new IndexError(op, `index ${huge} is out of the int32 range`);

@@ -109,7 +109,7 @@ function hasEmptyWindow(
 
 /** Validates pooling an input of shape `xShape` and infers the output shape. */
 function planPool(op: string, xShape: Shape, args: PoolArgs, spatial: number): PoolPlan {
-  checkOptions(op, args);
+  args = checkOptions(op, args);
   checkRank(op, 'input', xShape, [spatial + 1, spatial + 2], layout(spatial));
   const size = xShape.slice(-spatial);
   const kernel = perAxis(op, 'kernelSize', args.kernelSize, spatial, 1);
