@@ -166,15 +166,17 @@ function abandon(frame: Frame): void {
 
 /** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
 function collect(value: unknown, into: object[]): void {
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    for (const v of value) collect(v, into);
-    return;
+  // Iterative: a result may be nested arbitrarily deep.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null) continue;
+    if (Array.isArray(next)) {
+      for (let i = next.length - 1; i >= 0; i--) pending.push(next[i]);
+      continue;
+    }
+    const proto = Object.getPrototypeOf(next);
+    if (proto === Object.prototype || proto === null) pending.push(...Object.values(next).reverse());
+    else into.push(next);
   }
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
-    for (const v of Object.values(value)) collect(v, into);
-    return;
-  }
-  into.push(value);
 }

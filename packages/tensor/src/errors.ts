@@ -25,6 +25,7 @@ export class OutOfMemoryError extends TsgradError {}
 export class ArithmeticError extends TsgradError {}
 
 export function formatShape(shape: readonly number[]): string {
+  if (!Array.isArray(shape)) return describe(shape);
   // Safe for hostile input: a non-number size is described, never stringified whole.
   return `[${shape.map((d) => (typeof d === 'number' ? d : describe(d))).join(',')}]`;
 }

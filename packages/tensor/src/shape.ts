@@ -22,6 +22,9 @@ export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let stride = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
+    if (typeof shape[i] !== 'number') {
+      throw new ValueError('contiguousStrides', `sizes must be numbers, got ${describe(shape[i])}`);
+    }
     strides[i] = stride;
     stride *= shape[i];
   }

@@ -466,6 +466,7 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 /** `torch.Tensor.repeat`: like `tile`, but `repeats` must cover every axis of x. */
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
   checkTensor('repeat', x);
+  checkList('repeat', repeats, 'repeats');
   if (repeats.length < x.ndim) {
     throw new T.ValueError(
       'repeat',

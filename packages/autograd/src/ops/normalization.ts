@@ -1,6 +1,6 @@
 import { checkOptions } from '@tsgrad/tensor';
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { rsqrt } from './activation.js';
@@ -71,6 +71,7 @@ export function layerNorm(
 ): Tensor {
   checkTensor('layerNorm', x);
   checkOptions('layerNorm', options);
+  if (typeof normalizedShape !== 'number') checkList('layerNorm', normalizedShape, 'normalizedShape');
   return inLibrary(() => {
     checkFloat('layerNorm', x);
     const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];

@@ -22,6 +22,8 @@ export function pad(
   options: { mode?: PadMode; value?: number } = {},
 ): NDArray {
   checkArray('pad', x);
+  if (!Array.isArray(widths))
+    throw new ValueError('pad', `widths must be a list of [before, after] pairs, got ${describe(widths)}`);
   if (widths.length > x.ndim) {
     throw new ValueError('pad', `${widths.length} pad widths for an array of rank ${x.ndim}`);
   }

@@ -194,6 +194,13 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
 /** `num` evenly spaced values from `start` to `stop`, both included. */
 export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): NDArray {
   checkOptions('linspace', options);
+  for (const [name, v] of [
+    ['start', start],
+    ['stop', stop],
+  ] as const) {
+    if (typeof v !== 'number')
+      throw new ValueError('linspace', `${name} must be a number, got ${describe(v)}`);
+  }
   if (!Number.isInteger(num) || num < 0) {
     throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
   }

@@ -78,6 +78,7 @@ export function broadcastTo(x: NDArray, shape: Shape): NDArray {
 }
 
 function broadcastView(op: string, x: NDArray, shape: Shape): NDArray {
+  checkShape(op, shape);
   const lead = shape.length - x.ndim;
   const fail = () => new ShapeError(op, `cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   checkShape(op, shape);
