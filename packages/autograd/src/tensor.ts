@@ -1,7 +1,9 @@
 import {
   array,
+  checkOptions,
   type DType,
   DTypeError,
+  describe,
   NDArray,
   type NestedArray,
   ShapeError,
@@ -62,6 +64,9 @@ export class Tensor {
    * tensor's own; any other stays the caller's as well.
    */
   constructor(value: NDArray, options: { requiresGrad?: boolean; outputIndex?: number } = {}) {
+    if (!(value instanceof NDArray))
+      throw new ValueError('Tensor', `expected an NDArray, got ${describe(value)}`);
+    checkOptions('Tensor', options);
     this._value = value;
     this.valueIsPrivate = adoptArray(this, value);
     this._requiresGrad = options.requiresGrad ?? false;
@@ -494,12 +499,4 @@ function assignedArray(value: NDArray | Tensor | NestedArray, dtype: DType): NDA
     return array(value, { dtype });
   }
   throw new ValueError('assign', `expected a Tensor, an NDArray or nested arrays, got ${describe(value)}`);
-}
-
-function describe(value: unknown): string {
-  return value === null
-    ? 'null'
-    : typeof value === 'object'
-      ? (value.constructor?.name ?? 'object')
-      : typeof value;
 }

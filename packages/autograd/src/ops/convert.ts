@@ -50,7 +50,7 @@ export function full(
   options: T.DType | { readonly dtype?: T.DType; readonly requiresGrad?: boolean } = {},
 ): Tensor {
   const { dtype = 'float32', requiresGrad = false } =
-    typeof options === 'string' ? { dtype: options } : options;
+    typeof options === 'string' ? { dtype: options } : T.checkOptions('full', options);
   const t = new Tensor(T.full(shape, value, { dtype }));
   if (requiresGrad) t.requiresGrad = true;
   return t;

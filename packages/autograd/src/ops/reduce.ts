@@ -292,8 +292,10 @@ function argReduction(
       ],
     },
   });
-  return (x: Tensor, options: ArgOptions = {}): Tensor =>
-    op.apply([x], { axis: options.axis ?? null, keepdims: options.keepdims ?? false })[0];
+  return (x: Tensor, options: ArgOptions = {}): Tensor => {
+    const { axis, keepdims } = checkOptions(name, options);
+    return op.apply([x], { axis: axis ?? null, keepdims: keepdims ?? false })[0];
+  };
 }
 
 /** Index of the first maximum (over the flattened tensor unless `axis` is given), as int32. */

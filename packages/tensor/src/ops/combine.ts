@@ -28,6 +28,9 @@ export function pad(
     throw new ValueError('pad', `${widths.length} pad widths for an array of rank ${x.ndim}`);
   }
   const full = x.shape.map((_, i) => widths[i] ?? ([0, 0] as const));
+  if (!full.every((w) => Array.isArray(w) && w.length === 2)) {
+    throw new ValueError('pad', 'widths must be a list of [before, after] pairs');
+  }
   for (const [before, after] of full) {
     if (!Number.isInteger(before) || !Number.isInteger(after) || before < 0 || after < 0) {
       throw new ValueError(
@@ -153,7 +156,8 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
 function triangle(op: 'tril' | 'triu', x: NDArray, k: number): NDArray {
   checkArray(op, x);
   if (x.ndim < 2) throw new ShapeError(op, `needs at least 2 dimensions, got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(k)) throw new ValueError(op, `diagonal offset must be an integer, got ${k}`);
+  if (!Number.isInteger(k))
+    throw new ValueError(op, `diagonal offset must be an integer, got ${describe(k)}`);
   const [rows, cols] = x.shape.slice(-2);
   const [j, i] = [arange(cols), arange(rows)];
   const [row, column] = [reshape(j, [1, cols]), reshape(i, [rows, 1])];

@@ -15,6 +15,7 @@ export type ArrayOrScalar = NDArray | number | boolean;
 /** Converts to `dtype` (float → int truncates toward zero; to bool tests ≠ 0). */
 export function cast(x: NDArray, dtype: DType): NDArray {
   checkArray('cast', x);
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   return runPrimitive('cast', [x], {}, [{ shape: x.shape, dtype }])[0];
 }
