@@ -1,4 +1,5 @@
 import { inLibrary, type Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { callForward, Module, markBuiltIn, type TensorModule } from './module.js';
 
 /** Runs its modules one after another; they are named 0, 1, 2… as in PyTorch. */
@@ -51,7 +52,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 
   forward(): never {
-    throw new Error('ModuleList has no forward: iterate over its modules instead');
+    throw new T.ValueError('ModuleList', 'it has no forward: iterate over its modules instead');
   }
 }
 
@@ -77,7 +78,7 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 
   forward(): never {
-    throw new Error('ModuleDict has no forward: look up its modules instead');
+    throw new T.ValueError('ModuleDict', 'it has no forward: look up its modules instead');
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Tensor } from '@tsgrad/autograd';
+import { Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 
 // Initializers, PyTorch's `nn.init`, each filling a tensor in place from a PRNG key. Without an
@@ -25,25 +25,36 @@ function fill(tensor: Tensor, value: T.NDArray): Tensor {
   return tensor.assign(T.cast(value, tensor.dtype));
 }
 
+/** Checks that an initializer was given a tensor to fill. */
+function checkTarget(op: string, tensor: unknown): asserts tensor is Tensor {
+  if (!(tensor instanceof Tensor))
+    throw new T.ValueError(op, `expected a Tensor to fill, got ${T.describe(tensor)}`);
+}
+
 /** fan_in and fan_out as PyTorch computes them ([out, in, ...kernel]). */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2)
-    throw new T.ValueError('init', `fan in/out need at least 2 dimensions, got [${shape.join(',')}]`);
+  if (!Array.isArray(shape) || shape.length < 2)
+    throw new T.ValueError('init', `fan in/out need at least 2 dimensions, got ${T.formatShape(shape)}`);
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
 
 export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
+  checkTarget('uniform', tensor);
+  T.checkOptions('uniform', options);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
   return fill(tensor, T.random.uniform(options.key ?? nextKey(), tensor.shape, { low, high, dtype }));
 }
 
 export function normal(tensor: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
+  checkTarget('normal', tensor);
+  T.checkOptions('normal', options);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
   return fill(tensor, T.random.normal(options.key ?? nextKey(), tensor.shape, { mean, std, dtype }));
 }
 
 export function constant(tensor: Tensor, value: number): Tensor {
+  checkTarget('constant', tensor);
   return fill(tensor, T.full(tensor.shape, value, { dtype: tensor.dtype }));
 }
 
@@ -70,12 +81,16 @@ export function calculateGain(
 }
 
 export function xavierUniform(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  checkTarget('xavierUniform', tensor);
+  T.checkOptions('xavierUniform', options);
   const { fanIn, fanOut } = fans(tensor.shape);
   const bound = (options.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform(tensor, -bound, bound, options);
 }
 
 export function xavierNormal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  checkTarget('xavierNormal', tensor);
+  T.checkOptions('xavierNormal', options);
   const { fanIn, fanOut } = fans(tensor.shape);
   return normal(tensor, 0, (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);
 }
@@ -94,11 +109,15 @@ function kaimingStd(tensor: Tensor, options: KaimingOptions): number {
 }
 
 export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  checkTarget('kaimingUniform', tensor);
+  T.checkOptions('kaimingUniform', options);
   const bound = Math.sqrt(3) * kaimingStd(tensor, options);
   return uniform(tensor, -bound, bound, options);
 }
 
 export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  checkTarget('kaimingNormal', tensor);
+  T.checkOptions('kaimingNormal', options);
   return normal(tensor, 0, kaimingStd(tensor, options), options);
 }
 
@@ -108,6 +127,8 @@ export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Ten
  * Dimensions after the first are flattened.
  */
 export function orthogonal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  checkTarget('orthogonal', tensor);
+  T.checkOptions('orthogonal', options);
   if (tensor.ndim < 2)
     throw new T.ValueError('orthogonal', `needs at least 2 dimensions, got [${tensor.shape.join(',')}]`);
   const rows = tensor.shape[0];

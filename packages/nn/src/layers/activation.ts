@@ -19,6 +19,7 @@ import {
   type Tensor,
   tanh,
 } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
 
 // Activations as modules (PyTorch's nn.ReLU, nn.GELU…), each over its functional form and
@@ -43,6 +44,7 @@ export class LeakyReLU extends Module {
 
   constructor(options: LeakyReluOptions = {}) {
     super();
+    T.checkOptions('LeakyReLU', options);
     this.negativeSlope = options.negativeSlope ?? 0.01;
   }
 
@@ -61,6 +63,7 @@ export class ELU extends Module {
 
   constructor(options: { readonly alpha?: number } = {}) {
     super();
+    T.checkOptions('ELU', options);
     this.alpha = options.alpha ?? 1;
   }
 
@@ -86,6 +89,7 @@ export class GELU extends Module {
 
   constructor(options: GeluOptions = {}) {
     super();
+    T.checkOptions('GELU', options);
     this.approximate = options.approximate ?? 'none';
   }
 
@@ -131,6 +135,7 @@ export class Hardtanh extends Module {
 
   constructor(options: HardtanhOptions = {}) {
     super();
+    T.checkOptions('Hardtanh', options);
     this.minVal = options.minVal ?? -1;
     this.maxVal = options.maxVal ?? 1;
   }
@@ -151,6 +156,7 @@ export class Softplus extends Module {
 
   constructor(options: SoftplusOptions = {}) {
     super();
+    T.checkOptions('Softplus', options);
     this.beta = options.beta ?? 1;
     this.threshold = options.threshold ?? 20;
   }

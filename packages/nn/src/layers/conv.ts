@@ -52,6 +52,9 @@ function perAxis(
   rank: number,
   fallback: number,
 ): number[] {
+  if (value !== undefined && typeof value !== 'number' && !Array.isArray(value)) {
+    throw new T.ValueError(name, `${what} must be a number or a list of numbers, got ${T.describe(value)}`);
+  }
   const values = value === undefined ? [fallback] : typeof value === 'number' ? [value] : [...value];
   const out = values.length === 1 ? new Array<number>(rank).fill(values[0]) : values;
   if (out.length !== rank || out.some((v) => !Number.isInteger(v) || v < 0)) {

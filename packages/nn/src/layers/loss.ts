@@ -42,6 +42,7 @@ abstract class Loss extends Module {
 
   constructor(options: LossModuleOptions) {
     super();
+    T.checkOptions(new.target.name, options);
     this.reduction = options.reduction ?? 'mean';
     if (!['mean', 'sum', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
@@ -60,6 +61,7 @@ abstract class Loss extends Module {
 export class MSELoss extends Loss {
   constructor(options: LossModuleOptions = {}) {
     super(options);
+    T.checkOptions('MSELoss', options);
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -71,6 +73,7 @@ export class MSELoss extends Loss {
 export class L1Loss extends Loss {
   constructor(options: LossModuleOptions = {}) {
     super(options);
+    T.checkOptions('L1Loss', options);
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -84,6 +87,7 @@ export class SmoothL1Loss extends Loss {
 
   constructor(options: LossModuleOptions & { readonly beta?: number } = {}) {
     super(options);
+    T.checkOptions('SmoothL1Loss', options);
     this.beta = options.beta ?? 1;
   }
 
@@ -102,6 +106,7 @@ export class HuberLoss extends Loss {
 
   constructor(options: LossModuleOptions & { readonly delta?: number } = {}) {
     super(options);
+    T.checkOptions('HuberLoss', options);
     this.delta = options.delta ?? 1;
   }
 
@@ -140,6 +145,7 @@ export class NLLLoss extends WeightedLoss {
 
   constructor(options: ClassLossOptions = {}) {
     super(options);
+    T.checkOptions('NLLLoss', options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
   }
 
@@ -164,6 +170,7 @@ export class CrossEntropyLoss extends WeightedLoss {
 
   constructor(options: ClassLossOptions & { readonly labelSmoothing?: number } = {}) {
     super(options);
+    T.checkOptions('CrossEntropyLoss', options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.labelSmoothing = options.labelSmoothing ?? 0;
     if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
@@ -194,6 +201,7 @@ export class CrossEntropyLoss extends WeightedLoss {
 export class BCELoss extends WeightedLoss {
   constructor(options: LossModuleOptions & { readonly weight?: Tensor | T.NDArray } = {}) {
     super(options);
+    T.checkOptions('BCELoss', options);
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -214,6 +222,7 @@ export class BCEWithLogitsLoss extends WeightedLoss {
 
   constructor(options: BCEWithLogitsLossOptions = {}) {
     super(options);
+    T.checkOptions('BCEWithLogitsLoss', options);
     this.registerBuffer('pos_weight', asTensor(options.posWeight));
   }
 
@@ -258,6 +267,7 @@ export class KLDivLoss extends Module {
 
   constructor(options: KLDivLossOptions = {}) {
     super();
+    T.checkOptions('KLDivLoss', options);
     this.reduction = options.reduction ?? 'mean';
     this.logTarget = options.logTarget ?? false;
     if (!['mean', 'sum', 'batchmean', 'none'].includes(this.reduction)) {

@@ -25,6 +25,12 @@ const filled = (shape: readonly number[], value: number, dtype: T.DType) =>
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 function normalizedDims(name: string, normalizedShape: number | readonly number[]): number[] {
+  if (typeof normalizedShape !== 'number' && !Array.isArray(normalizedShape)) {
+    throw new T.ValueError(
+      name,
+      `normalizedShape must be a number or a list of numbers, got ${T.describe(normalizedShape)}`,
+    );
+  }
   const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   if (dims.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new T.ValueError(name, `normalizedShape must hold positive integers, got ${shapeText(dims)}`);
@@ -174,6 +180,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
+    T.checkOptions('LayerNorm', options);
     const dtype = options.dtype ?? 'float32';
     this.normalizedShape = normalizedDims('LayerNorm', normalizedShape);
     this.eps = options.eps ?? 1e-5;
@@ -219,6 +226,7 @@ export class RMSNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {
     super();
+    T.checkOptions('RMSNorm', options);
     this.normalizedShape = normalizedDims('RMSNorm', normalizedShape);
     this.eps = options.eps ?? null;
     this.elementwiseAffine = options.elementwiseAffine ?? true;

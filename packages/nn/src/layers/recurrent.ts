@@ -66,6 +66,7 @@ export abstract class RNNBase extends Module {
   ) {
     super();
     const name = new.target.name;
+    T.checkOptions(name, options);
     this.numLayers = options.numLayers ?? 1;
     this.bias = options.bias ?? true;
     this.batchFirst = options.batchFirst ?? false;
@@ -262,6 +263,7 @@ export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: ElmanRNNOptions = {}) {
+    T.checkOptions('RNN', options);
     const nonlinearity = options.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
       throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
@@ -289,6 +291,7 @@ export class RNN extends RNNBase {
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super('LSTM', inputSize, hiddenSize, options);
+    T.checkOptions('LSTM', options);
   }
 
   /** As `RNN.forward`, with the state a pair [h, c]; returns [output, [hN, cN]]. */
@@ -307,6 +310,7 @@ export class LSTM extends RNNBase {
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super('GRU', inputSize, hiddenSize, options);
+    T.checkOptions('GRU', options);
   }
 
   /** As `RNN.forward`: returns [output, hN]. */
