@@ -1,4 +1,4 @@
-import { array, type NDArray, random, ValueError } from '@tsgrad/tensor';
+import { array, type NDArray, checkOptions as optionsObject, random, ValueError } from '@tsgrad/tensor';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
 
 /** A labelled 2-D point set: float32 points [n, 2] and int32 labels [n]. */
@@ -86,7 +86,7 @@ export interface SpiralsOptions extends SyntheticOptions {
  * points lies at radius r = (i + 1) / m and angle 2π·(turns·r + c / classes), plus noise.
  */
 export function spirals(options: SpiralsOptions = {}): Classification {
-  const { n = 300, classes = 3, turns = 1 } = options;
+  const { n = 300, classes = 3, turns = 1 } = optionsObject('spirals', options);
   checkOptions('spirals', options, n);
   if (!Number.isInteger(classes) || classes < 1) {
     throw new ValueError('spirals', `classes must be a positive integer, got ${classes}`);
@@ -108,7 +108,7 @@ export function spirals(options: SpiralsOptions = {}): Classification {
 
 /** Two interleaving half circles (scikit-learn's `make_moons`): label 0 above, 1 below. */
 export function moons(options: SyntheticOptions = {}): Classification {
-  const { n = 200 } = options;
+  const { n = 200 } = optionsObject('moons', options);
   checkOptions('moons', options, n);
   const [outer, inner] = [Math.floor(n / 2), n - Math.floor(n / 2)];
   const points = [
@@ -126,7 +126,7 @@ export interface CirclesOptions extends SyntheticOptions {
 
 /** A circle inside another (scikit-learn's `make_circles`): label 0 outer, 1 inner. */
 export function circles(options: CirclesOptions = {}): Classification {
-  const { n = 200, factor = 0.8 } = options;
+  const { n = 200, factor = 0.8 } = optionsObject('circles', options);
   checkOptions('circles', options, n);
   if (!(factor >= 0 && factor < 1))
     throw new ValueError('circles', `factor must lie in [0, 1), got ${factor}`);
@@ -151,7 +151,7 @@ export interface BlobsOptions extends Omit<SyntheticOptions, 'noise'> {
 
 /** Isotropic Gaussian blobs (scikit-learn's `make_blobs`); label c is blob c. */
 export function blobs(options: BlobsOptions = {}): Classification & { readonly centers: NDArray } {
-  const { n = 300, centers = 3, features = 2, std = 1, box = [-10, 10] } = options;
+  const { n = 300, centers = 3, features = 2, std = 1, box = [-10, 10] } = optionsObject('blobs', options);
   checkOptions('blobs', { ...options, noise: std }, n);
   const [centerKey, key] = random.split(keyFrom('blobs', options));
   let middles: number[][];
@@ -187,7 +187,7 @@ export function blobs(options: BlobsOptions = {}): Classification & { readonly c
 
 /** Points uniform in [-1, 1]², labelled 1 when exactly one coordinate is positive. */
 export function xor(options: SyntheticOptions = {}): Classification {
-  const { n = 200 } = options;
+  const { n = 200 } = optionsObject('xor', options);
   checkOptions('xor', options, n);
   const [pointKey, key] = random.split(keyFrom('xor', options));
   const coords = uniforms(pointKey, 2 * n, -1, 1);
@@ -206,7 +206,13 @@ export interface SineRegressionOptions extends Omit<SyntheticOptions, 'shuffle'>
 
 /** x uniform in `range`, y = amplitude · sin(frequency · x + phase) + noise; both [n, 1] float32. */
 export function sineRegression(options: SineRegressionOptions = {}): Regression {
-  const { n = 200, range = [-Math.PI, Math.PI], amplitude = 1, frequency = 1, phase = 0 } = options;
+  const {
+    n = 200,
+    range = [-Math.PI, Math.PI],
+    amplitude = 1,
+    frequency = 1,
+    phase = 0,
+  } = optionsObject('sineRegression', options);
   checkOptions('sineRegression', options, n);
   const noise = options.noise ?? 0;
   const [inputKey, noiseKey] = random.split(keyFrom('sineRegression', options));

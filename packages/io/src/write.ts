@@ -1,5 +1,5 @@
 import { Tensor } from '@tsgrad/autograd';
-import { NDArray, ValueError } from '@tsgrad/tensor';
+import { describe, NDArray, ValueError } from '@tsgrad/tensor';
 import { WRITE_RANK, WRITTEN_DTYPES } from './dtypes.js';
 import { toFromLittleEndian } from './endian.js';
 import { METADATA_KEY } from './header.js';
@@ -67,6 +67,14 @@ function headerJson(
  * multiple of 8 bytes, data little-endian and row-major.
  */
 export function toBytes(tensors: StateDict, metadata?: Record<string, string>): Uint8Array {
+  for (const [what, value] of [
+    ['tensors', tensors],
+    ['metadata', metadata ?? {}],
+  ] as const) {
+    if (typeof value !== 'object' || value === null) {
+      throw new ValueError('toBytes', `${what} must be an object, got ${describe(value)}`);
+    }
+  }
   for (const [key, text] of Object.entries(metadata ?? {})) {
     if (typeof text !== 'string') {
       throw new ValueError('toBytes', `metadata ${JSON.stringify(key)} must be a string`);
