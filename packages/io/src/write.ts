@@ -69,7 +69,7 @@ function headerJson(
 export function toBytes(tensors: StateDict, metadata?: Record<string, string>): Uint8Array {
   for (const [what, value] of [
     ['tensors', tensors],
-    ['metadata', metadata ?? {}],
+    ['metadata', metadata === undefined ? {} : metadata],
   ] as const) {
     if (typeof value !== 'object' || value === null) {
       throw new ValueError('toBytes', `${what} must be an object, got ${describe(value)}`);

@@ -31,6 +31,9 @@ export class ModuleList<M extends Module = Module> extends Module {
 
   constructor(modules: Iterable<M> = []) {
     super();
+    if (typeof (modules as Partial<Iterable<M>> | null)?.[Symbol.iterator] !== 'function') {
+      throw new T.ValueError('ModuleList', `expected an iterable of modules, got ${T.describe(modules)}`);
+    }
     for (const m of modules) this.push(m);
   }
 
@@ -60,6 +63,7 @@ export class ModuleList<M extends Module = Module> extends Module {
 export class ModuleDict<M extends Module = Module> extends Module {
   constructor(modules: Readonly<Record<string, M>> = {}) {
     super();
+    T.checkOptions('ModuleDict', modules);
     for (const [name, m] of Object.entries(modules)) this.set(name, m);
   }
 

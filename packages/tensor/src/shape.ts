@@ -98,6 +98,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Resolves a possibly negative axis against `ndim`, with an error naming the op. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
+  if (!Number.isInteger(ndim)) throw new ValueError(op, `the rank must be an integer, got ${describe(ndim)}`);
   if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1)) {
     throw new IndexError(op, `axis ${describe(axis)} is out of range for an array of rank ${describe(ndim)}`);
   }
@@ -110,6 +111,7 @@ export function normalizeAxes(
   axes: number | readonly number[] | undefined,
   ndim: number,
 ): number[] {
+  if (!Number.isInteger(ndim)) throw new ValueError(op, `the rank must be an integer, got ${describe(ndim)}`);
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   if (!Array.isArray(list)) {

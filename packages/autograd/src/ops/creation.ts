@@ -24,6 +24,7 @@ export function tensor(
   values: T.NestedArray | T.TypedArray | T.NDArray,
   options: TensorOptions & { shape?: T.Shape } = {},
 ): Tensor {
+  checkOptions('tensor', options);
   if (values instanceof T.NDArray)
     return leaf(options.dtype ? T.cast(values, options.dtype) : values, options);
   return leaf(T.array(values, options), options);

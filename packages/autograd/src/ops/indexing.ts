@@ -370,6 +370,7 @@ export function oneHot(
   numClasses?: number,
   options: { dtype?: OneHotParams['dtype'] } = {},
 ): Tensor {
+  checkOptions('oneHot', options);
   return inLibrary(() => {
     const index = indexTensor('oneHot', indices);
     const classes =

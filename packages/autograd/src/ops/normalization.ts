@@ -18,6 +18,7 @@ function checkFloat(op: string, x: Tensor): void {
 }
 
 function checkParamShape(op: string, name: string, p: Tensor | undefined, shape: readonly number[]): void {
+  if (p !== undefined) checkTensor(op, p, name);
   if (p !== undefined && (p.ndim !== shape.length || p.shape.some((d, i) => d !== shape[i]))) {
     throw new T.ShapeError(op, `${name} must have shape ${shapeText(shape)}, got ${shapeText(p.shape)}`);
   }

@@ -84,6 +84,8 @@ export function pad(x: Tensor, widths: PadWidths, options: PadOptions = {}): Ten
   checkList('pad', widths, 'widths');
   checkOptions('pad', options);
   const mode = options.mode ?? 'constant';
+  if (!widths.every((w) => Array.isArray(w)))
+    throw new T.ValueError('pad', 'widths must be [before, after] pairs');
   const copy = widths.map(([before, after]) => [before, after] as const);
   if (mode === 'constant') return padOp.apply([x], { widths: copy, value: options.value ?? 0 })[0];
   if (mode !== 'reflect')

@@ -1,5 +1,5 @@
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { ErrorSample, InputSpec } from '../spec.js';
@@ -444,6 +444,7 @@ function adaptiveAvgPool(
   }
   if (!T.isFloat(x.dtype)) throw new T.DTypeError(op, `input must be float32 or float64, got ${x.dtype}`);
   const size = x.shape.slice(-spatial);
+  checkList(op, requested, 'outputSize');
   const out = requested.map((o, a) => o ?? size[a]);
   if (out.some((o) => !Number.isInteger(o) || o < 1)) {
     throw new T.ValueError(op, `outputSize must be positive integers, got ${T.formatShape(out)}`);

@@ -139,7 +139,7 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
     }
     sizes = [...sizesOrSections];
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((s, t) => s + t, 0) !== n) {
-      throw new ValueError('split', `sizes [${sizes.join(',')}] do not add up to axis ${a} of size ${n}`);
+      throw new ValueError('split', `sizes ${formatShape(sizes)} do not add up to axis ${a} of size ${n}`);
     }
   }
   let start = 0;

@@ -79,6 +79,7 @@ export function array(
   values: NestedArray | TypedArray,
   options: CreateOptions & { shape?: Shape } = {},
 ): NDArray {
+  checkOptions('array', options);
   if (ArrayBuffer.isView(values)) {
     const own = dtypeOfTyped(values);
     const shape = checkShape('array', options.shape ?? [values.length]);

@@ -44,7 +44,7 @@ export function checkIndexRange(op: string, index: NDArray, size: number): void 
   const values = index.toTypedArray();
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= size) {
-      throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${size}`);
+      throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${describe(size)}`);
     }
   }
 }

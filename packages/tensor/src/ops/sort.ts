@@ -1,6 +1,6 @@
 import { checkArray, checkOptions } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
-import { DTypeError, ValueError } from '../errors.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { zeros } from './creation.js';
@@ -48,7 +48,7 @@ export function topk(
   const axis = normalizeAxis('topk', options.axis ?? -1, Math.max(x.ndim, 1));
   const n = x.ndim === 0 ? 1 : x.shape[axis];
   if (!Number.isInteger(k) || k < 0 || k > n) {
-    throw new ValueError('topk', `k = ${k} is out of range for an axis of size ${n}`);
+    throw new ValueError('topk', `k = ${describe(k)} is out of range for an axis of size ${n}`);
   }
   const { values, indices } = sort(x, { axis, descending: options.largest ?? true });
   if (x.ndim === 0) return { values, indices };
