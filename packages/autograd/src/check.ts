@@ -11,7 +11,9 @@ export function checkTensor(op: string, x: unknown, name = 'the input'): asserts
 /** Checks that `xs` is a list of Tensors. */
 export function checkTensorList(op: string, xs: unknown): asserts xs is readonly Tensor[] {
   if (!Array.isArray(xs)) throw new ValueError(op, `expected a list of Tensors, got ${describe(xs)}`);
-  xs.forEach((x, i) => checkTensor(op, x, `element ${i}`));
+  xs.forEach((x, i) => {
+    checkTensor(op, x, `element ${i}`);
+  });
 }
 
 /** Checks that `fn` is a function (a model, a loss, a rule). */

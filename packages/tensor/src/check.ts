@@ -17,7 +17,9 @@ export function checkArray(op: string, x: unknown, name = 'the input'): asserts 
 /** Checks that `xs` is a list of live NDArrays. */
 export function checkArrayList(op: string, xs: unknown): asserts xs is readonly NDArray[] {
   if (!Array.isArray(xs)) throw new ValueError(op, `expected a list of NDArrays, got ${describe(xs)}`);
-  xs.forEach((x, i) => checkArray(op, x, `element ${i}`));
+  xs.forEach((x, i) => {
+    checkArray(op, x, `element ${i}`);
+  });
 }
 
 /** Checks that an options argument is an object (or omitted). */

@@ -196,7 +196,10 @@ describe('sum, prod, max, min', () => {
         else expect(() => T.sum(x)).toThrow(T.ArithmeticError);
         // Every partial product fits, or prod throws.
         let partial = 1n;
-        const partialsFit = xs.every((v) => fits((partial *= BigInt(v))));
+        const partialsFit = xs.every((v) => {
+          partial *= BigInt(v);
+          return fits(partial);
+        });
         if (partialsFit) expect(T.prod(x).item()).toBe(Number(partial));
         else expect(() => T.prod(x)).toThrow(T.ArithmeticError);
       }),
