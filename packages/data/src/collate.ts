@@ -134,6 +134,7 @@ function collateAt(items: readonly unknown[], path: string): unknown {
  * plain objects are collated element by element, recursively.
  */
 export function defaultCollate<T>(items: readonly T[]): Collated<T> {
+  if (!Array.isArray(items)) fail('', 'expected a list of items');
   if (items.length === 0) fail('', 'cannot collate an empty batch');
   return collateAt(items, '') as Collated<T>;
 }

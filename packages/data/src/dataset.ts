@@ -1,4 +1,13 @@
-import { IndexError, indexSelect, type NDArray, ShapeError, slice, ValueError } from '@tsgrad/tensor';
+import {
+  checkArray,
+  describe,
+  IndexError,
+  indexSelect,
+  type NDArray,
+  ShapeError,
+  slice,
+  ValueError,
+} from '@tsgrad/tensor';
 import type { Collated } from './collate.js';
 
 /** A value, or a promise of it: map-style datasets may read their items asynchronously. */
@@ -28,7 +37,7 @@ export type IterableDataset<T> = AsyncIterable<T> | Iterable<T>;
 
 /** True for map-style datasets (anything with a numeric `length` and a `get` method). */
 export function isMapDataset<T>(dataset: Dataset<T> | IterableDataset<T>): dataset is Dataset<T> {
-  const candidate = dataset as Partial<Dataset<T>>;
+  const candidate = (dataset ?? {}) as Partial<Dataset<T>>;
   return typeof candidate.get === 'function' && typeof candidate.length === 'number';
 }
 
@@ -48,6 +57,9 @@ export class TensorDataset implements Dataset<NDArray[]> {
 
   constructor(...arrays: NDArray[]) {
     if (arrays.length === 0) throw new ValueError('TensorDataset', 'needs at least one array');
+    arrays.forEach((a, i) => {
+      checkArray('TensorDataset', a, `array ${i}`);
+    });
     const rows = arrays[0].shape[0];
     if (arrays.some((a) => a.ndim === 0 || a.shape[0] !== rows)) {
       throw new ShapeError(
@@ -80,6 +92,11 @@ export class Subset<T> implements Dataset<T> {
     readonly dataset: Dataset<T>,
     indices: ArrayLike<number>,
   ) {
+    if (!isMapDataset(dataset))
+      throw new ValueError('Subset', `expected a map-style dataset, got ${describe(dataset)}`);
+    if (typeof (indices as Partial<ArrayLike<number>> | null)?.length !== 'number') {
+      throw new ValueError('Subset', `expected a list of indices, got ${describe(indices)}`);
+    }
     this.indices = Array.from(indices);
     for (const i of this.indices) checkIndex('Subset', i, dataset.length);
   }
@@ -112,6 +129,12 @@ export class ConcatDataset<T> implements Dataset<T> {
   private readonly ends: number[] = [];
 
   constructor(readonly datasets: readonly Dataset<T>[]) {
+    if (!Array.isArray(datasets) || !datasets.every((d) => isMapDataset(d))) {
+      throw new ValueError(
+        'ConcatDataset',
+        `expected a list of map-style datasets, got ${describe(datasets)}`,
+      );
+    }
     if (datasets.length === 0) throw new ValueError('ConcatDataset', 'needs at least one dataset');
     let total = 0;
     for (const d of datasets) {

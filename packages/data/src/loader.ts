@@ -1,4 +1,4 @@
-import { random, ValueError } from '@tsgrad/tensor';
+import { checkOptions, random, ValueError } from '@tsgrad/tensor';
 import { type Collated, defaultCollate } from './collate.js';
 import { type Dataset, type IterableDataset, isMapDataset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
@@ -66,6 +66,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B>, AsyncIterabl
     readonly dataset: Dataset<T> | IterableDataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
+    checkOptions('DataLoader', options);
     this.batchSize = checkCount('batchSize', options.batchSize ?? 1, 1);
     this.prefetch = checkCount('prefetch', options.prefetch ?? 1, 0);
     this.shuffle = options.shuffle ?? false;

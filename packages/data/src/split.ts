@@ -1,5 +1,5 @@
-import { ValueError } from '@tsgrad/tensor';
-import { type Dataset, Subset } from './dataset.js';
+import { formatShape, ValueError } from '@tsgrad/tensor';
+import { type Dataset, isMapDataset, Subset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
 
 /** Whole lengths from fractions that sum to 1, PyTorch's way: floor, then hand out the rest. */
@@ -21,10 +21,13 @@ export function randomSplit<T>(
   lengths: readonly number[],
   options: SeedOptions = {},
 ): Subset<T>[] {
+  if (!isMapDataset(dataset) || !Array.isArray(lengths)) {
+    throw new ValueError('randomSplit', 'expected a map-style dataset and a list of lengths');
+  }
   const key = keyFrom('randomSplit', options);
   const total = dataset.length;
   if (lengths.length === 0 || lengths.some((l) => !Number.isFinite(l) || l < 0)) {
-    throw new ValueError('randomSplit', `lengths must be non-negative numbers, got [${lengths.join(', ')}]`);
+    throw new ValueError('randomSplit', `lengths must be non-negative numbers, got ${formatShape(lengths)}`);
   }
   const sum = lengths.reduce((s, l) => s + l, 0);
   const fractional = Math.abs(sum - 1) < 1e-9;

@@ -1,9 +1,12 @@
 import {
   array,
   cast,
+  checkOptions,
   contiguous,
+  describe,
   div,
   flip,
+  formatShape,
   isFloat,
   type NDArray,
   oneHot as oneHotArray,
@@ -61,8 +64,19 @@ function offsetUpTo(word: number, n: number): number {
  * inputs are converted to float32.
  */
 export function normalize(mean: number | readonly number[], std: number | readonly number[]): Transform {
+  for (const [name, v] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
+    if (typeof v !== 'number' && !Array.isArray(v)) {
+      throw new ValueError('normalize', `${name} must be a number or a list of numbers, got ${describe(v)}`);
+    }
+  }
   const means = typeof mean === 'number' ? [mean] : [...mean];
   const stds = typeof std === 'number' ? [std] : [...std];
+  if (![...means, ...stds].every((v) => typeof v === 'number')) {
+    throw new ValueError('normalize', 'mean and std must hold numbers');
+  }
   if (stds.some((s) => !(s !== 0 && Number.isFinite(s))) || means.some((m) => !Number.isFinite(m))) {
     throw new ValueError(
       'normalize',
@@ -122,11 +136,17 @@ export interface RandomCropOptions extends SeedOptions {
 function paddingSides(padding: RandomCropOptions['padding']): [number, number, number, number] {
   if (padding === undefined) return [0, 0, 0, 0];
   if (typeof padding === 'number') return [padding, padding, padding, padding];
+  if (!Array.isArray(padding) || !padding.every((p) => typeof p === 'number')) {
+    throw new ValueError(
+      'randomCrop',
+      `padding must be a number or a list of numbers, got ${describe(padding)}`,
+    );
+  }
   if (padding.length === 2) return [padding[0], padding[1], padding[0], padding[1]];
   if (padding.length === 4) return [padding[0], padding[1], padding[2], padding[3]];
   throw new ValueError(
     'randomCrop',
-    `padding must be a number or a list of 2 or 4 numbers, got [${padding}]`,
+    `padding must be a number or a list of 2 or 4 numbers, got ${formatShape(padding)}`,
   );
 }
 
@@ -138,10 +158,14 @@ export function randomCrop(
   size: number | readonly [number, number],
   options: RandomCropOptions = {},
 ): Transform {
+  if (typeof size !== 'number' && !Array.isArray(size)) {
+    throw new ValueError('randomCrop', `size must be a number or [height, width], got ${describe(size)}`);
+  }
+  checkOptions('randomCrop', options);
   const [height, width] = typeof size === 'number' ? [size, size] : size;
   const [left, top, right, bottom] = paddingSides(options.padding);
   if (![height, width].every((s) => Number.isInteger(s) && s > 0)) {
-    throw new ValueError('randomCrop', `size must be positive integers, got ${size}`);
+    throw new ValueError('randomCrop', `size must be positive integers, got ${describe(size)}`);
   }
   if (![left, top, right, bottom].every((p) => Number.isInteger(p) && p >= 0)) {
     throw new ValueError('randomCrop', `padding must be non-negative integers, got ${options.padding}`);
@@ -182,7 +206,10 @@ export function randomCrop(
 
 /** Mirrors the last axis (W) with probability `p` (torchvision's `RandomHorizontalFlip`). */
 export function randomHorizontalFlip(p = 0.5, options: SeedOptions = {}): Transform {
-  if (!(p >= 0 && p <= 1)) throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${p}`);
+  if (typeof p !== 'number')
+    throw new ValueError('randomHorizontalFlip', `p must be a number, got ${describe(p)}`);
+  if (!(p >= 0 && p <= 1))
+    throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${describe(p)}`);
   const nextKey = keyStream('randomHorizontalFlip', 2, options);
   return (x, key) => {
     if (x.ndim < 1) throw new ShapeError('randomHorizontalFlip', 'needs an input with a last axis');

@@ -1,5 +1,5 @@
 import * as T from '../arrays.js';
-import { checkTensor } from '../check.js';
+import { checkFunction, checkTensor } from '../check.js';
 import { defineOp, type OpContext } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
 import type { Tensor, TensorLike } from '../tensor.js';
@@ -172,6 +172,10 @@ export function broadcastReference(
   bShape: T.Shape,
   f: (x: number, y: number) => number,
 ): Float64Array {
+  checkFunction('broadcastReference', f, 'f');
+  if (!(a instanceof Float64Array) || !(b instanceof Float64Array)) {
+    throw new T.ValueError('broadcastReference', 'the operands must be Float64Arrays');
+  }
   const shape = T.broadcastShapes('reference', aShape, bShape);
   const size = shape.reduce((s, d) => s * d, 1);
   const out = new Float64Array(size);

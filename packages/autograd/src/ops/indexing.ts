@@ -371,6 +371,9 @@ export function oneHot(
   options: { dtype?: OneHotParams['dtype'] } = {},
 ): Tensor {
   checkOptions('oneHot', options);
+  if (numClasses !== undefined && typeof numClasses !== 'number') {
+    throw new T.ValueError('oneHot', `numClasses must be a number, got ${T.describe(numClasses)}`);
+  }
   return inLibrary(() => {
     const index = indexTensor('oneHot', indices);
     const classes =

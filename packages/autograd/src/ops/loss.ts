@@ -102,6 +102,7 @@ export function huberLoss(
   target: TensorLike,
   options: LossOptions & { readonly delta?: number } = {},
 ): Tensor {
+  checkOptions('huberLoss', options);
   checkTensor('huberLoss', input, 'input');
   return inLibrary(() => {
     const reduction = checkReduction('huberLoss', options.reduction);
@@ -125,6 +126,7 @@ export function smoothL1Loss(
   target: TensorLike,
   options: LossOptions & { readonly beta?: number } = {},
 ): Tensor {
+  checkOptions('smoothL1Loss', options);
   checkTensor('smoothL1Loss', input, 'input');
   return inLibrary(() => {
     const beta = options.beta ?? 1;
@@ -496,6 +498,7 @@ export function binaryCrossEntropy(
   target: TensorLike,
   options: LossOptions & { readonly weight?: Tensor } = {},
 ): Tensor {
+  checkOptions('binaryCrossEntropy', options);
   checkTensor('binaryCrossEntropy', probs, 'probs');
   return inLibrary(() => {
     const op = 'binaryCrossEntropy';

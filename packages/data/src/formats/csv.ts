@@ -1,6 +1,6 @@
 // Comma-separated values (RFC 4180 quoting) with numeric feature columns and an optional
 // label column. Parsed from bytes, so errors give byte offsets.
-import { array, type NDArray, ValueError } from '@tsgrad/tensor';
+import { array, checkOptions, describe, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
 
 export interface CsvOptions {
@@ -112,7 +112,12 @@ function parseNumber(text: string): number | undefined {
 
 /** Reads CSV bytes (or text) into float32 features and int32 labels. */
 export function parseCsv(input: Uint8Array | string, options: CsvOptions = {}): CsvTable {
-  const { header = true, delimiter = ',', labelColumn } = options;
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new ValueError('csv', `expected a string or a Uint8Array, got ${describe(input)}`);
+  }
+  const { header = true, delimiter = ',', labelColumn } = checkOptions('csv', options);
+  if (typeof delimiter !== 'string')
+    throw new ValueError('csv', `delimiter must be a string, got ${describe(delimiter)}`);
   if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f || '"\r\n'.includes(delimiter)) {
     throw new ValueError(
       'parseCsv',

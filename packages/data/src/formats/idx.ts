@@ -1,7 +1,16 @@
 // The IDX format of MNIST (LeCun et al.): 0x00 0x00, a type code, the number of dimensions,
 // one big-endian int32 per dimension, then the elements, big-endian, in row-major order.
-import { allocTyped, array, type DType, type NDArray, type TypedArray, ValueError } from '@tsgrad/tensor';
-import { type Fail, failIn } from '../errors.js';
+import {
+  allocTyped,
+  array,
+  checkArray,
+  checkOptions,
+  type DType,
+  type NDArray,
+  type TypedArray,
+  ValueError,
+} from '@tsgrad/tensor';
+import { checkBytes, type Fail, failIn } from '../errors.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -157,6 +166,8 @@ export interface ParseIdxOptions {
 
 /** Parses uncompressed IDX bytes; malformed data throws DataFormatError with its byte offset. */
 export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): NDArray {
+  checkBytes('idx', bytes);
+  checkOptions('idx', options);
   const header = readIdxHeader(bytes, failIn('idx', options.file));
   const dtype = options.dtype ?? DEFAULT_IDX_DTYPE[header.type];
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
@@ -169,6 +180,8 @@ export interface EncodeIdxOptions {
 
 /** The IDX bytes of `x`. Values must fit the type (integers in range for integer types). */
 export function encodeIdx(x: NDArray, options: EncodeIdxOptions = {}): Uint8Array {
+  checkArray('encodeIdx', x);
+  checkOptions('encodeIdx', options);
   const type = options.type ?? (x.dtype === 'bool' ? 'uint8' : x.dtype);
   const codec = CODECS[type];
   if (codec === undefined) throw new ValueError('encodeIdx', `unknown IDX type '${type}'`);

@@ -1,8 +1,16 @@
 // NumPy's .npy format (versions 1.0, 2.0 and 3.0): the magic string "\x93NUMPY", a major and
 // a minor version byte, the header length (uint16 LE in v1, uint32 LE in v2/v3), a header that
 // is a Python dict literal {'descr': …, 'fortran_order': …, 'shape': (…)}, then the data.
-import { allocTyped, array, contiguous, type DType, type NDArray, permute } from '@tsgrad/tensor';
-import { type Fail, failIn } from '../errors.js';
+import {
+  allocTyped,
+  array,
+  checkOptions,
+  contiguous,
+  type DType,
+  type NDArray,
+  permute,
+} from '@tsgrad/tensor';
+import { checkBytes, type Fail, failIn } from '../errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
@@ -206,6 +214,8 @@ export interface ParseNpyOptions {
  * data is transposed into row-major order. Malformed data throws DataFormatError.
  */
 export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NDArray {
+  checkBytes('npy', bytes);
+  checkOptions('npy', options);
   const fail: Fail = failIn('npy', options.file);
   const { element, littleEndian, fortranOrder, shape, dataOffset } = readHeader(bytes, fail);
   const count = shape.reduce((p, d) => p * d, 1);

@@ -112,6 +112,9 @@ export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
   return disposing(columns, [], () => concat(columns, a));
 }
 
+/** The most sections `split` makes beyond the axis length (each an empty piece). */
+const MAX_EMPTY_SECTIONS = 1024;
+
 /**
  * Splits along `axis` into pieces of the given sizes (which must add up to the axis length),
  * or into `sections` equal pieces. The pieces are views.
@@ -123,7 +126,9 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
   const n = x.shape[a];
   let sizes: number[];
   if (typeof sizesOrSections === 'number') {
-    if (!Number.isInteger(sizesOrSections) || sizesOrSections <= 0 || n % sizesOrSections !== 0) {
+    // Sections beyond the axis length are empty pieces: a few are fine, 2^31 exhaust memory.
+    const tooMany = sizesOrSections > Math.max(n, MAX_EMPTY_SECTIONS);
+    if (!Number.isInteger(sizesOrSections) || sizesOrSections <= 0 || tooMany || n % sizesOrSections !== 0) {
       throw new ValueError(
         'split',
         `axis ${a} of size ${n} cannot be split into ${sizesOrSections} equal sections`,

@@ -41,6 +41,8 @@ function indexAxis(op: string, x: NDArray, axis: number): number {
 /** Throws unless every index is in [0, size). Reads the indices back to the host. */
 export function checkIndexRange(op: string, index: NDArray, size: number): void {
   checkArray('checkIndexRange', index, 'index');
+  if (typeof size !== 'number')
+    throw new IndexError(op, `the axis size must be a number, got ${describe(size)}`);
   const values = index.toTypedArray();
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= size) {

@@ -46,12 +46,12 @@ export function permute(x: NDArray, axes: readonly number[]): NDArray {
   if (axes.length !== x.ndim) {
     throw new ShapeError(
       'permute',
-      `expected ${x.ndim} axes for shape ${formatShape(x.shape)}, got [${axes.join(',')}]`,
+      `expected ${x.ndim} axes for shape ${formatShape(x.shape)}, got ${formatShape(axes)}`,
     );
   }
   const order = axes.map((a) => normalizeAxis('permute', a, x.ndim));
   if (new Set(order).size !== order.length) {
-    throw new IndexError('permute', `repeated axis in [${axes.join(',')}]`);
+    throw new IndexError('permute', `repeated axis in ${formatShape(axes)}`);
   }
   return NDArray.view(
     x,
