@@ -1,15 +1,14 @@
-import { isFloat } from '@tsgrad/tensor';
+import { isFloat, TsgradError } from '@tsgrad/tensor';
 import type { Tensor } from './tensor.js';
 
 /** Thrown in anomaly mode by the first op whose forward or backward produced NaN or Inf. */
-export class AnomalyError extends Error {
+export class AnomalyError extends TsgradError {
   constructor(
-    readonly op: string,
+    op: string,
     readonly phase: 'forward' | 'backward',
     detail: string,
   ) {
-    super(`${op}: ${phase} produced ${detail}`);
-    this.name = 'AnomalyError';
+    super(op, `${phase} produced ${detail}`);
   }
 }
 

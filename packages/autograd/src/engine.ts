@@ -1,8 +1,10 @@
+import { checkOptions, describe, ShapeError, ValueError } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
 import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
 import { add, cast, full, sumToShape } from './ops/index.js';
 import type { BackwardOptions, Node, Tensor } from './tensor.js';
+import { checkSavedVersions } from './versions.js';
 
 // The reverse pass: a topological walk (Kahn's algorithm, iterative, so a 100,000-op chain
 // needs no deep recursion) that calls each node's VJP once all gradients of its outputs have
@@ -93,6 +95,7 @@ function runHook(hook: (grad: Tensor) => Tensor | undefined, grad: Tensor): Tens
  * reduced or passed through a VJP) unless it is also held elsewhere.
  */
 function reversePass(
+  op: string,
   roots: readonly Tensor[],
   seeds: readonly Tensor[],
   options: BackwardOptions,
@@ -129,7 +132,7 @@ function reversePass(
 
   const rootNodes: Node[] = [];
   roots.forEach((root, i) => {
-    if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad and has no gradFn');
+    if (!root.requiresGrad) throw new ValueError(op, 'the tensor does not require grad and has no gradFn');
     if (root.node === null) addToLeaf(root, seeds[i]);
     else {
       addToSlot(root.node, root.outputIndex, seeds[i]);
@@ -139,6 +142,14 @@ function reversePass(
   const dependencies = discover(rootNodes);
   const needed = targets ? neededFor(dependencies.keys(), targets) : undefined;
   const ready = [...new Set(rootNodes)].filter((n) => dependencies.get(n) === 0);
+  // Checked before any VJP runs, so a refused pass consumes nothing (runVjp checks again,
+  // for changes made by hooks during the pass).
+  for (const node of dependencies.keys()) {
+    const context = node.context;
+    if (context !== null && (needed === undefined || needed.has(node))) {
+      checkSavedVersions(op, node, context.inputs, context.outputs);
+    }
+  }
 
   while (ready.length > 0) {
     const node = ready.pop() as Node;
@@ -161,7 +172,7 @@ function reversePass(
     });
     const inputGrads =
       outputGrads.some((g) => g !== null) && (needed === undefined || needed.has(node))
-        ? runVjp(node, outputGrads, createGraph, retainGraph, consumed)
+        ? runVjp(op, node, outputGrads, createGraph, retainGraph, consumed)
         : [];
     node.edges.forEach((edge, i) => {
       const raw = inputGrads[i];
@@ -196,6 +207,7 @@ function withGrad<T>(enabled: boolean, fn: () => T): T {
 
 /** The node's VJP, in its own frame; zeros made for outputs without a gradient go to `consumed`. */
 function runVjp(
+  op: string,
   node: Node,
   outputGrads: (Tensor | null)[],
   createGraph: boolean,
@@ -204,10 +216,12 @@ function runVjp(
 ) {
   const context = node.context;
   if (context === null) {
-    throw new Error(
-      `backward: trying to backward through the graph of '${node.op.name}' a second time; pass retainGraph: true the first time`,
+    throw new ValueError(
+      op,
+      `trying to backward through the graph of '${node.op.name}' a second time; pass retainGraph: true the first time`,
     );
   }
+  checkSavedVersions(op, node, context.inputs, context.outputs);
   const filled = outputGrads.map((g, slot) => {
     if (g !== null) return g;
     const zeros = full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype);
@@ -239,13 +253,45 @@ function reduce(grad: Tensor, shape: readonly number[], dtype: string, createGra
   });
 }
 
-function defaultSeed(root: Tensor): Tensor {
-  if (root.size !== 1) {
-    throw new Error(
-      `backward: a gradient can be implied only for single-element outputs, got shape [${root.shape.join(',')}]`,
+/**
+ * Checks the tensor lists of `backward`/`gradients` (by shape, not by class: this module is
+ * below the Tensor class).
+ */
+function checkLists(op: string, tensors: unknown, gradOutputs: unknown): void {
+  const isTensor = (t: unknown) => typeof (t as Partial<Tensor> | null)?.peekValue === 'function';
+  if (!Array.isArray(tensors) || !tensors.every(isTensor)) {
+    throw new ValueError(op, `expected a list of Tensors, got ${describe(tensors)}`);
+  }
+  if (!Array.isArray(gradOutputs)) {
+    throw new ValueError(op, `expected a list of output gradients, got ${describe(gradOutputs)}`);
+  }
+}
+
+/** The gradient the pass starts from at `root`: `given`, checked, or 1 for a single element. */
+function seedFor(op: string, root: Tensor, given: Tensor | undefined): Tensor {
+  if (given === undefined) {
+    if (root.size !== 1) {
+      throw new ShapeError(
+        op,
+        `a gradient can be implied only for single-element outputs, got shape [${root.shape.join(',')}]`,
+      );
+    }
+    return full(root.shape, 1, root.dtype);
+  }
+  if (typeof given !== 'object' || given === null || typeof given.peekValue !== 'function') {
+    throw new ValueError(
+      op,
+      `the output gradient must be a Tensor, got ${given === null ? 'null' : typeof given}`,
     );
   }
-  return full(root.shape, 1, root.dtype);
+  const same = given.shape.length === root.shape.length && given.shape.every((d, i) => d === root.shape[i]);
+  if (!same) {
+    throw new ShapeError(
+      op,
+      `the output gradient has shape [${given.shape.join(',')}] but the output has shape [${root.shape.join(',')}]`,
+    );
+  }
+  return given;
 }
 
 /** `tensor.backward()`: accumulates into `.grad` of every leaf that requires grad. */
@@ -254,9 +300,11 @@ export function backward(
   gradOutputs: readonly (Tensor | undefined)[],
   options: BackwardOptions = {},
 ): void {
+  checkLists('backward', roots, gradOutputs);
+  checkOptions('backward', options);
   inLibrary(() => {
-    const seeds = roots.map((r, i) => gradOutputs[i] ?? defaultSeed(r));
-    const grads = reversePass(roots, seeds, options);
+    const seeds = roots.map((r, i) => seedFor('backward', r, gradOutputs[i]));
+    const grads = reversePass('backward', roots, seeds, options);
     for (const [leaf, total] of grads) accumulateGrad(leaf, total, options.createGraph ?? false);
   });
 }
@@ -291,10 +339,13 @@ export function gradients(
   gradOutputs: readonly (Tensor | undefined)[] = [],
   options: GradientsOptions = {},
 ): (Tensor | null)[] {
+  checkLists('gradients', outputs, gradOutputs);
+  checkLists('gradients', inputs, []);
+  checkOptions('gradients', options);
   const slots = new Map<Node, Map<number, Tensor>>();
   const leaves = new Set<Tensor>();
   for (const x of inputs) {
-    if (!x.requiresGrad) throw new Error('gradients: an input does not require grad');
+    if (!x.requiresGrad) throw new ValueError('gradients', 'an input does not require grad');
     if (x.node === null) leaves.add(x);
     else {
       const bySlot = slots.get(x.node) ?? new Map<number, Tensor>();
@@ -304,9 +355,10 @@ export function gradients(
   }
   return inLibrary(() => {
     const live = outputs
-      .map((o, i) => [o, gradOutputs[i] ?? defaultSeed(o)] as const)
+      .map((o, i) => [o, seedFor('gradients', o, gradOutputs[i])] as const)
       .filter(([o]) => o.requiresGrad);
     const found = reversePass(
+      'gradients',
       live.map(([o]) => o),
       live.map(([, g]) => g),
       options,

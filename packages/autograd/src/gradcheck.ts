@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkFunction } from './check.js';
 import { noGrad } from './mode.js';
 import { constant } from './ops/index.js';
 import { treeFlatten, treePaths, treeUnflatten } from './pytree.js';
@@ -39,17 +40,17 @@ export interface GradcheckMismatch {
   readonly analytical: number;
 }
 
-export class GradcheckError extends Error {
+export class GradcheckError extends T.TsgradError {
   constructor(readonly mismatch: GradcheckMismatch) {
-    const m = mismatch;
+    const m = mismatch ?? { input: '?', output: '?', numerical: Number.NaN, analytical: Number.NaN };
     const where =
       m.inputElement && m.outputElement
         ? ` at output element [${m.outputElement.join(',')}], input element [${m.inputElement.join(',')}]`
         : ' for a random projection vᵀJu';
     super(
+      'gradcheck',
       `Jacobian mismatch for ${m.output} with respect to ${m.input}${where}: numerical ${m.numerical}, analytical ${m.analytical}`,
     );
-    this.name = 'GradcheckError';
   }
 }
 
@@ -88,6 +89,9 @@ function coordinates(flat: number, shape: readonly number[]): number[] {
  * floating-point tensors of the output are compared.
  */
 function prepare(f: (...args: never[]) => unknown, inputs: readonly unknown[]): Checked {
+  checkFunction('gradcheck', f);
+  if (!Array.isArray(inputs))
+    throw new T.ValueError('gradcheck', `inputs must be a list, got ${T.describe(inputs)}`);
   const [leaves, def] = treeFlatten(inputs);
   const paths = treePaths(def);
   const float = leaves.flatMap((x, i) => (T.isFloat(x.dtype) ? [i] : []));
@@ -149,7 +153,7 @@ function analyticPullback(c: Checked) {
   );
   const outputs = trace.result as Tensor[];
   if (outputs.length !== c.outputNames.length)
-    throw new Error('gradcheck: the function returned a different number of outputs');
+    throw new T.ValueError('gradcheck', 'the function returned a different number of outputs');
   return {
     outputs,
     pull: (a: number, seed: Tensor) => trace.pull([outputs[a]], [seed]).map(values),
@@ -267,6 +271,7 @@ export function gradcheck(
   inputs: readonly unknown[],
   options: GradcheckOptions = {},
 ): boolean {
+  T.checkOptions('gradcheck', options);
   const c = prepare(f, inputs);
   const s = settings(options);
   return report(options.fastMode ? fastCheck(c, s) : fullCheck(c, s), options);
@@ -281,6 +286,7 @@ export function gradgradcheck(
   inputs: readonly unknown[],
   options: GradcheckOptions = {},
 ): boolean {
+  T.checkOptions('gradgradcheck', options);
   const first = prepare(f, inputs);
   const s = settings(options);
   const shapes = noGrad(() => first.fn(first.inputs)).map((y) => y.shape);

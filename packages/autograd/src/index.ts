@@ -25,3 +25,4 @@ export * from './pytree.js';
 export type { ErrorSample, InputSpec, OpSample, OpSpec } from './spec.js';
 export { type BackwardOptions, type GradHook, type OpContext, Tensor, type TensorLike } from './tensor.js';
 export * from './transforms/index.js';
+export { InPlaceModificationError } from './versions.js';

@@ -1,4 +1,10 @@
-import { type ArrayCreatedHook, type NDArray, setArrayCreatedHook } from '@tsgrad/tensor';
+import {
+  type ArrayCreatedHook,
+  describe,
+  type NDArray,
+  setArrayCreatedHook,
+  ValueError,
+} from '@tsgrad/tensor';
 
 // When the library may free a buffer it made. Library code runs in frames (`inLibrary`): the
 // tensors and raw arrays made while a frame is innermost belong to it, and when it ends
@@ -61,6 +67,7 @@ function recordArray(array: NDArray): void {
 
 /** Runs library code in a frame: what it makes and does not return is freed when dead. */
 export function inLibrary<R>(fn: () => R): R {
+  if (typeof fn !== 'function') throw new ValueError('inLibrary', `expected a function, got ${describe(fn)}`);
   const frame = new Frame();
   // The outermost library call installs the hook, so that arrays cost nothing outside one.
   const previousHook = libraryFrames++ === 0 ? setArrayCreatedHook(recordArray) : undefined;
@@ -86,6 +93,10 @@ function leave(previousHook: ArrayCreatedHook | undefined): void {
 
 /** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
 export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | undefined)[] = []): R {
+  if (typeof fn !== 'function')
+    throw new ValueError('inUserCode', `expected a function, got ${describe(fn)}`);
+  if (!Array.isArray(handed))
+    throw new ValueError('inUserCode', `expected a list of tensors, got ${describe(handed)}`);
   for (const t of handed) if (t) giveToUser(t);
   open.push(null);
   try {
@@ -187,15 +198,17 @@ function abandon(frame: Frame): void {
 
 /** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
 function collect(value: unknown, into: object[]): void {
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    for (const v of value) collect(v, into);
-    return;
+  // Iterative: a result may be nested arbitrarily deep.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null) continue;
+    if (Array.isArray(next)) {
+      for (let i = next.length - 1; i >= 0; i--) pending.push(next[i]);
+      continue;
+    }
+    const proto = Object.getPrototypeOf(next);
+    if (proto === Object.prototype || proto === null) pending.push(...Object.values(next).reverse());
+    else into.push(next);
   }
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
-    for (const v of Object.values(value)) collect(v, into);
-    return;
-  }
-  into.push(value);
 }

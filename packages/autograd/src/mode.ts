@@ -1,3 +1,5 @@
+import { describe, ValueError } from '@tsgrad/tensor';
+
 // Global switches of the tape: whether ops are recorded, and anomaly detection.
 
 let gradEnabled = true;
@@ -15,6 +17,9 @@ export function setGradEnabled(enabled: boolean): boolean {
 }
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  if (typeof fn !== 'function') {
+    throw new ValueError(enabled ? 'enableGrad' : 'noGrad', `expected a function, got ${describe(fn)}`);
+  }
   const previous = setGradEnabled(enabled);
   try {
     return fn();
@@ -46,6 +51,8 @@ export function setAnomalyDetection(enabled: boolean): boolean {
 
 /** Runs `fn` with anomaly detection on. */
 export function detectAnomaly<T>(fn: () => T): T {
+  if (typeof fn !== 'function')
+    throw new ValueError('detectAnomaly', `expected a function, got ${describe(fn)}`);
   const previous = setAnomalyDetection(true);
   try {
     return fn();

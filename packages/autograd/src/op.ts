@@ -1,10 +1,12 @@
-import { isFloat, type NDArray, view } from '@tsgrad/tensor';
+import { isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
+import { checkTensorList } from './check.js';
 import { creationSite } from './creation-site.js';
 import { inLibrary, noteSaved } from './lifetime.js';
 import { isAnomalyEnabled, isGradEnabled } from './mode.js';
 import type { OpSpec } from './spec.js';
 import { type Edge, Node, type OpContext, Tensor } from './tensor.js';
+import { savedVersions } from './versions.js';
 
 /**
  * One differentiable op. `forward` computes on raw arrays; `vjp` and `jvp` are written with
@@ -66,11 +68,21 @@ export function defineOp<P = Record<string, never>>(
   definition: OpDefinition<P>,
   options: DefineOpOptions = {},
 ): Op<P> {
-  if (!definition.spec) throw new Error(`defineOp: op '${definition.name}' has no spec`);
+  const d = definition as Partial<OpDefinition<P>> | null;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.name !== 'string' ||
+    typeof d.forward !== 'function' ||
+    typeof d.vjp !== 'function'
+  ) {
+    throw new ValueError('defineOp', 'expected a definition with a name, a forward and a vjp function');
+  }
+  if (!definition.spec) throw new ValueError('defineOp', `op '${definition.name}' has no spec`);
   const op: Op<P> = { definition, apply: (inputs, params) => applyOp(definition, inputs, params) };
   if (options.register !== false) {
     if (registry.some((o) => o.definition.name === definition.name)) {
-      throw new Error(`defineOp: an op named '${definition.name}' is already defined`);
+      throw new ValueError('defineOp', `an op named '${definition.name}' is already defined`);
     }
     registry.push(op as unknown as Op<unknown>);
   }
@@ -87,6 +99,7 @@ function ownArrays(raw: NDArray | readonly NDArray[], inputs: readonly NDArray[]
 }
 
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
+  checkTensorList(definition.name, inputs);
   const arrays = inputs.map((x) => x.peekValue());
   // The forward's temporaries are freed as soon as it returns.
   const values = inLibrary(() => ownArrays(definition.forward(arrays, params), arrays));
@@ -112,6 +125,7 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       outputs.map((y) => ({ shape: y.shape, dtype: y.dtype })),
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
+      savedVersions(saved.inputs, saved.outputs),
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);

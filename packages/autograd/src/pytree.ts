@@ -1,3 +1,5 @@
+import { ValueError } from '@tsgrad/tensor';
+import { checkFunction } from './check.js';
 import { Tensor } from './tensor.js';
 
 // Pytrees, as in JAX: the transforms accept and return arrays and plain objects nested to any
@@ -36,24 +38,41 @@ function describe(value: object): string {
   return value.constructor?.name ?? 'object';
 }
 
+/** Deeper trees are refused (a self-containing or hostile structure would overflow the stack). */
+const MAX_TREE_DEPTH = 1000;
+
+/** Throws unless `def` is a structure made by `treeFlatten`. */
+function checkTreeDef(op: string, def: unknown): asserts def is TreeDef {
+  const kind = (def as Partial<TreeDef> | null)?.kind;
+  const ok =
+    kind === 'leaf' ||
+    kind === 'static' ||
+    ((kind === 'array' || kind === 'object') && Array.isArray((def as { children?: unknown }).children));
+  if (!ok) throw new ValueError(op, 'expected a tree structure made by treeFlatten');
+}
+
 /** The tensors of `tree` in order (depth first; object keys in insertion order) and its structure. */
 export function treeFlatten(tree: unknown): [Tensor[], TreeDef] {
   const leaves: Tensor[] = [];
-  const visit = (node: unknown, path: string): TreeDef => {
+  const visit = (node: unknown, path: string, depth = 0): TreeDef => {
+    if (depth > MAX_TREE_DEPTH) {
+      throw new ValueError('pytree', `nesting deeper than ${MAX_TREE_DEPTH} levels at ${path.slice(0, 40)}…`);
+    }
     if (node instanceof Tensor) {
       leaves.push(node);
       return { kind: 'leaf' };
     }
     if (Array.isArray(node))
-      return { kind: 'array', children: node.map((child, i) => visit(child, `${path}[${i}]`)) };
+      return { kind: 'array', children: node.map((child, i) => visit(child, `${path}[${i}]`, depth + 1)) };
     if (typeof node === 'object' && node !== null) {
       if (!isPlainObject(node)) {
-        throw new TypeError(
-          `pytree: unsupported ${describe(node)} at ${path || 'the root'}; use Tensors, arrays and plain objects`,
+        throw new ValueError(
+          'pytree',
+          `unsupported ${describe(node)} at ${path || 'the root'}; use Tensors, arrays and plain objects`,
         );
       }
       const keys = Object.keys(node);
-      return { kind: 'object', keys, children: keys.map((k) => visit(node[k], `${path}.${k}`)) };
+      return { kind: 'object', keys, children: keys.map((k) => visit(node[k], `${path}.${k}`, depth + 1)) };
     }
     return { kind: 'static', value: node };
   };
@@ -68,6 +87,7 @@ export function treeLeaves(tree: unknown): Tensor[] {
 
 /** How many leaves a structure holds. */
 export function treeSize(def: TreeDef): number {
+  checkTreeDef('treeSize', def);
   if (def.kind === 'leaf') return 1;
   if (def.kind === 'static') return 0;
   return def.children.reduce((n, child) => n + treeSize(child), 0);
@@ -75,9 +95,11 @@ export function treeSize(def: TreeDef): number {
 
 /** Rebuilds a tree of structure `def` with `leaves` in place of its tensors. */
 export function treeUnflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
+  checkTreeDef('treeUnflatten', def);
+  if (!Array.isArray(leaves)) throw new ValueError('treeUnflatten', 'the leaves must be a list');
   const expected = treeSize(def);
   if (leaves.length !== expected)
-    throw new Error(`treeUnflatten: the structure has ${expected} leaves, got ${leaves.length}`);
+    throw new ValueError('treeUnflatten', `the structure has ${expected} leaves, got ${leaves.length}`);
   let next = 0;
   const build = (node: TreeDef): Tree<L> => {
     switch (node.kind) {
@@ -96,16 +118,20 @@ export function treeUnflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
 
 /** Rebuilds consecutive trees of structures `defs` from one flat list of leaves. */
 export function treeUnflattenAll<L>(defs: readonly TreeDef[], leaves: readonly L[]): Tree<L>[] {
+  if (!Array.isArray(defs) || !Array.isArray(leaves)) {
+    throw new ValueError('treeUnflattenAll', 'the structures and the leaves must be lists');
+  }
   const sizes = defs.map(treeSize);
   const total = sizes.reduce((a, b) => a + b, 0);
   if (leaves.length !== total)
-    throw new Error(`treeUnflattenAll: the structures have ${total} leaves, got ${leaves.length}`);
+    throw new ValueError('treeUnflattenAll', `the structures have ${total} leaves, got ${leaves.length}`);
   const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
   return defs.map((def, i) => treeUnflatten(def, leaves.slice(starts[i], starts[i] + sizes[i])));
 }
 
 /** Paths of the leaves, in `treeFlatten` order, like `[0].w` or `.layers[1].bias` (root: ''). */
 export function treePaths(def: TreeDef, prefix = ''): string[] {
+  checkTreeDef('treePaths', def);
   switch (def.kind) {
     case 'leaf':
       return [prefix];
@@ -127,11 +153,12 @@ export function treeMap<L>(
   tree: unknown,
   ...rest: unknown[]
 ): Tree<L> {
+  checkFunction('treeMap', fn);
   const [leaves, def] = treeFlatten(tree);
   const others = rest.map((other, j) => {
     const [otherLeaves, otherDef] = treeFlatten(other);
     if (!sameStructure(def, otherDef))
-      throw new Error(`treeMap: tree ${j + 1} does not have the structure of the first tree`);
+      throw new ValueError('treeMap', `tree ${j + 1} does not have the structure of the first tree`);
     return otherLeaves;
   });
   return treeUnflatten(
@@ -142,6 +169,8 @@ export function treeMap<L>(
 
 /** Whether two structures have the same containers and leaf positions (static values may differ). */
 export function sameStructure(a: TreeDef, b: TreeDef): boolean {
+  checkTreeDef('sameStructure', a);
+  checkTreeDef('sameStructure', b);
   if (a.kind === 'static' || b.kind === 'static') return a.kind === b.kind;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'leaf') return true;

@@ -1,4 +1,14 @@
-import { type DType, DTypeError, NDArray, type NestedArray, ValueError } from '@tsgrad/tensor';
+import {
+  array,
+  checkOptions,
+  type DType,
+  DTypeError,
+  describe,
+  NDArray,
+  type NestedArray,
+  ShapeError,
+  ValueError,
+} from '@tsgrad/tensor';
 import { creationSite } from './creation-site.js';
 import { adoptArray, type Frame, keepArray, type Owned } from './lifetime.js';
 import { isAnomalyEnabled } from './mode.js';
@@ -43,6 +53,7 @@ export class Tensor implements Owned {
   /** Whether `_grad` was made by backward and never read through `grad`. */
   private gradIsPrivate = false;
   private _requiresGrad: boolean;
+  private _version = 0;
   private tangents: Map<number, Tensor> | undefined;
   private leafHooks: GradHook[] | undefined;
 
@@ -51,6 +62,9 @@ export class Tensor implements Owned {
    * tensor's own; any other stays the caller's as well.
    */
   constructor(value: NDArray, options: { requiresGrad?: boolean; outputIndex?: number } = {}) {
+    if (!(value instanceof NDArray))
+      throw new ValueError('Tensor', `expected an NDArray, got ${describe(value)}`);
+    checkOptions('Tensor', options);
     this._value = value;
     this.valueIsPrivate = adoptArray(this, value);
     this._requiresGrad = options.requiresGrad ?? false;
@@ -124,13 +138,26 @@ export class Tensor implements Owned {
 
   /** Only leaves can change it, as in PyTorch. */
   set requiresGrad(flag: boolean) {
+    if (typeof flag !== 'boolean')
+      throw new ValueError('requiresGrad', `expected a boolean, got ${typeof flag}`);
     if (this.node !== null) {
-      throw new Error('requiresGrad can only be changed on leaf tensors; use detach() for a non-leaf');
+      throw new ValueError(
+        'requiresGrad',
+        'requiresGrad can only be changed on leaf tensors; use detach() for a non-leaf',
+      );
     }
     if (flag && this.dtype !== 'float32' && this.dtype !== 'float64') {
-      throw new Error(`only floating-point tensors can require grad, got ${this.dtype}`);
+      throw new DTypeError('requiresGrad', `only floating-point tensors can require grad, got ${this.dtype}`);
     }
     this._requiresGrad = flag;
+  }
+
+  /**
+   * How many times the value was changed in place (`assign`, optimizer steps). Backward
+   * refuses a tensor a tape node saved whose version has changed since (as PyTorch does).
+   */
+  get version(): number {
+    return this._version;
   }
 
   /** A leaf is a tensor not produced by a recorded op: gradients accumulate in its `.grad`. */
@@ -145,22 +172,26 @@ export class Tensor implements Owned {
 
   /**
    * Replaces the data in place (e.g. an optimizer step), keeping identity, grad and
-   * requiresGrad. The new value must have the same shape and dtype. The tensor keeps its own
-   * view of it (the caller may dispose `value`) and frees its previous value unless someone
-   * else may hold it.
+   * requiresGrad, and bumps `version`. The new value (a tensor, an array or nested JS arrays)
+   * must have the same shape; nested arrays take this tensor's dtype, arrays must have it.
+   * The tensor keeps its own view of it (the caller may dispose `value`) and frees its
+   * previous value unless someone else may hold it.
    */
-  assign(value: NDArray | Tensor): this {
-    const next = value instanceof Tensor ? value.peekValue() : value;
-    if (
-      next.dtype !== this.dtype ||
-      next.shape.length !== this.shape.length ||
-      next.shape.some((d, i) => d !== this.shape[i])
-    ) {
-      throw new Error(
-        `assign: expected ${this.dtype} [${this.shape.join(',')}], got ${next.dtype} [${next.shape.join(',')}]`,
+  assign(value: NDArray | Tensor | NestedArray): this {
+    const next = assignedArray(value, this.dtype);
+    if (next.dtype !== this.dtype) {
+      throw new DTypeError('assign', `expected ${this.dtype}, got ${next.dtype}`);
+    }
+    if (next.shape.length !== this.shape.length || next.shape.some((d, i) => d !== this.shape[i])) {
+      throw new ShapeError(
+        'assign',
+        `expected shape [${this.shape.join(',')}], got [${next.shape.join(',')}]`,
       );
     }
-    return this.replaceValue(next);
+    this.replaceValue(next);
+    // An array made here from nested JS arrays lives on in the view only.
+    if (next !== value && !(value instanceof Tensor)) next.dispose();
+    return this;
   }
 
   /**
@@ -185,6 +216,7 @@ export class Tensor implements Owned {
     this._value = NDArray.view(next, next.shape, next.strides, next.offset, 'assign');
     keepArray(this._value);
     this.valueIsPrivate = true;
+    this._version++;
     if (previousIsPrivate) previous.dispose();
     return this;
   }
@@ -218,7 +250,9 @@ export class Tensor implements Owned {
    * replaces the gradient. Returns a handle whose `remove()` unregisters it.
    */
   registerHook(hook: GradHook): { remove(): void } {
-    if (!this._requiresGrad) throw new Error('registerHook: the tensor does not require grad');
+    if (typeof hook !== 'function')
+      throw new ValueError('registerHook', `expected a function, got ${typeof hook}`);
+    if (!this._requiresGrad) throw new ValueError('registerHook', 'the tensor does not require grad');
     if (this.node === null) this.leafHooks ??= [];
     const list = this.node === null ? (this.leafHooks as GradHook[]) : this.node.hooks[this.outputIndex];
     list.push(hook);
@@ -298,8 +332,20 @@ export class Node {
     readonly outputMeta: readonly { readonly shape: readonly number[]; readonly dtype: DType }[],
     context: OpContext<unknown>,
     readonly createdAt: string | undefined,
+    /** The versions of the saved inputs and outputs when the op ran (versions.ts). */
+    readonly savedVersions: readonly number[],
   ) {
     this.context = context;
     this.hooks = outputMeta.map(() => []);
   }
+}
+
+/** What `assign` copies from: the array of a tensor, an array, or nested JS arrays as `dtype`. */
+function assignedArray(value: NDArray | Tensor | NestedArray, dtype: DType): NDArray {
+  if (value instanceof Tensor) return value.peekValue();
+  if (value instanceof NDArray) return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || Array.isArray(value)) {
+    return array(value, { dtype });
+  }
+  throw new ValueError('assign', `expected a Tensor, an NDArray or nested arrays, got ${describe(value)}`);
 }

@@ -1,7 +1,7 @@
-import { TsgradError } from '@tsgrad/tensor';
+import { OutOfMemoryError } from '@tsgrad/tensor';
 
-/** The wasm memory reached its maximum size. */
-export class OutOfMemoryError extends TsgradError {}
+/** Thrown when the wasm memory reached its maximum size (the tensor package's class). */
+export { OutOfMemoryError };
 
 const ALIGN = 64;
 const PAGE = 65536;

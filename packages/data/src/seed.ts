@@ -1,4 +1,4 @@
-import { random, ValueError } from '@tsgrad/tensor';
+import { checkOptions, describe, random, ValueError } from '@tsgrad/tensor';
 
 /** Where randomness comes from: an integer seed or an explicit PRNG key (not both). */
 export interface SeedOptions {
@@ -10,12 +10,13 @@ export interface SeedOptions {
 
 /** The key that `options` describe. */
 export function keyFrom(op: string, options: SeedOptions): random.PRNGKey {
+  checkOptions(op, options);
   if (options.seed !== undefined && options.key !== undefined) {
     throw new ValueError(op, 'give either seed or key, not both');
   }
   if (options.key !== undefined) {
     if (!(options.key instanceof random.PRNGKey)) {
-      throw new ValueError(op, `key must be a PRNGKey (from random.key(seed)), got ${String(options.key)}`);
+      throw new ValueError(op, `key must be a PRNGKey (from random.key(seed)), got ${describe(options.key)}`);
     }
     return options.key;
   }

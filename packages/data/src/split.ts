@@ -1,4 +1,4 @@
-import { ValueError } from '@tsgrad/tensor';
+import { formatShape, ValueError } from '@tsgrad/tensor';
 import { checkDataset, type Dataset, Subset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
 import { checkList } from './validate.js';
@@ -27,7 +27,7 @@ export function randomSplit<T>(
   const key = keyFrom('randomSplit', options);
   const total = dataset.length;
   if (lengths.length === 0 || lengths.some((l) => !Number.isFinite(l) || l < 0)) {
-    throw new ValueError('randomSplit', `lengths must be non-negative numbers, got [${lengths.join(', ')}]`);
+    throw new ValueError('randomSplit', `lengths must be non-negative numbers, got ${formatShape(lengths)}`);
   }
   const sum = lengths.reduce((s, l) => s + l, 0);
   const fractional = Math.abs(sum - 1) < 1e-9;

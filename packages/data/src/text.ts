@@ -1,4 +1,4 @@
-import { array, IndexError, NDArray, ValueError } from '@tsgrad/tensor';
+import { array, describe, IndexError, NDArray, ValueError } from '@tsgrad/tensor';
 
 /** A character-level encoding of a text. */
 export interface CharTensor {
@@ -19,7 +19,7 @@ function codePointLabel(char: string): string {
 /** Builds the character vocabulary of `text` and encodes the text with it. */
 export function textToCharTensor(text: string): CharTensor {
   if (typeof text !== 'string')
-    throw new ValueError('textToCharTensor', `expected a string, got ${typeof text}`);
+    throw new ValueError('textToCharTensor', `expected a string, got ${describe(text)}`);
   const chars = Array.from(text);
   const vocab = [...new Set(chars)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
   const ids = new Map(vocab.map((c, i) => [c, i]));

@@ -2,8 +2,10 @@ import {
   array,
   cast,
   contiguous,
+  describe,
   div,
   flip,
+  formatShape,
   isFloat,
   type NDArray,
   oneHot as oneHotArray,
@@ -138,11 +140,17 @@ export interface RandomCropOptions extends SeedOptions {
 function paddingSides(padding: RandomCropOptions['padding']): [number, number, number, number] {
   if (padding === undefined) return [0, 0, 0, 0];
   if (typeof padding === 'number') return [padding, padding, padding, padding];
+  if (!Array.isArray(padding) || !padding.every((p) => typeof p === 'number')) {
+    throw new ValueError(
+      'randomCrop',
+      `padding must be a number or a list of numbers, got ${describe(padding)}`,
+    );
+  }
   if (padding.length === 2) return [padding[0], padding[1], padding[0], padding[1]];
   if (padding.length === 4) return [padding[0], padding[1], padding[2], padding[3]];
   throw new ValueError(
     'randomCrop',
-    `padding must be a number or a list of 2 or 4 numbers, got [${padding}]`,
+    `padding must be a number or a list of 2 or 4 numbers, got ${formatShape(padding)}`,
   );
 }
 
@@ -158,7 +166,7 @@ export function randomCrop(
   checkRecord('randomCrop', 'options', options);
   const [left, top, right, bottom] = paddingSides(options.padding);
   if (![height, width].every((s) => Number.isInteger(s) && s > 0)) {
-    throw new ValueError('randomCrop', `size must be positive integers, got ${size}`);
+    throw new ValueError('randomCrop', `size must be positive integers, got ${describe(size)}`);
   }
   if (![left, top, right, bottom].every((p) => Number.isInteger(p) && p >= 0)) {
     throw new ValueError('randomCrop', `padding must be non-negative integers, got ${options.padding}`);

@@ -1,4 +1,4 @@
-import { array, type NDArray, ValueError } from '@tsgrad/tensor';
+import { array, checkOptions, describe, type NDArray, ValueError } from '@tsgrad/tensor';
 import { READABLE_DTYPES } from './dtypes.js';
 import { failIn } from './errors.js';
 import { DEFAULT_MAX_HEADER_SIZE, readHeader, setOwn } from './header.js';
@@ -25,8 +25,10 @@ export function fromBytes(
   bytes: Uint8Array | ArrayBuffer,
   options: FromBytesOptions = {},
 ): SafetensorsContents {
-  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer))
-    throw new ValueError('fromBytes', `expected a Uint8Array or an ArrayBuffer, got ${String(bytes)}`);
+  checkOptions('fromBytes', options);
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
+    throw new ValueError('fromBytes', `expected a Uint8Array or an ArrayBuffer, got ${describe(bytes)}`);
+  }
   const fail = failIn(options.file);
   // A plain view: a Node Buffer's slice() would share memory instead of copying.
   const file =

@@ -1,5 +1,5 @@
 import { Tensor } from '@tsgrad/autograd';
-import { NDArray, ValueError } from '@tsgrad/tensor';
+import { describe, NDArray, ValueError } from '@tsgrad/tensor';
 import { WRITE_RANK, WRITTEN_DTYPES } from './dtypes.js';
 import { toFromLittleEndian } from './endian.js';
 import { METADATA_KEY } from './header.js';
@@ -67,12 +67,13 @@ function headerJson(
  * multiple of 8 bytes, data little-endian and row-major.
  */
 export function toBytes(tensors: StateDict, metadata?: Record<string, string>): Uint8Array {
-  for (const [name, record] of [
+  for (const [what, value] of [
     ['tensors', tensors],
-    ['metadata', metadata ?? {}],
+    ['metadata', metadata === undefined ? {} : metadata],
   ] as const) {
-    if (typeof record !== 'object' || record === null || Array.isArray(record))
-      throw new ValueError('toBytes', `${name} must be a record, got ${String(record)}`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ValueError('toBytes', `${what} must be a record, got ${describe(value)}`);
+    }
   }
   for (const [key, text] of Object.entries(metadata ?? {})) {
     if (typeof text !== 'string') {

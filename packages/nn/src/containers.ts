@@ -63,7 +63,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 
   forward(): never {
-    throw new Error('ModuleList has no forward: iterate over its modules instead');
+    throw new T.ValueError('ModuleList', 'it has no forward: iterate over its modules instead');
   }
 }
 
@@ -90,7 +90,7 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 
   forward(): never {
-    throw new Error('ModuleDict has no forward: look up its modules instead');
+    throw new T.ValueError('ModuleDict', 'it has no forward: look up its modules instead');
   }
 }
 

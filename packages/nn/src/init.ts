@@ -40,6 +40,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 
 export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
   checkTensor('uniform', 'tensor', tensor);
+  T.checkOptions('uniform', options);
   if (tensor.size === 0) return tensor;
   if (low === high) return constant(tensor, low);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
@@ -48,6 +49,7 @@ export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions 
 
 export function normal(tensor: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
   checkTensor('normal', 'tensor', tensor);
+  T.checkOptions('normal', options);
   if (tensor.size === 0) return tensor;
   if (std === 0) return constant(tensor, mean);
   const dtype = tensor.dtype === 'float64' ? 'float64' : 'float32';
@@ -83,6 +85,7 @@ export function calculateGain(
 
 export function xavierUniform(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   checkTensor('xavierUniform', 'tensor', tensor);
+  T.checkOptions('xavierUniform', options);
   const { fanIn, fanOut } = fans(tensor.shape);
   const bound = (options.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform(tensor, -bound, bound, options);
@@ -90,6 +93,7 @@ export function xavierUniform(tensor: Tensor, options: InitOptions & { gain?: nu
 
 export function xavierNormal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   checkTensor('xavierNormal', 'tensor', tensor);
+  T.checkOptions('xavierNormal', options);
   const { fanIn, fanOut } = fans(tensor.shape);
   return normal(tensor, 0, (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);
 }
@@ -109,12 +113,14 @@ function kaimingStd(tensor: Tensor, options: KaimingOptions): number {
 
 export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Tensor {
   checkTensor('kaimingUniform', 'tensor', tensor);
+  T.checkOptions('kaimingUniform', options);
   const bound = Math.sqrt(3) * kaimingStd(tensor, options);
   return uniform(tensor, -bound, bound, options);
 }
 
 export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
   checkTensor('kaimingNormal', 'tensor', tensor);
+  T.checkOptions('kaimingNormal', options);
   return normal(tensor, 0, kaimingStd(tensor, options), options);
 }
 
@@ -125,6 +131,7 @@ export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Ten
  */
 export function orthogonal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   checkTensor('orthogonal', 'tensor', tensor);
+  T.checkOptions('orthogonal', options);
   if (tensor.ndim < 2)
     throw new T.ValueError('orthogonal', `needs at least 2 dimensions, got [${tensor.shape.join(',')}]`);
   if (tensor.size === 0) return tensor;

@@ -1,7 +1,8 @@
 import type { Backend } from './backend.js';
+import { checkArray } from './check.js';
 import { cpuBackend } from './cpu/index.js';
 import type { DType } from './dtype.js';
-import { DTypeError, ValueError } from './errors.js';
+import { DTypeError, describe, ValueError } from './errors.js';
 import { NDArray } from './ndarray.js';
 import { type Primitive, type PrimitiveParams, STRIDED_PRIMITIVES, type View } from './primitives.js';
 import type { Shape } from './shape.js';
@@ -16,6 +17,7 @@ export function getBackend(): Backend {
 
 /** Selects the backend for new arrays; returns the previous one. */
 export function setBackend(backend: Backend): Backend {
+  checkBackend(backend);
   const previous = current;
   current = backend;
   selected = true;
@@ -29,12 +31,32 @@ export function isBackendSelected(): boolean {
 
 /** Runs `fn` with `backend` selected, restoring the previous backend afterwards. */
 export function withBackend<T>(backend: Backend, fn: () => T): T {
+  if (typeof fn !== 'function')
+    throw new ValueError('withBackend', `expected a function, got ${describe(fn)}`);
   const previous = setBackend(backend);
   try {
     return fn();
   } finally {
     setBackend(previous);
   }
+}
+
+/** Checks that `backend` has the members of a Backend (a wrong object would fail in every op). */
+function checkBackend(backend: Backend): void {
+  const b = backend as Partial<Backend> | null;
+  const ok =
+    typeof b === 'object' &&
+    b !== null &&
+    typeof b.name === 'string' &&
+    Array.isArray(b.dtypes) &&
+    typeof b.kernels === 'object' &&
+    b.kernels !== null &&
+    ['alloc', 'write', 'read'].every((m) => typeof (b as Record<string, unknown>)[m] === 'function');
+  if (!ok)
+    throw new ValueError(
+      'setBackend',
+      `expected a Backend (name, dtypes, kernels, alloc, write, read), got ${describe(backend)}`,
+    );
 }
 
 export interface OutputSpec {
@@ -48,6 +70,7 @@ function viewOf(x: NDArray): View<unknown> {
 
 /** Makes a contiguous copy of a strided view (or returns the array itself if it already is). */
 export function contiguous(x: NDArray): NDArray {
+  checkArray('contiguous', x);
   if (x.isContiguous) return x;
   return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
@@ -88,7 +111,7 @@ export function runPrimitive<P extends Primitive>(
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
   const ready = strided ? inputs : inputs.map(packed);
-  const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape));
+  const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape, primitive));
   const kernel = backend.kernels[primitive] as (
     o: View<unknown>[],
     i: View<unknown>[],

@@ -1,4 +1,4 @@
-import { DTypeError } from './errors.js';
+import { ArithmeticError, DTypeError, describe, ValueError } from './errors.js';
 
 /** The element types of tsgrad. `float32` is the default. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
@@ -21,7 +21,53 @@ const constructors = {
   bool: Uint8Array,
 } as const;
 
+/** Bytes per element of each dtype. */
+export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = {
+  float32: 4,
+  float64: 8,
+  int32: 4,
+  bool: 1,
+};
+
+/** Checks that `dtype` (from user input) is a tsgrad dtype; returns it. */
+export function checkDType(op: string, dtype: unknown): DType {
+  if (typeof dtype !== 'string' || !(DTYPES as readonly string[]).includes(dtype)) {
+    const shown = typeof dtype === 'string' ? `'${dtype}'` : describe(dtype);
+    throw new DTypeError(op, `unknown dtype ${shown} (expected one of ${DTYPES.join(', ')})`);
+  }
+  return dtype as DType;
+}
+
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** `value` as an int32 element, or an error: int32 holds only integers in [-2^31, 2^31 - 1]. */
+export function checkInt32(op: string, value: number): number {
+  if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+    throw new ArithmeticError(
+      op,
+      `${value} is not representable as int32 (integers in [${INT32_MIN}, ${INT32_MAX}]); cast explicitly or use a float dtype`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The element `value` (a number or boolean) stored as `dtype`. Into int32 a number truncates
+ * toward zero (as PyTorch's constructors do); NaN, ±Infinity and numbers outside the int32
+ * range have no int32 value and throw (instead of storing 0 or a wrapped value).
+ */
+export function toElement(op: string, value: number | boolean, dtype: DType): number {
+  const v = Number(value);
+  if (dtype === 'bool') return v !== 0 ? 1 : 0;
+  return dtype === 'int32' ? checkInt32(op, Number.isFinite(v) ? Math.trunc(v) : v) : v;
+}
+
 export function allocTyped<D extends DType>(dtype: D, size: number): TypedArrayOf[D] {
+  checkDType('allocTyped', dtype);
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new ValueError('allocTyped', `size must be a non-negative integer, got ${describe(size)}`);
+  }
   return new constructors[dtype](size) as TypedArrayOf[D];
 }
 
@@ -31,6 +77,8 @@ export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
 
 /** The dtype a host typed array holds; a Uint8Array means bool. Other typed arrays are rejected. */
 export function dtypeOfTyped(data: TypedArray): DType {
+  if (!ArrayBuffer.isView(data))
+    throw new DTypeError('array', `expected a typed array, got ${describe(data)}`);
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';
   if (data instanceof Int32Array) return 'int32';

@@ -4,7 +4,9 @@ export class TsgradError extends Error {
     readonly op: string,
     detail: string,
   ) {
-    super(`${op}: ${detail}`);
+    super(
+      `${typeof op === 'string' ? op : describe(op)}: ${typeof detail === 'string' ? detail : describe(detail)}`,
+    );
     this.name = new.target.name;
   }
 }
@@ -17,7 +19,24 @@ export class DTypeError extends TsgradError {}
 export class IndexError extends TsgradError {}
 /** Any other bad argument: a negative size, an unknown mode, a wrong parameter. */
 export class ValueError extends TsgradError {}
+/** An array too large to allocate (refused before allocating), or a backend out of memory. */
+export class OutOfMemoryError extends TsgradError {}
+/** Integer arithmetic whose result is not representable: int32 overflow, division by zero. */
+export class ArithmeticError extends TsgradError {}
 
 export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
+  if (!Array.isArray(shape)) return describe(shape);
+  // Safe for hostile input: a non-number size is described, never stringified whole.
+  return `[${shape.map((d) => (typeof d === 'number' ? d : describe(d))).join(',')}]`;
+}
+
+/** A short description of any value for an error message (never prints a whole structure). */
+export function describe(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value);
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  return `a ${(value as object).constructor?.name ?? 'object'}`;
 }

@@ -1,4 +1,6 @@
-import type { DType, TypedArray } from './dtype.js';
+import { checkDType, type DType, type TypedArray } from './dtype.js';
+import { describe, ValueError } from './errors.js';
+import { checkShape, sizeOf } from './shape.js';
 
 /** Print settings, named and defaulted like NumPy's `set_printoptions` (precision like PyTorch). */
 export interface FormatOptions {
@@ -40,6 +42,17 @@ export function formatNDArray(
   data: TypedArray,
   options: FormatOptions = {},
 ): string {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValueError('formatNDArray', `options must be an object, got ${describe(options)}`);
+  }
+  checkShape('formatNDArray', shape);
+  checkDType('formatNDArray', dtype);
+  if (!ArrayBuffer.isView(data) || (data as TypedArray).length !== sizeOf(shape)) {
+    throw new ValueError(
+      'formatNDArray',
+      `data must be a typed array of ${sizeOf(shape)} elements, got ${describe(data)}`,
+    );
+  }
   const { precision, threshold, edgeitems, linewidth } = { ...DEFAULTS, ...options };
   const trailer = `shape=[${shape.join(',')}], dtype=${dtype})`;
   if (data.length === 0) return `${PREFIX}[], ${trailer}`;

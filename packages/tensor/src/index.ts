@@ -1,4 +1,5 @@
 export type { Backend } from './backend.js';
+export { checkArray, checkArrayList, checkOptions } from './check.js';
 export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,
@@ -11,6 +12,8 @@ export {
 } from './dispatch.js';
 export {
   allocTyped,
+  BYTES_PER_ELEMENT,
+  checkDType,
   DTYPES,
   type DType,
   dtypeOfTyped,
@@ -20,7 +23,17 @@ export {
   type TypedArrayOf,
   toFloat,
 } from './dtype.js';
-export { DTypeError, IndexError, ShapeError, TsgradError, ValueError } from './errors.js';
+export {
+  ArithmeticError,
+  DTypeError,
+  describe,
+  formatShape,
+  IndexError,
+  OutOfMemoryError,
+  ShapeError,
+  TsgradError,
+  ValueError,
+} from './errors.js';
 export { checkPath, FileError } from './file-error.js';
 export { type FormatOptions, formatNDArray } from './format.js';
 export * from './kernel-layout.js';
@@ -40,7 +53,10 @@ export { BINARY_PRIMITIVES, REDUCE_PRIMITIVES, STRIDED_PRIMITIVES, UNARY_PRIMITI
 export * from './random.js';
 export {
   broadcastShapes,
+  checkShape,
   contiguousStrides,
+  MAX_ARRAY_BYTES,
+  MAX_NDIM,
   normalizeAxes,
   normalizeAxis,
   type Shape,

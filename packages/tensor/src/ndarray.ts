@@ -2,7 +2,7 @@ import type { Backend } from './backend.js';
 import { allocTyped, type DType, type TypedArray } from './dtype.js';
 import { ValueError } from './errors.js';
 import { formatNDArray } from './format.js';
-import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
+import { checkAllocation, contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
 
 // Symbol.dispose, declared as TypeScript's esnext.disposable lib and @types/node declare it.
@@ -55,16 +55,18 @@ export class NDArray {
     arrayCreated?.(this);
   }
 
-  /** A new contiguous, zero-filled array on `backend`. */
-  static empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
+  /** A new contiguous, zero-filled array on `backend`; `op` names the caller in a size error. */
+  static empty(backend: Backend, dtype: DType, shape: Shape, op = 'empty'): NDArray {
+    checkAllocation(op, shape, dtype);
     const size = sizeOf(shape);
     const storage = new Storage(backend, backend.alloc(dtype, size), dtype, size);
     return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
   }
 
   /** A new contiguous array whose contents the caller overwrites (a kernel output). */
-  static uninitialized(backend: Backend, dtype: DType, shape: Shape): NDArray {
-    if (!backend.allocUninitialized) return NDArray.empty(backend, dtype, shape);
+  static uninitialized(backend: Backend, dtype: DType, shape: Shape, op = 'empty'): NDArray {
+    if (!backend.allocUninitialized) return NDArray.empty(backend, dtype, shape, op);
+    checkAllocation(op, shape, dtype);
     const size = sizeOf(shape);
     const storage = new Storage(backend, backend.allocUninitialized(dtype, size), dtype, size);
     return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
@@ -124,6 +126,7 @@ export class NDArray {
   /** The elements in row-major order, as a new host typed array. */
   toTypedArray(): TypedArray {
     this.assertLive('toTypedArray');
+    checkAllocation('toTypedArray', this.shape, this.dtype);
     const { backend, handle } = this.storage;
     if (this.size === 0) return allocTyped(this.dtype, 0);
     if (this.isContiguous) return backend.read(handle, this.dtype, this.offset, this.size);

@@ -125,7 +125,18 @@ describe('array', () => {
     // Bytes other than 0/1 become true.
     expect(T.eq(T.array(Uint8Array.of(2, 0, 255)), true).toArray()).toEqual([true, false, true]);
     expect(T.sum(T.array(Uint8Array.of(2, 255))).item()).toBe(2);
-    expect(T.array(Float64Array.of(1.9, -1.9, Number.NaN), { dtype: 'int32' }).toArray()).toEqual([1, -1, 0]);
+    expect(T.array(Float64Array.of(1.9, -1.9), { dtype: 'int32' }).toArray()).toEqual([1, -1]);
+    // No int32 value: refused instead of stored as 0 or wrapped.
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, -(2 ** 31) - 1, 2 ** 40]) {
+      expect(() => T.array(Float64Array.of(v), { dtype: 'int32' })).toThrow(T.ArithmeticError);
+      expect(() => T.array([v], { dtype: 'int32' })).toThrow(/^array: .* is not representable as int32/);
+      expect(() => T.full([2], v, { dtype: 'int32' })).toThrow(T.ArithmeticError);
+    }
+    expect(() => T.arange(2 ** 31 - 2, 2 ** 31 + 2)).toThrow(T.ArithmeticError);
+    expect(T.array([2 ** 31 - 1, -(2 ** 31)], { dtype: 'int32' }).toArray()).toEqual([
+      2 ** 31 - 1,
+      -(2 ** 31),
+    ]);
   });
 
   it('rejects typed arrays it cannot store', () => {
@@ -324,5 +335,48 @@ describe('eye', () => {
     expect(() => T.eye(-1)).toThrow(/^eye: invalid shape/);
     expect(() => T.eye(2, 1.5)).toThrow(T.ValueError);
     expect(() => T.eye(2, 2, 0.5)).toThrow(/^eye: diagonal offset k must be an integer/);
+  });
+});
+
+describe('hostile creation arguments get typed errors naming the op', () => {
+  it('unknown dtypes', () => {
+    const bad = { dtype: 'float16' as T.DType };
+    for (const make of [
+      () => T.array([1], bad),
+      () => T.array(Float32Array.of(1), bad),
+      () => T.zeros([2], bad),
+      () => T.ones([2], bad),
+      () => T.full([2], 1, bad),
+      () => T.arange(3, undefined, 1, bad),
+      () => T.eye(2, 2, 0, bad),
+      () => T.linspace(0, 1, 3, bad),
+    ]) {
+      expect(make).toThrow(T.DTypeError);
+      expect(make).toThrow(/unknown dtype 'float16'/);
+    }
+  });
+
+  it('sizes too large to allocate are refused before allocating', () => {
+    expect(() => T.ones([1e5, 1e5])).toThrow(T.OutOfMemoryError);
+    expect(() => T.ones([1e5, 1e5])).toThrow(/^full: an array of shape \[100000,100000\]/);
+    expect(() => T.zeros([1e5, 1e5])).toThrow(/^zeros: /);
+    expect(() => T.arange(0, 1e10)).toThrow(/^arange: .*over the limit/);
+    expect(() => T.eye(1e5)).toThrow(T.OutOfMemoryError);
+    expect(() => T.linspace(0, 1, 2 ** 31)).toThrow(T.OutOfMemoryError);
+    const wide = T.broadcastTo(T.zeros([1, 1]), [1e5, 1e5]);
+    expect(() => wide.toTypedArray()).toThrow(T.OutOfMemoryError);
+    expect(() => T.add(wide, 1)).toThrow(/^add: .*over the limit/);
+  });
+
+  it('deep or self-containing nesting, and shapes that are not arrays', () => {
+    let deep: T.NestedArray = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(() => T.array(deep)).toThrow(/^array: nested arrays deeper than 64 levels/);
+    const loop: T.NestedArray[] = [];
+    loop.push(loop);
+    expect(() => T.array(loop)).toThrow(T.ValueError);
+    expect(() => T.zeros(5 as never)).toThrow(/^zeros: a shape must be an array/);
+    expect(() => T.zeros(new Array(65).fill(1))).toThrow(/at most 64 dimensions/);
+    expect(() => T.full([1], 'x' as never)).toThrow(T.ValueError);
   });
 });

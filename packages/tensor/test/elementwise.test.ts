@@ -372,11 +372,11 @@ const BINARY: Record<T.BinaryPrimitive, BinarySpec> = {
     fn: T.pow,
     kind: 'arith',
     ref: refPow,
-    int32: (a, b) => (b >= 0 ? wrap32(BigInt(a) ** BigInt(b)) : store('int32', a ** b)),
+    int32: (a, b) => (b >= 0 ? wrap32(BigInt(a) ** BigInt(b)) : Number.NaN),
   },
   maximum: { fn: T.maximum, kind: 'arith', ref: (a, b) => (nan(a, b) ? Number.NaN : Math.max(a, b)) },
   minimum: { fn: T.minimum, kind: 'arith', ref: (a, b) => (nan(a, b) ? Number.NaN : Math.min(a, b)) },
-  mod: { fn: T.mod, kind: 'arith', ref: refMod, int32: (a, b) => (b === 0 ? 0 : refMod(a, b)) },
+  mod: { fn: T.mod, kind: 'arith', ref: refMod, int32: (a, b) => (b === 0 ? Number.NaN : refMod(a, b)) },
   eq: { fn: T.eq, kind: 'compare', ref: (a, b) => Number(a === b) },
   ne: { fn: T.ne, kind: 'compare', ref: (a, b) => Number(a !== b) },
   lt: { fn: T.lt, kind: 'compare', ref: (a, b) => Number(a < b) },
@@ -450,10 +450,16 @@ describe('binary ops', () => {
           const y = hostOperand(b, compute);
           const shape = refBroadcastShape(x.shape, y.shape);
           expect(shape).not.toBeNull();
+          const ref = (compute === 'int32' && spec.int32) || spec.ref;
+          // int32 results that do not exist (a negative power, a modulo by zero) throw.
+          const undefinedAt = refMap(shape ?? [], [x, y], (u, v) => (Number.isNaN(ref(u, v)) ? 1 : 0));
+          if (compute === 'int32' && undefinedAt.some((v) => v === 1)) {
+            expect(() => spec.fn(toInput(a), toInput(b))).toThrow(T.ArithmeticError);
+            return;
+          }
           const out = spec.fn(toInput(a), toInput(b));
           expect(out.dtype).toBe(outDtype);
           expect(out.shape).toEqual(shape);
-          const ref = (compute === 'int32' && spec.int32) || spec.ref;
           expectValues(
             out,
             refMap(shape ?? [], [x, y], (u, v) => store(outDtype, ref(u, v))),
@@ -556,11 +562,17 @@ describe('binary ops', () => {
     expect(T.add(T.array(Int32Array.of(2 ** 31 - 1)), 1).item()).toBe(-(2 ** 31));
   });
 
-  it('int32 pow with a negative exponent truncates toward zero; mod by 0 gives 0', () => {
-    const base = T.array(Int32Array.of(1, -1, -1, 2, -3, 0));
-    const exp = T.array(Int32Array.of(-5, -2, -3, -1, -1, 0));
-    expect(T.pow(base, exp).toArray()).toEqual([1, 1, -1, 0, 0, 1]);
-    expect(T.mod(T.array(Int32Array.of(5, -5)), 0).toArray()).toEqual([0, 0]);
+  it('int32 pow to a negative power and int32 mod by 0 throw (as in PyTorch), on both operand orders', () => {
+    for (const b of [-1, -5]) {
+      expect(() => T.pow(T.array(Int32Array.of(2, 1)), b)).toThrow(T.ArithmeticError);
+      expect(() => T.pow(2, T.array(Int32Array.of(3, b)))).toThrow(/^pow: int32 to a negative int32 power/);
+    }
+    expect(() => T.mod(T.array(Int32Array.of(5, -5)), 0)).toThrow(/^mod: int32 modulo by zero/);
+    expect(() => T.mod(5, T.array(Int32Array.of(1, 0)))).toThrow(T.ArithmeticError);
+    expect(() => T.mod(T.array([true]), false)).toThrow(T.ArithmeticError);
+    // Float operands keep IEEE results.
+    expect(T.pow(T.array([2]), -1).item()).toBe(0.5);
+    expect(Number.isNaN(T.mod(T.array([5]), 0).item())).toBe(true);
   });
 
   it('mod is floored (sign of the divisor) for floats and int32', () => {

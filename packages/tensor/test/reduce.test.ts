@@ -183,17 +183,35 @@ describe('sum, prod, max, min', () => {
     }
   });
 
-  it('sums bool as int32 and int32 prod wraps modulo 2^32', () => {
+  it('sums bool as int32; int32 sum and prod throw on overflow instead of wrapping', () => {
     expect(T.sum(T.array([true, true, false, true])).toArray()).toBe(3);
     expect(T.sum(T.array([true, true])).dtype).toBe('int32');
     const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+    const fits = (v: bigint) => v >= -(2n ** 31n) && v < 2n ** 31n;
     fc.assert(
       fc.property(fc.array(int32, { minLength: 0, maxLength: 12 }), (xs) => {
         const x = T.array(Int32Array.from(xs));
-        expect(T.prod(x).item()).toBe(xs.reduce((acc, v) => wrap32(BigInt(acc) * BigInt(v)), 1));
-        expect(T.sum(x).item()).toBe(wrap32(xs.reduce((acc, v) => acc + BigInt(v), 0n)));
+        const total = xs.reduce((acc, v) => acc + BigInt(v), 0n);
+        if (fits(total)) expect(T.sum(x).item()).toBe(Number(total));
+        else expect(() => T.sum(x)).toThrow(T.ArithmeticError);
+        // Every partial product fits, or prod throws.
+        let partial = 1n;
+        const partialsFit = xs.every((v) => {
+          partial *= BigInt(v);
+          return fits(partial);
+        });
+        if (partialsFit) expect(T.prod(x).item()).toBe(Number(partial));
+        else expect(() => T.prod(x)).toThrow(T.ArithmeticError);
       }),
     );
+    expect(() => T.sum(T.array(Int32Array.of(2 ** 31 - 1, 1)))).toThrow(
+      /^sum: 2147483648 is not representable as int32/,
+    );
+    expect(() => T.sum(T.array(Int32Array.of(2 ** 30, 2 ** 30, 2 ** 30)), { axis: 0 })).toThrow(
+      T.ArithmeticError,
+    );
+    expect(T.sum(T.array(Int32Array.of(2 ** 31 - 1, 1, -1))).item()).toBe(2 ** 31 - 1);
+    expect(T.mean(T.array(Int32Array.of(2 ** 31 - 1, 2 ** 31 - 1))).item()).toBeCloseTo(2 ** 31, -3);
   });
 
   it('max and min propagate NaN', () => {
@@ -368,12 +386,12 @@ describe('cumsum and cumprod', () => {
     cumsum: {
       fn: T.cumsum,
       step: (a: number, b: number) => a + b,
-      intStep: (a: number, b: number) => wrap32(BigInt(a) + BigInt(b)),
+      intStep: (a: number, b: number) => a + b,
     },
     cumprod: {
       fn: T.cumprod,
       step: (a: number, b: number) => a * b,
-      intStep: (a: number, b: number) => wrap32(BigInt(a) * BigInt(b)),
+      intStep: (a: number, b: number) => a * b,
     },
   };
 
@@ -406,12 +424,14 @@ describe('cumsum and cumprod', () => {
     });
   }
 
-  it('cumprod of int32 wraps, 0-d arrays scan to themselves, bad axes throw', () => {
-    expect(T.cumprod(T.array(Int32Array.of(65537, 65537, 65537, 65537)), 0).toArray()).toEqual([
-      65537,
-      wrap32(65537n ** 2n),
-      wrap32(65537n ** 3n),
-      wrap32(65537n ** 4n),
+  it('int32 cumsum/cumprod throw on overflow, 0-d arrays scan to themselves, bad axes throw', () => {
+    expect(() => T.cumprod(T.array(Int32Array.of(65537, 65537, 65537, 65537)), 0)).toThrow(
+      /^cumprod: 4295098369 is not representable as int32/,
+    );
+    expect(() => T.cumsum(T.array(Int32Array.of(2 ** 31 - 1, 1)), 0)).toThrow(T.ArithmeticError);
+    expect(T.cumsum(T.array(Int32Array.of(2 ** 31 - 1, -1)), 0).toArray()).toEqual([
+      2 ** 31 - 1,
+      2 ** 31 - 2,
     ]);
     expect(T.cumsum(T.scalar(4), 0).toArray()).toBe(4);
     expect(() => T.cumsum(T.zeros([2]), 1)).toThrow(T.IndexError);

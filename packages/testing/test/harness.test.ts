@@ -75,7 +75,7 @@ describe('checkOp on user-defined ops', () => {
     const failure = report.failures.find((f) => f.check === 'gradcheck');
     expect(failure?.shapes).toEqual([[3]]);
     expect(failure?.message).toMatch(
-      /^Jacobian mismatch for output\[0\] with respect to input\[0\] at output element \[\d\], input element \[\d\]: numerical .*, analytical /,
+      /^gradcheck: Jacobian mismatch for output\[0\] with respect to input\[0\] at output element \[\d\], input element \[\d\]: numerical .*, analytical /,
     );
     expect(() => expectOpConforms(wrongVjp)).toThrow(
       /wrongVjpSquare: gradcheck failed \(sample #0, shapes \[3\].*element \[\d\]/,

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
@@ -58,7 +60,7 @@ function fusedUnary(
       errors: [{ shapes: [[2]], dtypes: ['bool'], throws: T.DTypeError }],
     },
   });
-  return (x: TensorLike): Tensor => withOperands([x], () => op.apply([toTensor(x)], none)[0]);
+  return (x: TensorLike): Tensor => withOperands(name, [x], () => op.apply([toTensor(x)], none)[0]);
 }
 
 /** Where x > 0, as a constant bool mask. */
@@ -100,11 +102,14 @@ export interface LeakyReluOptions {
 
 /** x for x > 0, else negativeSlope·x. The derivative at 0 is negativeSlope (PyTorch). */
 export function leakyRelu(x: Tensor, options: LeakyReluOptions = {}): Tensor {
+  checkTensor('leakyRelu', x);
+  checkOptions('leakyRelu', options);
   return inLibrary(() => where(positive(x), x, mul(x, options.negativeSlope ?? 0.01)));
 }
 
 /** x for x > 0, else α(eˣ − 1). The derivative at 0 is α (PyTorch). */
 export function elu(x: Tensor, options: { readonly alpha?: number } = {}): Tensor {
+  checkTensor('elu', x);
   return inLibrary(() => {
     const up = positive(x);
     // The exponential sees 0 on the positive side, so a huge x cannot make inf·0 = NaN in backward.
@@ -118,6 +123,7 @@ const seluScale = 1.0507009873554805;
 
 /** scale·elu(x, α) with the self-normalizing constants of Klambauer et al. (2017). */
 export function selu(x: Tensor): Tensor {
+  checkTensor('selu', x);
   return inLibrary(() => mul(elu(x, { alpha: seluAlpha }), seluScale));
 }
 
@@ -128,6 +134,8 @@ export interface GeluOptions {
 
 /** Gaussian error linear unit, x·Φ(x) (exact) or its tanh approximation, like torch.nn.functional.gelu. */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+  checkTensor('gelu', x);
+  checkOptions('gelu', options);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new T.ValueError('gelu', `approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
@@ -141,6 +149,7 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
 
 /** x·σ(x) (also called swish). */
 export function silu(x: Tensor): Tensor {
+  checkTensor('silu', x);
   return inLibrary(() => mul(x, sigmoid(x)));
 }
 
@@ -152,6 +161,8 @@ export interface SoftplusOptions {
 
 /** log(1 + e^{βx})/β, linear where βx > threshold (PyTorch's convention). */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
+  checkTensor('softplus', x);
+  checkOptions('softplus', options);
   return inLibrary(() => {
     const beta = options.beta ?? 1;
     const scaled = mul(x, beta);
@@ -190,7 +201,8 @@ function clampParts(
  * boundaries included, and 0 outside, as in PyTorch.
  */
 export function clamp(x: Tensor, options: ClampOptions): Tensor {
-  const { min, max } = options;
+  checkTensor('clamp', x);
+  const { min, max } = checkOptions('clamp', options);
   return clampParts('clamp', x, min, max, (v) => {
     const low = min === undefined ? T.full(v.shape, true, { dtype: 'bool' }) : T.ge(v, min);
     return max === undefined ? low : T.logicalAnd(low, T.le(v, max));
@@ -207,6 +219,8 @@ export interface HardtanhOptions {
  * boundaries themselves (PyTorch's hardtanh_backward).
  */
 export function hardtanh(x: Tensor, options: HardtanhOptions = {}): Tensor {
+  checkTensor('hardtanh', x);
+  checkOptions('hardtanh', options);
   const min = options.minVal ?? -1;
   const max = options.maxVal ?? 1;
   return clampParts('hardtanh', x, min, max, (v) => T.logicalAnd(T.gt(v, min), T.lt(v, max)));
@@ -214,12 +228,13 @@ export function hardtanh(x: Tensor, options: HardtanhOptions = {}): Tensor {
 
 /** min(max(x, 0), 6); the gradient is 0 at 0 and at 6 (hardtanh's convention). */
 export function relu6(x: Tensor): Tensor {
+  checkTensor('relu6', x);
   return hardtanh(x, { minVal: 0, maxVal: 6 });
 }
 
 /** x². */
 export function square(x: TensorLike): Tensor {
-  return withOperands([x], () => {
+  return withOperands('square', [x], () => {
     const t = toTensor(x);
     return mul(t, t);
   });
@@ -227,7 +242,7 @@ export function square(x: TensorLike): Tensor {
 
 /** 1 / √x. */
 export function rsqrt(x: TensorLike): Tensor {
-  return inLibrary(() => reciprocal(sqrt(toTensor(x))));
+  return withOperands('rsqrt', [x], () => reciprocal(sqrt(toTensor(x))));
 }
 
 // ---- softmax and logSoftmax ----------------------------------------------------------------
@@ -245,6 +260,8 @@ function softmaxAxes(op: string, x: Tensor, axis: number): number[] {
 function shifted(op: string, x: T.NDArray, axes: readonly number[]): T.NDArray {
   if (!T.isFloat(x.dtype)) throw new T.DTypeError(op, `expected a float tensor, got ${x.dtype}`);
   T.normalizeAxes(op, axes, x.ndim);
+  // An empty input has no max to shift by, and needs none (PyTorch returns it empty too).
+  if (x.size === 0) return x;
   return T.sub(x, T.max(x, { axis: axes, keepdims: true }));
 }
 
@@ -332,10 +349,12 @@ const logSoftmaxOp = defineOp<SoftmaxParams>({
 
 /** exp(x) / Σ exp(x) along `axis` (default −1), stable for any finite x (shifts by the max). */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  checkTensor('softmax', x);
   return softmaxOp.apply([x], { axes: softmaxAxes('softmax', x, axis) })[0];
 }
 
 /** x − logΣexp(x) along `axis` (default −1), stable for any finite x. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  checkTensor('logSoftmax', x);
   return logSoftmaxOp.apply([x], { axes: softmaxAxes('logSoftmax', x, axis) })[0];
 }

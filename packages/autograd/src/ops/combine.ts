@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkTensor, checkTensorList } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -80,11 +81,13 @@ const concatOp = defineOp<{ axis: number }>({
 
 /** Joins tensors along an existing axis; they must agree on every other axis. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('concat', tensors);
   return concatOp.apply(tensors, { axis })[0];
 }
 
 /** Joins same-shaped tensors along a new axis. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('stack', tensors);
   if (tensors.length === 0) throw new T.ValueError('stack', 'needs at least one tensor');
   const first = tensors[0].shape;
   if (tensors.some((x) => x.ndim !== first.length || x.shape.some((d, i) => d !== first[i]))) {
@@ -108,6 +111,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * PyTorch's chunk size). The pieces are views; gradients flow back into their positions.
  */
 export function split(x: Tensor, sizesOrSections: number | readonly number[], axis = 0): Tensor[] {
+  checkTensor('split', x);
   return inLibrary(() => {
     // T.split validates and returns views, so this costs no copies.
     const pieces = T.split(x.peekValue(), sizesOrSections, axis);
@@ -132,10 +136,12 @@ function triangle(op: 'tril' | 'triu', x: Tensor, k: number): Tensor {
 
 /** Keeps the lower triangle (j − i ≤ k) of the last two axes; the gradient is masked alike. */
 export function tril(x: Tensor, k = 0): Tensor {
+  checkTensor('tril', x);
   return triangle('tril', x, k);
 }
 
 /** Keeps the upper triangle (j − i ≥ k) of the last two axes; the gradient is masked alike. */
 export function triu(x: Tensor, k = 0): Tensor {
+  checkTensor('triu', x);
   return triangle('triu', x, k);
 }

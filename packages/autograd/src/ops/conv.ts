@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { ErrorSample, OpSample } from '../spec.js';
@@ -334,6 +336,9 @@ function withBias(op: string, y: Tensor, bias: Tensor | undefined): Tensor {
  * (stride 1; an odd total pads the bottom/right more) or 'valid'.
  */
 export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2d', x);
+  checkTensor('conv2d', weight, 'weight');
+  checkOptions('conv2d', options);
   const { bias, ...geometry } = options;
   checkRanks('conv2d', x, weight, 2, 'input [N, C, H, W] and weight [O, C/groups, kh, kw]');
   return inLibrary(() => withBias('conv2d', conv2dFamily.conv(x, weight, geometry), bias));
@@ -341,6 +346,9 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
 
 /** 1-D convolution: x `[N, C, L]`, weight `[O, C/groups, k]`, optional bias `[O]` → `[N, O, Lo]`. */
 export function conv1d(x: Tensor, weight: Tensor, options: Conv1dOptions = {}): Tensor {
+  checkTensor('conv1d', x);
+  checkTensor('conv1d', weight, 'weight');
+  checkOptions('conv1d', options);
   const { bias, ...geometry } = options;
   checkRanks('conv1d', x, weight, 1, 'input [N, C, L] and weight [O, C/groups, k]');
   return inLibrary(() => withBias('conv1d', conv1dFamily.conv(x, weight, geometry), bias));
@@ -353,6 +361,8 @@ export function conv2dInputGrad(
   inputShape: T.Shape,
   options: T.Conv2dGradOptions = {},
 ): Tensor {
+  checkTensor('conv2dInputGrad', dy, 'dy');
+  checkTensor('conv2dInputGrad', weight, 'weight');
   checkRanks('conv2dInputGrad', dy, weight, 2, 'dy [N, O, Ho, Wo] and weight [O, C/groups, kh, kw]');
   return conv2dFamily.inputGrad(dy, weight, inputShape, options);
 }
@@ -363,6 +373,8 @@ export function conv1dInputGrad(
   inputShape: T.Shape,
   options: T.Conv1dGradOptions = {},
 ): Tensor {
+  checkTensor('conv1dInputGrad', dy, 'dy');
+  checkTensor('conv1dInputGrad', weight, 'weight');
   checkRanks('conv1dInputGrad', dy, weight, 1, 'dy [N, O, Lo] and weight [O, C/groups, k]');
   return conv1dFamily.inputGrad(dy, weight, inputShape, options);
 }
@@ -374,6 +386,8 @@ export function conv2dWeightGrad(
   weightShape: T.Shape,
   options: T.Conv2dGradOptions = {},
 ): Tensor {
+  checkTensor('conv2dWeightGrad', x);
+  checkTensor('conv2dWeightGrad', dy, 'dy');
   checkRanks('conv2dWeightGrad', x, dy, 2, 'input [N, C, H, W] and dy [N, O, Ho, Wo]');
   return conv2dFamily.weightGrad(x, dy, weightShape, options);
 }
@@ -384,6 +398,8 @@ export function conv1dWeightGrad(
   weightShape: T.Shape,
   options: T.Conv1dGradOptions = {},
 ): Tensor {
+  checkTensor('conv1dWeightGrad', x);
+  checkTensor('conv1dWeightGrad', dy, 'dy');
   checkRanks('conv1dWeightGrad', x, dy, 1, 'input [N, C, L] and dy [N, O, Lo]');
   return conv1dFamily.weightGrad(x, dy, weightShape, options);
 }
@@ -418,7 +434,7 @@ function transposedShape(
   if (outputPadding.some((p, a) => p < 0 || p >= stride[a])) {
     throw new T.ValueError(
       op,
-      `outputPadding [${outputPadding.join(',')}] must be non-negative and smaller than stride [${stride.join(',')}]`,
+      `outputPadding ${T.formatShape(outputPadding)} must be non-negative and smaller than stride ${T.formatShape(stride)}`,
     );
   }
   const kernel = w.shape.slice(2);
@@ -450,12 +466,18 @@ function convTranspose(
  * outputPadding must be smaller than the stride (PyTorch also allows it below the dilation).
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, options: ConvTranspose2dOptions = {}): Tensor {
+  checkTensor('convTranspose2d', x);
+  checkTensor('convTranspose2d', weight, 'weight');
+  checkOptions('convTranspose2d', options);
   checkRanks('convTranspose2d', x, weight, 2, 'input [N, Cin, H, W] and weight [Cin, Cout/groups, kh, kw]');
   return convTranspose('convTranspose2d', x, weight, options, 2);
 }
 
 /** PyTorch's `conv_transpose1d`: x `[N, Cin, L]`, weight `[Cin, Cout/groups, k]` → `[N, Cout, Lo]`. */
 export function convTranspose1d(x: Tensor, weight: Tensor, options: ConvTranspose1dOptions = {}): Tensor {
+  checkTensor('convTranspose1d', x);
+  checkTensor('convTranspose1d', weight, 'weight');
+  checkOptions('convTranspose1d', options);
   checkRanks('convTranspose1d', x, weight, 1, 'input [N, Cin, L] and weight [Cin, Cout/groups, k]');
   return convTranspose('convTranspose1d', x, weight, options, 1);
 }

@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkFunction, checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
@@ -6,7 +7,17 @@ import { Tensor, type TensorLike } from '../tensor.js';
  * Runs an op function's body in a library frame when an operand is a JS number: the 0-d
  * constant it becomes is then the library's, freed once the op and its backward are done.
  */
-export function withOperands(operands: readonly TensorLike[], body: () => Tensor): Tensor {
+export function withOperands(op: string, operands: readonly TensorLike[], body: () => Tensor): Tensor {
+  checkList(op, operands, 'operands');
+  checkFunction(op, body, 'body');
+  operands.forEach((x, i) => {
+    if (!(x instanceof Tensor) && typeof x !== 'number' && typeof x !== 'boolean') {
+      throw new T.ValueError(
+        op,
+        `operand ${i} must be a Tensor, a number or a boolean, got ${T.describe(x)}`,
+      );
+    }
+  });
   return operands.every((x) => x instanceof Tensor) ? body() : inLibrary(body);
 }
 
@@ -15,7 +26,11 @@ export function withOperands(operands: readonly TensorLike[], body: () => Tensor
  * the weak-scalar rule against `like` (float32 when there is nothing to follow).
  */
 export function toTensor(x: TensorLike, like?: Tensor): Tensor {
+  if (like !== undefined) checkTensor('toTensor', like, 'like');
   if (x instanceof Tensor) return x;
+  if (typeof x !== 'number' && typeof x !== 'boolean') {
+    throw new T.ValueError('tensor', `expected a Tensor, a number or a boolean, got ${T.describe(x)}`);
+  }
   const dtype = like ? T.resultType(like.peekValue(), x) : typeof x === 'boolean' ? 'bool' : 'float32';
   return new Tensor(T.full([], x, { dtype }));
 }
@@ -35,7 +50,7 @@ export function full(
   options: T.DType | { readonly dtype?: T.DType; readonly requiresGrad?: boolean } = {},
 ): Tensor {
   const { dtype = 'float32', requiresGrad = false } =
-    typeof options === 'string' ? { dtype: options } : options;
+    typeof options === 'string' ? { dtype: options } : T.checkOptions('full', options);
   const t = new Tensor(T.full(shape, value, { dtype }));
   if (requiresGrad) t.requiresGrad = true;
   return t;

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
@@ -19,6 +21,8 @@ export interface DropoutOptions {
  * (the same key gives the same mask); the gradient is the mask times the incoming gradient.
  */
 export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
+  checkTensor('dropout', x);
+  checkOptions('dropout', options);
   return inLibrary(() => {
     const p = options.p ?? 0.5;
     if (!(p >= 0 && p <= 1)) throw new T.ValueError('dropout', `p must lie in [0, 1], got ${p}`);

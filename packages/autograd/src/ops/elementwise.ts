@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkFunction, checkTensor } from '../check.js';
 import { defineOp } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
 import type { OpContext, Tensor, TensorLike } from '../tensor.js';
@@ -34,7 +35,7 @@ function unary(
       errors: [{ shapes: [[2]], dtypes: ['bool'], throws: T.DTypeError }],
     },
   });
-  return (x: TensorLike): Tensor => withOperands([x], () => op.apply([toTensor(x)], none)[0]);
+  return (x: TensorLike): Tensor => withOperands(name, [x], () => op.apply([toTensor(x)], none)[0]);
 }
 
 /** A piecewise-constant op: its derivative is zero wherever it is defined. */
@@ -56,7 +57,7 @@ function stepwise(
       reference: ([x]) => [x.map(reference)],
     },
   });
-  return (x: TensorLike): Tensor => withOperands([x], () => op.apply([toTensor(x)], none)[0]);
+  return (x: TensorLike): Tensor => withOperands(name, [x], () => op.apply([toTensor(x)], none)[0]);
 }
 
 function awayFrom(shape: T.Shape, random: () => number, bad: (x: number) => boolean): number[] {
@@ -154,7 +155,7 @@ function binary(
     },
   });
   return (a: TensorLike, b: TensorLike): Tensor =>
-    withOperands([a, b], () => op.apply(operands(a, b), none)[0]);
+    withOperands(name, [a, b], () => op.apply(operands(a, b), none)[0]);
 }
 
 function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -171,6 +172,10 @@ export function broadcastReference(
   bShape: T.Shape,
   f: (x: number, y: number) => number,
 ): Float64Array {
+  checkFunction('broadcastReference', f, 'f');
+  if (!(a instanceof Float64Array) || !(b instanceof Float64Array)) {
+    throw new T.ValueError('broadcastReference', 'the operands must be Float64Arrays');
+  }
   const shape = T.broadcastShapes('reference', aShape, bShape);
   const size = shape.reduce((s, d) => s * d, 1);
   const out = new Float64Array(size);
@@ -268,7 +273,7 @@ function predicate(
     },
   });
   return (a: TensorLike, b: TensorLike): Tensor =>
-    withOperands([a, b], () => op.apply(operands(a, b), none)[0]);
+    withOperands(name, [a, b], () => op.apply(operands(a, b), none)[0]);
 }
 
 /** Few distinct values, so comparisons see ties. */
@@ -298,7 +303,7 @@ const logicalNotOp = defineOp<NoParams>({
   },
 });
 export const logicalNot = (x: TensorLike): Tensor =>
-  withOperands([x], () => logicalNotOp.apply([toTensor(x)], none)[0]);
+  withOperands('logicalNot', [x], () => logicalNotOp.apply([toTensor(x)], none)[0]);
 
 const whereOp = defineOp<NoParams>({
   name: 'where',
@@ -327,7 +332,8 @@ const whereOp = defineOp<NoParams>({
 
 /** `cond ? a : b` elementwise with broadcasting; the gradient flows to the chosen branch. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  return withOperands([a, b], () => whereOp.apply([cond, ...operands(a, b)], none)[0]);
+  checkTensor('where', cond, 'cond');
+  return withOperands('where', [a, b], () => whereOp.apply([cond, ...operands(a, b)], none)[0]);
 }
 
 const castOp = defineOp<{ dtype: T.DType }>({
@@ -348,5 +354,6 @@ const castOp = defineOp<{ dtype: T.DType }>({
 
 /** Converts to `dtype`; differentiable between float dtypes. */
 export function cast(x: Tensor, dtype: T.DType): Tensor {
+  checkTensor('cast', x);
   return x.dtype === dtype ? x : castOp.apply([x], { dtype })[0];
 }

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import { Tensor } from '../tensor.js';
@@ -24,8 +26,14 @@ function indexTensor(op: string, index: IndexInput): Tensor {
     return index instanceof Tensor ? index : constant(raw);
   }
   if (raw instanceof Int32Array) return constant(T.array(raw));
+  if (!Array.isArray(raw)) {
+    throw new T.IndexError(
+      op,
+      `indices must be an int32 tensor or a list of integers, got ${T.describe(raw)}`,
+    );
+  }
   const bad = raw.find((v) => !Number.isInteger(v) || Math.abs(v) > INT32_MAX);
-  if (bad !== undefined) throw new T.IndexError(op, `index ${bad} is not an int32 integer`);
+  if (bad !== undefined) throw new T.IndexError(op, `index ${T.describe(bad)} is not an int32 integer`);
   return constant(T.array(Int32Array.from(raw)));
 }
 
@@ -109,6 +117,7 @@ const gatherOp = defineOp<AxisParams>({
  * index has x's rank and may be smaller than x off the axis. Gradients of repeated indices add.
  */
 export function gather(x: Tensor, axis: number, index: IndexInput): Tensor {
+  checkTensor('gather', x);
   return inLibrary(() => gatherOp.apply([x, indexTensor('gather', index)], { axis })[0]);
 }
 
@@ -189,6 +198,7 @@ const takeAlongAxisOp = defineOp<AxisParams>({
 
 /** NumPy's `take_along_axis`: gather with the index broadcast against x off the axis. */
 export function takeAlongAxis(x: Tensor, index: IndexInput, axis: number): Tensor {
+  checkTensor('takeAlongAxis', x);
   return inLibrary(() => takeAlongAxisOp.apply([x, indexTensor('takeAlongAxis', index)], { axis })[0]);
 }
 
@@ -233,6 +243,7 @@ const indexSelectOp = defineOp<AxisParams>({
 
 /** `torch.index_select`: whole slices along `axis` picked by a 1-D index. */
 export function indexSelect(x: Tensor, axis: number, index: IndexInput): Tensor {
+  checkTensor('indexSelect', x);
   return inLibrary(() => indexSelectOp.apply([x, indexTensor('indexSelect', index)], { axis })[0]);
 }
 
@@ -323,6 +334,8 @@ function padTo(x: Tensor, shape: T.Shape): Tensor {
  * output gradient, that of src the output gradient gathered at the index.
  */
 export function scatterAdd(base: Tensor, axis: number, index: IndexInput, src: Tensor): Tensor {
+  checkTensor('scatterAdd', base, 'base');
+  checkTensor('scatterAdd', src, 'src');
   return inLibrary(() => scatterAddOp.apply([base, indexTensor('scatterAdd', index), src], { axis })[0]);
 }
 
@@ -357,6 +370,10 @@ export function oneHot(
   numClasses?: number,
   options: { dtype?: OneHotParams['dtype'] } = {},
 ): Tensor {
+  checkOptions('oneHot', options);
+  if (numClasses !== undefined && typeof numClasses !== 'number') {
+    throw new T.ValueError('oneHot', `numClasses must be a number, got ${T.describe(numClasses)}`);
+  }
   return inLibrary(() => {
     const index = indexTensor('oneHot', indices);
     const classes =
@@ -376,6 +393,8 @@ export interface EmbeddingOptions {
  * [...indices.shape, dim]. Gradients of repeated indices add up in the row.
  */
 export function embedding(indices: IndexInput, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+  checkTensor('embedding', weight, 'weight');
+  checkOptions('embedding', options);
   return inLibrary(() => {
     const index = indexTensor('embedding', indices);
     if (weight.ndim !== 2) {

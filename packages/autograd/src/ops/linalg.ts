@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkTensor, checkTensorList } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -127,6 +128,8 @@ function matmulReference(a: Float64Array, aShape: T.Shape, b: Float64Array, bSha
  * axis is dropped from the result.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', a, 'a');
+  checkTensor('matmul', b, 'b');
   return matmulOp.apply([a, b], none)[0];
 }
 
@@ -135,6 +138,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * feature axis) and bias `[out]`.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  checkTensor('linear', x);
+  checkTensor('linear', weight, 'weight');
+  if (bias !== undefined) checkTensor('linear', bias, 'bias');
   return inLibrary(() => {
     if (weight.ndim !== 1 && weight.ndim !== 2) {
       throw new T.ShapeError('linear', `weight must be [out, in] or [in], got [${weight.shape.join(',')}]`);
@@ -169,6 +175,9 @@ function parseSubscripts(text: string): { before: string[]; after: string[] | nu
 }
 
 function parseEquation(equation: string, operands: readonly Tensor[]): ParsedEquation {
+  if (typeof equation !== 'string')
+    throw new T.ValueError('einsum', `the equation must be a string, got ${T.describe(equation)}`);
+  checkTensorList('einsum', operands);
   const [lhs, rhs, ...extra] = equation.replace(/\s+/g, '').split('->');
   if (extra.length > 0) throw new T.ValueError('einsum', `equation '${equation}' has more than one '->'`);
   const terms = lhs.split(',');

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor, TensorLike } from '../tensor.js';
@@ -61,6 +63,8 @@ function elementwiseTarget(op: string, input: Tensor, target: TensorLike): Tenso
 
 /** Mean squared error (x − t)². */
 export function mseLoss(input: Tensor, target: TensorLike, options: LossOptions = {}): Tensor {
+  checkTensor('mseLoss', input, 'input');
+  checkOptions('mseLoss', options);
   return inLibrary(() => {
     const reduction = checkReduction('mseLoss', options.reduction);
     const d = sub(input, elementwiseTarget('mseLoss', input, target));
@@ -70,6 +74,8 @@ export function mseLoss(input: Tensor, target: TensorLike, options: LossOptions 
 
 /** Mean absolute error |x − t|; the gradient at x = t is 0 (PyTorch's sign convention). */
 export function l1Loss(input: Tensor, target: TensorLike, options: LossOptions = {}): Tensor {
+  checkTensor('l1Loss', input, 'input');
+  checkOptions('l1Loss', options);
   return inLibrary(() => {
     const reduction = checkReduction('l1Loss', options.reduction);
     return reduced(abs(sub(input, elementwiseTarget('l1Loss', input, target))), reduction);
@@ -96,6 +102,8 @@ export function huberLoss(
   target: TensorLike,
   options: LossOptions & { readonly delta?: number } = {},
 ): Tensor {
+  checkOptions('huberLoss', options);
+  checkTensor('huberLoss', input, 'input');
   return inLibrary(() => {
     const reduction = checkReduction('huberLoss', options.reduction);
     const delta = options.delta ?? 1;
@@ -118,6 +126,8 @@ export function smoothL1Loss(
   target: TensorLike,
   options: LossOptions & { readonly beta?: number } = {},
 ): Tensor {
+  checkOptions('smoothL1Loss', options);
+  checkTensor('smoothL1Loss', input, 'input');
   return inLibrary(() => {
     const beta = options.beta ?? 1;
     if (!(beta >= 0)) throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${beta}`);
@@ -224,6 +234,9 @@ const totalWeight = (hotWeight: T.NDArray) => () => Number(T.sum(hotWeight).item
  * the total weight of the samples not ignored (NaN when all are ignored, as in PyTorch).
  */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  checkTensor('nllLoss', logProbs, 'logProbs');
+  checkTensor('nllLoss', target, 'target');
+  checkOptions('nllLoss', options);
   return inLibrary(() => {
     const reduction = checkReduction('nllLoss', options.reduction);
     checkClassInput('nllLoss', logProbs, options.weight);
@@ -365,6 +378,9 @@ export interface CrossEntropyOptions extends NllLossOptions {
  * fused op whose gradient is (softmax·Σq − q) with q the smoothed, weighted target.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkTensor('crossEntropy', logits, 'logits');
+  checkTensor('crossEntropy', target, 'target');
+  checkOptions('crossEntropy', options);
   return inLibrary(() => {
     const op = 'crossEntropy';
     const reduction = checkReduction(op, options.reduction);
@@ -449,6 +465,8 @@ export function binaryCrossEntropyWithLogits(
   target: TensorLike,
   options: BceWithLogitsOptions = {},
 ): Tensor {
+  checkTensor('binaryCrossEntropyWithLogits', logits, 'logits');
+  checkOptions('binaryCrossEntropyWithLogits', options);
   return inLibrary(() => {
     const op = 'binaryCrossEntropyWithLogits';
     const reduction = checkReduction(op, options.reduction);
@@ -480,6 +498,8 @@ export function binaryCrossEntropy(
   target: TensorLike,
   options: LossOptions & { readonly weight?: Tensor } = {},
 ): Tensor {
+  checkOptions('binaryCrossEntropy', options);
+  checkTensor('binaryCrossEntropy', probs, 'probs');
   return inLibrary(() => {
     const op = 'binaryCrossEntropy';
     const reduction = checkReduction(op, options.reduction);

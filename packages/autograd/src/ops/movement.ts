@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -29,6 +30,8 @@ const reshapeOp = defineOp<{ shape: readonly number[] }>({
 
 /** Reshape (one size may be −1). */
 export function reshape(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('reshape', x);
+  checkList('reshape', shape, 'shape');
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return reshapeOp.apply([x], { shape: [...shape] })[0];
 }
@@ -68,12 +71,16 @@ const broadcastToOp = defineOp<{ shape: readonly number[] }>({
 
 /** Broadcasts to `shape` (a view; the gradient is summed back). */
 export function broadcastTo(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('broadcastTo', x);
+  checkList('broadcastTo', shape, 'shape');
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return broadcastToOp.apply([x], { shape: [...shape] })[0];
 }
 
 /** Like `torch.expand`: −1 keeps a size. */
 export function expand(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('expand', x);
+  checkList('expand', shape, 'shape');
   const lead = shape.length - x.ndim;
   return broadcastTo(
     x,
@@ -88,7 +95,7 @@ const sumToShapeOp = defineOp<{ shape: readonly number[] }>({
       x.ndim < shape.length ||
       T.broadcastShapes('sumToShape', shape, x.shape).some((d, i) => d !== x.shape[i])
     ) {
-      throw new T.ShapeError('sumToShape', `cannot sum [${x.shape.join(',')}] to [${shape.join(',')}]`);
+      throw new T.ShapeError('sumToShape', `cannot sum [${x.shape.join(',')}] to ${T.formatShape(shape)}`);
     }
     const lead = x.ndim - shape.length;
     const axes = x.shape.flatMap((d, i) => (i < lead || (shape[i - lead] === 1 && d !== 1) ? [i] : []));
@@ -128,6 +135,8 @@ const sumToShapeOp = defineOp<{ shape: readonly number[] }>({
 
 /** Sums a broadcast gradient back to `shape` (the adjoint of broadcastTo). */
 export function sumToShape(x: Tensor, shape: T.Shape): Tensor {
+  checkTensor('sumToShape', x);
+  checkList('sumToShape', shape, 'shape');
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   return sumToShapeOp.apply([x], { shape: [...shape] })[0];
 }
@@ -159,11 +168,14 @@ function inversePermutation(axes: readonly number[], ndim: number): number[] {
 
 /** Reorders axes: output axis i is input axis `axes[i]`. */
 export function permute(x: Tensor, axes: readonly number[]): Tensor {
+  checkTensor('permute', x);
+  checkList('permute', axes, 'axes');
   return permuteOp.apply([x], { axes: [...axes] })[0];
 }
 
 /** Swaps two axes (by default the last two). */
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  checkTensor('transpose', x);
   const a = T.normalizeAxis('transpose', axis0, x.ndim);
   const b = T.normalizeAxis('transpose', axis1, x.ndim);
   return permute(
@@ -181,6 +193,7 @@ function shapeOfView(x: Tensor, viewOf: (array: T.NDArray) => T.NDArray): readon
 
 /** Removes size-1 axes (the given ones, or all). */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  checkTensor('squeeze', x);
   return reshape(
     x,
     shapeOfView(x, (v) => T.squeeze(v, axes)),
@@ -189,6 +202,7 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
 
 /** Inserts a size-1 axis at `axis`. */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
+  checkTensor('unsqueeze', x);
   return reshape(
     x,
     shapeOfView(x, (v) => T.unsqueeze(v, axis)),
@@ -197,6 +211,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Merges axes `startAxis..endAxis` into one. */
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
+  checkTensor('flatten', x);
   return reshape(
     x,
     shapeOfView(x, (v) => T.flatten(v, startAxis, endAxis)),
@@ -237,11 +252,14 @@ const sliceOp = defineOp<SliceParams>({
  * from the end, out-of-range bounds clamp, negative steps walk backwards). A view.
  */
 export function slice(x: Tensor, specs: readonly T.SliceSpec[]): Tensor {
+  checkTensor('slice', x);
+  checkList('slice', specs, 'specs');
   return sliceOp.apply([x], { specs: [...specs] })[0];
 }
 
 /** `torch.narrow`: `length` elements of `axis` from `start`. */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  checkTensor('narrow', x);
   const a = T.normalizeAxis('narrow', axis, x.ndim);
   const n = x.shape[a];
   if (
@@ -295,6 +313,9 @@ const sliceBackwardOp = defineOp<SliceBackwardParams>({
  * the positions `slice(·, specs)` selects. Linear; its own VJP is `slice`.
  */
 export function sliceBackward(src: Tensor, shape: T.Shape, specs: readonly T.SliceSpec[]): Tensor {
+  checkTensor('sliceBackward', src, 'src');
+  checkList('sliceBackward', shape, 'shape');
+  checkList('sliceBackward', specs, 'specs');
   return sliceBackwardOp.apply([src], { shape: [...shape], specs: [...specs] })[0];
 }
 
@@ -405,12 +426,14 @@ const flipOp = defineOp<{ axes: readonly number[] }>({
 
 /** Reverses the order along `axes` (all axes by default). A view. */
 export function flip(x: Tensor, axes?: number | readonly number[]): Tensor {
+  checkTensor('flip', x);
   return flipOp.apply([x], { axes: T.normalizeAxes('flip', axes, x.ndim) })[0];
 }
 
 function checkRepetitions(op: string, reps: readonly number[]): void {
+  checkList(op, reps, 'repetitions');
   if (reps.some((r) => !Number.isInteger(r) || r < 0)) {
-    throw new T.ValueError(op, `repetitions must be non-negative integers, got [${reps.join(',')}]`);
+    throw new T.ValueError(op, `repetitions must be non-negative integers, got ${T.formatShape(reps)}`);
   }
 }
 
@@ -419,6 +442,7 @@ function checkRepetitions(op: string, reps: readonly number[]): void {
  * ones add leading axes). Composed from reshape and broadcastTo, so the gradient sums copies.
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
+  checkTensor('tile', x);
   checkRepetitions('tile', reps);
   const ndim = Math.max(x.ndim, reps.length);
   const shape = [...new Array<number>(ndim - x.ndim).fill(1), ...x.shape];
@@ -441,6 +465,8 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 
 /** `torch.Tensor.repeat`: like `tile`, but `repeats` must cover every axis of x. */
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
+  checkTensor('repeat', x);
+  checkList('repeat', repeats, 'repeats');
   if (repeats.length < x.ndim) {
     throw new T.ValueError(
       'repeat',

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { rsqrt } from './activation.js';
@@ -16,6 +18,7 @@ function checkFloat(op: string, x: Tensor): void {
 }
 
 function checkParamShape(op: string, name: string, p: Tensor | undefined, shape: readonly number[]): void {
+  if (p !== undefined) checkTensor(op, p, name);
   if (p !== undefined && (p.ndim !== shape.length || p.shape.some((d, i) => d !== shape[i]))) {
     throw new T.ShapeError(op, `${name} must have shape ${shapeText(shape)}, got ${shapeText(p.shape)}`);
   }
@@ -67,6 +70,9 @@ export function layerNorm(
   normalizedShape: number | readonly number[],
   options: AffineNormOptions = {},
 ): Tensor {
+  checkTensor('layerNorm', x);
+  checkOptions('layerNorm', options);
+  if (typeof normalizedShape !== 'number') checkList('layerNorm', normalizedShape, 'normalizedShape');
   return inLibrary(() => {
     checkFloat('layerNorm', x);
     const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -105,6 +111,8 @@ export interface BatchNormOptions extends AffineNormOptions {
  * running stats, which it requires.
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  checkTensor('batchNorm', x);
+  checkOptions('batchNorm', options);
   return inLibrary(() => {
     const { runningMean, runningVar, weight, bias } = options;
     const eps = options.eps ?? 1e-5;
@@ -160,6 +168,8 @@ function updateRunning(running: Tensor | undefined, batch: T.NDArray, momentum: 
  * weight and bias are per channel (C,).
  */
 export function groupNorm(x: Tensor, numGroups: number, options: AffineNormOptions = {}): Tensor {
+  checkTensor('groupNorm', x);
+  checkOptions('groupNorm', options);
   return inLibrary(() => {
     checkFloat('groupNorm', x);
     if (x.ndim < 2)

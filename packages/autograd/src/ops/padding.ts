@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -78,7 +80,12 @@ const padOp = defineOp<{ widths: PadWidths; value: number }>({
  * composed from `indexSelect`, so its gradient adds the mirrored positions back.
  */
 export function pad(x: Tensor, widths: PadWidths, options: PadOptions = {}): Tensor {
+  checkTensor('pad', x);
+  checkList('pad', widths, 'widths');
+  checkOptions('pad', options);
   const mode = options.mode ?? 'constant';
+  if (!widths.every((w) => Array.isArray(w)))
+    throw new T.ValueError('pad', 'widths must be [before, after] pairs');
   const copy = widths.map(([before, after]) => [before, after] as const);
   if (mode === 'constant') return padOp.apply([x], { widths: copy, value: options.value ?? 0 })[0];
   if (mode !== 'reflect')

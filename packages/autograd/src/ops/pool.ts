@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { ErrorSample, InputSpec } from '../spec.js';
@@ -382,30 +383,36 @@ const pool1d = poolFamily(1, {
  * the first maximum of each window, as in PyTorch; overlapping windows add up.
  */
 export function maxPool2d(x: Tensor, options: T.MaxPool2dOptions): Tensor {
+  checkTensor('maxPool2d', x);
   return inLibrary(() => pool2d.maxPool(x, options).values);
 }
 
 /** Max pooling that also returns the int32 position of each maximum within its plane. */
 export function maxPool2dWithIndices(x: Tensor, options: T.MaxPool2dOptions): MaxPoolWithIndices {
+  checkTensor('maxPool2dWithIndices', x);
   return pool2d.maxPool(x, options);
 }
 
 /** Max pooling over `[N, C, L]` or `[C, L]`. */
 export function maxPool1d(x: Tensor, options: T.MaxPool1dOptions): Tensor {
+  checkTensor('maxPool1d', x);
   return inLibrary(() => pool1d.maxPool(x, options).values);
 }
 
 export function maxPool1dWithIndices(x: Tensor, options: T.MaxPool1dOptions): MaxPoolWithIndices {
+  checkTensor('maxPool1dWithIndices', x);
   return pool1d.maxPool(x, options);
 }
 
 /** Average pooling over `[N, C, H, W]` or `[C, H, W]` with zero padding (PyTorch semantics). */
 export function avgPool2d(x: Tensor, options: T.AvgPool2dOptions): Tensor {
+  checkTensor('avgPool2d', x);
   return pool2d.avgPool(x, options);
 }
 
 /** Average pooling over `[N, C, L]` or `[C, L]`. */
 export function avgPool1d(x: Tensor, options: T.AvgPool1dOptions): Tensor {
+  checkTensor('avgPool1d', x);
   return pool1d.avgPool(x, options);
 }
 
@@ -437,9 +444,10 @@ function adaptiveAvgPool(
   }
   if (!T.isFloat(x.dtype)) throw new T.DTypeError(op, `input must be float32 or float64, got ${x.dtype}`);
   const size = x.shape.slice(-spatial);
+  checkList(op, requested, 'outputSize');
   const out = requested.map((o, a) => o ?? size[a]);
   if (out.some((o) => !Number.isInteger(o) || o < 1)) {
-    throw new T.ValueError(op, `outputSize must be positive integers, got [${out.join(',')}]`);
+    throw new T.ValueError(op, `outputSize must be positive integers, got ${T.formatShape(out)}`);
   }
   if (size.every((n, a) => n % out[a] === 0)) {
     const kernelSize = size.map((n, a) => n / out[a]);
@@ -463,6 +471,7 @@ export function adaptiveAvgPool2d(
   x: Tensor,
   outputSize: number | readonly [number | null, number | null],
 ): Tensor {
+  checkTensor('adaptiveAvgPool2d', x);
   return adaptiveAvgPool(
     'adaptiveAvgPool2d',
     x,
@@ -473,5 +482,6 @@ export function adaptiveAvgPool2d(
 
 /** PyTorch's `adaptive_avg_pool1d` over `[N, C, L]` or `[C, L]`. */
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
+  checkTensor('adaptiveAvgPool1d', x);
   return adaptiveAvgPool('adaptiveAvgPool1d', x, [outputSize], 1);
 }

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkList, checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
@@ -17,6 +19,8 @@ type ReduceParams = { axes: readonly number[]; keepdims: boolean };
 
 /** The reduced shape with the reduced axes kept as size 1, for broadcasting gradients back. */
 export function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  checkList('keptShape', shape, 'shape');
+  checkList('keptShape', axes, 'axes');
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
@@ -31,6 +35,8 @@ function resolveAxes(op: string, axis: ReduceOptions['axis'], ndim: number): num
 }
 
 function reduceParams(op: string, x: Tensor, options: ReduceOptions): ReduceParams {
+  checkTensor(op, x);
+  checkOptions(op, options);
   return { axes: resolveAxes(op, options.axis, x.ndim), keepdims: options.keepdims ?? false };
 }
 
@@ -113,12 +119,16 @@ const sumOp = defineOp<ReduceParams>({
 
 /** Sum over `axis` (all axes by default). */
 export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('sum', x);
+  checkOptions('sum', options);
   const axes = T.normalizeAxes('sum', options.axis, x.ndim);
   return sumOp.apply([x], { axes, keepdims: options.keepdims ?? false })[0];
 }
 
 /** Arithmetic mean over `axis` (all axes by default). */
 export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('mean', x);
+  checkOptions('mean', options);
   return inLibrary(() => {
     const axes = T.normalizeAxes('mean', options.axis, x.ndim);
     const count = axes.reduce((n, a) => n * x.shape[a], 1);
@@ -189,6 +199,8 @@ function withZeros(shape: T.Shape, random: () => number): number[] {
  * zeros (the product of the other elements, not y / x), to every order.
  */
 export function prod(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('prod', x);
+  checkOptions('prod', options);
   return prodOp.apply([x], reduceParams('prod', x, options))[0];
 }
 
@@ -280,8 +292,10 @@ function argReduction(
       ],
     },
   });
-  return (x: Tensor, options: ArgOptions = {}): Tensor =>
-    op.apply([x], { axis: options.axis ?? null, keepdims: options.keepdims ?? false })[0];
+  return (x: Tensor, options: ArgOptions = {}): Tensor => {
+    const { axis, keepdims } = checkOptions(name, options);
+    return op.apply([x], { axis: axis ?? null, keepdims: keepdims ?? false })[0];
+  };
 }
 
 /** Index of the first maximum (over the flattened tensor unless `axis` is given), as int32. */
@@ -343,7 +357,10 @@ function alongAxis(name: 'maxAlong' | 'minAlong', better: (a: number, b: number)
     axis: number,
     options: { readonly keepdims?: boolean } = {},
   ): { values: Tensor; indices: Tensor } => {
-    const [values, indices] = op.apply([x], { axis, keepdims: options.keepdims ?? false });
+    const [values, indices] = op.apply([x], {
+      axis,
+      keepdims: checkOptions(name, options).keepdims ?? false,
+    });
     return { values, indices };
   };
 }
@@ -408,6 +425,8 @@ const logsumexpOp = defineOp<ReduceParams>({
  * gradient is softmax(x)·g.
  */
 export function logsumexp(x: Tensor, options: ReduceOptions = {}): Tensor {
+  checkTensor('logsumexp', x);
+  checkOptions('logsumexp', options);
   return logsumexpOp.apply([x], reduceParams('logsumexp', x, options))[0];
 }
 
@@ -423,6 +442,8 @@ export interface VarianceOptions extends ReduceOptions {
  * `torch.var`. With N ≤ correction the result is inf or NaN, as in PyTorch.
  */
 export function variance(x: Tensor, options: VarianceOptions = {}): Tensor {
+  checkTensor('variance', x);
+  checkOptions('variance', options);
   return inLibrary(() => {
     const axes = resolveAxes('var', options.axis, x.ndim);
     const count = axes.reduce((n, a) => n * x.shape[a], 1);
@@ -440,6 +461,8 @@ export { variance as var };
  * standard deviation is 0 (a constant group), as in PyTorch.
  */
 export function std(x: Tensor, options: VarianceOptions = {}): Tensor {
+  checkTensor('std', x);
+  checkOptions('std', options);
   return inLibrary(() => sqrt(variance(x, options)));
 }
 
@@ -498,6 +521,8 @@ export interface NormOptions extends ReduceOptions {
  * for ∞ the gradient is split evenly among the elements tied for the largest |x|.
  */
 export function norm(x: Tensor, options: NormOptions = {}): Tensor {
+  checkTensor('norm', x);
+  checkOptions('norm', options);
   return inLibrary(() => {
     const ord = options.ord ?? 2;
     const keepdims = options.keepdims ?? false;

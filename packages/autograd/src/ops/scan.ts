@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { defineOp } from '../op.js';
 import type { OpSample } from '../spec.js';
 import type { Tensor } from '../tensor.js';
@@ -86,6 +88,8 @@ function applyScan(op: typeof cumsumOp, name: string, x: Tensor, axis: number, o
 
 /** Cumulative sum along `axis`, like `torch.cumsum` (`reverse` sums from the end). */
 export function cumsum(x: Tensor, axis: number, options: ScanOptions = {}): Tensor {
+  checkTensor('cumsum', x);
+  checkOptions('cumsum', options);
   return applyScan(cumsumOp, 'cumsum', x, axis, options);
 }
 
@@ -165,5 +169,7 @@ const cumprodOp = defineOp<ScanParams>({
  * the input has no zero, otherwise a division-free O(n²)-per-line formula.
  */
 export function cumprod(x: Tensor, axis: number, options: ScanOptions = {}): Tensor {
+  checkTensor('cumprod', x);
+  checkOptions('cumprod', options);
   return applyScan(cumprodOp, 'cumprod', x, axis, options);
 }

@@ -1,4 +1,6 @@
 import * as T from '@tsgrad/tensor';
+import { checkOptions } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
@@ -22,6 +24,8 @@ export interface ValuesIndices {
 
 /** A stable sort along `axis` (NaN sorts as the largest value), like `torch.sort`. */
 export function sort(x: Tensor, options: SortOptions = {}): ValuesIndices {
+  checkTensor('sort', x);
+  checkOptions('sort', options);
   return inLibrary(() => {
     const indices = constant(T.sort(x.peekValue(), options).indices);
     if (x.ndim === 0) return { values: x, indices };
@@ -31,6 +35,8 @@ export function sort(x: Tensor, options: SortOptions = {}): ValuesIndices {
 
 /** The int32 positions that sort `x` along `axis`; a constant. */
 export function argsort(x: Tensor, options: SortOptions = {}): Tensor {
+  checkTensor('argsort', x);
+  checkOptions('argsort', options);
   return inLibrary(() => constant(T.argsort(x.peekValue(), options)));
 }
 
@@ -43,6 +49,8 @@ export interface TopkOptions {
 
 /** The `k` largest (or smallest) entries along `axis`, sorted, and their indices (`torch.topk`). */
 export function topk(x: Tensor, k: number, options: TopkOptions = {}): ValuesIndices {
+  checkTensor('topk', x);
+  checkOptions('topk', options);
   return inLibrary(() => {
     const indices = constant(T.topk(x.peekValue(), k, options).indices);
     if (x.ndim === 0) return { values: x, indices };

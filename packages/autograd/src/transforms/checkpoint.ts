@@ -1,4 +1,5 @@
 import { type NDArray, ValueError } from '@tsgrad/tensor';
+import { checkFunction } from '../check.js';
 import { gradients } from '../engine.js';
 import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
@@ -36,6 +37,7 @@ const checkpointOp = defineOp<CheckpointParams>(
  * recomputation is recorded too. Under forward mode (`jvp`) f simply runs as is.
  */
 export function checkpoint<Args extends unknown[], Out>(f: (...args: Args) => Out): (...args: Args) => Out {
+  checkFunction('checkpoint', f);
   return (...args) => {
     if (!isGradEnabled() || isForwardActive()) return f(...args);
     const [inputs, argsDef] = treeFlatten(args);

@@ -1,4 +1,5 @@
 import { type NDArray, ValueError } from '@tsgrad/tensor';
+import { checkFunction } from '../check.js';
 import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
 import { isGradEnabled } from '../mode.js';
@@ -31,6 +32,9 @@ export function customVjp<Args extends unknown[], Out, Residuals>(
   fwd: (...args: Args) => readonly [Out, Residuals],
   bwd: (residuals: Residuals, cotangent: Out) => unknown,
 ): (...args: Args) => Out {
+  checkFunction('customVjp', f, 'f');
+  checkFunction('customVjp', fwd, 'fwd');
+  checkFunction('customVjp', bwd, 'bwd');
   const op = defineOp<CustomParams>(
     {
       name: `customVjp(${f.name || 'anonymous'})`,
@@ -63,7 +67,7 @@ function flattenCotangents(name: string, given: unknown, argsDef: TreeDef, count
   if (!Array.isArray(perArg) || perArg.length !== count) {
     throw new ValueError(name, `bwd must return an array of ${count} cotangent(s), one per argument`);
   }
-  if (argsDef.kind !== 'array') throw new Error('customVjp: the arguments must flatten to an array');
+  if (argsDef.kind !== 'array') throw new ValueError('customVjp', 'the arguments must flatten to an array');
   return argsDef.children.flatMap((def, i) => leavesMatching(name, perArg[i], def, i));
 }
 

@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import { checkFunction } from '../check.js';
 import { constant, full, permute, reshape, stack } from '../ops/index.js';
 import { treeFlatten, treeUnflatten, treeUnflattenAll } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
@@ -41,6 +42,8 @@ export function jacrev<Args extends unknown[], Out, const N extends Argnums = 0>
   f: (...args: Args) => Out,
   options: GradOptions<N> = {},
 ): (...args: Args) => Jacobian<Args, Out, N> {
+  checkFunction('jacrev', f);
+  T.checkOptions('jacrev', options);
   return (...args) => {
     const argnums = options.argnums ?? 0;
     const trace = traceReverse(
@@ -75,6 +78,8 @@ export function jacfwd<Args extends unknown[], Out, const N extends Argnums = 0>
   f: (...args: Args) => Out,
   options: GradOptions<N> = {},
 ): (...args: Args) => Jacobian<Args, Out, N> {
+  checkFunction('jacfwd', f);
+  T.checkOptions('jacfwd', options);
   return (...args) => {
     const argnums = options.argnums ?? 0;
     const indices = normalizeArgnums('jacfwd', argnums, args.length);
@@ -132,6 +137,7 @@ export function hessian<Args extends unknown[], const N extends Argnums = 0>(
   f: (...args: Args) => Tensor,
   options: GradOptions<N> = {},
 ): (...args: Args) => ReplaceLeaves<GradOf<Args, N>, GradOf<Args, N>> {
+  checkFunction('hessian', f);
   const inner = jacrev(f, options) as (...args: Args) => GradOf<Args, N>;
   return jacfwd(inner, options) as (...args: Args) => ReplaceLeaves<GradOf<Args, N>, GradOf<Args, N>>;
 }

@@ -1,4 +1,5 @@
 import { isFloat, ShapeError, ValueError } from '@tsgrad/tensor';
+import { checkFunction } from '../check.js';
 import { withNewLevel } from '../forward.js';
 import { cast, full } from '../ops/index.js';
 import { sameStructure, treeFlatten, treeUnflatten } from '../pytree.js';
@@ -16,6 +17,10 @@ export function jvp<Args extends unknown[], Out>(
   primals: Args,
   tangents: Args,
 ): [Out, Out] {
+  checkFunction('jvp', f);
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) {
+    throw new ValueError('jvp', 'primals and tangents must be lists of arguments');
+  }
   const [xs, def] = treeFlatten(primals);
   const [ts, tangentDef] = treeFlatten(tangents);
   if (!sameStructure(def, tangentDef))

@@ -1,4 +1,5 @@
-import { ValueError } from '@tsgrad/tensor';
+import { checkOptions, ValueError } from '@tsgrad/tensor';
+import { checkFunction } from '../check.js';
 import { inLibrary } from '../lifetime.js';
 import { full } from '../ops/index.js';
 import { sameStructure, treeFlatten } from '../pytree.js';
@@ -56,6 +57,8 @@ export function grad<Args extends unknown[], Aux, const N extends Argnums = 0>(
   options: GradOptions<N> & { readonly hasAux: true },
 ): (...args: Args) => [GradOf<Args, N>, Aux];
 export function grad(f: (...args: never[]) => unknown, options: ValueAndGradOptions = {}) {
+  checkFunction('grad', f);
+  checkOptions('grad', options);
   return (...args: unknown[]) => {
     const { aux, gradient } = evaluate('grad', f, args, options);
     return options.hasAux ? [gradient, aux] : gradient;
@@ -74,6 +77,8 @@ export function valueAndGrad<Args extends unknown[], Aux, const N extends Argnum
   options: ValueAndGradOptions<N> & { readonly hasAux: true },
 ): (...args: Args) => [[Tensor, Aux], GradOf<Args, N>];
 export function valueAndGrad(f: (...args: never[]) => unknown, options: ValueAndGradOptions = {}) {
+  checkFunction('valueAndGrad', f);
+  checkOptions('valueAndGrad', options);
   return (...args: unknown[]) => {
     const { value, aux, gradient } = evaluate('valueAndGrad', f, args, options);
     return options.hasAux ? [[value, aux], gradient] : [value, gradient];
@@ -89,6 +94,7 @@ export function vjp<Args extends unknown[], Out>(
   f: (...args: Args) => Out,
   ...primals: Args
 ): [Out, (cotangent: Out) => Args] {
+  checkFunction('vjp', f);
   const trace = traceReverse(
     'vjp',
     f as (...args: never[]) => unknown,

@@ -1,4 +1,5 @@
 import { DTypeError, isFloat, ShapeError, ValueError } from '@tsgrad/tensor';
+import { checkTensor } from '../check.js';
 import { gradients } from '../engine.js';
 import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
@@ -39,6 +40,7 @@ const copyOp = defineOp<{ gate: Gate }>(
 
 /** A new tensor equal to x, connected to it when recording; it carries x's tangents. */
 export function copy(x: Tensor, gate: Gate = alwaysOpen): Tensor {
+  checkTensor('copy', x);
   return copyOp.apply([x], { gate })[0];
 }
 
@@ -47,6 +49,7 @@ export function copy(x: Tensor, gate: Gate = alwaysOpen): Tensor {
  * (so gradients with respect to it can be differentiated with respect to x), else a leaf.
  */
 export function track(transform: string, x: Tensor, gate: Gate = alwaysOpen): Tensor {
+  checkTensor('track', x);
   if (!isFloat(x.dtype))
     throw new DTypeError(transform, `can only differentiate floating-point inputs, got ${x.dtype}`);
   const y = copy(x, gate);

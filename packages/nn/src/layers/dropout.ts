@@ -21,6 +21,7 @@ export class Dropout extends Module {
   }
 
   forward(x: Tensor, options: DropoutCallOptions = {}): Tensor {
+    T.checkOptions('Dropout.forward', options);
     if (!this.training || this.p === 0) return x;
     return dropout(x, { p: this.p, key: options.key ?? nextKey(), training: true });
   }

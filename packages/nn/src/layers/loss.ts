@@ -62,6 +62,7 @@ abstract class Loss extends Module {
 export class MSELoss extends Loss {
   constructor(options: LossModuleOptions = {}) {
     super(options);
+    T.checkOptions('MSELoss', options);
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -73,6 +74,7 @@ export class MSELoss extends Loss {
 export class L1Loss extends Loss {
   constructor(options: LossModuleOptions = {}) {
     super(options);
+    T.checkOptions('L1Loss', options);
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -86,6 +88,7 @@ export class SmoothL1Loss extends Loss {
 
   constructor(options: LossModuleOptions & { readonly beta?: number } = {}) {
     super(options);
+    T.checkOptions('SmoothL1Loss', options);
     this.beta = options.beta ?? 1;
   }
 
@@ -104,6 +107,7 @@ export class HuberLoss extends Loss {
 
   constructor(options: LossModuleOptions & { readonly delta?: number } = {}) {
     super(options);
+    T.checkOptions('HuberLoss', options);
     this.delta = options.delta ?? 1;
   }
 
@@ -142,6 +146,7 @@ export class NLLLoss extends WeightedLoss {
 
   constructor(options: ClassLossOptions = {}) {
     super(options);
+    T.checkOptions('NLLLoss', options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
   }
 
@@ -166,6 +171,7 @@ export class CrossEntropyLoss extends WeightedLoss {
 
   constructor(options: ClassLossOptions & { readonly labelSmoothing?: number } = {}) {
     super(options);
+    T.checkOptions('CrossEntropyLoss', options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.labelSmoothing = options.labelSmoothing ?? 0;
     if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
@@ -196,6 +202,7 @@ export class CrossEntropyLoss extends WeightedLoss {
 export class BCELoss extends WeightedLoss {
   constructor(options: LossModuleOptions & { readonly weight?: Tensor | T.NDArray } = {}) {
     super(options);
+    T.checkOptions('BCELoss', options);
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -216,6 +223,7 @@ export class BCEWithLogitsLoss extends WeightedLoss {
 
   constructor(options: BCEWithLogitsLossOptions = {}) {
     super(options);
+    T.checkOptions('BCEWithLogitsLoss', options);
     this.registerBuffer('pos_weight', asTensor(options.posWeight));
   }
 

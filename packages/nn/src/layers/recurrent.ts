@@ -292,6 +292,7 @@ export class RNN extends RNNBase {
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super('LSTM', inputSize, hiddenSize, options);
+    T.checkOptions('LSTM', options);
   }
 
   /** As `RNN.forward`, with the state a pair [h, c]; returns [output, [hN, cN]]. */
@@ -310,6 +311,7 @@ export class LSTM extends RNNBase {
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super('GRU', inputSize, hiddenSize, options);
+    T.checkOptions('GRU', options);
   }
 
   /** As `RNN.forward`: returns [output, hN]. */

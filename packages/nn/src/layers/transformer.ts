@@ -104,6 +104,7 @@ export class TransformerEncoderLayer extends Module {
 
   /** `src` [S, N, dModel] ([N, S, dModel] with batchFirst, or unbatched [S, dModel]) → same shape. */
   forward(src: Tensor, options: TransformerEncoderLayerForwardOptions = {}): Tensor {
+    T.checkOptions('TransformerEncoderLayer.forward', options);
     return inLibrary(() => {
       const keys = options.key ? T.random.split(options.key, 4) : [];
       const selfAttention = (x: Tensor) => {
@@ -183,6 +184,7 @@ export class TransformerEncoder extends Module {
   }
 
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
+    T.checkOptions('TransformerEncoder.forward', options);
     return inLibrary(() => {
       const keys = options.key ? T.random.split(options.key, this.numLayers) : [];
       let x = src;

@@ -1,4 +1,5 @@
 import type { TypedArray } from '../dtype.js';
+import { ArithmeticError } from '../errors.js';
 import type { BinaryPrimitive, Kernel, UnaryPrimitive } from '../primitives.js';
 import { erf } from './erf.js';
 import { binaryLoops, unaryLoops } from './fast-loops.js';
@@ -64,11 +65,20 @@ const binaryFns: Record<BinaryPrimitive, Fn2> = {
   logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
 };
 
-/** int32 arithmetic that must wrap like C rather than round through float64. */
+/**
+ * int32 arithmetic that must wrap like C rather than round through float64; what has no
+ * int32 result (a negative power, a modulo by zero) throws, as in PyTorch.
+ */
 const int32Overrides: Partial<Record<BinaryPrimitive, Fn2>> = {
   mul: Math.imul,
-  pow: (a, b) => (b < 0 ? (a === 1 ? 1 : a === -1 ? (b % 2 === 0 ? 1 : -1) : 0) : intPow(a, b)),
-  mod: (a, b) => (b === 0 ? 0 : floorMod(a, b)),
+  pow: (a, b) => {
+    if (b < 0) throw new ArithmeticError('pow', `int32 to a negative int32 power (${a} ** ${b}); use floats`);
+    return intPow(a, b);
+  },
+  mod: (a, b) => {
+    if (b === 0) throw new ArithmeticError('mod', `int32 modulo by zero (${a} % 0)`);
+    return floorMod(a, b);
+  },
 };
 
 function intPow(base: number, exp: number): number {

@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from '../dtype.js';
+import { checkInt32, type DType, type TypedArray } from '../dtype.js';
 import type { AxisParams, KernelFn, ReduceParams } from '../primitives.js';
 import { contiguousStrides } from '../shape.js';
 
@@ -30,20 +30,30 @@ function reduceKernel(reducer: Reducer): KernelFn<ReduceParams, TypedArray> {
   };
 }
 
-/** int32 products wrap like C; a float64 product would lose the low bits past 2^53 first. */
-const multiplier = (dtype: DType): ((a: number, b: number) => number) =>
-  dtype === 'int32' ? Math.imul : (a, b) => a * b;
+// int32 sums and products that leave the int32 range throw (instead of wrapping). The JS
+// number accumulator is exact: a product of two int32 values is below 2^62 in magnitude, so
+// float64 rounding cannot bring an overflowing one back into range, and a sum stays exact
+// while every partial sum is below 2^53 (more than 2^22 elements of ±2^31).
 
-export const sum = reduceKernel((src, base, inner) => {
+/** `step` for floats; for int32, `step` checked to stay in range (`op` names the reduction). */
+function checkedFor(op: string, dtype: DType, step: (a: number, b: number) => number) {
+  if (dtype !== 'int32') return step;
+  return (a: number, b: number) => checkInt32(op, step(a, b));
+}
+
+const plus = (a: number, b: number) => a + b;
+const times = (a: number, b: number) => a * b;
+
+export const sum = reduceKernel((src, base, inner, dtype) => {
   let acc = 0;
   for (let r = 0; r < inner.length; r++) acc += src[base + inner[r]];
-  return acc;
+  return dtype === 'int32' ? checkInt32('sum', acc) : acc;
 });
 
 export const prod = reduceKernel((src, base, inner, dtype) => {
-  const times = multiplier(dtype);
+  const step = checkedFor('prod', dtype, times);
   let acc = 1;
-  for (let r = 0; r < inner.length; r++) acc = times(acc, src[base + inner[r]]);
+  for (let r = 0; r < inner.length; r++) acc = step(acc, src[base + inner[r]]);
   return acc;
 });
 
@@ -114,5 +124,5 @@ function scanKernel(stepFor: (dtype: DType) => Step, init: number): KernelFn<Axi
   };
 }
 
-export const cumsum = scanKernel(() => (acc, v) => acc + v, 0);
-export const cumprod = scanKernel(multiplier, 1);
+export const cumsum = scanKernel((dtype) => checkedFor('cumsum', dtype, plus), 0);
+export const cumprod = scanKernel((dtype) => checkedFor('cumprod', dtype, times), 1);

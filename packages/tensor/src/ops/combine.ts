@@ -1,5 +1,6 @@
+import { checkArray, checkArrayList } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
-import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, describe, formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { arange, zeros } from './creation.js';
@@ -20,10 +21,16 @@ export function pad(
   widths: readonly (readonly [number, number])[],
   options: { mode?: PadMode; value?: number } = {},
 ): NDArray {
+  checkArray('pad', x);
+  if (!Array.isArray(widths))
+    throw new ValueError('pad', `widths must be a list of [before, after] pairs, got ${describe(widths)}`);
   if (widths.length > x.ndim) {
     throw new ValueError('pad', `${widths.length} pad widths for an array of rank ${x.ndim}`);
   }
   const full = x.shape.map((_, i) => widths[i] ?? ([0, 0] as const));
+  if (!full.every((w) => Array.isArray(w) && w.length === 2)) {
+    throw new ValueError('pad', 'widths must be a list of [before, after] pairs');
+  }
   for (const [before, after] of full) {
     if (!Number.isInteger(before) || !Number.isInteger(after) || before < 0 || after < 0) {
       throw new ValueError(
@@ -68,6 +75,7 @@ function reflectAxis(x: NDArray, axis: number, [before, after]: readonly [number
 
 /** Joins arrays along an existing axis; they must agree on every other axis. */
 export function concat(arrays: readonly NDArray[], axis = 0): NDArray {
+  checkArrayList('concat', arrays);
   if (arrays.length === 0) throw new ValueError('concat', 'needs at least one array');
   const first = arrays[0];
   if (first.ndim === 0) throw new ShapeError('concat', 'cannot concatenate 0-d arrays (stack them instead)');
@@ -88,6 +96,7 @@ export function concat(arrays: readonly NDArray[], axis = 0): NDArray {
 
 /** Joins same-shaped arrays along a new axis. */
 export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
+  checkArrayList('stack', arrays);
   if (arrays.length === 0) throw new ValueError('stack', 'needs at least one array');
   const first = arrays[0];
   for (const x of arrays) {
@@ -103,17 +112,23 @@ export function stack(arrays: readonly NDArray[], axis = 0): NDArray {
   return disposing(columns, [], () => concat(columns, a));
 }
 
+/** The most sections `split` makes beyond the axis length (each an empty piece). */
+const MAX_EMPTY_SECTIONS = 1024;
+
 /**
  * Splits along `axis` into pieces of the given sizes (which must add up to the axis length),
  * or into `sections` equal pieces. The pieces are views.
  */
 export function split(x: NDArray, sizesOrSections: number | readonly number[], axis = 0): NDArray[] {
+  checkArray('split', x);
   if (x.ndim === 0) throw new ShapeError('split', 'cannot split a 0-d array');
   const a = normalizeAxis('split', axis, x.ndim);
   const n = x.shape[a];
   let sizes: number[];
   if (typeof sizesOrSections === 'number') {
-    if (!Number.isInteger(sizesOrSections) || sizesOrSections <= 0 || n % sizesOrSections !== 0) {
+    // Sections beyond the axis length are empty pieces: a few are fine, 2^31 exhaust memory.
+    const tooMany = sizesOrSections > Math.max(n, MAX_EMPTY_SECTIONS);
+    if (!Number.isInteger(sizesOrSections) || sizesOrSections <= 0 || tooMany || n % sizesOrSections !== 0) {
       throw new ValueError(
         'split',
         `axis ${a} of size ${n} cannot be split into ${sizesOrSections} equal sections`,
@@ -121,9 +136,15 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
     }
     sizes = new Array<number>(sizesOrSections).fill(n / sizesOrSections);
   } else {
+    if (!Array.isArray(sizesOrSections)) {
+      throw new ValueError(
+        'split',
+        `expected a number of sections or a list of sizes, got ${describe(sizesOrSections)}`,
+      );
+    }
     sizes = [...sizesOrSections];
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((s, t) => s + t, 0) !== n) {
-      throw new ValueError('split', `sizes [${sizes.join(',')}] do not add up to axis ${a} of size ${n}`);
+      throw new ValueError('split', `sizes ${formatShape(sizes)} do not add up to axis ${a} of size ${n}`);
     }
   }
   let start = 0;
@@ -138,8 +159,10 @@ export function split(x: NDArray, sizesOrSections: number | readonly number[], a
 }
 
 function triangle(op: 'tril' | 'triu', x: NDArray, k: number): NDArray {
+  checkArray(op, x);
   if (x.ndim < 2) throw new ShapeError(op, `needs at least 2 dimensions, got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(k)) throw new ValueError(op, `diagonal offset must be an integer, got ${k}`);
+  if (!Number.isInteger(k))
+    throw new ValueError(op, `diagonal offset must be an integer, got ${describe(k)}`);
   const [rows, cols] = x.shape.slice(-2);
   const [j, i] = [arange(cols), arange(rows)];
   const [row, column] = [reshape(j, [1, cols]), reshape(i, [rows, 1])];
@@ -162,6 +185,7 @@ export function oneHot(
   numClasses: number,
   options: { dtype?: 'float32' | 'float64' | 'int32' } = {},
 ): NDArray {
+  checkArray('oneHot', indices, 'indices');
   if (indices.dtype !== 'int32') {
     throw new DTypeError('oneHot', `indices must be int32, got ${indices.dtype}`);
   }

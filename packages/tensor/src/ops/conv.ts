@@ -1,3 +1,4 @@
+import { checkArray, checkOptions } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
 import { formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
@@ -222,11 +223,17 @@ function convForward(
 
 /** 2-D convolution (cross-correlation, like PyTorch): x `[N, C, H, W]`, w `[O, C/groups, kh, kw]` → `[N, O, Ho, Wo]`. */
 export function conv2d(x: NDArray, w: NDArray, options: Conv2dOptions = {}): NDArray {
+  checkArray('conv2d', x);
+  checkArray('conv2d', w, 'w');
+  checkOptions('conv2d', options);
   return convForward('conv2d', x, w, options, 2);
 }
 
 /** 1-D convolution: x `[N, C, L]`, w `[O, C/groups, k]` → `[N, O, Lo]`. */
 export function conv1d(x: NDArray, w: NDArray, options: Conv1dOptions = {}): NDArray {
+  checkArray('conv1d', x);
+  checkArray('conv1d', w, 'w');
+  checkOptions('conv1d', options);
   return convForward('conv1d', x, w, options, 1);
 }
 
@@ -267,6 +274,9 @@ export function conv2dInputGrad(
   inputShape: Shape,
   options: Conv2dGradOptions = {},
 ): NDArray {
+  checkArray('conv2dInputGrad', dy, 'dy');
+  checkArray('conv2dInputGrad', w, 'w');
+  checkOptions('conv2dInputGrad', options);
   return convInputGrad('conv2dInputGrad', dy, w, inputShape, options, 2);
 }
 
@@ -277,6 +287,9 @@ export function conv1dInputGrad(
   inputShape: Shape,
   options: Conv1dGradOptions = {},
 ): NDArray {
+  checkArray('conv1dInputGrad', dy, 'dy');
+  checkArray('conv1dInputGrad', w, 'w');
+  checkOptions('conv1dInputGrad', options);
   return convInputGrad('conv1dInputGrad', dy, w, inputShape, options, 1);
 }
 
@@ -317,6 +330,9 @@ export function conv2dWeightGrad(
   weightShape: Shape,
   options: Conv2dGradOptions = {},
 ): NDArray {
+  checkArray('conv2dWeightGrad', x);
+  checkArray('conv2dWeightGrad', dy, 'dy');
+  checkOptions('conv2dWeightGrad', options);
   return convWeightGrad('conv2dWeightGrad', x, dy, weightShape, options, 2);
 }
 
@@ -327,6 +343,9 @@ export function conv1dWeightGrad(
   weightShape: Shape,
   options: Conv1dGradOptions = {},
 ): NDArray {
+  checkArray('conv1dWeightGrad', x);
+  checkArray('conv1dWeightGrad', dy, 'dy');
+  checkOptions('conv1dWeightGrad', options);
   return convWeightGrad('conv1dWeightGrad', x, dy, weightShape, options, 1);
 }
 
@@ -420,10 +439,16 @@ function convTranspose(
  * `[Cin, Cout/groups, kh, kw]` → `[N, Cout, (H - 1)·s - 2p + d·(kh - 1) + outputPadding + 1, …]`.
  */
 export function convTranspose2d(x: NDArray, w: NDArray, options: ConvTranspose2dOptions = {}): NDArray {
+  checkArray('convTranspose2d', x);
+  checkArray('convTranspose2d', w, 'w');
+  checkOptions('convTranspose2d', options);
   return convTranspose('convTranspose2d', x, w, options, 2);
 }
 
 /** Transposed 1-D convolution: x `[N, Cin, L]`, w `[Cin, Cout/groups, k]` → `[N, Cout, Lo]`. */
 export function convTranspose1d(x: NDArray, w: NDArray, options: ConvTranspose1dOptions = {}): NDArray {
+  checkArray('convTranspose1d', x);
+  checkArray('convTranspose1d', w, 'w');
+  checkOptions('convTranspose1d', options);
   return convTranspose('convTranspose1d', x, w, options, 1);
 }

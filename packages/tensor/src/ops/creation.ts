@@ -1,12 +1,26 @@
 import type { Backend } from '../backend.js';
+import { checkArray, checkOptions } from '../check.js';
 import { getBackend } from '../dispatch.js';
-import { allocTyped, type DType, dtypeOfTyped, isFloat, type TypedArray } from '../dtype.js';
-import { DTypeError, ValueError } from '../errors.js';
+import {
+  allocTyped,
+  checkDType,
+  type DType,
+  dtypeOfTyped,
+  isFloat,
+  type TypedArray,
+  toElement,
+} from '../dtype.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import { NDArray, type NestedArray } from '../ndarray.js';
-import { checkShape, type Shape, sizeOf } from '../shape.js';
+import { checkAllocation, checkShape, MAX_NDIM, type Shape, sizeOf } from '../shape.js';
 
 export interface CreateOptions {
   readonly dtype?: DType;
+}
+
+/** `options.dtype` (checked) or `fallback`. */
+function dtypeOption(op: string, options: CreateOptions, fallback: DType): DType {
+  return options.dtype === undefined ? fallback : checkDType(op, options.dtype);
 }
 
 /** The current backend, checked to store `dtype` (so the error names the creating op). */
@@ -22,6 +36,13 @@ function inferShape(values: NestedArray): number[] {
   const shape: number[] = [];
   let level: NestedArray = values;
   while (Array.isArray(level)) {
+    // Also stops a self-containing array.
+    if (shape.length === MAX_NDIM) {
+      throw new ValueError(
+        'array',
+        `nested arrays deeper than ${MAX_NDIM} levels (the most dimensions an array may have)`,
+      );
+    }
     shape.push(level.length);
     if (level.length === 0) break;
     level = level[0];
@@ -58,13 +79,14 @@ export function array(
   values: NestedArray | TypedArray,
   options: CreateOptions & { shape?: Shape } = {},
 ): NDArray {
+  checkOptions('array', options);
   if (ArrayBuffer.isView(values)) {
     const own = dtypeOfTyped(values);
     const shape = checkShape('array', options.shape ?? [values.length]);
     if (sizeOf(shape) !== values.length) {
       throw new ValueError('array', `${values.length} values cannot fill shape [${shape.join(',')}]`);
     }
-    const dtype = options.dtype ?? own;
+    const dtype = dtypeOption('array', options, own);
     // A Uint8Array may hold bytes other than 0 and 1; bool storage must not.
     const data = dtype === own && dtype !== 'bool' ? values : convertTyped(values, dtype);
     return NDArray.fromTyped(backendFor('array', dtype), dtype, shape, data);
@@ -73,12 +95,9 @@ export function array(
   const flat: (number | boolean)[] = [];
   flatten(values, shape, flat);
   const allBool = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
-  const dtype = options.dtype ?? (allBool ? 'bool' : 'float32');
+  const dtype = dtypeOption('array', options, allBool ? 'bool' : 'float32');
   const data = allocTyped(dtype, flat.length);
-  for (let i = 0; i < flat.length; i++) {
-    const v = Number(flat[i]);
-    data[i] = dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
-  }
+  for (let i = 0; i < flat.length; i++) data[i] = toElement('array', flat[i], dtype);
   if (options.shape !== undefined) {
     throw new ValueError(
       'array',
@@ -90,43 +109,57 @@ export function array(
 
 function convertTyped(values: TypedArray, dtype: DType): TypedArray {
   const out = allocTyped(dtype, values.length);
-  for (let i = 0; i < values.length; i++) out[i] = dtype === 'bool' ? (values[i] !== 0 ? 1 : 0) : values[i];
+  for (let i = 0; i < values.length; i++) out[i] = toElement('array', values[i], dtype);
   return out;
 }
 
 /** A 0-d array. */
 export function scalar(value: number | boolean, options: CreateOptions = {}): NDArray {
+  checkOptions('scalar', options);
   return full([], value, options);
 }
 
 export function full(shape: Shape, value: number | boolean, options: CreateOptions = {}): NDArray {
+  checkOptions('full', options);
   const dims = checkShape('full', shape);
-  const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  if (typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new ValueError('full', `the fill value must be a number or a boolean, got ${typeof value}`);
+  }
+  const dtype = dtypeOption('full', options, typeof value === 'boolean' ? 'bool' : 'float32');
+  const element = toElement('full', value, dtype);
+  checkAllocation('full', dims, dtype);
   const data = allocTyped(dtype, sizeOf(dims));
-  const v = Number(value);
-  data.fill(dtype === 'bool' ? (v !== 0 ? 1 : 0) : v);
+  data.fill(element);
   return NDArray.fromTyped(backendFor('full', dtype), dtype, dims, data);
 }
 
 export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
+  checkOptions('zeros', options);
   const dims = checkShape('zeros', shape);
-  const dtype = options.dtype ?? 'float32';
-  return NDArray.empty(backendFor('zeros', dtype), dtype, dims);
+  const dtype = dtypeOption('zeros', options, 'float32');
+  return NDArray.empty(backendFor('zeros', dtype), dtype, dims, 'zeros');
 }
 
 export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
+  checkOptions('ones', options);
   return full(checkShape('ones', shape), 1, options);
 }
 
 export function zerosLike(x: NDArray, options: CreateOptions = {}): NDArray {
+  checkArray('zerosLike', x);
+  checkOptions('zerosLike', options);
   return zeros(x.shape, { dtype: options.dtype ?? x.dtype });
 }
 
 export function onesLike(x: NDArray, options: CreateOptions = {}): NDArray {
+  checkArray('onesLike', x);
+  checkOptions('onesLike', options);
   return ones(x.shape, { dtype: options.dtype ?? x.dtype });
 }
 
 export function fullLike(x: NDArray, value: number | boolean, options: CreateOptions = {}): NDArray {
+  checkArray('fullLike', x);
+  checkOptions('fullLike', options);
   return full(x.shape, value, { dtype: options.dtype ?? x.dtype });
 }
 
@@ -135,16 +168,25 @@ export function fullLike(x: NDArray, value: number | boolean, options: CreateOpt
  * argument it counts from 0. The dtype is int32 when every argument is an integer.
  */
 export function arange(start: number, stop?: number, step = 1, options: CreateOptions = {}): NDArray {
+  checkOptions('arange', options);
   if (stop === undefined) [start, stop] = [0, start];
   if (!Number.isFinite(start) || !Number.isFinite(stop)) {
-    throw new ValueError('arange', `start and stop must be finite, got ${start} and ${stop}`);
+    throw new ValueError(
+      'arange',
+      `start and stop must be finite, got ${describe(start)} and ${describe(stop)}`,
+    );
   }
   if (step === 0 || !Number.isFinite(step)) {
-    throw new ValueError('arange', `step must be finite and non-zero, got ${step}`);
+    throw new ValueError('arange', `step must be finite and non-zero, got ${describe(step)}`);
   }
   const allInt = [start, stop, step].every(Number.isInteger);
-  const dtype = options.dtype ?? (allInt ? 'int32' : 'float32');
+  const dtype = dtypeOption('arange', options, allInt ? 'int32' : 'float32');
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  checkAllocation('arange', [n], dtype);
+  if (dtype === 'int32' && n > 0) {
+    toElement('arange', start, dtype);
+    toElement('arange', start + (n - 1) * step, dtype);
+  }
   const data = allocTyped(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return NDArray.fromTyped(backendFor('arange', dtype), dtype, [n], data);
@@ -152,11 +194,20 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
 
 /** `num` evenly spaced values from `start` to `stop`, both included. */
 export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): NDArray {
+  checkOptions('linspace', options);
+  for (const [name, v] of [
+    ['start', start],
+    ['stop', stop],
+  ] as const) {
+    if (typeof v !== 'number')
+      throw new ValueError('linspace', `${name} must be a number, got ${describe(v)}`);
+  }
   if (!Number.isInteger(num) || num < 0) {
     throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
   }
-  const dtype = options.dtype ?? 'float32';
+  const dtype = dtypeOption('linspace', options, 'float32');
   if (!isFloat(dtype)) throw new DTypeError('linspace', `dtype must be float32 or float64, got ${dtype}`);
+  checkAllocation('linspace', [num], dtype);
   const data = allocTyped(dtype, num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) data[i] = start + i * step;
@@ -168,9 +219,11 @@ export function linspace(start: number, stop: number, num: number, options: Crea
 
 /** An `n × m` matrix with ones on the diagonal `k` (0 main, > 0 above, < 0 below). */
 export function eye(n: number, m = n, k = 0, options: CreateOptions = {}): NDArray {
+  checkOptions('eye', options);
   const [rows, cols] = checkShape('eye', [n, m]);
   if (!Number.isInteger(k)) throw new ValueError('eye', `diagonal offset k must be an integer, got ${k}`);
-  const dtype = options.dtype ?? 'float32';
+  const dtype = dtypeOption('eye', options, 'float32');
+  checkAllocation('eye', [rows, cols], dtype);
   const data = allocTyped(dtype, rows * cols);
   for (let i = 0; i < rows; i++) {
     const j = i + k;

@@ -1,6 +1,7 @@
+import { checkArray } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
-import { type DType, isFloat, promoteTypes, toFloat, weakScalarType } from '../dtype.js';
-import { DTypeError } from '../errors.js';
+import { checkDType, type DType, isFloat, promoteTypes, toFloat, weakScalarType } from '../dtype.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
 import { broadcastShapes } from '../shape.js';
@@ -13,6 +14,8 @@ export type ArrayOrScalar = NDArray | number | boolean;
 
 /** Converts to `dtype` (float → int truncates toward zero; to bool tests ≠ 0). */
 export function cast(x: NDArray, dtype: DType): NDArray {
+  checkArray('cast', x);
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   return runPrimitive('cast', [x], {}, [{ shape: x.shape, dtype }])[0];
 }
@@ -45,7 +48,7 @@ const unaryKinds: Record<UnaryPrimitive, UnaryKind> = {
 };
 
 function unary(op: UnaryPrimitive, x: NDArray): NDArray {
-  x.assertLive(op);
+  checkArray(op, x);
   const kind = unaryKinds[op];
   if (kind !== 'logical' && x.dtype === 'bool') {
     throw new DTypeError(op, `not defined for bool arrays (shape [${x.shape.join(',')}])`);
@@ -98,6 +101,7 @@ const binaryKinds: Record<BinaryPrimitive, BinaryKind> = {
 
 /** The common dtype of the operands under the promotion table (JS scalars are weak). */
 export function resultType(...operands: ArrayOrScalar[]): DType {
+  checkOperands('resultType', operands);
   const arrays = operands.filter((o): o is NDArray => typeof o === 'object');
   let dtype: DType | undefined =
     arrays.length > 0 ? arrays.map((a) => a.dtype).reduce(promoteTypes) : undefined;
@@ -120,7 +124,10 @@ export function resultType(...operands: ArrayOrScalar[]): DType {
  * caller disposes after use.
  */
 export function align(op: string, operands: readonly ArrayOrScalar[], dtype: DType): NDArray[] {
-  for (const o of operands) if (typeof o === 'object') o.assertLive(op);
+  if (!Array.isArray(operands))
+    throw new ValueError(op, `expected a list of operands, got ${describe(operands)}`);
+  checkOperands(op, operands);
+  checkDType(op, dtype);
   const arrays = operands.map((o) => (typeof o === 'object' ? cast(o, dtype) : full([], o, { dtype })));
   return disposing(arrays, operands, () => {
     const shape = broadcastShapes(op, ...arrays.map((a) => a.shape));
@@ -128,7 +135,15 @@ export function align(op: string, operands: readonly ArrayOrScalar[], dtype: DTy
   });
 }
 
+/** Checks that each operand is a live array, a number or a boolean. */
+function checkOperands(op: string, operands: readonly unknown[]): void {
+  operands.forEach((o, i) => {
+    if (typeof o !== 'number' && typeof o !== 'boolean') checkArray(op, o, `operand ${i}`);
+  });
+}
+
 function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  checkOperands(op, [a, b]);
   const kind = binaryKinds[op];
   let dtype = kind === 'logical' ? 'bool' : resultType(a, b);
   if (kind === 'truediv' && !isFloat(dtype)) dtype = 'float32';
@@ -162,8 +177,9 @@ export const logicalOr = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('logical
 
 /** `cond ? a : b` elementwise, broadcasting all three. `cond` must be bool. */
 export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
-  cond.assertLive('where');
+  checkArray('where', cond, 'cond');
   if (cond.dtype !== 'bool') throw new DTypeError('where', `condition must be bool, got ${cond.dtype}`);
+  checkOperands('where', [a, b]);
   const dtype = resultType(a, b);
   const aligned = align('where', [a, b], dtype);
   return disposing(aligned, [], () => {

@@ -1,5 +1,6 @@
+import { checkArray } from '../check.js';
 import { getBackend, runPrimitive } from '../dispatch.js';
-import { DTypeError, formatShape, IndexError, ShapeError } from '../errors.js';
+import { DTypeError, describe, formatShape, IndexError, ShapeError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { cast, resultType } from './elementwise.js';
@@ -16,9 +17,15 @@ function toIndex(op: string, index: IndexLike): NDArray {
     if (index.dtype !== 'int32') throw new DTypeError(op, `indices must be int32, got ${index.dtype}`);
     return index;
   }
-  const values = Array.from(index);
+  if (!Array.isArray(index) && !ArrayBuffer.isView(index)) {
+    throw new IndexError(
+      op,
+      `indices must be an int32 NDArray or a list of integers, got ${describe(index)}`,
+    );
+  }
+  const values = Array.from(index as ArrayLike<number>);
   const bad = values.find((v) => !Number.isInteger(v));
-  if (bad !== undefined) throw new IndexError(op, `index ${bad} is not an integer`);
+  if (bad !== undefined) throw new IndexError(op, `index ${describe(bad)} is not an integer`);
   // Checked here because Int32Array would silently wrap it into range.
   const huge = values.find((v) => Math.abs(v) > INT32_MAX);
   if (huge !== undefined) throw new IndexError(op, `index ${huge} is out of the int32 range`);
@@ -33,16 +40,20 @@ function indexAxis(op: string, x: NDArray, axis: number): number {
 
 /** Throws unless every index is in [0, size). Reads the indices back to the host. */
 export function checkIndexRange(op: string, index: NDArray, size: number): void {
+  checkArray('checkIndexRange', index, 'index');
+  if (typeof size !== 'number')
+    throw new IndexError(op, `the axis size must be a number, got ${describe(size)}`);
   const values = index.toTypedArray();
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= size) {
-      throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${size}`);
+      throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${describe(size)}`);
     }
   }
 }
 
 /** `x.index_select(axis, index)`: picks whole slices along `axis` with a 1-D index. */
 export function indexSelect(x: NDArray, axis: number, index: IndexLike): NDArray {
+  checkArray('indexSelect', x);
   const idx = toIndex('indexSelect', index);
   return disposing([idx], [index], () => {
     if (idx.ndim !== 1) {
@@ -74,11 +85,15 @@ function checkedGather(op: string, x: NDArray, axis: number, index: NDArray): ND
  * index has x's rank and may be smaller than x on every other axis.
  */
 export function gather(x: NDArray, axis: number, index: NDArray): NDArray {
+  checkArray('gather', x);
+  checkArray('gather', index, 'index');
   return checkedGather('gather', x, axis, index);
 }
 
 /** NumPy's `take_along_axis`: like gather, with the index broadcast against x off the axis. */
 export function takeAlongAxis(x: NDArray, index: NDArray, axis: number): NDArray {
+  checkArray('takeAlongAxis', x);
+  checkArray('takeAlongAxis', index, 'index');
   const idx = toIndex('takeAlongAxis', index);
   const a = indexAxis('takeAlongAxis', x, axis);
   if (idx.ndim !== x.ndim) {
@@ -103,6 +118,9 @@ export function takeAlongAxis(x: NDArray, index: NDArray, axis: number): NDArray
  * [i][index[i][j][k]][k] (axis 1). Repeated indices accumulate; bools add as int32.
  */
 export function scatterAdd(base: NDArray, axis: number, index: NDArray, src: NDArray): NDArray {
+  checkArray('scatterAdd', base, 'base');
+  checkArray('scatterAdd', index, 'index');
+  checkArray('scatterAdd', src, 'src');
   const idx = toIndex('scatterAdd', index);
   const a = indexAxis('scatterAdd', base, axis);
   const fits =

@@ -1,3 +1,4 @@
+import { checkArray } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
 import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
@@ -27,6 +28,8 @@ function batchShape(a: NDArray, b: NDArray, aBatch: readonly number[], bBatch: r
  * float32 accumulates in float64 (one rounding per output element) on the CPU backend.
  */
 export function matmul(a: NDArray, b: NDArray): NDArray {
+  checkArray('matmul', a, 'a');
+  checkArray('matmul', b, 'b');
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       'matmul',
@@ -64,6 +67,8 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
 
 /** Outer product of two 1-D arrays: [m] × [n] → [m, n]. */
 export function outer(a: NDArray, b: NDArray): NDArray {
+  checkArray('outer', a, 'a');
+  checkArray('outer', b, 'b');
   if (a.ndim !== 1 || b.ndim !== 1) {
     throw new ShapeError(
       'outer',

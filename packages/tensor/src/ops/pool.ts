@@ -1,3 +1,4 @@
+import { checkArray, checkOptions } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
 import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
@@ -108,6 +109,7 @@ function hasEmptyWindow(
 
 /** Validates pooling an input of shape `xShape` and infers the output shape. */
 function planPool(op: string, xShape: Shape, args: PoolArgs, spatial: number): PoolPlan {
+  args = checkOptions(op, args);
   checkRank(op, 'input', xShape, [spatial + 1, spatial + 2], layout(spatial));
   const size = xShape.slice(-spatial);
   const kernel = perAxis(op, 'kernelSize', args.kernelSize, spatial, 1);
@@ -169,21 +171,25 @@ function maxPoolValues(op: string, x: NDArray, args: PoolArgs, spatial: number):
 
 /** Max pooling over `[N, C, H, W]` (or `[C, H, W]`); padding counts as -Infinity and NaN propagates. */
 export function maxPool2d(x: NDArray, options: MaxPool2dOptions): NDArray {
+  checkArray('maxPool2d', x);
   return maxPoolValues('maxPool2d', x, options, 2);
 }
 
 /** Max pooling that also returns the int32 flat index `h * W + w` of each maximum (the first on ties). */
 export function maxPool2dWithIndices(x: NDArray, options: MaxPool2dOptions): MaxPoolResult {
+  checkArray('maxPool2dWithIndices', x);
   return maxPoolWithIndices('maxPool2dWithIndices', x, options, 2);
 }
 
 /** Max pooling over `[N, C, L]` (or `[C, L]`). */
 export function maxPool1d(x: NDArray, options: MaxPool1dOptions): NDArray {
+  checkArray('maxPool1d', x);
   return maxPoolValues('maxPool1d', x, options, 1);
 }
 
 /** 1-D max pooling that also returns the int32 position of each maximum within its row. */
 export function maxPool1dWithIndices(x: NDArray, options: MaxPool1dOptions): MaxPoolResult {
+  checkArray('maxPool1dWithIndices', x);
   return maxPoolWithIndices('maxPool1dWithIndices', x, options, 1);
 }
 
@@ -230,11 +236,15 @@ function maxPoolGrad(op: string, dy: NDArray, indices: NDArray, inputShape: Shap
  * in range; they are not checked).
  */
 export function maxPool2dGrad(dy: NDArray, indices: NDArray, inputShape: Shape): NDArray {
+  checkArray('maxPool2dGrad', dy, 'dy');
+  checkArray('maxPool2dGrad', indices, 'indices');
   return maxPoolGrad('maxPool2dGrad', dy, indices, inputShape, 2);
 }
 
 /** The gradient of 1-D max pooling, from `maxPool1dWithIndices`' indices. */
 export function maxPool1dGrad(dy: NDArray, indices: NDArray, inputShape: Shape): NDArray {
+  checkArray('maxPool1dGrad', dy, 'dy');
+  checkArray('maxPool1dGrad', indices, 'indices');
   return maxPoolGrad('maxPool1dGrad', dy, indices, inputShape, 1);
 }
 
@@ -257,11 +267,13 @@ function avgPool(op: string, x: NDArray, args: AvgPoolArgs, spatial: number): ND
 
 /** Average pooling over `[N, C, H, W]` (or `[C, H, W]`) with zero padding. */
 export function avgPool2d(x: NDArray, options: AvgPool2dOptions): NDArray {
+  checkArray('avgPool2d', x);
   return avgPool('avgPool2d', x, options, 2);
 }
 
 /** Average pooling over `[N, C, L]` (or `[C, L]`). */
 export function avgPool1d(x: NDArray, options: AvgPool1dOptions): NDArray {
+  checkArray('avgPool1d', x);
   return avgPool('avgPool1d', x, options, 1);
 }
 
@@ -296,10 +308,12 @@ function avgPoolGrad(
 
 /** The gradient of `avgPool2d(x, options)` with respect to x (of shape `inputShape`). */
 export function avgPool2dGrad(dy: NDArray, inputShape: Shape, options: AvgPool2dOptions): NDArray {
+  checkArray('avgPool2dGrad', dy, 'dy');
   return avgPoolGrad('avgPool2dGrad', dy, inputShape, options, 2);
 }
 
 /** The gradient of `avgPool1d(x, options)` with respect to x (of shape `inputShape`). */
 export function avgPool1dGrad(dy: NDArray, inputShape: Shape, options: AvgPool1dOptions): NDArray {
+  checkArray('avgPool1dGrad', dy, 'dy');
   return avgPoolGrad('avgPool1dGrad', dy, inputShape, options, 1);
 }

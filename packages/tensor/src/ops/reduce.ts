@@ -1,3 +1,4 @@
+import { checkArray, checkOptions } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
 import { type DType, isFloat } from '../dtype.js';
 import { DTypeError, formatShape, ValueError } from '../errors.js';
@@ -23,12 +24,19 @@ function keptShape(shape: readonly number[], axes: readonly number[], keepdims: 
 
 /** The sorted axes to reduce. A 0-d array accepts axis 0 (like PyTorch), which reduces nothing. */
 function reducedAxes(op: string, x: NDArray, options: ReduceOptions): number[] {
-  x.assertLive(op);
+  checkArray(op, x);
+  checkOptions(op, options);
   return normalizeAxes(op, options.axis, x.ndim).filter((a) => a < x.ndim);
 }
 
-function reduce(op: ReducePrimitive, x: NDArray, options: ReduceOptions, dtype: DType): NDArray {
+function reduce(
+  op: ReducePrimitive,
+  x: NDArray,
+  options: ReduceOptions,
+  dtypeOf: (input: DType) => DType,
+): NDArray {
   const axes = reducedAxes(op, x, options);
+  const dtype = dtypeOf(x.dtype);
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
     throw new ValueError(op, `cannot reduce an empty axis of ${formatShape(x.shape)} (no identity)`);
   }
@@ -47,20 +55,22 @@ function reshapeTemporary(out: NDArray, shape: readonly number[]): NDArray {
 /** The accumulation dtype of sum/prod: bool and int32 sum in int32, floats in their own type. */
 const accumulated = (dtype: DType): DType => (isFloat(dtype) ? dtype : 'int32');
 
-export const sum = (x: NDArray, options: ReduceOptions = {}) =>
-  reduce('sum', x, options, accumulated(x.dtype));
-export const prod = (x: NDArray, options: ReduceOptions = {}) =>
-  reduce('prod', x, options, accumulated(x.dtype));
+const own = (dtype: DType) => dtype;
+
+export const sum = (x: NDArray, options: ReduceOptions = {}) => reduce('sum', x, options, accumulated);
+export const prod = (x: NDArray, options: ReduceOptions = {}) => reduce('prod', x, options, accumulated);
 /** Maximum over axes; NaN propagates. */
-export const max = (x: NDArray, options: ReduceOptions = {}) => reduce('max', x, options, x.dtype);
-export const min = (x: NDArray, options: ReduceOptions = {}) => reduce('min', x, options, x.dtype);
+export const max = (x: NDArray, options: ReduceOptions = {}) => reduce('max', x, options, own);
+export const min = (x: NDArray, options: ReduceOptions = {}) => reduce('min', x, options, own);
 
 /** Arithmetic mean (a float result even for int inputs). */
 export function mean(x: NDArray, options: ReduceOptions = {}): NDArray {
+  checkArray('mean', x);
+  checkOptions('mean', options);
   const axes = reducedAxes('mean', x, options);
   const count = sizeOf(axes.map((a) => x.shape[a]));
   const dtype = isFloat(x.dtype) ? x.dtype : 'float32';
-  const total = reduce('sum', x, options, dtype);
+  const total = reduce('sum', x, options, () => dtype);
   return disposing([total], [], () => div(total, count));
 }
 
@@ -71,7 +81,8 @@ export interface ArgOptions {
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: NDArray, options: ArgOptions): NDArray {
-  x.assertLive(op);
+  checkArray(op, x);
+  checkOptions(op, options);
   if (x.dtype === 'bool') throw new DTypeError(op, 'not defined for bool arrays');
   // Without an axis, the flattened array's only axis.
   const axis = options.axis === undefined ? 0 : normalizeAxis(op, options.axis, x.ndim);
@@ -97,7 +108,7 @@ export const argmax = (x: NDArray, options: ArgOptions = {}) => argReduce('argma
 export const argmin = (x: NDArray, options: ArgOptions = {}) => argReduce('argmin', x, options);
 
 function scan(op: 'cumsum' | 'cumprod', x: NDArray, axis: number): NDArray {
-  x.assertLive(op);
+  checkArray(op, x);
   const a = normalizeAxis(op, axis, x.ndim);
   if (x.ndim === 0) {
     const row = reshape(x, [1]);

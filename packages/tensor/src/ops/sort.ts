@@ -1,5 +1,6 @@
+import { checkArray, checkOptions } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
-import { DTypeError, ValueError } from '../errors.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
 import { zeros } from './creation.js';
@@ -13,6 +14,8 @@ export interface SortOptions {
 
 /** A stable sort along `axis` (default −1); NaN sorts as the largest value. */
 export function sort(x: NDArray, options: SortOptions = {}): { values: NDArray; indices: NDArray } {
+  checkArray('sort', x);
+  checkOptions('sort', options);
   if (x.dtype === 'bool') throw new DTypeError('sort', 'cannot sort bool arrays');
   if (x.ndim === 0) return { values: x, indices: zeros([], { dtype: 'int32' }) };
   const axis = normalizeAxis('sort', options.axis ?? -1, x.ndim);
@@ -39,11 +42,13 @@ export function topk(
   k: number,
   options: { axis?: number; largest?: boolean } = {},
 ): { values: NDArray; indices: NDArray } {
+  checkArray('topk', x);
+  checkOptions('topk', options);
   if (x.dtype === 'bool') throw new DTypeError('topk', 'cannot rank bool arrays');
   const axis = normalizeAxis('topk', options.axis ?? -1, Math.max(x.ndim, 1));
   const n = x.ndim === 0 ? 1 : x.shape[axis];
   if (!Number.isInteger(k) || k < 0 || k > n) {
-    throw new ValueError('topk', `k = ${k} is out of range for an axis of size ${n}`);
+    throw new ValueError('topk', `k = ${describe(k)} is out of range for an axis of size ${n}`);
   }
   const { values, indices } = sort(x, { axis, descending: options.largest ?? true });
   if (x.ndim === 0) return { values, indices };

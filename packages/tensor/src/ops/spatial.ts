@@ -1,5 +1,5 @@
 import { type DType, isFloat, promoteTypes } from '../dtype.js';
-import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, describe, formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { Shape } from '../shape.js';
 import { cast } from './elementwise.js';
@@ -13,6 +13,9 @@ export type PerAxis = number | readonly number[];
 
 /** Expands a per-axis argument to `rank` integers, each at least `min`. */
 export function perAxis(op: string, name: string, value: PerAxis, rank: number, min: number): number[] {
+  if (typeof value !== 'number' && !Array.isArray(value)) {
+    throw new ValueError(op, `${name} must be a number or a list of numbers, got ${describe(value)}`);
+  }
   const values = typeof value === 'number' ? new Array<number>(rank).fill(value) : [...value];
   if (values.length !== rank) {
     const expected = rank === 1 ? 'a number' : `a number or ${rank} numbers`;

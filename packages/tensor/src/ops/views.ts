@@ -1,5 +1,6 @@
+import { checkArray } from '../check.js';
 import { contiguous } from '../dispatch.js';
-import { formatShape, IndexError, ShapeError, ValueError } from '../errors.js';
+import { describe, formatShape, IndexError, ShapeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { checkShape, contiguousStrides, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 
@@ -7,7 +8,9 @@ import { checkShape, contiguousStrides, normalizeAxes, normalizeAxis, type Shape
 
 /** Reshape; one size may be -1 and is then inferred. Copies only if `x` is not contiguous. */
 export function reshape(x: NDArray, shape: Shape): NDArray {
-  x.assertLive('reshape');
+  checkArray('reshape', x);
+  if (!Array.isArray(shape))
+    throw new ValueError('reshape', `a shape must be an array of sizes, got ${describe(shape)}`);
   const dims = [...shape];
   const unknown = dims.indexOf(-1);
   if (dims.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== unknown))) {
@@ -42,15 +45,18 @@ export function view(x: NDArray): NDArray {
 
 /** Reorders the axes: output axis i is input axis `axes[i]`. */
 export function permute(x: NDArray, axes: readonly number[]): NDArray {
+  checkArray('permute', x);
+  if (!Array.isArray(axes))
+    throw new IndexError('permute', `axes must be a list of numbers, got ${describe(axes)}`);
   if (axes.length !== x.ndim) {
     throw new ShapeError(
       'permute',
-      `expected ${x.ndim} axes for shape ${formatShape(x.shape)}, got [${axes.join(',')}]`,
+      `expected ${x.ndim} axes for shape ${formatShape(x.shape)}, got ${formatShape(axes)}`,
     );
   }
   const order = axes.map((a) => normalizeAxis('permute', a, x.ndim));
   if (new Set(order).size !== order.length) {
-    throw new IndexError('permute', `repeated axis in [${axes.join(',')}]`);
+    throw new IndexError('permute', `repeated axis in ${formatShape(axes)}`);
   }
   return NDArray.view(
     x,
@@ -63,6 +69,7 @@ export function permute(x: NDArray, axes: readonly number[]): NDArray {
 
 /** Swaps two axes (by default the last two). */
 export function transpose(x: NDArray, axis0 = -2, axis1 = -1): NDArray {
+  checkArray('transpose', x);
   const a = normalizeAxis('transpose', axis0, x.ndim);
   const b = normalizeAxis('transpose', axis1, x.ndim);
   const order = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
@@ -71,10 +78,12 @@ export function transpose(x: NDArray, axis0 = -2, axis1 = -1): NDArray {
 
 /** Broadcasts `x` to `shape` without copying (broadcast axes get stride 0). */
 export function broadcastTo(x: NDArray, shape: Shape): NDArray {
+  checkArray('broadcastTo', x);
   return broadcastView('broadcastTo', x, shape);
 }
 
 function broadcastView(op: string, x: NDArray, shape: Shape): NDArray {
+  checkShape(op, shape);
   const lead = shape.length - x.ndim;
   const fail = () => new ShapeError(op, `cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   checkShape(op, shape);
@@ -91,6 +100,8 @@ function broadcastView(op: string, x: NDArray, shape: Shape): NDArray {
 
 /** Like `torch.expand`: -1 keeps a size. */
 export function expand(x: NDArray, shape: Shape): NDArray {
+  checkArray('expand', x);
+  checkShape('expand', Array.isArray(shape) ? shape.map((d) => (d === -1 ? 0 : d)) : shape);
   const lead = shape.length - x.ndim;
   return broadcastView(
     'expand',
@@ -111,6 +122,9 @@ export type SliceSpec =
  * backwards; all without copying.
  */
 export function slice(x: NDArray, specs: readonly SliceSpec[]): NDArray {
+  checkArray('slice', x);
+  if (!Array.isArray(specs))
+    throw new IndexError('slice', `expected a list of slice specs, got ${describe(specs)}`);
   if (specs.length > x.ndim) {
     throw new IndexError('slice', `${specs.length} indices given for an array of rank ${x.ndim}`);
   }
@@ -165,6 +179,7 @@ function sliceRange(
 
 /** Reverses the order along `axes` (all axes by default) by negating strides. */
 export function flip(x: NDArray, axes?: number | readonly number[]): NDArray {
+  checkArray('flip', x);
   const which = normalizeAxes('flip', axes, x.ndim);
   let offset = x.offset;
   const strides = x.strides.map((s, i) => {
@@ -177,6 +192,7 @@ export function flip(x: NDArray, axes?: number | readonly number[]): NDArray {
 
 /** Removes size-1 axes (the given ones, or all). */
 export function squeeze(x: NDArray, axes?: number | readonly number[]): NDArray {
+  checkArray('squeeze', x);
   // A 0-d array accepts axis 0 (normalizeAxis allows it), which names no axis to remove.
   const which =
     axes === undefined
@@ -193,6 +209,7 @@ export function squeeze(x: NDArray, axes?: number | readonly number[]): NDArray 
 
 /** Inserts a size-1 axis at `axis` (which may be -1 for the end). */
 export function unsqueeze(x: NDArray, axis: number): NDArray {
+  checkArray('unsqueeze', x);
   const at = normalizeAxis('unsqueeze', axis, x.ndim + 1);
   const shape = [...x.shape];
   const strides = [...x.strides];
@@ -203,6 +220,7 @@ export function unsqueeze(x: NDArray, axis: number): NDArray {
 
 /** Merges axes `startAxis..endAxis` into one. */
 export function flatten(x: NDArray, startAxis = 0, endAxis = -1): NDArray {
+  checkArray('flatten', x);
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeAxis('flatten', startAxis, x.ndim);
   const e = normalizeAxis('flatten', endAxis, x.ndim);

@@ -1,9 +1,11 @@
+import { checkArray, checkOptions } from '../check.js';
 import { isFloat } from '../dtype.js';
 import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { permute } from '../ops/views.js';
 import {
   broadcastShapes,
+  checkAllocation,
   checkShape,
   contiguousStrides,
   normalizeAxis,
@@ -72,14 +74,16 @@ function searchRow(cumulative: Float64Array, start: number, classes: number, tar
  * one 53-bit uniform per sample). The result has `shape`, by default the batch shape.
  */
 export function categorical(k: PRNGKey, logits: NDArray, options: CategoricalOptions = {}): NDArray {
+  checkArray('categorical', logits, 'logits');
+  checkOptions('categorical', options);
   checkKey('categorical', k);
-  logits.assertLive('categorical');
   if (!isFloat(logits.dtype)) {
     throw new DTypeError('categorical', `logits must be float32 or float64, got ${logits.dtype}`);
   }
   const axis = normalizeAxis('categorical', options.axis ?? -1, logits.ndim);
   const batchShape = logits.shape.filter((_, a) => a !== axis);
   const dims = checkShape('categorical', options.shape ?? batchShape);
+  checkAllocation('categorical', dims, 'float64');
   if (!shapesEqual(broadcastShapes('categorical', dims, batchShape), dims)) {
     throw new ShapeError(
       'categorical',

@@ -1,8 +1,9 @@
+import { checkOptions } from '../check.js';
 import { getBackend } from '../dispatch.js';
 import { allocTyped, type DType } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
-import { checkShape, type Shape, sizeOf } from '../shape.js';
+import { checkAllocation, checkShape, type Shape, sizeOf } from '../shape.js';
 import { checkKey, type PRNGKey, randomBits, randomWordPairs } from './key.js';
 
 type FloatDType = 'float32' | 'float64';
@@ -56,8 +57,10 @@ function nextBelow(x: number, dtype: FloatDType): number {
  * up to `high` are pulled back to the largest value below it.
  */
 export function uniform(k: PRNGKey, shape: Shape, options: UniformOptions = {}): NDArray {
+  checkOptions('uniform', options);
   checkKey('uniform', k);
   const dims = checkShape('uniform', shape);
+  checkAllocation('uniform', dims, 'float64');
   const { low = 0, high = 1 } = options;
   const dtype = checkFloatDType('uniform', options.dtype ?? 'float32');
   const round = dtype === 'float32' ? Math.fround : (x: number) => x;
@@ -96,8 +99,10 @@ export function uniform(k: PRNGKey, shape: Shape, options: UniformOptions = {}):
  * (53-bit uniforms).
  */
 export function normal(k: PRNGKey, shape: Shape, options: NormalOptions = {}): NDArray {
+  checkOptions('normal', options);
   checkKey('normal', k);
   const dims = checkShape('normal', shape);
+  checkAllocation('normal', dims, 'float64');
   const { mean = 0, std = 1 } = options;
   const dtype = checkFloatDType('normal', options.dtype ?? 'float32');
   if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {

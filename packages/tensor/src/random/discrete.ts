@@ -1,8 +1,9 @@
+import { checkArray } from '../check.js';
 import { getBackend, runPrimitive } from '../dispatch.js';
 import { formatShape, ShapeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastTo } from '../ops/views.js';
-import { broadcastShapes, checkShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
+import { broadcastShapes, checkAllocation, checkShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
 import { checkCount, checkKey, type PRNGKey, randomBits, WordStream } from './key.js';
 
 const INT32_MIN = -(2 ** 31);
@@ -14,7 +15,7 @@ function checkProbability(p: number): void {
 
 /** The probabilities of `p` broadcast to `dims`, in row-major order. */
 function probabilitiesFor(p: NDArray, dims: number[]): ArrayLike<number> {
-  p.assertLive('bernoulli');
+  checkArray('bernoulli', p, 'p');
   const joint = broadcastShapes('bernoulli', dims, p.shape);
   if (!shapesEqual(joint, dims)) {
     throw new ShapeError(
@@ -40,9 +41,11 @@ export function bernoulli(k: PRNGKey, p: number | NDArray = 0.5, shape?: Shape):
   if (typeof p === 'number') {
     checkProbability(p);
     dims = checkShape('bernoulli', shape ?? []);
+    checkAllocation('bernoulli', dims, 'float64');
     probabilities = p;
   } else {
     dims = checkShape('bernoulli', shape ?? p.shape);
+    checkAllocation('bernoulli', dims, 'float64');
     probabilities = probabilitiesFor(p, dims);
   }
   const n = sizeOf(dims);
@@ -63,6 +66,7 @@ export function bernoulli(k: PRNGKey, p: number | NDArray = 0.5, shape?: Shape):
 export function randint(k: PRNGKey, shape: Shape, low: number, high: number): NDArray {
   checkKey('randint', k);
   const dims = checkShape('randint', shape);
+  checkAllocation('randint', dims, 'float64');
   if (!Number.isInteger(low) || !Number.isInteger(high) || low < INT32_MIN || high > INT32_LIMIT) {
     throw new ValueError(
       'randint',
@@ -100,9 +104,10 @@ export function permutation(k: PRNGKey, x: number | NDArray): NDArray {
   if (typeof x === 'number') {
     checkCount('permutation', 'n', x);
     if (x > INT32_LIMIT) throw new ValueError('permutation', `n must fit int32 indices, got ${x}`);
+    checkAllocation('permutation', [x], 'int32');
     return NDArray.fromTyped(getBackend(), 'int32', [x], shuffledRange(k, x));
   }
-  x.assertLive('permutation');
+  checkArray('permutation', x);
   if (x.ndim === 0) throw new ShapeError('permutation', 'cannot permute a 0-d array; it needs an axis 0');
   const index = NDArray.fromTyped(x.backend, 'int32', [x.shape[0]], shuffledRange(k, x.shape[0]));
   const [out] = runPrimitive('indexSelect', [x, index], { axis: 0 }, [{ shape: x.shape, dtype: x.dtype }]);

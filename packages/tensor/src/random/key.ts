@@ -1,4 +1,5 @@
-import { ValueError } from '../errors.js';
+import { describe, ValueError } from '../errors.js';
+import { checkAllocation } from '../shape.js';
 import { counterBlocks, int64Words, threefryBlock } from './threefry.js';
 
 function isWord(x: number): boolean {
@@ -15,7 +16,10 @@ export class PRNGKey {
 
   constructor(k0: number, k1: number) {
     if (!isWord(k0) || !isWord(k1)) {
-      throw new ValueError('PRNGKey', `key words must be uint32 integers, got (${k0}, ${k1})`);
+      throw new ValueError(
+        'PRNGKey',
+        `key words must be uint32 integers, got (${describe(k0)}, ${describe(k1)})`,
+      );
     }
     this.k0 = k0;
     this.k1 = k1;
@@ -40,7 +44,7 @@ export class PRNGKey {
 /** Throws unless `k` is a PRNGKey (catches a plain seed passed where a key belongs). */
 export function checkKey(op: string, k: unknown): PRNGKey {
   if (!(k instanceof PRNGKey)) {
-    throw new ValueError(op, `expected a PRNGKey (from random.key(seed)), got ${String(k)}`);
+    throw new ValueError(op, `expected a PRNGKey (from random.key(seed)), got ${describe(k)}`);
   }
   return k;
 }
@@ -48,7 +52,7 @@ export function checkKey(op: string, k: unknown): PRNGKey {
 /** Throws unless `n` is a non-negative safe integer. */
 export function checkCount(op: string, what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0)
-    throw new ValueError(op, `${what} must be a non-negative integer, got ${n}`);
+    throw new ValueError(op, `${what} must be a non-negative integer, got ${describe(n)}`);
 }
 
 /**
@@ -58,7 +62,7 @@ export function checkCount(op: string, what: string, n: number): void {
  */
 export function key(seed: number): PRNGKey {
   if (!Number.isSafeInteger(seed))
-    throw new ValueError('key', `the seed must be a safe integer, got ${seed}`);
+    throw new ValueError('key', `the seed must be a safe integer, got ${describe(seed)}`);
   const [hi, lo] = int64Words(seed);
   return new PRNGKey(hi, lo);
 }
@@ -67,6 +71,7 @@ export function key(seed: number): PRNGKey {
 export function split(k: PRNGKey, n = 2): PRNGKey[] {
   checkKey('split', k);
   checkCount('split', 'the number of keys', n);
+  checkAllocation('split', [n, 2], 'int32');
   const words = counterBlocks(k.k0, k.k1, 0, n);
   return Array.from({ length: n }, (_, i) => new PRNGKey(words[2 * i], words[2 * i + 1]));
 }
@@ -77,7 +82,8 @@ export function split(k: PRNGKey, n = 2): PRNGKey[] {
  */
 export function foldIn(k: PRNGKey, data: number): PRNGKey {
   checkKey('foldIn', k);
-  if (!Number.isSafeInteger(data)) throw new ValueError('foldIn', `data must be a safe integer, got ${data}`);
+  if (!Number.isSafeInteger(data))
+    throw new ValueError('foldIn', `data must be a safe integer, got ${describe(data)}`);
   const [hi, lo] = int64Words(data);
   const out = new Uint32Array(2);
   threefryBlock(k.k0, k.k1, hi, lo, out, 0);
@@ -91,6 +97,7 @@ export function foldIn(k: PRNGKey, data: number): PRNGKey {
 export function randomBits(k: PRNGKey, count: number): Uint32Array {
   checkKey('randomBits', k);
   checkCount('randomBits', 'count', count);
+  checkAllocation('randomBits', [count, 2], 'int32');
   const blocks = counterBlocks(k.k0, k.k1, 0, count);
   const out = new Uint32Array(count);
   for (let i = 0; i < count; i++) out[i] = (blocks[2 * i] ^ blocks[2 * i + 1]) >>> 0;

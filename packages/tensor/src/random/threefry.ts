@@ -1,3 +1,5 @@
+import { describe, ValueError } from '../errors.js';
+
 // Threefry-2x32 with 20 rounds (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy
 // as 1, 2, 3", SC 2011), the block function of JAX's default PRNG and of Random123.
 
@@ -50,6 +52,14 @@ export function threefry2x32(
   key: readonly [number, number],
   counter: readonly [number, number],
 ): [number, number] {
+  for (const words of [key, counter]) {
+    if (!Array.isArray(words) || words.length !== 2 || !words.every((w) => typeof w === 'number')) {
+      throw new ValueError(
+        'threefry2x32',
+        `key and counter must be pairs of uint32 words, got ${describe(words)}`,
+      );
+    }
+  }
   const out = new Uint32Array(2);
   threefryBlock(key[0], key[1], counter[0], counter[1], out, 0);
   return [out[0], out[1]];
