@@ -9,8 +9,9 @@ export { AnomalyError } from './anomaly.js';
 export * as arrays from './arrays.js';
 export { selectDefaultBackend } from './default-backend.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
+export { isForwardActive } from './forward.js';
 export * from './gradcheck.js';
-export { inLibrary, inUserCode } from './lifetime.js';
+export { inLibrary, inLibraryCode, inUserCode } from './lifetime.js';
 export {
   detectAnomaly,
   enableGrad,
