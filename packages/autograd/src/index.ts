@@ -11,7 +11,7 @@ export { selectDefaultBackend } from './default-backend.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
 export { isForwardActive } from './forward.js';
 export * from './gradcheck.js';
-export { inLibrary, inLibraryCode, inUserCode } from './lifetime.js';
+export { inLibrary, inUserCode } from './lifetime.js';
 export {
   detectAnomaly,
   enableGrad,

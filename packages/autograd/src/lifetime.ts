@@ -57,11 +57,6 @@ export function inLibrary<R>(fn: () => R): R {
   return result;
 }
 
-/** Whether library code is running (a library frame is innermost), rather than user code. */
-export function inLibraryCode(): boolean {
-  return innermost() !== null;
-}
-
 /** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
 export function inUserCode<R>(fn: () => R, handed: readonly (Tensor | null | undefined)[] = []): R {
   for (const t of handed) if (t) giveToUser(t);

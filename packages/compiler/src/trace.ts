@@ -1,11 +1,12 @@
-import { inLibraryCode } from '@tsgrad/autograd';
 import {
   allocTyped,
   type Backend,
   type DType,
+  isCheckingValues,
   type KernelTable,
   NDArray,
   type Primitive,
+  type TracingBackend,
   TsgradError,
   type TypedArray,
   type View,
@@ -16,7 +17,7 @@ import type { BufferInfo, Equation, Graph, ViewRef } from './graph.js';
 // real backend. Every primitive passes through `runPrimitive` with its output shapes already
 // inferred, so running a function on this backend yields the graph of whatever it computes,
 // forward and backward alike. Running for real as well keeps concrete values at hand, for
-// the library's own checks (index ranges, class targets) while tracing.
+// the library's checks of values (index ranges, class targets, see `checkValues`).
 
 /**
  * A traced value was read on the host inside a jitted function (`item()`, `toArray()`, or
@@ -51,7 +52,7 @@ function readMethod(): string {
 }
 
 /** Records the kernel calls made on it; build one per trace. */
-export class Recorder implements Backend<TraceHandle> {
+export class Recorder implements TracingBackend {
   readonly name = 'trace';
   readonly dtypes: readonly DType[];
   readonly kernels: KernelTable<TraceHandle>;
@@ -59,6 +60,7 @@ export class Recorder implements Backend<TraceHandle> {
   private readonly equations: Equation[] = [];
   private readonly inputIds: number[] = [];
   private pendingInput: unknown = null;
+  private readonly adopted = new WeakMap<NDArray, NDArray>();
 
   constructor(readonly real: Backend) {
     this.dtypes = real.dtypes;
@@ -96,8 +98,8 @@ export class Recorder implements Backend<TraceHandle> {
   read(handle: TraceHandle, dtype: DType, offset: number, size: number): TypedArray {
     const slot = this.slots[handle.id];
     const traced = slot.state === 'input' || slot.state === 'equation';
-    // The library's own checks may look at the values of the traced call; user code may not.
-    if (traced && !inLibraryCode()) {
+    // Checks of values (index ranges…) may look at the traced call's; nothing else may.
+    if (traced && !isCheckingValues()) {
       const method = readMethod();
       const what = slot.state === 'input' ? `input ${slot.inputIndex}` : `the result of ${slot.producer}`;
       throw new TracerReadError(
@@ -129,6 +131,16 @@ export class Recorder implements Backend<TraceHandle> {
   /** A constant holding `value`'s elements (an array from outside the trace). */
   constant(value: NDArray): NDArray {
     return NDArray.fromTyped(this, value.dtype, value.shape, value.toTypedArray());
+  }
+
+  /** An array the traced function closes over becomes a constant of the graph (as in JAX). */
+  adopt(array: NDArray): NDArray {
+    let constant = this.adopted.get(array);
+    if (constant === undefined) {
+      constant = this.constant(array);
+      this.adopted.set(array, constant);
+    }
+    return constant;
   }
 
   private recordingKernel(primitive: Primitive) {

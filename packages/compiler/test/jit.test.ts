@@ -114,3 +114,12 @@ describe('jit', () => {
     expect(Number.isFinite(first.item())).toBe(true);
   }, 120_000);
 });
+
+describe('jit and closures', () => {
+  it('bakes tensors the function closes over in as constants', () => {
+    const w = seeded([3], 20);
+    const f = jit((x: A.Tensor) => A.sum(A.mul(x, w)));
+    const x = seeded([3], 21);
+    expectClose(f(x), A.sum(A.mul(x, w)));
+  });
+});

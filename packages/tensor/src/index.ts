@@ -4,9 +4,11 @@ export {
   contiguous,
   getBackend,
   isBackendSelected,
+  isTracingBackend,
   type OutputSpec,
   runPrimitive,
   setBackend,
+  type TracingBackend,
   withBackend,
 } from './dispatch.js';
 export {
@@ -46,3 +48,4 @@ export {
   sizeOf,
 } from './shape.js';
 export { sweepDeadArrays, useFinalizationRegistry } from './storage.js';
+export { checkValues, isCheckingValues, isTraced } from './tracing.js';

@@ -2,6 +2,7 @@ import { getBackend, runPrimitive } from '../dispatch.js';
 import { DTypeError, formatShape, IndexError, ShapeError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
+import { checkValues } from '../tracing.js';
 import { cast, resultType } from './elementwise.js';
 import { disposing } from './temporaries.js';
 import { broadcastTo, contiguous, slice } from './views.js';
@@ -33,7 +34,7 @@ function indexAxis(op: string, x: NDArray, axis: number): number {
 
 /** Throws unless every index is in [0, size). Reads the indices back to the host. */
 export function checkIndexRange(op: string, index: NDArray, size: number): void {
-  const values = index.toTypedArray();
+  const values = checkValues(() => index.toTypedArray());
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= size) {
       throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${size}`);
