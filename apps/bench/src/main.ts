@@ -2,7 +2,15 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Peer, Step } from './peers/peer.js';
 import { tsgradPeers } from './peers/tsgrad.js';
-import { chainProblem, cnnProblem, elementwiseInput, matmulProblem, mlpProblem } from './problems.js';
+import { tsgradJitPeer } from './peers/tsgrad-jit.js';
+import {
+  chainProblem,
+  charRnnProblem,
+  cnnProblem,
+  elementwiseInput,
+  matmulProblem,
+  mlpProblem,
+} from './problems.js';
 import { type Cell, formatRatio, formatValue, markdownTable, speedRatio, type Unit } from './table.js';
 import { FULL, measure, QUICK, type TimingPolicy } from './timing.js';
 
@@ -36,6 +44,7 @@ const elementwise = once(() => elementwiseInput(1_000_000));
 const mlp = once(mlpProblem);
 const cnn = once(cnnProblem);
 const chain = once(() => chainProblem(2000));
+const charRnn = once(charRnnProblem);
 
 const WORKLOADS: readonly Workload[] = [
   ...[128, 256, 512, 1024].map(matmulWorkload),
@@ -43,11 +52,20 @@ const WORKLOADS: readonly Workload[] = [
   { name: 'MLP step 784-256-256-10, batch 128, Adam', unit: 'ms', build: (p) => p.mlpStep(mlp()) },
   { name: 'CNN step (2 conv3×3 + pool, dense), batch 64, SGD', unit: 'ms', build: (p) => p.cnnStep(cnn()) },
   { name: 'grad chain: 2,000 elementwise ops + backward', unit: 'ms', build: (p) => p.gradChain(chain()) },
+  {
+    name: 'char-RNN step: Embedding 64 → LSTM 128, seq 32, batch 16, vocab 64, Adam',
+    unit: 'ms',
+    build: (p) => {
+      if (!p.charRnnStep) throw new Error('not implemented for this peer');
+      return p.charRnnStep(charRnn());
+    },
+  },
 ];
 
 /** Peers other than tsgrad load lazily: one that fails to install or start leaves an n/a column. */
 const PEERS: readonly { name: string; load: () => Promise<Peer> }[] = [
   { name: 'tsgrad', load: async () => tsgradPeers()[0] },
+  { name: 'tsgrad-jit', load: async () => tsgradJitPeer() },
   { name: 'tfjs-wasm', load: async () => (await import('./peers/tfjs.js')).createTfjs() },
   { name: 'jax-js', load: async () => (await import('./peers/jaxjs.js')).createJaxjs() },
   { name: 'tsgrad-cpu', load: async () => tsgradPeers()[1] },

@@ -160,3 +160,33 @@ export type ChainOp = 'exp' | 'halve' | 'log' | 'shift';
 const CHAIN_CYCLE: readonly ChainOp[] = ['exp', 'halve', 'log', 'shift'];
 export const chainOp = (i: number): ChainOp => CHAIN_CYCLE[i % CHAIN_CYCLE.length];
 export const CHAIN_SHIFT = Math.LN2;
+
+/**
+ * One Adam step of a character RNN: Embedding(vocab → embed) → LSTM(embed → hidden,
+ * batch-first) → Linear(hidden → vocab), softmax cross-entropy over every position.
+ */
+export interface CharRnnProblem {
+  readonly vocab: number;
+  readonly embed: number;
+  readonly hidden: number;
+  readonly seq: number;
+  readonly batch: number;
+  /** [batch, seq] token ids and the next tokens. */
+  readonly ids: Int32Array;
+  readonly targets: Int32Array;
+  readonly lr: number;
+}
+
+export function charRnnProblem(): CharRnnProblem {
+  const [vocab, batch, seq] = [64, 16, 32];
+  return {
+    vocab,
+    embed: 64,
+    hidden: 128,
+    seq,
+    batch,
+    ids: labelArray(batch * seq, vocab, 60),
+    targets: labelArray(batch * seq, vocab, 61),
+    lr: 1e-3,
+  };
+}

@@ -1,4 +1,4 @@
-import type { ChainProblem, CnnProblem, MatmulProblem, MlpProblem } from '../problems.js';
+import type { ChainProblem, CharRnnProblem, CnnProblem, MatmulProblem, MlpProblem } from '../problems.js';
 
 /** One prepared workload of one peer: inputs and model built, ready to be run many times. */
 export interface Step {
@@ -27,4 +27,6 @@ export interface Peer {
   mlpStep(problem: MlpProblem): Step;
   cnnStep(problem: CnnProblem): Step;
   gradChain(problem: ChainProblem): Step;
+  /** Peers without it get an n/a cell. */
+  charRnnStep?(problem: CharRnnProblem): Step;
 }

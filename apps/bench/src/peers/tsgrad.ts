@@ -2,12 +2,22 @@ import { crossEntropy, Tensor } from '@tsgrad/autograd';
 import * as nn from '@tsgrad/nn';
 import { Adam, SGD } from '@tsgrad/optim';
 import * as T from '@tsgrad/tensor';
-import { CHAIN_SHIFT, chainOp, type LayerInit, sumOfSquares } from '../problems.js';
+import {
+  CHAIN_SHIFT,
+  type ChainProblem,
+  type CharRnnProblem,
+  type CnnProblem,
+  chainOp,
+  type LayerInit,
+  type MlpProblem,
+  sumOfSquares,
+} from '../problems.js';
 import type { Peer, Step } from './peer.js';
 
 // tsgrad through its public APIs only: on its default backend (wasm) and on the CPU reference.
 
-const constant = (data: Float32Array | Int32Array, shape: number[]) => new Tensor(T.array(data, { shape }));
+export const constant = (data: Float32Array | Int32Array, shape: number[]) =>
+  new Tensor(T.array(data, { shape }));
 
 /** Overwrites a layer's initial parameters with the shared ones (in place, as an optimizer would). */
 function load(layer: nn.Linear | nn.Conv2d, init: LayerInit): void {
@@ -15,8 +25,16 @@ function load(layer: nn.Linear | nn.Conv2d, init: LayerInit): void {
   layer.bias?.assign(T.array(init.bias, { shape: [...layer.bias.shape] }));
 }
 
+/** A model, its optimizer and one fixed batch: what a training step needs. */
+export interface TrainingSetup {
+  readonly model: nn.Module & nn.TensorModule;
+  readonly optimizer: Adam | SGD;
+  readonly x: Tensor;
+  readonly y: Tensor;
+}
+
 /** One optimizer step on a fixed batch; the probe is the loss of the first step. */
-function trainingStep(model: nn.Module & nn.TensorModule, optimizer: Adam | SGD, x: Tensor, y: Tensor): Step {
+function trainingStep({ model, optimizer, x, y }: TrainingSetup): Step {
   const step = () => {
     optimizer.zeroGrad();
     const loss = crossEntropy(model.forward(x), y);
@@ -33,7 +51,94 @@ function trainingStep(model: nn.Module & nn.TensorModule, optimizer: Adam | SGD,
   };
 }
 
-const workloads: Omit<Peer, 'name' | 'description'> = {
+export function mlpSetup(problem: MlpProblem): TrainingSetup {
+  const { widths, batch } = problem;
+  const layers: nn.TensorModule[] = [];
+  problem.layers.forEach((init, i) => {
+    const linear = new nn.Linear(widths[i], widths[i + 1]);
+    load(linear, init);
+    layers.push(linear);
+    if (i < problem.layers.length - 1) layers.push(new nn.ReLU());
+  });
+  const model = new nn.Sequential(...layers);
+  return {
+    model,
+    optimizer: new Adam(model.parameters(), { lr: problem.lr, betas: [0.9, 0.999], eps: 1e-8 }),
+    x: constant(problem.x, [batch, widths[0]]),
+    y: constant(problem.labels, [batch]),
+  };
+}
+
+export function cnnSetup(problem: CnnProblem): TrainingSetup {
+  const { batch, size, channels, classes } = problem;
+  const conv1 = new nn.Conv2d(channels[0], channels[1], 3, { padding: 1 });
+  const conv2 = new nn.Conv2d(channels[1], channels[2], 3, { padding: 1 });
+  const dense = new nn.Linear(channels[2] * (size / 4) ** 2, classes);
+  load(conv1, problem.conv[0]);
+  load(conv2, problem.conv[1]);
+  load(dense, problem.dense);
+  const model = new nn.Sequential(
+    conv1,
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    conv2,
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    dense,
+  );
+  return {
+    model,
+    optimizer: new SGD(model.parameters(), { lr: problem.lr }),
+    x: constant(problem.x, [batch, channels[0], size, size]),
+    y: constant(problem.labels, [batch]),
+  };
+}
+
+/** Embedding → LSTM → Linear over [batch, seq] ids, logits flattened to [batch·seq, vocab]. */
+class CharRnn extends nn.Module implements nn.TensorModule {
+  readonly embedding: nn.Embedding;
+  readonly lstm: nn.LSTM;
+  readonly head: nn.Linear;
+
+  constructor(p: CharRnnProblem) {
+    super();
+    this.embedding = new nn.Embedding(p.vocab, p.embed);
+    this.lstm = new nn.LSTM(p.embed, p.hidden, { batchFirst: true });
+    this.head = new nn.Linear(p.hidden, p.vocab);
+  }
+
+  forward(ids: Tensor): Tensor {
+    const [output] = this.lstm.forward(this.embedding.forward(ids));
+    return this.head.forward(output).reshape([-1, this.head.outFeatures]);
+  }
+}
+
+export function charRnnSetup(problem: CharRnnProblem): TrainingSetup {
+  nn.manualSeed(0);
+  const model = new CharRnn(problem);
+  return {
+    model,
+    optimizer: new Adam(model.parameters(), { lr: problem.lr }),
+    x: constant(problem.ids, [problem.batch, problem.seq]),
+    y: constant(problem.targets, [problem.batch * problem.seq]),
+  };
+}
+
+/** The grad chain's loss: op `i` of the cycle, `length` times, then the sum. */
+export function chainLoss(x: Tensor, length: ChainProblem['length']): Tensor {
+  let y = x;
+  for (let i = 0; i < length; i++) {
+    const op = chainOp(i);
+    if (op === 'exp') y = y.exp();
+    else if (op === 'halve') y = y.mul(0.5);
+    else if (op === 'log') y = y.log();
+    else y = y.add(CHAIN_SHIFT);
+  }
+  return y.sum();
+}
+
+const workloads: Required<Omit<Peer, 'name' | 'description'>> = {
   matmul({ n, a, b }) {
     const left = constant(a, [n, n]);
     const right = constant(b, [n, n]);
@@ -66,65 +171,15 @@ const workloads: Omit<Peer, 'name' | 'description'> = {
     };
   },
 
-  mlpStep(problem) {
-    const { widths, batch } = problem;
-    const layers: nn.TensorModule[] = [];
-    problem.layers.forEach((init, i) => {
-      const linear = new nn.Linear(widths[i], widths[i + 1]);
-      load(linear, init);
-      layers.push(linear);
-      if (i < problem.layers.length - 1) layers.push(new nn.ReLU());
-    });
-    const model = new nn.Sequential(...layers);
-    const optimizer = new Adam(model.parameters(), { lr: problem.lr, betas: [0.9, 0.999], eps: 1e-8 });
-    return trainingStep(
-      model,
-      optimizer,
-      constant(problem.x, [batch, widths[0]]),
-      constant(problem.labels, [batch]),
-    );
-  },
+  mlpStep: (problem) => trainingStep(mlpSetup(problem)),
+  cnnStep: (problem) => trainingStep(cnnSetup(problem)),
+  charRnnStep: (problem) => trainingStep(charRnnSetup(problem)),
 
-  cnnStep(problem) {
-    const { batch, size, channels, classes } = problem;
-    const conv1 = new nn.Conv2d(channels[0], channels[1], 3, { padding: 1 });
-    const conv2 = new nn.Conv2d(channels[1], channels[2], 3, { padding: 1 });
-    const dense = new nn.Linear(channels[2] * (size / 4) ** 2, classes);
-    load(conv1, problem.conv[0]);
-    load(conv2, problem.conv[1]);
-    load(dense, problem.dense);
-    const model = new nn.Sequential(
-      conv1,
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      conv2,
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Flatten(),
-      dense,
-    );
-    const optimizer = new SGD(model.parameters(), { lr: problem.lr });
-    return trainingStep(
-      model,
-      optimizer,
-      constant(problem.x, [batch, channels[0], size, size]),
-      constant(problem.labels, [batch]),
-    );
-  },
-
-  gradChain({ x: data, length }) {
-    const x = new Tensor(T.array(data), { requiresGrad: true });
+  gradChain(problem) {
+    const x = new Tensor(T.array(problem.x), { requiresGrad: true });
     const gradient = () => {
       x.grad = null;
-      let y = x;
-      for (let i = 0; i < length; i++) {
-        const op = chainOp(i);
-        if (op === 'exp') y = y.exp();
-        else if (op === 'halve') y = y.mul(0.5);
-        else if (op === 'log') y = y.log();
-        else y = y.add(CHAIN_SHIFT);
-      }
-      y.sum().backward();
+      chainLoss(x, problem.length).backward();
       return x.grad as Tensor | null;
     };
     return {
@@ -142,7 +197,12 @@ const workloads: Omit<Peer, 'name' | 'description'> = {
 };
 
 /** Builds and runs every step with `backend` selected. */
-function onBackend(backend: T.Backend, name: string, description: string): Peer {
+export function onBackend(
+  backend: T.Backend,
+  name: string,
+  description: string,
+  steps: Required<Omit<Peer, 'name' | 'description'>> = workloads,
+): Peer {
   const wrap =
     <A>(build: (problem: A) => Step) =>
     (problem: A): Step => {
@@ -151,16 +211,20 @@ function onBackend(backend: T.Backend, name: string, description: string): Peer 
         run: () => T.withBackend(backend, () => step.run()),
         probe: () => T.withBackend(backend, () => step.probe()),
         dispose: () => step.dispose(),
+        get note() {
+          return step.note;
+        },
       };
     };
   return {
     name,
     description,
-    matmul: wrap(workloads.matmul),
-    elementwise: wrap(workloads.elementwise),
-    mlpStep: wrap(workloads.mlpStep),
-    cnnStep: wrap(workloads.cnnStep),
-    gradChain: wrap(workloads.gradChain),
+    matmul: wrap(steps.matmul),
+    elementwise: wrap(steps.elementwise),
+    mlpStep: wrap(steps.mlpStep),
+    cnnStep: wrap(steps.cnnStep),
+    gradChain: wrap(steps.gradChain),
+    charRnnStep: wrap(steps.charRnnStep),
   };
 }
 
