@@ -11,6 +11,7 @@ import {
   writeLinePlot,
 } from '@tsgrad/app-kit';
 import * as A from '@tsgrad/autograd';
+import { compileStep } from '@tsgrad/compiler';
 import { mobyDick } from '@tsgrad/data/node';
 import { manualSeed } from '@tsgrad/nn';
 import {
@@ -71,6 +72,11 @@ export interface TrainOptions {
   weightDecay?: number;
   /** Clip the gradients' total L2 norm to this. */
   clipNorm?: number;
+  /**
+   * Compile the loss and its backward into one plan (`compileStep`, default true); with dropout
+   * the step runs eagerly, since a compiled step would replay one dropout mask.
+   */
+  jit?: boolean;
   seed?: number;
   /** Validation windows per epoch, spread evenly over the held-out text. */
   evalWindows?: number;
@@ -306,6 +312,15 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   );
 
   const dropoutKey = T.random.key(seed + 1);
+  const compiled =
+    (options.jit ?? true) && dropout === 0
+      ? compileStep({
+          parameters: model.parameters(),
+          buffers: model.buffers(),
+          loss: (inputs: A.Tensor, targets: A.Tensor) =>
+            batchLoss(model, { inputs: inputs.value, targets: targets.value }),
+        })
+      : undefined;
   const records: EpochRecord[] = [];
   let stopped = false;
   for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
@@ -313,10 +328,16 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     let epochNats = 0;
     for (let i = 0; i < stepsPerEpoch; i++) {
       const batch = trainingBatch(trainIds, seed, step, batchSize, context);
-      const loss = batchLoss(model, batch, dropout > 0 ? T.random.foldIn(dropoutKey, step) : undefined);
       const lrNow = optimizer.paramGroups[0].lr;
-      optimizer.zeroGrad();
-      loss.backward();
+      let loss: A.Tensor;
+      if (compiled) {
+        // Fills every parameter's .grad (replacing the previous step's).
+        loss = compiled(new A.Tensor(batch.inputs), new A.Tensor(batch.targets));
+      } else {
+        loss = batchLoss(model, batch, dropout > 0 ? T.random.foldIn(dropoutKey, step) : undefined);
+        optimizer.zeroGrad();
+        loss.backward();
+      }
       const gradNorm = clipGradNorm(model.parameters(), clipNorm);
       optimizer.step();
       scheduler.step();
