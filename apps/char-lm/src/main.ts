@@ -42,7 +42,6 @@ const program = trainerProgram({
   )
   .option('--warmup <n>', 'linear warmup steps', parseArg.nonNegativeInt, D.warmupSteps)
   .option('--clip <norm>', 'clip the gradient norm to this', parseArg.positiveNumber, D.clipNorm)
-  .option('--no-jit', 'run the training step eagerly instead of compiled (jit)')
   .option(
     '--val-fraction <f>',
     'share of the text held out (its end)',
@@ -71,7 +70,6 @@ const own = program.opts<{
   stepsPerEpoch: number;
   warmup: number;
   clip: number;
-  jit: boolean;
   valFraction: number;
   evalWindows: number;
   sampleLength: number;
@@ -102,7 +100,6 @@ const result = await train({
   stepsPerEpoch: own.stepsPerEpoch,
   warmupSteps: own.warmup,
   clipNorm: own.clip,
-  jit: own.jit,
   valFraction: own.valFraction,
   evalWindows: own.evalWindows,
   sampleLength: own.sampleLength,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ProgressMode, Stopwatch, type TrainerOptions, TrainingProgress } from '@tsgrad/app-kit';
 import { noGrad, Tensor } from '@tsgrad/autograd';
+import { compileStep } from '@tsgrad/compiler';
 import { DataLoader, type TensorDataset } from '@tsgrad/data';
 import { CrossEntropyLoss, type Module, manualSeed, type Sequential } from '@tsgrad/nn';
 import {
@@ -170,6 +171,18 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
   const lastEpoch = Math.min(config.epochs, config.stopAfter ?? config.epochs);
   const epochs: EpochResult[] = [];
   let plotPaths: string[] = [];
+  const compiled =
+    (config.jit ?? true)
+      ? compileStep({
+          parameters: model.parameters(),
+          buffers: model.buffers(),
+          loss: (x: Tensor, y: Tensor) => {
+            const logits = model.forward(x);
+            return [lossFn.forward(logits, y), logits] as const;
+          },
+          optimizer,
+        })
+      : undefined;
   model.train();
   loader.setEpoch(firstEpoch);
   for (let epoch = firstEpoch; epoch < lastEpoch; epoch++) {
@@ -180,11 +193,14 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
     let stepInEpoch = 0;
     for (const [images, labels] of loader) {
       const lr = optimizer.paramGroups[0].lr;
-      const logits = model.forward(new Tensor(images));
-      const loss = lossFn.forward(logits, new Tensor(labels));
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
+      let [loss, logits] = compiled?.(new Tensor(images), new Tensor(labels)) ?? [];
+      if (loss === undefined || logits === undefined) {
+        logits = model.forward(new Tensor(images));
+        loss = lossFn.forward(logits, new Tensor(labels));
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+      }
       scheduler.step();
       step++;
       stepInEpoch++;

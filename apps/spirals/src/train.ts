@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricsWriter, type ProgressMode, readMetrics, Stopwatch, TrainingProgress } from '@tsgrad/app-kit';
 import { crossEntropy, Tensor } from '@tsgrad/autograd';
+import { compileStep } from '@tsgrad/compiler';
 import { DataLoader, spirals, TensorDataset } from '@tsgrad/data';
 import * as nn from '@tsgrad/nn';
 import { Adam, AdamW, CosineAnnealingLR, type LRScheduler, SGD, StepLR } from '@tsgrad/optim';
@@ -42,6 +43,8 @@ export interface SpiralsConfig {
   progress: ProgressMode;
   /** Write the two pictures (default true). */
   plots: boolean;
+  /** Compile the training step with `compileStep` (default true). */
+  jit: boolean;
 }
 
 export const defaultConfig: SpiralsConfig = {
@@ -61,6 +64,7 @@ export const defaultConfig: SpiralsConfig = {
   resume: false,
   progress: 'auto',
   plots: true,
+  jit: true,
 };
 
 export interface SpiralsResult {
@@ -133,6 +137,17 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
       (start.epoch > 0 ? `; resuming after epoch ${start.epoch}` : ''),
   );
 
+  const compiled = config.jit
+    ? compileStep({
+        parameters: model.parameters(),
+        buffers: model.buffers(),
+        loss: (x: Tensor, y: Tensor) => {
+          const logits = model.forward(x);
+          return [crossEntropy(logits, y), logits] as const;
+        },
+        optimizer,
+      })
+    : undefined;
   let step = start.step;
   const lastEpoch = Math.min(config.epochs, config.stopAfterEpoch ?? config.epochs);
   for (let epoch = start.epoch + 1; epoch <= lastEpoch; epoch++) {
@@ -140,11 +155,14 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
     progress.startEpoch(epoch);
     model.train();
     for (const [x, y] of loader) {
-      const logits = model.forward(new Tensor(x));
-      const loss = crossEntropy(logits, new Tensor(y));
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
+      let [loss, logits] = compiled?.(new Tensor(x), new Tensor(y)) ?? [];
+      if (loss === undefined || logits === undefined) {
+        logits = model.forward(new Tensor(x));
+        loss = crossEntropy(logits, new Tensor(y));
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+      }
       step += 1;
       const examples = y.shape[0];
       progress.step({

@@ -12,5 +12,5 @@ export {
 } from './graph.js';
 export { type CompileReport, type JitOptions, type Jitted, jit, makeGraph } from './jit.js';
 export * from './passes/index.js';
-export { type CompiledStep, type CompileStepOptions, compileStep } from './step.js';
+export { type CompiledStep, type CompileStepOptions, compileStep, type LossResult } from './step.js';
 export { Recorder, TracerReadError } from './trace.js';
