@@ -13,7 +13,7 @@ import type { Graph, ViewRef } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
 // per equation is built once, at compile time: the kernel, its params and the view objects it
-// reads and writes. A call only points the views of input and output cells at that call's
+// reads and writes, bound into one call (which the backend may prepare, see Backend.prepare). A call only points the views of input and output cells at that call's
 // buffers, so it allocates one array per output, not one per equation.
 
 interface MutableView {
@@ -29,6 +29,20 @@ type KernelCall = (
   inputs: readonly View<unknown>[],
   params: unknown,
 ) => void;
+
+/** One equation's kernel call on its views, prepared by the backend where it can. */
+function boundCall(
+  backend: Backend,
+  primitive: Primitive,
+  outs: MutableView[],
+  ins: MutableView[],
+  params: unknown,
+) {
+  const prepared = backend.prepare?.(primitive, outs, ins, params);
+  if (prepared) return prepared;
+  const kernel = backend.kernels[primitive] as unknown as KernelCall;
+  return () => kernel(outs, ins, params);
+}
 
 /** The kernel's input form: non-strided kernels need packed arrays (see runPrimitive). */
 function packed(x: NDArray): NDArray {
@@ -47,10 +61,7 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
 
 /** A compiled graph: `run(inputs)` returns the outputs as new arrays. */
 export class Executable {
-  private readonly kernels: KernelCall[] = [];
-  private readonly outViews: MutableView[][] = [];
-  private readonly inViews: MutableView[][] = [];
-  private readonly params: unknown[] = [];
+  private readonly calls: (() => void)[] = [];
   /** Arrays of workspace and constant cells (null for per-call cells). */
   private readonly fixed: (NDArray | null)[];
   private readonly viewsOfCell: MutableView[][];
@@ -107,13 +118,10 @@ export class Executable {
       });
       // Kernels never see empty outputs (as in runPrimitive).
       if (outs.length > 0 && eq.outputs.every((id) => graph.buffers[id].size === 0)) continue;
-      this.kernels.push(backend.kernels[eq.primitive as Primitive] as unknown as KernelCall);
-      this.outViews.push(outs);
-      this.inViews.push(eq.inputs.map(viewOf));
-      this.params.push(eq.params);
+      this.calls.push(boundCall(backend, eq.primitive, outs, eq.inputs.map(viewOf), eq.params));
     }
     this.stats = {
-      equations: this.kernels.length,
+      equations: this.calls.length,
       workspaceCells: cells.filter((c) => c.kind.kind === 'workspace').length,
       workspaceBytes,
     };
@@ -150,8 +158,8 @@ export class Executable {
       cellArrays[cell] = array;
       this.point(cell, array.storage.handle);
     }
-    const { kernels, outViews, inViews, params } = this;
-    for (let i = 0; i < kernels.length; i++) kernels[i](outViews[i], inViews[i], params[i]);
+    const { calls } = this;
+    for (let i = 0; i < calls.length; i++) calls[i]();
     const results = graph.outputs.map((ref) => {
       const base = cellArrays[this.plan.cellOf[ref.buffer]] as NDArray;
       return NDArray.view(base, ref.shape, ref.strides, ref.offset, 'jit');
