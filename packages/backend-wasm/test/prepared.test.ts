@@ -1,3 +1,4 @@
+import type { WasmBuffer } from '@tsgrad/backend-wasm';
 import { createNodeWasmBackend } from '@tsgrad/backend-wasm/node';
 import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { seededValues } from './helpers.js';
 const backend = createNodeWasmBackend({ threads: 1 });
 
 const viewOf = (x: T.NDArray) => ({
-  handle: x.storage.handle,
+  handle: x.storage.handle as WasmBuffer,
   dtype: x.dtype,
   shape: x.shape,
   strides: x.strides,
