@@ -33,8 +33,8 @@ describe('Backend.prepare', () => {
       // Other buffers of the same layout: only the handles change.
       const a2 = T.array(seededValues(24, 3), { shape: [2, 3, 4] });
       const out2 = T.zeros([2, 3, 4]);
-      inViews[0].handle = a2.storage.handle;
-      outView.handle = out2.storage.handle;
+      inViews[0].handle = a2.storage.handle as WasmBuffer;
+      outView.handle = out2.storage.handle as WasmBuffer;
       call?.();
       expect(out2.toTypedArray()).toEqual(T.mul(a2, b).toTypedArray());
     });
