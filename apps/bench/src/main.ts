@@ -2,6 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Peer, Step } from './peers/peer.js';
 import { tsgradPeers } from './peers/tsgrad.js';
+import { tsgradJitPeer } from './peers/tsgrad-jit.js';
 import {
   chainProblem,
   charRnnProblem,
@@ -69,6 +70,7 @@ type Style = 'disposed' | 'no dispose';
 /** Peers other than tsgrad load lazily: one that fails to install or start leaves an n/a column. */
 const PEERS: readonly { name: string; load: () => Promise<Peer> }[] = [
   { name: 'tsgrad', load: async () => tsgradPeers()[0] },
+  { name: 'tsgrad-jit', load: async () => tsgradJitPeer() },
   { name: 'tfjs-wasm', load: async () => (await import('./peers/tfjs.js')).createTfjs() },
   { name: 'jax-js', load: async () => (await import('./peers/jaxjs.js')).createJaxjs() },
   { name: 'tsgrad-cpu', load: async () => tsgradPeers()[1] },

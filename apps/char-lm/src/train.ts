@@ -58,6 +58,11 @@ export interface TrainOptions {
   weightDecay?: number;
   /** Clip the gradients' total L2 norm to this. */
   clipNorm?: number;
+  /**
+   * Compile the loss and its backward into one plan (`compileStep`, default true); with dropout
+   * the step runs eagerly, since a compiled step would replay one dropout mask.
+   */
+  jit?: boolean;
   seed?: number;
   /** Validation windows per epoch, spread evenly over the held-out text. */
   evalWindows?: number;
@@ -292,6 +297,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   );
 
   const dropoutKey = tg.random.key(seed + 1);
+  const compiled =
+    (options.jit ?? true) && dropout === 0
+      ? tg.compileStep({
+          parameters: model.parameters(),
+          buffers: model.buffers(),
+          loss: (inputs: tg.Tensor, targets: tg.Tensor) => batchLoss(model, { inputs, targets }),
+        })
+      : undefined;
   const records: EpochRecord[] = [];
   let stopped = false;
   for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
@@ -299,10 +312,16 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     let epochNats = 0;
     for (let i = 0; i < stepsPerEpoch; i++) {
       const batch = trainingBatch(trainIds, seed, step, batchSize, context);
-      const loss = batchLoss(model, batch, dropout > 0 ? tg.random.foldIn(dropoutKey, step) : undefined);
       const lrNow = optimizer.paramGroups[0].lr;
-      optimizer.zeroGrad();
-      loss.backward();
+      let loss: tg.Tensor;
+      if (compiled) {
+        // Fills every parameter's .grad (replacing the previous step's).
+        loss = compiled(batch.inputs, batch.targets);
+      } else {
+        loss = batchLoss(model, batch, dropout > 0 ? tg.random.foldIn(dropoutKey, step) : undefined);
+        optimizer.zeroGrad();
+        loss.backward();
+      }
       const gradNorm = tg.optim.clipGradNorm(model.parameters(), clipNorm);
       optimizer.step();
       scheduler.step();

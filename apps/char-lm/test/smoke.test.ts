@@ -107,6 +107,27 @@ describe('char-lm', () => {
     },
   );
 
+  it.each(['lstm', 'transformer'] as const)(
+    'trains %s the same compiled (the default) and eager (--no-jit)',
+    async (architecture) => {
+      const run = (jit: boolean) =>
+        train({
+          ...tiny,
+          architecture,
+          jit,
+          finalFullEval: false,
+          outDir: join(root, `jit-${architecture}-${jit}`),
+        });
+      const [compiled, eager] = [await run(true), await run(false)];
+      const trainLoss = (r: typeof compiled) =>
+        readMetrics(r.files.metrics).flatMap((m) => (m.split === 'train' ? [Number(m.loss)] : []));
+      const [a, b] = [trainLoss(compiled), trainLoss(eager)];
+      expect(a).toHaveLength(8);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-4);
+    },
+    60_000,
+  );
+
   it('refuses a checkpoint of another model', async () => {
     const outDir = join(root, 'mismatch');
     await expect(

@@ -163,6 +163,18 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
   const lastEpoch = Math.min(config.epochs, config.stopAfter ?? config.epochs);
   const epochs: EpochResult[] = [];
   let plotPaths: string[] = [];
+  const compiled =
+    (config.jit ?? true)
+      ? tg.compileStep({
+          parameters: model.parameters(),
+          buffers: model.buffers(),
+          loss: (x: tg.Tensor, y: tg.Tensor) => {
+            const logits = model.forward(x);
+            return [lossFn.forward(logits, y), logits] as const;
+          },
+          optimizer,
+        })
+      : undefined;
   model.train();
   loader.setEpoch(firstEpoch);
   for (let epoch = firstEpoch; epoch < lastEpoch; epoch++) {
@@ -175,11 +187,14 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
       const lr = optimizer.paramGroups[0].lr;
       const x = tg.tensor(images);
       const y = tg.tensor(labels);
-      const logits = model.forward(x);
-      const loss = lossFn.forward(logits, y);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
+      let [loss, logits] = compiled?.(x, y) ?? [];
+      if (loss === undefined || logits === undefined) {
+        logits = model.forward(x);
+        loss = lossFn.forward(logits, y);
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+      }
       scheduler.step();
       step++;
       stepInEpoch++;

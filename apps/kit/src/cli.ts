@@ -23,13 +23,15 @@ export interface TrainerOptions {
   /** Use only the first `limit` examples of each split (CI smoke runs). */
   limit: number | undefined;
   outDir: string;
+  /** Compile the training step (default true; `--no-jit` runs it eagerly). */
+  jit?: boolean;
 }
 
 export interface TrainerProgramConfig {
   name: string;
   description: string;
   /** Each trainer's own defaults; the rest fall back to `commonDefaults`. */
-  defaults?: Partial<Omit<TrainerOptions, 'resume'>>;
+  defaults?: Partial<Omit<TrainerOptions, 'resume' | 'jit'>>;
   /** Accepted `--optimizer` names (default: sgd, adam, adamw). */
   optimizers?: readonly string[];
   /** Accepted `--schedule` names (default: constant, step, cosine). */
@@ -102,7 +104,8 @@ export function trainerProgram(config: TrainerProgramConfig): Command {
       parseArg.positiveInt,
       defaults.limit,
     )
-    .option('--out-dir <dir>', 'directory for metrics and plots', defaults.outDir);
+    .option('--out-dir <dir>', 'directory for metrics and plots', defaults.outDir)
+    .option('--no-jit', 'run the training step eagerly instead of compiled');
   return program;
 }
 
@@ -124,6 +127,7 @@ export function trainerOptions(program: Command): TrainerOptions {
     resume: opts.resume,
     limit: opts.limit,
     outDir: opts.outDir,
+    jit: opts.jit,
   };
 }
 

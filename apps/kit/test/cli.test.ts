@@ -27,6 +27,7 @@ describe('trainerProgram', () => {
       ...commonDefaults,
       checkpoint: undefined,
       resume: false,
+      jit: true,
       limit: undefined,
       outDir: 'out/demo',
     });
@@ -60,6 +61,7 @@ describe('trainerProgram', () => {
       seed: 42,
       checkpoint: 'out/ckpt.safetensors',
       resume: true,
+      jit: true,
       limit: 256,
       outDir: 'runs/a',
     });

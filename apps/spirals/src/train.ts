@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricsWriter, type ProgressMode, readMetrics, Stopwatch, TrainingProgress } from '@tsgrad/app-kit';
-import { crossEntropy, data, nn, optim, random, tensor } from 'tsgrad';
+import { compileStep, crossEntropy, data, nn, optim, random, type Tensor, tensor } from 'tsgrad';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type Activation, countCorrect, describeMlp, evaluate, mlp } from './model.js';
 import { type EpochRecord, writeBoundary, writeCurves } from './plots.js';
@@ -38,6 +38,8 @@ export interface SpiralsConfig {
   progress: ProgressMode;
   /** Write the two pictures (default true). */
   plots: boolean;
+  /** Compile the training step with `compileStep` (default true). */
+  jit: boolean;
 }
 
 export const defaultConfig: SpiralsConfig = {
@@ -57,6 +59,7 @@ export const defaultConfig: SpiralsConfig = {
   resume: false,
   progress: 'auto',
   plots: true,
+  jit: true,
 };
 
 export interface SpiralsResult {
@@ -129,6 +132,17 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
       (start.epoch > 0 ? `; resuming after epoch ${start.epoch}` : ''),
   );
 
+  const compiled = config.jit
+    ? compileStep({
+        parameters: model.parameters(),
+        buffers: model.buffers(),
+        loss: (x: Tensor, y: Tensor) => {
+          const logits = model.forward(x);
+          return [crossEntropy(logits, y), logits] as const;
+        },
+        optimizer,
+      })
+    : undefined;
   let step = start.step;
   const lastEpoch = Math.min(config.epochs, config.stopAfterEpoch ?? config.epochs);
   for (let epoch = start.epoch + 1; epoch <= lastEpoch; epoch++) {
@@ -136,11 +150,14 @@ export async function trainSpirals(options: Partial<SpiralsConfig> = {}): Promis
     progress.startEpoch(epoch);
     model.train();
     for (const [x, y] of loader) {
-      const logits = model.forward(tensor(x));
-      const loss = crossEntropy(logits, tensor(y));
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
+      let [loss, logits] = compiled?.(tensor(x), tensor(y)) ?? [];
+      if (loss === undefined || logits === undefined) {
+        logits = model.forward(tensor(x));
+        loss = crossEntropy(logits, tensor(y));
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+      }
       step += 1;
       const examples = y.shape[0];
       progress.step({

@@ -6,6 +6,7 @@ attachTensorMethods();
 
 export { AnomalyError } from './anomaly.js';
 export { backward, type GradientsOptions, gradients } from './engine.js';
+export { isForwardActive } from './forward.js';
 export * from './gradcheck.js';
 export { inLibrary, inUserCode } from './lifetime.js';
 // Also brings the declaration of the Tensor methods (methods.ts) into the package's types.

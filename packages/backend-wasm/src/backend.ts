@@ -1,5 +1,6 @@
 import type { Backend, DType, KernelTable, TypedArray } from '@tsgrad/tensor';
 import { bytesOf, typedView, WasmBuffer } from './buffer.js';
+import { elementwisePreparer } from './kernels/elementwise.js';
 import { fastKernels } from './kernels/index.js';
 import { referenceKernels } from './reference.js';
 import { type RuntimeOptions, WasmRuntime } from './runtime.js';
@@ -28,6 +29,7 @@ export function createWasmBackend(options: RuntimeOptions = {}): WasmBackend {
     kernels,
     runtime,
     allocUninitialized,
+    prepare: elementwisePreparer(runtime),
     alloc(dtype, size) {
       const handle = allocUninitialized(dtype, size);
       if (size > 0) runtime.exports.fillZero(handle.ptr, handle.bytes);

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from './dtype.js';
-import type { KernelTable } from './primitives.js';
+import type { KernelTable, Primitive, View } from './primitives.js';
 
 /**
  * What a backend provides: buffers in its own memory (handles of type `H`) and a kernel for
@@ -24,4 +24,15 @@ export interface Backend<H = unknown> {
   read(handle: H, dtype: DType, offset: number, size: number): TypedArray;
   /** Releases a buffer. Backends whose memory the JS GC owns may omit it. */
   free?(handle: H, dtype: DType): void;
+  /**
+   * A kernel call prepared once and run many times (by jit's executor): the views keep their
+   * shapes, strides and offsets, while their handles may change between runs. Returns
+   * undefined where the backend has nothing faster than calling the kernel.
+   */
+  prepare?(
+    primitive: Primitive,
+    outputs: readonly View<H>[],
+    inputs: readonly View<H>[],
+    params: unknown,
+  ): (() => void) | undefined;
 }

@@ -85,6 +85,22 @@ function packed(x: NDArray): NDArray {
 }
 
 /**
+ * A backend that traces (jit's recorder): while it is selected every primitive runs on it,
+ * and it takes in the arrays of other backends that a traced function closes over.
+ */
+export interface TracingBackend extends Backend {
+  adopt(array: NDArray): NDArray;
+}
+
+export const isTracingBackend = (backend: Backend): backend is TracingBackend => 'adopt' in backend;
+
+/** The inputs as arrays of a tracing backend; others pass unchanged. */
+function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {
+  if (!isTracingBackend(backend)) return inputs;
+  return inputs.map((x) => (x.backend === backend ? x : backend.adopt(x)));
+}
+
+/**
  * Runs one primitive: picks the backend of the inputs, packs the inputs of non-strided
  * kernels, allocates the outputs the frontend inferred, and calls the kernel.
  */
@@ -94,8 +110,9 @@ export function runPrimitive<P extends Primitive>(
   params: PrimitiveParams[P],
   outputs: readonly OutputSpec[],
 ): NDArray[] {
-  const backend = inputs.length > 0 ? inputs[0].backend : current;
-  for (const x of inputs) {
+  const backend = isTracingBackend(current) || inputs.length === 0 ? current : inputs[0].backend;
+  const adopted = adoptAll(backend, inputs);
+  for (const x of adopted) {
     x.assertLive(primitive);
     if (x.backend !== backend) {
       throw new ValueError(
@@ -110,7 +127,7 @@ export function runPrimitive<P extends Primitive>(
     }
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
-  const ready = strided ? inputs : inputs.map(packed);
+  const ready = strided ? adopted : adopted.map(packed);
   const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape, primitive));
   const kernel = backend.kernels[primitive] as (
     o: View<unknown>[],
@@ -122,7 +139,7 @@ export function runPrimitive<P extends Primitive>(
     kernel(results.map(viewOf), ready.map(viewOf), params);
   }
   ready.forEach((x, i) => {
-    if (x !== inputs[i]) x.dispose();
+    if (x !== adopted[i]) x.dispose();
   });
   return results;
 }

@@ -5,9 +5,11 @@ export {
   contiguous,
   getBackend,
   isBackendSelected,
+  isTracingBackend,
   type OutputSpec,
   runPrimitive,
   setBackend,
+  type TracingBackend,
   withBackend,
 } from './dispatch.js';
 export {
@@ -63,3 +65,4 @@ export {
   sizeOf,
 } from './shape.js';
 export { sweepDeadArrays, useFinalizationRegistry } from './storage.js';
+export { checkValues, isCheckingValues, isTraced } from './tracing.js';

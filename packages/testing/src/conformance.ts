@@ -1,4 +1,4 @@
-import { type Op, type OpDefinition, type OpSample, registeredOps } from '@tsgrad/autograd';
+import { type Op, type OpDefinition, type OpSample, registeredOps, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import {
@@ -13,7 +13,8 @@ import {
   differentiable,
   tolerancesFor,
 } from './checks.js';
-import { drawInputs, mixSeed, seededRandom } from './draw.js';
+import { type DrawnInputs, drawInputs, mixSeed, seededRandom, toTensors } from './draw.js';
+import { jitChecker } from './jit-checks.js';
 import {
   CHECKS,
   type CheckName,
@@ -125,6 +126,7 @@ function checkDraw<P>(
   drawSeed: number,
   recorder: Recorder,
   options: ResolvedOptions,
+  checkerFor: (drawn: DrawnInputs) => ReturnType<typeof jitChecker>,
 ): boolean {
   const spec = op.definition.spec;
   const sample = spec.samples[sampleIndex];
@@ -148,6 +150,13 @@ function checkDraw<P>(
     return false;
   if (spec.reference)
     recorder.run('reference', where, () => checkReference(spec, params, drawn, outputs, tolerances));
+  const jitRandom = seededRandom(mixSeed(drawSeed, op.definition.name, sampleIndex, 'jit'));
+  recorder.run('jit', where, () => {
+    for (const float of ['float64', 'float32'] as const) {
+      const [diff, rest] = split(drawn, toTensors(drawn, float));
+      checkerFor(drawn)(diff, rest, tolerances.float32, jitRandom);
+    }
+  });
   const { compareWith } = options;
   if (compareWith && compareWith !== T.getBackend())
     recorder.run('backend', where, () => checkBackend(op, params, drawn, compareWith, random, tolerances));
@@ -184,13 +193,37 @@ function resolve(options: ConformanceOptions): ResolvedOptions {
   };
 }
 
+/** The drawn inputs split into the differentiated ones and the rest. */
+function split(drawn: DrawnInputs, all: readonly Tensor[]): [Tensor[], Tensor[]] {
+  return [all.filter((_, i) => drawn.differentiable[i]), all.filter((_, i) => !drawn.differentiable[i])];
+}
+
+/** The op as a function of (differentiated inputs, the others), for the jit check. */
+function splitOp<P>(op: Op<P>, params: P, differentiable: readonly boolean[]) {
+  return (diff: Tensor[], rest: Tensor[]) => {
+    let d = 0;
+    let r = 0;
+    return op.apply(
+      differentiable.map((isDiff) => (isDiff ? diff[d++] : rest[r++])),
+      params,
+    );
+  };
+}
+
 function runChecks<P>(op: Op<P>, recorder: Recorder, options: ResolvedOptions): void {
   const spec = op.definition.spec;
-  spec.samples.forEach((_, sampleIndex) => {
+  spec.samples.forEach((sample, sampleIndex) => {
     const before = recorder.failures.length;
+    let underJit: ReturnType<typeof jitChecker> | undefined;
+    const checkerFor = (drawn: DrawnInputs) => {
+      underJit ??= jitChecker(splitOp(op, (sample.params ?? {}) as P, drawn.differentiable));
+      return underJit;
+    };
     try {
       fc.assert(
-        fc.property(fc.integer(), (drawSeed) => checkDraw(op, sampleIndex, drawSeed, recorder, options)),
+        fc.property(fc.integer(), (drawSeed) =>
+          checkDraw(op, sampleIndex, drawSeed, recorder, options, checkerFor),
+        ),
         { seed: options.seed, numRuns: options.numRuns, endOnFailure: true },
       );
     } catch (e) {

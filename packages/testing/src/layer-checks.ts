@@ -122,10 +122,11 @@ export function checkAndRestoreState(module: Module, saved: ReturnType<typeof sn
   const changed: string[] = [];
   for (const { name, tensor, value, data } of saved) {
     const held = now.get(name);
-    const a = bytesOf(data);
-    const b = bytesOf(tensor.value.toTypedArray());
+    // Another array is a change without reading it (it may be a tracer that leaked out of jit).
+    const differs = (a: Uint8Array, b: Uint8Array) =>
+      a.length !== b.length || a.some((byte, i) => byte !== b[i]);
     if (held !== tensor) changed.push(`${name} (a different tensor object)`);
-    else if (tensor.value !== value || a.length !== b.length || a.some((byte, i) => byte !== b[i])) {
+    else if (tensor.value !== value || differs(bytesOf(data), bytesOf(tensor.value.toTypedArray()))) {
       changed.push(name);
       tensor.assign(T.array(data, { shape: value.shape, dtype: value.dtype }));
     }

@@ -4,6 +4,7 @@ import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import type { Tolerance } from './compare.js';
 import { drawInputs, mixSeed, seededRandom } from './draw.js';
+import { jitChecker, type SplitFunction } from './jit-checks.js';
 import { checkAndRestoreState, checkDotProduct, checkForward, explained, snapshot } from './layer-checks.js';
 import {
   LAYER_CHECKS,
@@ -206,6 +207,7 @@ function checkDraw<M extends Module>(
   options: LayerCheckOptions<M>,
   recorder: Recorder,
   where: { run: number; seed: number },
+  underJit: ReturnType<typeof jitChecker>,
 ): boolean {
   const random = seededRandom(where.seed);
   const before = recorder.failures.length;
@@ -220,6 +222,13 @@ function checkDraw<M extends Module>(
   const float32 = loosen({ atol: 1e-4, rtol: 1e-4 }, options.tolerance);
   let outputs: Tensor[] = [];
   if (!recorder.run('forward', where, () => (outputs = checkForward(evaluate, float32)))) return false;
+  const jitRandom = seededRandom(mixSeed(where.seed, 'jit'));
+  recorder.run('jit', where, () => {
+    for (const dtype of FLOATS) {
+      const { diff, rest } = splitDraw(d, variables, dtype);
+      underJit(diff, rest, float32, jitRandom);
+    }
+  });
   const order = options.order ?? 2;
   if (order === 0) return recorder.failures.length === before;
   const count = variables.labels.length;
@@ -278,6 +287,53 @@ function checkDraw<M extends Module>(
   return recorder.failures.length === before;
 }
 
+/** The draw's state and inputs as tensors: the differentiated ones, and the rest (in draw order). */
+function splitDraw(d: Draw, variables: Variables, dtype: FloatDType) {
+  const state = d.state[dtype];
+  const inputs = d.inputs[dtype];
+  const wrap = (x: T.NDArray | undefined) => new Tensor(x as T.NDArray);
+  return {
+    diff: [
+      ...variables.parameters.map((n) => wrap(state.get(n))),
+      ...variables.inputs.map((i) => wrap(inputs[i])),
+    ],
+    rest: [
+      ...[...state.keys()].filter((n) => !variables.parameters.includes(n)).map((n) => wrap(state.get(n))),
+      ...inputs.flatMap((x, i) => (variables.inputs.includes(i) ? [] : [wrap(x)])),
+    ],
+  };
+}
+
+/** The layer as a function of (differentiated tensors, the rest), in `splitDraw`'s order, for jit. */
+function splitLayer<M extends Module>(
+  module: M,
+  variables: Variables,
+  options: LayerCheckOptions<M>,
+): SplitFunction {
+  const call =
+    options.call ??
+    ((m: M, ...xs: Tensor[]) => (m as unknown as { forward(...a: Tensor[]): unknown }).forward(...xs));
+  const names = [...module.namedParameters(), ...module.namedBuffers()].map(([name]) => name);
+  const restNames = names.filter((n) => !variables.parameters.includes(n));
+  return (diff, rest) => {
+    const state: Record<string, Tensor> = {};
+    variables.parameters.forEach((name, k) => {
+      state[name] = diff[k];
+    });
+    restNames.forEach((name, k) => {
+      state[name] = rest[k];
+    });
+    let nextDiff = variables.parameters.length;
+    let nextRest = restNames.length;
+    const count = diff.length - variables.parameters.length + rest.length - restNames.length;
+    const inputs = Array.from({ length: count }, (_, i) =>
+      variables.inputs.includes(i) ? diff[nextDiff++] : rest[nextRest++],
+    );
+    const result = functionalCall(module, state, (m) => call(m, ...inputs));
+    return treeFlatten(result)[0].filter((y) => T.isFloat(y.dtype));
+  };
+}
+
 /** The differentiated parameters (float, requiring grad) and inputs, or why the options are unusable. */
 function chooseVariables(module: Module, options: LayerCheckOptions<never>): Variables {
   const parameters = module
@@ -322,8 +378,10 @@ export function checkLayer<M extends Module>(module: M, options: LayerCheckOptio
   try {
     variables = chooseVariables(module, options as LayerCheckOptions<never>);
     module.train(training);
+    const underJit = jitChecker(splitLayer(module, variables, options));
     for (let run = 0; run < (options.numRuns ?? 2); run++) {
-      if (!checkDraw(module, variables, options, recorder, { run, seed: mixSeed(seed, layer, run) })) break;
+      const where = { run, seed: mixSeed(seed, layer, run) };
+      if (!checkDraw(module, variables, options, recorder, where, underJit)) break;
     }
   } catch (e) {
     recorder.fail('setup', {}, e instanceof Error ? e.message : String(e));

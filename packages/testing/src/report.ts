@@ -11,6 +11,7 @@ export const CHECKS = [
   'broadcasting',
   'errors',
   'backend',
+  'jit',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 
@@ -50,6 +51,8 @@ export interface ConformanceCounts {
   /** Ops whose second-order gradients were checked (gradgradcheck ran). */
   readonly order2: number;
   readonly failedOps: number;
+  /** Ops checked under jit without a failure of that check. */
+  readonly underJit: number;
 }
 
 export interface ConformanceReport {
@@ -69,10 +72,10 @@ export class ConformanceError extends Error {
 
 /** One report for many ops, with the counts. */
 export function summarize(reports: readonly OpReport[]): ConformanceReport {
-  const { order1, order2, failed, failures, milliseconds } = tally(reports);
+  const { order1, order2, failed, failures, milliseconds, underJit } = tally(reports);
   return {
     ops: reports,
-    counts: { ops: reports.length, order1, order2, failedOps: failed },
+    counts: { ops: reports.length, order1, order2, failedOps: failed, underJit },
     failures,
     milliseconds,
   };
@@ -81,7 +84,7 @@ export function summarize(reports: readonly OpReport[]): ConformanceReport {
 /** What every summary counts, for op and layer reports alike: gradient checks run, failures, time. */
 export function tally<F>(
   reports: readonly {
-    readonly checks: Readonly<Record<'gradcheck' | 'gradgradcheck', CheckSummary>>;
+    readonly checks: Readonly<Record<'gradcheck' | 'gradgradcheck' | 'jit', CheckSummary>>;
     readonly failures: readonly F[];
     readonly milliseconds: number;
   }[],
@@ -90,6 +93,7 @@ export function tally<F>(
     order1: reports.filter((r) => r.checks.gradcheck.runs > 0).length,
     order2: reports.filter((r) => r.checks.gradgradcheck.runs > 0).length,
     failed: reports.filter((r) => r.failures.length > 0).length,
+    underJit: reports.filter((r) => r.checks.jit.status === 'passed').length,
     failures: reports.flatMap((r) => r.failures),
     milliseconds: reports.reduce((t, r) => t + r.milliseconds, 0),
   };
@@ -126,9 +130,9 @@ export function formatFailure(f: ConformanceFailure): string {
   return `${f.op}: ${f.check} failed${where.length > 0 ? ` (${where.join(', ')})` : ''}: ${f.message}`;
 }
 
-/** The counts line: "N ops; checked at order 1: A; at order 2: B; failed: F". */
+/** The counts line: "N ops; checked at order 1: A; at order 2: B; under jit: J of N; failed: F". */
 export function formatCounts(counts: ConformanceCounts): string {
-  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; failed: ${counts.failedOps}`;
+  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.ops}; failed: ${counts.failedOps}`;
 }
 
 function formatOp(r: OpReport): string {

@@ -43,6 +43,8 @@ describe.each([
     const differentiable = reports.filter((r) => r.order >= 1).length;
     const twice = reports.filter((r) => r.order === 2).length;
     expect(summary.counts).toMatchObject({ order1: differentiable, order2: twice });
+    // Every op also under jit: forward, gradients through jit and the jitted gradient.
+    expect(summary.counts.underJit).toBe(registered.length);
     if (compareWith)
       expect(reports.filter((r) => r.checks.backend.status === 'passed').length).toBeGreaterThan(60);
   });

@@ -232,7 +232,7 @@ describe('checkAllOps', () => {
     expect(lines).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^conformance: ${names.length} ops; checked at order 1: \\d+; at order 2: \\d+; failed: \\d+$`,
+          `^conformance: ${names.length} ops; checked at order 1: \\d+; at order 2: \\d+; under jit: \\d+ of ${names.length}; failed: \\d+$`,
         ),
       ),
     ]);
@@ -242,7 +242,9 @@ describe('checkAllOps', () => {
     const lines: string[] = [];
     const ops = [goodSquare, wrongVjp, wrongJvp];
     const report = checkAllOps({ ops, throwOnFailure: false, log: (line) => lines.push(line) });
-    expect(lines).toEqual(['conformance: 3 ops; checked at order 1: 3; at order 2: 3; failed: 2']);
+    expect(lines).toEqual([
+      'conformance: 3 ops; checked at order 1: 3; at order 2: 3; under jit: 3 of 3; failed: 2',
+    ]);
     expect(new Set(report.failures.map((f) => f.op))).toEqual(new Set(['wrongVjpSquare', 'wrongJvpSquare']));
     expect(() => checkAllOps({ ops, log: false })).toThrow(
       /conformance: 3 ops.*\n.*wrongVjpSquare: gradcheck failed/,

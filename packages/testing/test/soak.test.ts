@@ -1,5 +1,6 @@
 import { crossEntropy, Tensor } from '@tsgrad/autograd';
 import { collectGarbage, type WasmBackend } from '@tsgrad/backend-wasm/node';
+import { compileStep } from '@tsgrad/compiler';
 import { spirals } from '@tsgrad/data';
 import * as nn from '@tsgrad/nn';
 import { Adam } from '@tsgrad/optim';
@@ -23,57 +24,72 @@ interface Sample {
   readonly wasmLive: number;
 }
 
-it('keeps memory flat over 10,000 training steps without any dispose', () => {
-  const backend = T.getBackend() as WasmBackend;
-  expect(backend.name).toBe('wasm');
-  const { x, y } = spirals({ n: 512, seed: 1, noise: 0.05 });
-  nn.manualSeed(0);
-  const model = new nn.Sequential(
-    new nn.Linear(2, 64),
-    new nn.Tanh(),
-    new nn.Linear(64, 64),
-    new nn.Tanh(),
-    new nn.Linear(64, 3),
-  );
-  const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
-  const batch = 64;
-  const samples: Sample[] = [];
-  let loss = Number.NaN;
-  for (let step = 1; step <= 10_000; step++) {
-    const start = ((step - 1) * batch) % 512;
-    const inputs = new Tensor(T.slice(x, [{ start, stop: start + batch }]));
-    const labels = new Tensor(T.slice(y, [{ start, stop: start + batch }]));
-    const objective = crossEntropy(model.forward(inputs), labels);
-    optimizer.zeroGrad();
-    objective.backward();
-    optimizer.step();
-    if (step === 1_000 || step === 5_000 || step === 10_000) {
-      loss = Number(objective.item());
-      // The second collection reclaims what the first one's registry cleanup let go.
-      collectGarbage();
-      collectGarbage();
-      samples.push({
-        step,
-        heap: process.memoryUsage().heapUsed,
-        wasmMemory: backend.runtime.memory.buffer.byteLength,
-        wasmLive: backend.runtime.allocator.inUse,
-      });
-    }
-  }
-  const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
-  for (const s of samples)
-    console.log(
-      `soak: after ${s.step} steps: JS heap ${mib(s.heap)}, wasm memory ${mib(s.wasmMemory)} (${mib(s.wasmLive)} in live arrays)`,
+it.each(['eager', 'compiled'])(
+  'keeps memory flat over 10,000 %s training steps without any dispose',
+  (mode) => {
+    const backend = T.getBackend() as WasmBackend;
+    expect(backend.name).toBe('wasm');
+    const { x, y } = spirals({ n: 512, seed: 1, noise: 0.05 });
+    nn.manualSeed(0);
+    const model = new nn.Sequential(
+      new nn.Linear(2, 64),
+      new nn.Tanh(),
+      new nn.Linear(64, 64),
+      new nn.Tanh(),
+      new nn.Linear(64, 3),
     );
-  const [early, middle, late] = samples;
-  expect(loss).toBeLessThan(0.5);
-  // No leak: the same live arrays (give or take the one small array a step may still hold).
-  expect(Math.abs(late.wasmLive - early.wasmLive)).toBeLessThanOrEqual(1024);
-  // The memory holds the live arrays plus the 4 MiB that may await collection before a sweep,
-  // and the growth step (half) beyond that; GC timing decides where in that range it ends up.
-  for (const s of [middle, late]) expect(s.wasmMemory).toBeLessThanOrEqual(1.5 * (early.wasmLive + 4 * MiB));
-  expect(late.heap).toBeLessThan(early.heap + 4 * MiB);
-}, 120_000);
+    const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
+    const eager = (inputs: Tensor, labels: Tensor) => {
+      const objective = crossEntropy(model.forward(inputs), labels);
+      optimizer.zeroGrad();
+      objective.backward();
+      optimizer.step();
+      return objective;
+    };
+    const compiled = compileStep({
+      parameters: model.parameters(),
+      loss: (inputs: Tensor, labels: Tensor) => crossEntropy(model.forward(inputs), labels),
+      optimizer,
+    });
+    const trainStep = mode === 'eager' ? eager : compiled;
+    const batch = 64;
+    const samples: Sample[] = [];
+    let loss = Number.NaN;
+    for (let step = 1; step <= 10_000; step++) {
+      const start = ((step - 1) * batch) % 512;
+      const inputs = new Tensor(T.slice(x, [{ start, stop: start + batch }]));
+      const labels = new Tensor(T.slice(y, [{ start, stop: start + batch }]));
+      const objective = trainStep(inputs, labels);
+      if (step === 1_000 || step === 5_000 || step === 10_000) {
+        loss = Number(objective.item());
+        // The second collection reclaims what the first one's registry cleanup let go.
+        collectGarbage();
+        collectGarbage();
+        samples.push({
+          step,
+          heap: process.memoryUsage().heapUsed,
+          wasmMemory: backend.runtime.memory.buffer.byteLength,
+          wasmLive: backend.runtime.allocator.inUse,
+        });
+      }
+    }
+    const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
+    for (const s of samples)
+      console.log(
+        `soak (${mode}): after ${s.step} steps: JS heap ${mib(s.heap)}, wasm memory ${mib(s.wasmMemory)} (${mib(s.wasmLive)} in live arrays)`,
+      );
+    const [early, middle, late] = samples;
+    expect(loss).toBeLessThan(0.5);
+    // No leak: the same live arrays (give or take the one small array a step may still hold).
+    expect(Math.abs(late.wasmLive - early.wasmLive)).toBeLessThanOrEqual(1024);
+    // The memory holds the live arrays plus the 4 MiB that may await collection before a sweep,
+    // and the growth step (half) beyond that; GC timing decides where in that range it ends up.
+    for (const s of [middle, late])
+      expect(s.wasmMemory).toBeLessThanOrEqual(1.5 * (early.wasmLive + 4 * MiB));
+    expect(late.heap).toBeLessThan(early.heap + 4 * MiB);
+  },
+  120_000,
+);
 
 // The same for large tensors: y = exp(x)·x + 1 on 1e6 elements, written as users write it,
 // 12 MiB of arrays dropped per iteration. Every one of them waits for a sweep (a full garbage

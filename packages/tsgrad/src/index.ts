@@ -8,6 +8,18 @@ import { isBackendSelected, setBackend } from '@tsgrad/tensor';
 if (!isBackendSelected()) setBackend(defaultWasmBackend());
 
 export * from '@tsgrad/autograd';
+// The compiler: `jit` and `makeGraph` (the IR) at the top level, like JAX; the rest under `compiler`.
+export * as compiler from '@tsgrad/compiler';
+export {
+  type CompiledStep,
+  type CompileStepOptions,
+  compileStep,
+  type JitOptions,
+  type Jitted,
+  jit,
+  makeGraph,
+  TracerReadError,
+} from '@tsgrad/compiler';
 export * as data from '@tsgrad/data';
 export * as io from '@tsgrad/io';
 export * as nn from '@tsgrad/nn';
@@ -16,15 +28,18 @@ export * as optim from '@tsgrad/optim';
 // `random`: PRNG keys (`key`, `split`, `foldIn`) for `randn`, `rand`, `dropout` and layer
 // initializers, and samplers (`categorical`, `randint`…) whose arrays `tensor()` takes.
 export {
+  ArithmeticError,
   type Backend,
   cpuBackend,
   type DType,
   DTypeError,
+  FileError,
   getBackend,
   IndexError,
   isBackendSelected,
   type NDArray,
   type NestedArray,
+  OutOfMemoryError,
   random,
   type Shape,
   ShapeError,

@@ -34,7 +34,7 @@ function checkReduction(op: string, reduction: Reduction | undefined): Reduction
 }
 
 /** Applies the reduction; 'mean' divides the sum by `normalizer` when given, else by the count. */
-function reduced(losses: Tensor, reduction: Reduction, normalizer?: () => number): Tensor {
+function reduced(losses: Tensor, reduction: Reduction, normalizer?: () => Tensor | number): Tensor {
   if (reduction === 'none') return losses;
   if (reduction === 'sum') return sum(losses);
   return normalizer ? div(sum(losses), normalizer()) : mean(losses);
@@ -213,7 +213,7 @@ function classTargets(
       `target shape ${shapeText(target.shape)} does not fit input ${shapeText(input.shape)} (expected ${shapeText(sampleShape)})`,
     );
   }
-  for (const v of target.peekValue().toTypedArray() as Int32Array) {
+  for (const v of T.checkValues(() => target.peekValue().toTypedArray()) as Int32Array) {
     if (v !== ignoreIndex && (v < 0 || v >= classes)) {
       throw new T.IndexError(op, `target ${v} is out of range for ${classes} classes`);
     }
@@ -225,8 +225,8 @@ function classTargets(
   return { axis, hot, hotWeight, counted: T.cast(kept, input.dtype) };
 }
 
-/** The 'mean' normalizer of class-index losses: the total weight of the counted samples. */
-const totalWeight = (hotWeight: T.NDArray) => () => Number(T.sum(hotWeight).item());
+/** The 'mean' normalizer of class-index losses: the total weight of the counted samples (a constant). */
+const totalWeight = (hotWeight: T.NDArray) => () => constant(T.sum(hotWeight));
 
 /**
  * Negative log-likelihood of class-index targets: loss_n = −w[y_n]·logProbs[n, y_n], classes on
@@ -505,7 +505,7 @@ export function binaryCrossEntropy(
     const reduction = checkReduction(op, options.reduction);
     checkFloat(op, 'input', probs);
     const outside = T.logicalOr(T.lt(probs.peekValue(), 0), T.gt(probs.peekValue(), 1));
-    if (Number(T.sum(outside).item()) > 0) {
+    if (Number(T.checkValues(() => T.sum(outside).item())) > 0) {
       throw new T.ValueError(op, 'every input must lie in [0, 1] (probabilities)');
     }
     const t = elementwiseTarget(op, probs, target);

@@ -97,8 +97,8 @@ export interface BatchNormOptions extends AffineNormOptions {
   readonly runningVar?: Tensor;
   /** Batch statistics (true) or the running ones (false, the default, as in PyTorch). */
   readonly training?: boolean;
-  /** Weight of the new batch statistic in the running averages (default 0.1). */
-  readonly momentum?: number;
+  /** Weight of the new batch statistic in the running averages (default 0.1); an array while traced. */
+  readonly momentum?: number | T.NDArray;
 }
 
 /**
@@ -156,10 +156,11 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   });
 }
 
-function updateRunning(running: Tensor | undefined, batch: T.NDArray, momentum: number): void {
+function updateRunning(running: Tensor | undefined, batch: T.NDArray, momentum: number | T.NDArray): void {
   if (running === undefined) return;
   const fresh = T.cast(T.reshape(batch, running.shape), running.dtype);
-  running.assign(T.add(T.mul(running.peekValue(), 1 - momentum), T.mul(fresh, momentum)));
+  const keep = typeof momentum === 'number' ? 1 - momentum : T.sub(1, momentum);
+  running.assign(T.add(T.mul(running.peekValue(), keep), T.mul(fresh, momentum)));
 }
 
 /**

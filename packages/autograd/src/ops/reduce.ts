@@ -138,8 +138,9 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 // ---- prod ----------------------------------------------------------------------------------
 
+/** Whether x may hold a zero (always, while traced: the zero-safe formula is exact everywhere). */
 function hasZero(x: Tensor): boolean {
-  return x.peekValue().toTypedArray().includes(0);
+  return T.isTraced(x.peekValue()) || x.peekValue().toTypedArray().includes(0);
 }
 
 /** A bool constant [n, n]: `relation(row, column)`. */

@@ -116,8 +116,9 @@ function alongLast(x: Tensor, axis: number, f: (last: Tensor) => Tensor): Tensor
   return transpose(f(transpose(x, axis, -1)), axis, -1);
 }
 
+/** Whether x may hold a zero (always, while traced: the zero-safe formula is exact everywhere). */
 function hasZero(x: Tensor): boolean {
-  return x.peekValue().toTypedArray().includes(0);
+  return T.isTraced(x.peekValue()) || x.peekValue().toTypedArray().includes(0);
 }
 
 const cumprodOp = defineOp<ScanParams>({

@@ -9,7 +9,7 @@ import {
 import type { WasmBuffer } from '../buffer.js';
 import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
-import { StridedDescriptor } from './strided.js';
+import { inputPointerWord, OUTPUT_POINTER_WORD, StridedDescriptor } from './strided.js';
 
 // The op codes of assembly/elementwise.ts (mapUnary, mapBinary), in its order: `dtype:primitive`
 // for ops, `from>to` for casts, `copy:bytes` for copies.
@@ -52,6 +52,47 @@ function sizeOf(shape: readonly number[]): number {
   return size;
 }
 
+/** The kernel export, op code (-1: none) and cost class of an elementwise call, if it has a fast one. */
+interface ElementwiseOp {
+  readonly task: 'mapUnary' | 'mapBinary' | 'mapWhere';
+  readonly code: number;
+  readonly costly: boolean;
+}
+
+const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
+  ...UNARY_PRIMITIVES,
+  ...BINARY_PRIMITIVES,
+  'where',
+  'cast',
+  'copy',
+]);
+
+/** How the SIMD kernels run `primitive` on these operands, or undefined for the reference kernel. */
+function elementwiseOp(
+  primitive: Primitive,
+  out: View<WasmBuffer>,
+  inputs: readonly View<WasmBuffer>[],
+): ElementwiseOp | undefined {
+  const unary = (code: number | undefined, costly = false): ElementwiseOp | undefined =>
+    code === undefined ? undefined : { task: 'mapUnary', code, costly };
+  const [x] = inputs;
+  switch (primitive) {
+    case 'where':
+      return BYTES[out.dtype] === 4 ? { task: 'mapWhere', code: -1, costly: false } : undefined;
+    case 'cast':
+      return unary(UNARY_CODES.get(`${x.dtype}>${out.dtype}`));
+    case 'copy':
+      return unary(UNARY_CODES.get(`copy:${BYTES[x.dtype]}`));
+  }
+  if ((UNARY_PRIMITIVES as readonly string[]).includes(primitive))
+    return unary(UNARY_CODES.get(`${x.dtype}:${primitive}`), COSTLY.has(primitive));
+  const code = BINARY_CODES.get(`${x.dtype}:${primitive}`);
+  return code === undefined ? undefined : { task: 'mapBinary', code, costly: COSTLY.has(primitive) };
+}
+
+const isParallel = (count: number, costly: boolean) =>
+  count >= (costly ? PARALLEL_MIN_COSTLY : PARALLEL_MIN_CHEAP);
+
 /**
  * The SIMD elementwise kernels: unary and binary ops, where, cast and copy on strided
  * operands, in float32 and (for the cheap ones) int32 and bool. Other dtypes and layouts with
@@ -60,57 +101,61 @@ function sizeOf(shape: readonly number[]): number {
 export function elementwiseKernels(runtime: WasmRuntime): Partial<KernelTable<WasmBuffer>> {
   const descriptor = new StridedDescriptor(runtime);
   const desc = descriptor.ptr;
-
-  /** Runs `task` over out's elements; false if the layout does not fit a descriptor. */
-  const run = (
-    task: string,
-    code: number,
-    out: View<WasmBuffer>,
-    inputs: readonly View<WasmBuffer>[],
-    costly: boolean,
-  ) => {
-    const bytes = inputs.map((x) => BYTES[x.dtype]);
-    if (!descriptor.write(out.shape, out.handle.ptr, inputs, bytes)) return false;
-    const count = sizeOf(out.shape);
-    const parallel = count >= (costly ? PARALLEL_MIN_COSTLY : PARALLEL_MIN_CHEAP);
-    runtime.pool.run(task, code < 0 ? [desc, count] : [code, desc, count], parallel);
-    return true;
-  };
-
-  const withFallback = (
-    primitive: Primitive,
-    fast: (out: View<WasmBuffer>, inputs: readonly View<WasmBuffer>[]) => boolean,
-  ): AnyKernel => {
+  const table: Partial<Record<Primitive, AnyKernel>> = {};
+  for (const primitive of ELEMENTWISE) {
     const fallback = referenceKernel(runtime, primitive);
-    return (outputs, inputs, params) => {
-      if (!fast(outputs[0], inputs)) fallback(outputs, inputs, params);
+    table[primitive] = (outputs, inputs, params) => {
+      const out = outputs[0];
+      const op = elementwiseOp(primitive, out, inputs);
+      const bytes = inputs.map((x) => BYTES[x.dtype]);
+      if (op === undefined || !descriptor.write(out.shape, out.handle.ptr, inputs, bytes)) {
+        fallback(outputs, inputs, params);
+        return;
+      }
+      const count = sizeOf(out.shape);
+      runtime.pool.run(
+        op.task,
+        op.code < 0 ? [desc, count] : [op.code, desc, count],
+        isParallel(count, op.costly),
+      );
+    };
+  }
+  return table as Partial<KernelTable<WasmBuffer>>;
+}
+
+/**
+ * Prepares elementwise calls for repeated runs (jit's executor): the op is resolved and the
+ * descriptor laid out once; a run copies the layout in, adds the buffers' current addresses
+ * and calls the kernel, allocating nothing.
+ */
+export function elementwisePreparer(runtime: WasmRuntime) {
+  const descriptor = new StridedDescriptor(runtime);
+  const desc = descriptor.ptr;
+  return (
+    primitive: Primitive,
+    outputs: readonly View<WasmBuffer>[],
+    inputs: readonly View<WasmBuffer>[],
+  ): (() => void) | undefined => {
+    if (!ELEMENTWISE.has(primitive)) return undefined;
+    const out = outputs[0];
+    const op = elementwiseOp(primitive, out, inputs);
+    const bytes = inputs.map((x) => BYTES[x.dtype]);
+    const template = op && descriptor.template(out.shape, inputs, bytes);
+    if (op === undefined || template === undefined) return undefined;
+    const count = sizeOf(out.shape);
+    const { task, code } = op;
+    const args = code < 0 ? [desc, count] : [code, desc, count];
+    const offsets = inputs.map((x, j) => x.offset * bytes[j]);
+    const slots = inputs.map((_, j) => inputPointerWord(j));
+    const parallel = isParallel(count, op.costly);
+    const fn = runtime.kernels<Record<ElementwiseOp['task'], (...args: number[]) => void>>()[task];
+    return () => {
+      const words = descriptor.load(template);
+      words[OUTPUT_POINTER_WORD] = out.handle.ptr;
+      for (let j = 0; j < slots.length; j++) words[slots[j]] = inputs[j].handle.ptr + offsets[j];
+      if (parallel) runtime.pool.run(task, args, true);
+      else if (code < 0) fn(desc, count, 0, 1);
+      else fn(code, desc, count, 0, 1);
     };
   };
-
-  const table: Partial<Record<Primitive, AnyKernel>> = {};
-  for (const op of UNARY_PRIMITIVES) {
-    table[op] = withFallback(op, (out, [x]) => {
-      const code = UNARY_CODES.get(`${x.dtype}:${op}`);
-      return code !== undefined && run('mapUnary', code, out, [x], COSTLY.has(op));
-    });
-  }
-  for (const op of BINARY_PRIMITIVES) {
-    table[op] = withFallback(op, (out, [a, b]) => {
-      const code = BINARY_CODES.get(`${a.dtype}:${op}`);
-      return code !== undefined && run('mapBinary', code, out, [a, b], COSTLY.has(op));
-    });
-  }
-  table.where = withFallback(
-    'where',
-    (out, inputs) => BYTES[out.dtype] === 4 && run('mapWhere', -1, out, inputs, false),
-  );
-  table.cast = withFallback('cast', (out, [x]) => {
-    const code = UNARY_CODES.get(`${x.dtype}>${out.dtype}`);
-    return code !== undefined && run('mapUnary', code, out, [x], false);
-  });
-  table.copy = withFallback('copy', (out, [x]) => {
-    const code = UNARY_CODES.get(`copy:${BYTES[x.dtype]}`);
-    return code !== undefined && run('mapUnary', code, out, [x], false);
-  });
-  return table as Partial<KernelTable<WasmBuffer>>;
 }

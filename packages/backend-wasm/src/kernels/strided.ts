@@ -8,6 +8,11 @@ const HEADER_WORDS = 64;
 const SCRATCH_WORDS_PER_THREAD = 8;
 const INPUT_WORDS = 1 + MAX_DIMS;
 const FIRST_INPUT_WORD = 10;
+/** Where `write` puts the output's byte address, and input j's. */
+export const OUTPUT_POINTER_WORD = 9;
+export const inputPointerWord = (j: number): number => FIRST_INPUT_WORD + INPUT_WORDS * j;
+
+const NULL_BUFFER = { ptr: 0 } as WasmBuffer;
 
 /**
  * Writes the operand layout that the elementwise kernels read (layout documented in
@@ -68,12 +73,7 @@ export class StridedDescriptor {
       for (let j = 0; j < count; j++) strides[j][0] = 0;
       dims = 1;
     }
-    let words = this.words;
-    // A non-shared memory detaches its old buffer (and zeroes the view's length) when it grows.
-    if (words.buffer.byteLength === 0) {
-      words = new Int32Array(this.runtime.buffer, this.ptr, this.wordCount);
-      this.words = words;
-    }
+    const words = this.view();
     words[0] = dims;
     for (let i = 0; i < dims; i++) words[1 + i] = merged[dims - 1 - i];
     words[9] = outPtr;
@@ -84,5 +84,32 @@ export class StridedDescriptor {
       for (let i = 0; i < dims; i++) words[base + 1 + i] = strides[j][dims - 1 - i];
     }
     return true;
+  }
+
+  /** The descriptor's words (a non-shared memory detaches its old buffer when it grows). */
+  view(): Int32Array {
+    if (this.words.buffer.byteLength === 0)
+      this.words = new Int32Array(this.runtime.buffer, this.ptr, this.wordCount);
+    return this.words;
+  }
+
+  /**
+   * What `write` would write with every address 0 (the caller adds each view's address and
+   * offset, see `load`), or undefined when the layout needs the fallback.
+   */
+  template(
+    shape: readonly number[],
+    inputs: readonly View<WasmBuffer>[],
+    bytes: readonly number[],
+  ): Int32Array | undefined {
+    const placeholders = inputs.map((v) => ({ ...v, handle: NULL_BUFFER, offset: 0 }));
+    return this.write(shape, 0, placeholders, bytes) ? this.view().slice() : undefined;
+  }
+
+  /** Writes a `template` into the descriptor and returns its words, for the caller to add the addresses. */
+  load(template: Int32Array): Int32Array {
+    const words = this.view();
+    words.set(template);
+    return words;
   }
 }

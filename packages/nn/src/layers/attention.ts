@@ -47,7 +47,8 @@ function attend(
   if (masks.blocked) scores = A.where(A.constant(masks.blocked), -Infinity, scores);
   const rowMax = T.max(scores.peekValue(), { axis: -1, keepdims: true });
   const dead = T.eq(rowMax, -Infinity);
-  const anyDead = (T.max(T.cast(dead, 'int32')).item() as number) > 0;
+  // While traced, the dead-row-safe form (equal to softmax on live rows) serves every call.
+  const anyDead = T.isTraced(dead) || (T.max(T.cast(dead, 'int32')).item() as number) > 0;
   let weights: Tensor;
   if (anyDead) {
     const deadRows = A.constant(dead);

@@ -111,11 +111,14 @@ abstract class BatchNorm extends Module {
         `expected ${this.numFeatures} channels on axis 1, got input [${x.shape.join(',')}]`,
       );
     }
-    let momentum = this.momentum ?? 0;
+    let momentum: number | T.NDArray = this.momentum ?? 0;
     const counter = this.num_batches_tracked;
     if (this.training && counter !== null) {
       inLibrary(() => counter.assign(T.add(counter.peekValue(), 1)));
-      if (this.momentum === null) momentum = 1 / Number(counter.item());
+      // A traced counter (under jit) has no value yet: the momentum stays an array.
+      if (this.momentum === null && T.isTraced(counter.peekValue()))
+        momentum = T.reciprocal(T.cast(counter.peekValue(), x.dtype));
+      else if (this.momentum === null) momentum = 1 / Number(counter.item());
     }
     return batchNorm(x, {
       runningMean: this.running_mean ?? undefined,

@@ -3,6 +3,7 @@ import { getBackend, runPrimitive } from '../dispatch.js';
 import { DTypeError, describe, formatShape, IndexError, ShapeError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { normalizeAxis } from '../shape.js';
+import { checkValues } from '../tracing.js';
 import { cast, resultType } from './elementwise.js';
 import { disposing } from './temporaries.js';
 import { broadcastTo, contiguous, slice } from './views.js';
@@ -43,7 +44,7 @@ export function checkIndexRange(op: string, index: NDArray, size: number): void 
   checkArray('checkIndexRange', index, 'index');
   if (typeof size !== 'number')
     throw new IndexError(op, `the axis size must be a number, got ${describe(size)}`);
-  const values = index.toTypedArray();
+  const values = checkValues(() => index.toTypedArray());
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= size) {
       throw new IndexError(op, `index ${values[i]} is out of range for an axis of size ${describe(size)}`);

@@ -1,0 +1,178 @@
+import {
+  type Backend,
+  contiguousStrides,
+  type DType,
+  NDArray,
+  type Primitive,
+  runPrimitive,
+  ValueError,
+  type View,
+} from '@tsgrad/tensor';
+import { type BufferPlan, planBuffers } from './buffers.js';
+import type { Graph, ViewRef } from './graph.js';
+
+// The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
+// per equation is built once, at compile time: the kernel, its params and the view objects it
+// reads and writes, bound into one call (which the backend may prepare, see Backend.prepare). A call only points the views of input and output cells at that call's
+// buffers, so it allocates one array per output, not one per equation.
+
+interface MutableView {
+  handle: unknown;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+type KernelCall = (
+  outputs: readonly View<unknown>[],
+  inputs: readonly View<unknown>[],
+  params: unknown,
+) => void;
+
+/** One equation's kernel call on its views, prepared by the backend where it can. */
+function boundCall(
+  backend: Backend,
+  primitive: Primitive,
+  outs: MutableView[],
+  ins: MutableView[],
+  params: unknown,
+) {
+  const prepared = backend.prepare?.(primitive, outs, ins, params);
+  if (prepared) return prepared;
+  const kernel = backend.kernels[primitive] as unknown as KernelCall;
+  return () => kernel(outs, ins, params);
+}
+
+/** The kernel's input form: non-strided kernels need packed arrays (see runPrimitive). */
+function packed(x: NDArray): NDArray {
+  if (x.isContiguous && x.offset === 0 && x.storage.size === x.size) return x;
+  return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+
+export interface ExecutableStats {
+  readonly equations: number;
+  /** Cells allocated once for the plan (intermediates), and their total size in bytes. */
+  readonly workspaceCells: number;
+  readonly workspaceBytes: number;
+}
+
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+/** A compiled graph: `run(inputs)` returns the outputs as new arrays. */
+export class Executable {
+  private readonly calls: (() => void)[] = [];
+  /** Arrays of workspace and constant cells (null for per-call cells). */
+  private readonly fixed: (NDArray | null)[];
+  private readonly viewsOfCell: MutableView[][];
+  private readonly inputCells: { cell: number; index: number }[] = [];
+  private readonly outputCells: number[] = [];
+  private readonly plan: BufferPlan;
+  readonly stats: ExecutableStats;
+
+  constructor(
+    readonly graph: Graph,
+    readonly backend: Backend,
+    donated: readonly boolean[] = [],
+  ) {
+    this.plan = planBuffers(graph, donated);
+    const { cells, cellOf } = this.plan;
+    this.viewsOfCell = cells.map(() => []);
+    let workspaceBytes = 0;
+    this.fixed = cells.map((cell, i) => {
+      switch (cell.kind.kind) {
+        case 'workspace':
+          workspaceBytes += cell.size * BYTES[cell.dtype];
+          return NDArray.uninitialized(backend, cell.dtype, [cell.size]);
+        case 'constant': {
+          const source = graph.buffers[cell.kind.buffer].source;
+          if (source.kind !== 'constant') throw new Error('jit: a constant cell without data');
+          return NDArray.fromTyped(backend, cell.dtype, [cell.size], source.data);
+        }
+        case 'input':
+          this.inputCells.push({ cell: i, index: cell.kind.index });
+          return null;
+        case 'output':
+          this.outputCells.push(i);
+          return null;
+        default:
+          return null;
+      }
+    });
+    const viewOf = (ref: ViewRef): MutableView => {
+      const cell = cellOf[ref.buffer];
+      const view: MutableView = {
+        handle: this.fixed[cell]?.storage.handle ?? null,
+        dtype: cells[cell].dtype,
+        shape: ref.shape,
+        strides: ref.strides,
+        offset: ref.offset,
+      };
+      this.viewsOfCell[cell].push(view);
+      return view;
+    };
+    for (const eq of graph.equations) {
+      const outs = eq.outputs.map((id) => {
+        const b = graph.buffers[id];
+        return viewOf({ buffer: id, shape: b.shape, strides: contiguousStrides(b.shape), offset: 0 });
+      });
+      // Kernels never see empty outputs (as in runPrimitive).
+      if (outs.length > 0 && eq.outputs.every((id) => graph.buffers[id].size === 0)) continue;
+      this.calls.push(boundCall(backend, eq.primitive, outs, eq.inputs.map(viewOf), eq.params));
+    }
+    this.stats = {
+      equations: this.calls.length,
+      workspaceCells: cells.filter((c) => c.kind.kind === 'workspace').length,
+      workspaceBytes,
+    };
+  }
+
+  private point(cell: number, handle: unknown): void {
+    const views = this.viewsOfCell[cell];
+    for (let i = 0; i < views.length; i++) views[i].handle = handle;
+  }
+
+  run(inputs: readonly NDArray[]): NDArray[] {
+    const { graph, backend } = this;
+    if (inputs.length !== graph.inputs.length) {
+      throw new ValueError('jit', `expected ${graph.inputs.length} input arrays, got ${inputs.length}`);
+    }
+    const ready = inputs.map((x) => {
+      x.assertLive('jit');
+      if (x.backend !== backend) {
+        throw new ValueError(
+          'jit',
+          `an input lives on the ${x.backend.name} backend, the plan on ${backend.name}`,
+        );
+      }
+      return packed(x);
+    });
+    const cellArrays = this.fixed.slice();
+    for (const { cell, index } of this.inputCells) {
+      cellArrays[cell] = ready[index];
+      this.point(cell, ready[index].storage.handle);
+    }
+    const { cells } = this.plan;
+    for (const cell of this.outputCells) {
+      const array = NDArray.uninitialized(backend, cells[cell].dtype, [cells[cell].size]);
+      cellArrays[cell] = array;
+      this.point(cell, array.storage.handle);
+    }
+    const { calls } = this;
+    for (let i = 0; i < calls.length; i++) calls[i]();
+    const results = graph.outputs.map((ref) => {
+      const base = cellArrays[this.plan.cellOf[ref.buffer]] as NDArray;
+      return NDArray.view(base, ref.shape, ref.strides, ref.offset, 'jit');
+    });
+    for (const cell of this.outputCells) cellArrays[cell]?.dispose();
+    ready.forEach((x, i) => {
+      if (x !== inputs[i]) x.dispose();
+    });
+    return results;
+  }
+
+  /** Frees the plan's workspace and constants now (else the garbage collector does). */
+  dispose(): void {
+    for (const array of this.fixed) array?.dispose();
+  }
+}

@@ -1,0 +1,16 @@
+export { type BufferPlan, type Cell, type CellKind, lastUses, planBuffers } from './buffers.js';
+export { Executable, type ExecutableStats } from './executor.js';
+export {
+  type BufferInfo,
+  type BufferSource,
+  type Equation,
+  type Graph,
+  GraphText,
+  graphText,
+  isWholeView,
+  type ViewRef,
+} from './graph.js';
+export { type CompileReport, type JitOptions, type Jitted, jit, makeGraph } from './jit.js';
+export * from './passes/index.js';
+export { type CompiledStep, type CompileStepOptions, compileStep, type LossResult } from './step.js';
+export { Recorder, TracerReadError } from './trace.js';

@@ -1,0 +1,45 @@
+import type { Equation, Graph, ViewRef } from '../graph.js';
+import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
+
+/** Constants up to this many elements are compared by value (larger ones are rarely equal). */
+const MAX_COMPARED_CONSTANT = 4096;
+
+const viewKey = (v: ViewRef) => `${v.buffer}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
+
+function equationKey(g: Graph, eq: Equation): string {
+  const outs = eq.outputs.map((id) => `${g.buffers[id].dtype}[${g.buffers[id].shape.join(',')}]`);
+  return `${eq.primitive}|${JSON.stringify(eq.params)}|${eq.inputs.map(viewKey).join(';')}|${outs.join(';')}`;
+}
+
+/**
+ * Common-subexpression elimination: equal constants become one, and an equation that repeats
+ * an earlier one (same primitive, params and input views) reuses the earlier outputs.
+ * Primitives are pure (randomness is drawn on the host into constants), so this is exact.
+ */
+export function eliminateCommonSubexpressions(g: Graph): Graph {
+  const to = identityRenaming(g);
+  const constants = new Map<string, number>();
+  for (const b of g.buffers) {
+    if (b.source.kind !== 'constant' || b.size > MAX_COMPARED_CONSTANT) continue;
+    const key = `${b.dtype}:${b.size}:${Array.prototype.join.call(b.source.data, ',')}`;
+    const first = constants.get(key);
+    if (first === undefined) constants.set(key, b.id);
+    else to[b.id] = first;
+  }
+  const seen = new Map<string, readonly number[]>();
+  const equations: Equation[] = [];
+  for (const original of g.equations) {
+    const eq = renameInputs(original, to);
+    const key = equationKey(g, eq);
+    const earlier = seen.get(key);
+    if (earlier === undefined) {
+      seen.set(key, eq.outputs);
+      equations.push(eq);
+    } else {
+      eq.outputs.forEach((id, i) => {
+        to[id] = earlier[i];
+      });
+    }
+  }
+  return renameGraph({ ...g, equations }, to);
+}

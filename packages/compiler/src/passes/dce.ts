@@ -1,0 +1,15 @@
+import type { Graph } from '../graph.js';
+
+/** Dead-code elimination: drops equations none of whose outputs reaches a graph output. */
+export function eliminateDeadCode(g: Graph): Graph {
+  const live = new Uint8Array(g.buffers.length);
+  for (const v of g.outputs) live[v.buffer] = 1;
+  const kept = [];
+  for (let i = g.equations.length - 1; i >= 0; i--) {
+    const eq = g.equations[i];
+    if (!eq.outputs.some((id) => live[id] === 1)) continue;
+    kept.push(eq);
+    for (const v of eq.inputs) live[v.buffer] = 1;
+  }
+  return { ...g, equations: kept.reverse() };
+}

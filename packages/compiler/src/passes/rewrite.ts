@@ -1,0 +1,27 @@
+import type { Equation, Graph, ViewRef } from '../graph.js';
+
+// What the passes share: renaming buffers. A pass that finds buffer `b` equal, element for
+// element and in the same layout, to buffer `a` maps b → a; every view of b then reads a.
+
+/** An identity renaming of the graph's buffers. */
+export const identityRenaming = (g: Graph): Int32Array => Int32Array.from(g.buffers, (_, i) => i);
+
+export function renameView(v: ViewRef, to: Int32Array): ViewRef {
+  const buffer = to[v.buffer];
+  return buffer === v.buffer ? v : { ...v, buffer };
+}
+
+export function renameInputs(eq: Equation, to: Int32Array): Equation {
+  return eq.inputs.some((v) => to[v.buffer] !== v.buffer)
+    ? { ...eq, inputs: eq.inputs.map((v) => renameView(v, to)) }
+    : eq;
+}
+
+/** The graph with buffers renamed everywhere (equations whose outputs were renamed away remain; DCE drops them). */
+export function renameGraph(g: Graph, to: Int32Array): Graph {
+  return {
+    ...g,
+    equations: g.equations.map((eq) => renameInputs(eq, to)),
+    outputs: g.outputs.map((v) => renameView(v, to)),
+  };
+}

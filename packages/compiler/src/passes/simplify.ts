@@ -1,0 +1,65 @@
+import type { Equation, Graph, ViewRef } from '../graph.js';
+import { isWholeView } from '../graph.js';
+import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
+
+// Algebraic simplification: x·1, 1·x, x/1, x+0, 0+x, x−0, x^1, −(−x) and a copy of a whole,
+// contiguous buffer are x itself. A chain of reshapes needs no pass: views compose while
+// tracing, so the graph never holds one.
+
+/** Whether `v` reads a constant whose every element is `value`. */
+function isConstantOf(g: Graph, v: ViewRef, value: number): boolean {
+  const source = g.buffers[v.buffer].source;
+  if (source.kind !== 'constant' || source.data.length === 0) return false;
+  for (let i = 0; i < source.data.length; i++) if (source.data[i] !== value) return false;
+  return true;
+}
+
+/** The buffer `eq`'s output equals, if `eq` reads it whole in the output's shape and dtype. */
+function sameAs(g: Graph, eq: Equation, v: ViewRef): number | null {
+  const out = g.buffers[eq.outputs[0]];
+  const b = g.buffers[v.buffer];
+  const sameShape = v.shape.length === out.shape.length && v.shape.every((d, i) => d === out.shape[i]);
+  return sameShape && b.dtype === out.dtype && isWholeView(v, b) ? v.buffer : null;
+}
+
+function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, Equation>): number | null {
+  const [a, b] = eq.inputs;
+  const is = (v: ViewRef | undefined, value: number) => v !== undefined && isConstantOf(g, v, value);
+  switch (eq.primitive) {
+    case 'mul':
+      return is(b, 1) ? sameAs(g, eq, a) : is(a, 1) ? sameAs(g, eq, b) : null;
+    case 'add':
+      return is(b, 0) ? sameAs(g, eq, a) : is(a, 0) ? sameAs(g, eq, b) : null;
+    case 'sub':
+      return is(b, 0) ? sameAs(g, eq, a) : null;
+    case 'div':
+    case 'pow':
+      return is(b, 1) ? sameAs(g, eq, a) : null;
+    case 'copy':
+      return sameAs(g, eq, a);
+    case 'neg': {
+      const inner = producers.get(a.buffer);
+      if (inner?.primitive !== 'neg' || sameAs(g, eq, a) === null) return null;
+      return sameAs(g, inner, inner.inputs[0]);
+    }
+    default:
+      return null;
+  }
+}
+
+export function simplifyAlgebra(g: Graph): Graph {
+  const to = identityRenaming(g);
+  const producers = new Map<number, Equation>();
+  const equations: Equation[] = [];
+  for (const original of g.equations) {
+    const eq = renameInputs(original, to);
+    const same = eq.outputs.length === 1 ? identityOperand(g, eq, producers) : null;
+    if (same === null) {
+      equations.push(eq);
+      for (const id of eq.outputs) producers.set(id, eq);
+    } else {
+      to[eq.outputs[0]] = same;
+    }
+  }
+  return renameGraph({ ...g, equations }, to);
+}

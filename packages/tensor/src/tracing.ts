@@ -1,0 +1,28 @@
+import { isTracingBackend } from './dispatch.js';
+import type { NDArray } from './ndarray.js';
+
+// What library code needs to know about jit's tracing (in @tsgrad/compiler): while a function
+// is traced its arrays live on a tracing backend, and their values are those of one call.
+
+let checking = 0;
+
+/** Whether `x` is an array being traced: its values change from call to call of the compiled function. */
+export function isTraced(x: NDArray): boolean {
+  return isTracingBackend(x.backend);
+}
+
+/**
+ * Runs `read`, a host read of values that only validates them (index ranges, class targets):
+ * while tracing it sees the traced call's values, where any other read is an error.
+ */
+export function checkValues<R>(read: () => R): R {
+  checking++;
+  try {
+    return read();
+  } finally {
+    checking--;
+  }
+}
+
+/** Whether a `checkValues` read is under way. */
+export const isCheckingValues = (): boolean => checking > 0;
