@@ -1,6 +1,6 @@
 import { backward } from './engine.js';
 import * as F from './ops/index.js';
-import { type BackwardOptions, Tensor } from './tensor.js';
+import { type BackwardOptions, Tensor, type TensorLike } from './tensor.js';
 
 // The Tensor methods that call ops or the tape. tensor.ts sits below the ops (they create
 // tensors), so these are declared here, once, and attached by index.ts.
@@ -75,6 +75,12 @@ const chaining = {
 };
 
 type Chaining = typeof chaining;
+/**
+ * The types the inferred type of `chaining` names. Exported so that the declaration file
+ * imports them: without it, dist/methods.d.ts names Tensor and TensorLike unimported, which
+ * a consumer's `tsc` without skipLibCheck rejects (packaging.test.ts).
+ */
+export type ChainingTypes = [Tensor, TensorLike];
 /** The parameters of an op function after its first (the tensor a method is called on). */
 type Rest<Fn> = Fn extends (first: never, ...rest: infer R) => unknown ? R : never;
 

