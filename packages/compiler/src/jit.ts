@@ -223,7 +223,12 @@ export function jit<Args extends unknown[], R>(
     { register: false },
   );
 
-  const compile = (args: readonly unknown[], argsDef: TreeDef, leaves: readonly Tensor[]): Compiled => {
+  // The plan's arrays (constants, intermediate cells) live as long as the plan: compiling runs
+  // as user code, so that no library frame it is called from (an op's forward, backward)
+  // records them and frees them when it closes.
+  const compile = (args: readonly unknown[], argsDef: TreeDef, leaves: readonly Tensor[]): Compiled =>
+    inUserCode(() => compileNow(args, argsDef, leaves));
+  const compileNow = (args: readonly unknown[], argsDef: TreeDef, leaves: readonly Tensor[]): Compiled => {
     const started = performance.now();
     const flat = (ts: Tensor[]) => treeFlatten(callWithLeaves(f as never, args, statics, argsDef, ts))[0];
     const { graph, outDef } = trace(
