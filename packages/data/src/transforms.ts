@@ -52,7 +52,10 @@ function keyStream(
 /** A list of numbers given to `op` as `name`. */
 function numbers(op: string, name: string, value: unknown): number[] {
   checkList(op, name, value);
-  return Array.from(value, Number);
+  const list = Array.from(value);
+  if (!list.every((x) => typeof x === 'number'))
+    throw new ValueError(op, `${name} must be a list of numbers, got ${describe(value)}`);
+  return list as number[];
 }
 
 /** `view` as a contiguous array: the view itself if it is one, else a copy (and the view is disposed). */
@@ -118,7 +121,7 @@ export function normalize(mean: number | readonly number[], std: number | readon
 /** One-hot encodes int32 class indices along a new last axis (float32). */
 export function oneHot(numClasses: number): Transform {
   if (!Number.isInteger(numClasses) || numClasses < 1)
-    throw new ValueError('oneHot', `numClasses must be a positive integer, got ${String(numClasses)}`);
+    throw new ValueError('oneHot', `numClasses must be a positive integer, got ${describe(numClasses)}`);
   return (x) => {
     checkArray('oneHot', 'x', x);
     return oneHotArray(x, numClasses);
@@ -209,7 +212,8 @@ export function randomCrop(
 /** Mirrors the last axis (W) with probability `p` (torchvision's `RandomHorizontalFlip`). */
 export function randomHorizontalFlip(p = 0.5, options: SeedOptions = {}): Transform {
   checkRecord('randomHorizontalFlip', 'options', options);
-  if (!(p >= 0 && p <= 1)) throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${p}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${describe(p)}`);
   const nextKey = keyStream('randomHorizontalFlip', 2, options);
   return (x, key) => {
     checkArray('randomHorizontalFlip', 'x', x);

@@ -1,16 +1,7 @@
-import { NDArray, ValueError } from '@tsgrad/tensor';
+import { describe, NDArray, ValueError } from '@tsgrad/tensor';
 
 // Checks of arguments at the public boundary, so that a wrong argument is a ValueError naming
 // the function rather than a TypeError from deep inside.
-
-const describe = (value: unknown) =>
-  value === null
-    ? 'null'
-    : Array.isArray(value)
-      ? 'an array'
-      : typeof value === 'string'
-        ? `'${value}'`
-        : typeof value;
 
 /** Checks that `value` (argument `name` of `op`) is an object: options, a record. */
 export function checkRecord(op: string, name: string, value: unknown): void {

@@ -100,6 +100,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     /** The hyper-parameters of groups that do not set their own. */
     readonly defaults: Readonly<O>,
   ) {
+    if (typeof this.transformation !== 'function')
+      throw new T.ValueError('Optimizer', 'is abstract: construct a subclass such as SGD or Adam');
     const iterable = typeof params === 'object' && params !== null && Symbol.iterator in params;
     if (!iterable) throw new T.ValueError(name, `params must be an iterable of Tensors or parameter groups`);
     const list = [...params] as (Tensor | ParamGroupInput<O>)[];
@@ -142,6 +144,7 @@ export abstract class Optimizer<O extends { lr: number }> {
    * (and gradients) is called first, and its result returned.
    */
   step<R>(closure?: () => R): R | undefined {
+    if (closure !== undefined) V.callable(this.name, 'closure', closure);
     const loss = closure?.();
     for (const group of this.paramGroups) {
       const transform = this.transformation(hyperParameters(group));

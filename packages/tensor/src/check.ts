@@ -4,13 +4,13 @@ import { NDArray } from './ndarray.js';
 // Checks at the public boundary: every op checks what it is given before using it, so that
 // a wrong argument gets a typed error naming the op instead of a TypeError from deep inside.
 
+/** The name of the checked argument, which a caller of these exported helpers may get wrong. */
+const describeName = (name: unknown) => (typeof name === 'string' ? name : describe(name));
+
 /** Checks that `x` is a live NDArray. */
 export function checkArray(op: string, x: unknown, name = 'the input'): asserts x is NDArray {
   if (!(x instanceof NDArray))
-    throw new ValueError(
-      op,
-      `${typeof name === 'string' ? name : 'the input'} must be an NDArray, got ${describe(x)}`,
-    );
+    throw new ValueError(op, `${describeName(name)} must be an NDArray, got ${describe(x)}`);
   x.assertLive(op);
 }
 
@@ -34,13 +34,14 @@ export function checkOptions<O extends object>(op: string, options: O | undefine
 /** Checks that `value` is an integer (a size, a count, an offset); `name` names it. */
 export function checkInteger(op: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new ValueError(op, `${name} must be an integer, got ${describe(value)}`);
+    throw new ValueError(op, `${describeName(name)} must be an integer, got ${describe(value)}`);
   }
   return value;
 }
 
 /** Checks that `value` is a number (NaN and infinities included); `name` names it. */
 export function checkNumber(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new ValueError(op, `${name} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number')
+    throw new ValueError(op, `${describeName(name)} must be a number, got ${describe(value)}`);
   return value;
 }

@@ -1,6 +1,14 @@
 // The IDX format of MNIST (LeCun et al.): 0x00 0x00, a type code, the number of dimensions,
 // one big-endian int32 per dimension, then the elements, big-endian, in row-major order.
-import { allocTyped, array, type DType, NDArray, type TypedArray, ValueError } from '@tsgrad/tensor';
+import {
+  allocTyped,
+  array,
+  type DType,
+  describe,
+  NDArray,
+  type TypedArray,
+  ValueError,
+} from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
 import { checkBytes, checkRecord } from '../validate.js';
 
@@ -190,7 +198,7 @@ export interface EncodeIdxOptions {
 
 /** The IDX bytes of `x`. Values must fit the type (integers in range for integer types). */
 export function encodeIdx(x: NDArray, options: EncodeIdxOptions = {}): Uint8Array {
-  if (!(x instanceof NDArray)) throw new ValueError('encodeIdx', `expected an NDArray, got ${String(x)}`);
+  if (!(x instanceof NDArray)) throw new ValueError('encodeIdx', `expected an NDArray, got ${describe(x)}`);
   checkRecord('encodeIdx', 'options', options);
   const type = options.type ?? (x.dtype === 'bool' ? 'uint8' : x.dtype);
   const codec = CODECS[type];

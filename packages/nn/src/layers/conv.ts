@@ -58,7 +58,7 @@ function perAxis(
   if (out.length !== rank || out.some((v) => !Number.isInteger(v) || v < 0)) {
     throw new T.ValueError(
       name,
-      `${what} must be a non-negative integer or ${rank} of them, got ${String(value)}`,
+      `${what} must be a non-negative integer or ${rank} of them, got ${T.describe(value)}`,
     );
   }
   return out;
@@ -98,7 +98,7 @@ abstract class ConvLayer extends Module {
     if (counts.some((c) => !Number.isInteger(c) || c <= 0)) {
       throw new T.ValueError(
         name,
-        `channel counts must be positive integers, got ${inChannels} and ${outChannels}`,
+        `channel counts must be positive integers, got ${T.describe(inChannels)} and ${T.describe(outChannels)}`,
       );
     }
     if (!Number.isInteger(this.groups) || this.groups <= 0 || counts.some((c) => c % this.groups !== 0)) {

@@ -43,7 +43,7 @@ export class Embedding extends Module {
     if ([numEmbeddings, embeddingDim].some((n) => !Number.isInteger(n) || n <= 0)) {
       throw new T.ValueError(
         'Embedding',
-        `numEmbeddings and embeddingDim must be positive integers, got ${numEmbeddings} and ${embeddingDim}`,
+        `numEmbeddings and embeddingDim must be positive integers, got ${T.describe(numEmbeddings)} and ${T.describe(embeddingDim)}`,
       );
     }
     this.paddingIdx = checkPaddingIdx(numEmbeddings, options.paddingIdx);

@@ -15,7 +15,10 @@ export interface LayerOptions {
  * PyTorch's bound for Linear and Conv weights and biases: 1/√fanIn (kaiming_uniform with a=√5),
  * 0 when fanIn is 0 (a zero-feature layer: an empty weight and a zero bias, as torch does).
  */
-export const fanInBound = (fanIn: number): number => (fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0);
+export function fanInBound(fanIn: number): number {
+  T.checkNumber('fanInBound', 'fanIn', fanIn);
+  return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+}
 
 /** A parameter drawn from U(−bound, bound): PyTorch's default for Linear and Conv layers. */
 export function uniformParameter(
@@ -25,6 +28,7 @@ export function uniformParameter(
   key: T.random.PRNGKey,
 ): Parameter {
   const dims = integerList('uniformParameter', 'shape', shape);
+  T.checkNumber('uniformParameter', 'bound', bound);
   const p = new Parameter(T.zeros(dims, { dtype }));
   return bound === 0 ? p : (uniform(p, -bound, bound, { key }) as Parameter);
 }
@@ -44,7 +48,7 @@ export class Linear extends Module {
     if ([inFeatures, outFeatures].some((n) => !Number.isInteger(n) || n < 0)) {
       throw new T.ValueError(
         'Linear',
-        `inFeatures and outFeatures must be non-negative integers, got ${String(inFeatures)} and ${String(outFeatures)}`,
+        `inFeatures and outFeatures must be non-negative integers, got ${T.describe(inFeatures)} and ${T.describe(outFeatures)}`,
       );
     }
     const dtype = options.dtype ?? 'float32';

@@ -24,7 +24,7 @@ import {
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions, checkTensor } from '../validate.js';
 
 // Losses as modules over the functional ones (PyTorch's nn.MSELoss, nn.CrossEntropyLoss…):
 // `forward(input, target)`. Class weights and posWeight are buffers named as in PyTorch
@@ -48,7 +48,7 @@ abstract class Loss extends Module {
     if (!['mean', 'sum', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
         new.target.name,
-        `reduction must be 'mean', 'sum' or 'none', got '${String(this.reduction)}'`,
+        `reduction must be 'mean', 'sum' or 'none', got ${T.describe(this.reduction)}`,
       );
     }
   }
@@ -274,12 +274,13 @@ export class KLDivLoss extends Module {
     if (!['mean', 'sum', 'batchmean', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
         'KLDivLoss',
-        `reduction must be 'mean', 'sum', 'batchmean' or 'none', got '${String(this.reduction)}'`,
+        `reduction must be 'mean', 'sum', 'batchmean' or 'none', got ${T.describe(this.reduction)}`,
       );
     }
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
+    checkTensor('KLDivLoss', 'input', input);
     if (!T.isFloat(input.dtype))
       throw new T.DTypeError('KLDivLoss', `input must be float, got ${input.dtype}`);
     return inLibrary(() => {

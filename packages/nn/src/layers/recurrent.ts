@@ -3,7 +3,7 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions, checkTensor } from '../validate.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
 
 // Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
@@ -80,10 +80,10 @@ export abstract class RNNBase extends Module {
       ['numLayers', this.numLayers],
     ] as const) {
       if (!Number.isInteger(n) || n < 1)
-        throw new T.ValueError(name, `${what} must be a positive integer, got ${n}`);
+        throw new T.ValueError(name, `${what} must be a positive integer, got ${T.describe(n)}`);
     }
-    if (!(this.dropout >= 0 && this.dropout <= 1))
-      throw new T.ValueError(name, `dropout must lie in [0, 1], got ${this.dropout}`);
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout <= 1))
+      throw new T.ValueError(name, `dropout must lie in [0, 1], got ${T.describe(this.dropout)}`);
 
     const dtype = options.dtype ?? 'float32';
     const gateSize = gatesOf[mode] * hiddenSize;
@@ -218,6 +218,10 @@ export abstract class RNNBase extends Module {
    */
   protected runInLayout(input: Tensor, initial: State | undefined): { output: Tensor; final: State } {
     const name = this.constructor.name;
+    checkTensor(name, 'input', input);
+    initial?.forEach((s, i) => {
+      checkTensor(name, `initial state ${i}`, s);
+    });
     if (input.ndim === 2) {
       for (const s of initial ?? []) {
         if (s.ndim !== 2)
@@ -267,7 +271,7 @@ export class RNN extends RNNBase {
     checkOptions('RNN', options);
     const nonlinearity = options.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
-      throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
+      throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got ${T.describe(nonlinearity)}`);
     super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
     this.nonlinearity = nonlinearity;
   }

@@ -40,6 +40,7 @@ export function reshape(x: NDArray, shape: Shape): NDArray {
 
 /** Another view of all of `x`: disposing one of the two never disposes the other. */
 export function view(x: NDArray): NDArray {
+  checkArray('view', x);
   return NDArray.view(x, x.shape, x.strides, x.offset);
 }
 

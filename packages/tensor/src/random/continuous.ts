@@ -1,7 +1,7 @@
 import { checkOptions } from '../check.js';
 import { getBackend } from '../dispatch.js';
 import { allocTyped, type DType } from '../dtype.js';
-import { DTypeError, ValueError } from '../errors.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { checkAllocation, checkShape, type Shape, sizeOf } from '../shape.js';
 import { checkKey, type PRNGKey, randomBits, randomWordPairs } from './key.js';
@@ -106,7 +106,10 @@ export function normal(k: PRNGKey, shape: Shape, options: NormalOptions = {}): N
   const { mean = 0, std = 1 } = options;
   const dtype = checkFloatDType('normal', options.dtype ?? 'float32');
   if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
-    throw new ValueError('normal', `needs a finite mean and a finite std ≥ 0, got mean=${mean}, std=${std}`);
+    throw new ValueError(
+      'normal',
+      `needs a finite mean and a finite std ≥ 0, got mean=${describe(mean)}, std=${describe(std)}`,
+    );
   }
   const n = sizeOf(dims);
   const out = allocTyped(dtype, n);
