@@ -21,7 +21,6 @@ export interface LossOptions {
   readonly reduction?: Reduction;
 }
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -53,7 +52,7 @@ function elementwiseTarget(op: string, input: Tensor, target: TensorLike): Tenso
   if (t.ndim !== 0 && !sameShape(t.shape, input.shape)) {
     throw new T.ShapeError(
       op,
-      `target shape ${shapeText(t.shape)} differs from input shape ${shapeText(input.shape)}`,
+      `target shape ${T.formatShape(t.shape)} differs from input shape ${T.formatShape(input.shape)}`,
     );
   }
   return t;
@@ -170,7 +169,7 @@ function checkClassInput(op: string, input: Tensor, weight: Tensor | undefined):
   if (weight !== undefined && !sameShape(weight.shape, [classes])) {
     throw new T.ShapeError(
       op,
-      `weight must have shape [${classes}] (one per class), got ${shapeText(weight.shape)}`,
+      `weight must have shape [${classes}] (one per class), got ${T.formatShape(weight.shape)}`,
     );
   }
 }
@@ -210,7 +209,7 @@ function classTargets(
   if (!sameShape(target.shape, sampleShape)) {
     throw new T.ShapeError(
       op,
-      `target shape ${shapeText(target.shape)} does not fit input ${shapeText(input.shape)} (expected ${shapeText(sampleShape)})`,
+      `target shape ${T.formatShape(target.shape)} does not fit input ${T.formatShape(input.shape)} (expected ${T.formatShape(sampleShape)})`,
     );
   }
   for (const v of target.peekValue().toTypedArray() as Int32Array) {
@@ -295,7 +294,7 @@ const softmaxCrossEntropyOp = defineOp<ClassAxis>({
     if (!sameShape(x.shape, q.shape)) {
       throw new T.ShapeError(
         'softmaxCrossEntropy',
-        `targets ${shapeText(q.shape)} must have the logits' shape ${shapeText(x.shape)}`,
+        `targets ${T.formatShape(q.shape)} must have the logits' shape ${T.formatShape(x.shape)}`,
       );
     }
     const shifted = T.sub(x, T.max(x, { axis, keepdims: true }));
@@ -394,7 +393,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
       if (!sameShape(target.shape, logits.shape)) {
         throw new T.ShapeError(
           op,
-          `probability targets ${shapeText(target.shape)} must have the logits' shape ${shapeText(logits.shape)}`,
+          `probability targets ${T.formatShape(target.shape)} must have the logits' shape ${T.formatShape(logits.shape)}`,
         );
       }
       const smoothed = smoothing > 0 ? add(mul(target, 1 - smoothing), smoothing / classes) : target;

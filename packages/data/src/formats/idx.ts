@@ -186,6 +186,7 @@ export interface ParseIdxOptions {
 /** Parses uncompressed IDX bytes; malformed data throws DataFormatError with its byte offset. */
 export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): NDArray {
   checkBytes('parseIdx', bytes);
+  checkRecord('parseIdx', 'options', options);
   const header = readIdxHeader(bytes, failIn('idx', options.file));
   const dtype = options.dtype ?? DEFAULT_IDX_DTYPE[header.type];
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });

@@ -3,7 +3,7 @@
 // is a Python dict literal {'descr': …, 'fortran_order': …, 'shape': (…)}, then the data.
 import { allocTyped, array, contiguous, type DType, type NDArray, permute } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
-import { checkBytes } from '../validate.js';
+import { checkBytes, checkRecord } from '../validate.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
@@ -208,6 +208,7 @@ export interface ParseNpyOptions {
  */
 export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NDArray {
   checkBytes('parseNpy', bytes);
+  checkRecord('parseNpy', 'options', options);
   const fail: Fail = failIn('npy', options.file);
   const { element, littleEndian, fortranOrder, shape, dataOffset } = readHeader(bytes, fail);
   const count = shape.reduce((p, d) => p * d, 1);

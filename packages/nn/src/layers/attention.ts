@@ -6,8 +6,6 @@ import { Module, markBuiltIn, Parameter } from '../module.js';
 import { checkOptions, checkTensor } from '../validate.js';
 import { type LayerOptions, Linear } from './linear.js';
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
-
 /**
  * The masks of one attention call, already combined: `blocked` (true = may not attend) and
  * an additive float bias, both broadcastable against the scores [..., L, S].
@@ -103,7 +101,7 @@ export function scaledDotProductAttention(
     if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2 || Ek !== E || v.shape[v.ndim - 2] !== S) {
       throw new T.ShapeError(
         op,
-        `expected q [..., L, E], k [..., S, E], v [..., S, Ev], got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`,
+        `expected q [..., L, E], k [..., S, E], v [..., S, Ev], got ${T.formatShape(q.shape)}, ${T.formatShape(k.shape)}, ${T.formatShape(v.shape)}`,
       );
     }
     const { attnMask, isCausal = false } = options;
@@ -232,6 +230,13 @@ export class MultiheadAttention extends Module {
     value: Tensor,
     options: MultiheadAttentionForwardOptions = {},
   ): [Tensor, Tensor | null] {
+    for (const [what, x] of [
+      ['query', query],
+      ['key', key],
+      ['value', value],
+    ] as const)
+      checkTensor('MultiheadAttention', what, x);
+    checkOptions('MultiheadAttention', options);
     return inLibrary(() => {
       const name = 'MultiheadAttention';
       const batched = query.ndim === 3;
@@ -246,7 +251,7 @@ export class MultiheadAttention extends Module {
       ) {
         throw new T.ShapeError(
           name,
-          `expected query [L, N, ${this.embedDim}], key [S, N, ${this.kdim}], value [S, N, ${this.vdim}] (or unbatched 2-D), got ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
+          `expected query [L, N, ${this.embedDim}], key [S, N, ${this.kdim}], value [S, N, ${this.vdim}] (or unbatched 2-D), got ${T.formatShape(query.shape)}, ${T.formatShape(key.shape)}, ${T.formatShape(value.shape)}`,
         );
       }
       // Work batch-first: [N, L, E].
@@ -258,7 +263,7 @@ export class MultiheadAttention extends Module {
       if (v.shape[0] !== N || k.shape[0] !== N || v.shape[1] !== S) {
         throw new T.ShapeError(
           name,
-          `query, key and value disagree on batch or key length: ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
+          `query, key and value disagree on batch or key length: ${T.formatShape(query.shape)}, ${T.formatShape(key.shape)}, ${T.formatShape(value.shape)}`,
         );
       }
 
@@ -309,7 +314,7 @@ export class MultiheadAttention extends Module {
       if (padding.ndim !== expected.length || padding.shape.some((d, i) => d !== expected[i]))
         throw new T.ShapeError(
           name,
-          `keyPaddingMask must have shape ${shapeText(expected)}, got ${shapeText(padding.shape)}`,
+          `keyPaddingMask must have shape ${T.formatShape(expected)}, got ${T.formatShape(padding.shape)}`,
         );
       add(padding, [N, 1, 1, S]);
     }
@@ -324,7 +329,7 @@ export class MultiheadAttention extends Module {
       if (!is2d && !is3d)
         throw new T.ShapeError(
           name,
-          `attnMask must have shape [${L},${S}] or [${N * this.numHeads},${L},${S}], got ${shapeText(attnMask.shape)}`,
+          `attnMask must have shape [${L},${S}] or [${N * this.numHeads},${L},${S}], got ${T.formatShape(attnMask.shape)}`,
         );
       add(attnMask, is2d ? [1, 1, L, S] : [N, this.numHeads, L, S]);
     }

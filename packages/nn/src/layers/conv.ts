@@ -12,7 +12,7 @@ import {
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { checkOptions, integerList } from '../validate.js';
+import { checkOptions, checkTensor, integerList } from '../validate.js';
 import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
@@ -122,6 +122,7 @@ abstract class ConvLayer extends Module {
 
   /** Runs `run` on an `[N, C, …]` input, or on an unbatched `[C, …]` one as a batch of one. */
   protected batched(x: Tensor, run: (x: Tensor) => Tensor): Tensor {
+    checkTensor(this.constructor.name, 'the input', x);
     const rank = this.kernelSize.length;
     const layout = rank === 2 ? '[N, C, H, W] or [C, H, W]' : '[N, C, L] or [C, L]';
     if (x.ndim !== rank + 1 && x.ndim !== rank + 2) {

@@ -285,6 +285,7 @@ export class GroupNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('GroupNorm', 'the input', x);
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new T.ShapeError(
         'GroupNorm',

@@ -41,8 +41,6 @@ interface CellWeights {
 /** The state carried through time: [h] or, for the LSTM, [h, c]; each [batch, hidden]. */
 type State = Tensor[];
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
-
 /**
  * What RNN, LSTM and GRU share: the parameters `weight_ih_l{k}`, `weight_hh_l{k}`,
  * `bias_ih_l{k}`, `bias_hh_l{k}` (with a `_reverse` suffix for the backward direction), drawn
@@ -159,7 +157,7 @@ export abstract class RNNBase extends Module {
     if (features !== this.inputSize) {
       throw new T.ShapeError(
         name,
-        `expected input with ${this.inputSize} features, got shape ${shapeText(input.shape)}`,
+        `expected input with ${this.inputSize} features, got shape ${T.formatShape(input.shape)}`,
       );
     }
     if (seqLength === 0) throw new T.ShapeError(name, 'the input sequence is empty');
@@ -171,7 +169,7 @@ export abstract class RNNBase extends Module {
       if (s.ndim !== 3 || s.shape.some((d, i) => d !== stateShape[i])) {
         throw new T.ShapeError(
           name,
-          `expected an initial state of shape ${shapeText(stateShape)}, got ${shapeText(s.shape)}`,
+          `expected an initial state of shape ${T.formatShape(stateShape)}, got ${T.formatShape(s.shape)}`,
         );
       }
     }
@@ -227,7 +225,7 @@ export abstract class RNNBase extends Module {
         if (s.ndim !== 2)
           throw new T.ShapeError(
             name,
-            `an unbatched input needs 2-D initial states, got ${shapeText(s.shape)}`,
+            `an unbatched input needs 2-D initial states, got ${T.formatShape(s.shape)}`,
           );
       }
       const { output, final } = this.run(
@@ -239,7 +237,7 @@ export abstract class RNNBase extends Module {
     if (input.ndim !== 3) {
       throw new T.ShapeError(
         name,
-        `expected an input of shape [seq, batch, feature]${this.batchFirst ? ' (batchFirst: [batch, seq, feature])' : ''} or [seq, feature], got ${shapeText(input.shape)}`,
+        `expected an input of shape [seq, batch, feature]${this.batchFirst ? ' (batchFirst: [batch, seq, feature])' : ''} or [seq, feature], got ${T.formatShape(input.shape)}`,
       );
     }
     const { output, final } = this.run(this.batchFirst ? A.transpose(input, 0, 1) : input, initial);

@@ -177,7 +177,10 @@ export class TransformerEncoder extends Module {
         'layer must be a TransformerEncoderLayer or a function making one',
       );
     if (!Number.isInteger(numLayers) || numLayers < 1)
-      throw new T.ValueError('TransformerEncoder', `numLayers must be a positive integer, got ${numLayers}`);
+      throw new T.ValueError(
+        'TransformerEncoder',
+        `numLayers must be a positive integer, got ${T.describe(numLayers)}`,
+      );
     const make = typeof layer === 'function' ? layer : () => layer.clone();
     this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => make(i)));
     this.norm = options.norm ?? null;

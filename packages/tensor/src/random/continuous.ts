@@ -1,4 +1,4 @@
-import { checkOptions } from '../check.js';
+import { checkNumber, checkOptions } from '../check.js';
 import { getBackend } from '../dispatch.js';
 import { allocTyped, type DType } from '../dtype.js';
 import { DTypeError, describe, ValueError } from '../errors.js';
@@ -62,6 +62,8 @@ export function uniform(k: PRNGKey, shape: Shape, options: UniformOptions = {}):
   const dims = checkShape('uniform', shape);
   checkAllocation('uniform', dims, 'float64');
   const { low = 0, high = 1 } = options;
+  checkNumber('uniform', 'low', low);
+  checkNumber('uniform', 'high', high);
   const dtype = checkFloatDType('uniform', options.dtype ?? 'float32');
   const round = dtype === 'float32' ? Math.fround : (x: number) => x;
   const lo = round(low);

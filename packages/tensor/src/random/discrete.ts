@@ -44,6 +44,7 @@ export function bernoulli(k: PRNGKey, p: number | NDArray = 0.5, shape?: Shape):
     checkAllocation('bernoulli', dims, 'float64');
     probabilities = p;
   } else {
+    checkArray('bernoulli', p, 'p');
     dims = checkShape('bernoulli', shape ?? p.shape);
     checkAllocation('bernoulli', dims, 'float64');
     probabilities = probabilitiesFor(p, dims);
