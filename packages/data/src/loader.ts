@@ -1,8 +1,7 @@
-import { random, ValueError } from '@tsgrad/tensor';
+import { checkRecord, random, ValueError } from '@tsgrad/tensor';
 import { type Collated, defaultCollate } from './collate.js';
 import { type Dataset, type IterableDataset, isMapDataset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
-import { checkRecord } from './validate.js';
 
 export interface DataLoaderOptions<T, B> extends SeedOptions {
   /** Items per batch (default 1). */

@@ -1,6 +1,5 @@
-import { array, type NDArray, random, ValueError } from '@tsgrad/tensor';
+import { array, checkRecord, type NDArray, random, ValueError } from '@tsgrad/tensor';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
-import { checkRecord } from './validate.js';
 
 /** A labelled 2-D point set: float32 points [n, 2] and int32 labels [n]. */
 export interface Classification {

@@ -1,6 +1,8 @@
 import {
   array,
   cast,
+  checkArray,
+  checkRecord,
   contiguous,
   describe,
   div,
@@ -18,7 +20,7 @@ import {
   ValueError,
 } from '@tsgrad/tensor';
 import { keyFrom, type SeedOptions } from './seed.js';
-import { checkArray, checkFunction, checkList, checkRecord } from './validate.js';
+import { checkFunction, checkList } from './validate.js';
 
 /**
  * A function on one NDArray. Random transforms use `key` when one is given (pure, like JAX)
@@ -99,7 +101,7 @@ export function normalize(mean: number | readonly number[], std: number | readon
     });
   };
   return (x) => {
-    checkArray('normalize', 'x', x);
+    checkArray('normalize', x, 'x');
     if (perChannel && (x.ndim < 3 || x.shape[x.ndim - 3] !== channels)) {
       throw new ShapeError(
         'normalize',
@@ -123,7 +125,7 @@ export function oneHot(numClasses: number): Transform {
   if (!Number.isInteger(numClasses) || numClasses < 1)
     throw new ValueError('oneHot', `numClasses must be a positive integer, got ${describe(numClasses)}`);
   return (x) => {
-    checkArray('oneHot', 'x', x);
+    checkArray('oneHot', x, 'x');
     return oneHotArray(x, numClasses);
   };
 }
@@ -176,7 +178,7 @@ export function randomCrop(
   }
   const nextKey = keyStream('randomCrop', 1, options);
   return (x, key) => {
-    checkArray('randomCrop', 'x', x);
+    checkArray('randomCrop', x, 'x');
     if (x.ndim < 2)
       throw new ShapeError('randomCrop', `needs an input [...,H,W], got [${x.shape.join(',')}]`);
     const widths = x.shape.map((_, i): [number, number] =>
@@ -216,7 +218,7 @@ export function randomHorizontalFlip(p = 0.5, options: SeedOptions = {}): Transf
     throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${describe(p)}`);
   const nextKey = keyStream('randomHorizontalFlip', 2, options);
   return (x, key) => {
-    checkArray('randomHorizontalFlip', 'x', x);
+    checkArray('randomHorizontalFlip', x, 'x');
     if (x.ndim < 1) throw new ShapeError('randomHorizontalFlip', 'needs an input with a last axis');
     const [word] = random.randomBits(nextKey(key), 1);
     return word / 2 ** 32 < p ? materialize(flip(x, -1)) : x;

@@ -25,7 +25,7 @@ export function encodeJsonMetadata(value: unknown): Record<string, string> {
 /** The JSON value stored under "tsgrad.json", or undefined when the metadata has none. */
 export function decodeJsonMetadata(metadata: Record<string, string>): unknown {
   if (typeof metadata !== 'object' || metadata === null) {
-    throw new ValueError('decodeJsonMetadata', `expected a metadata object, got ${describe(metadata)}`);
+    throw new ValueError('decodeJsonMetadata', `expected a metadata record, got ${describe(metadata)}`);
   }
   if (!Object.hasOwn(metadata, JSON_METADATA_KEY)) return undefined;
   try {

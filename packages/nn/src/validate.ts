@@ -10,12 +10,6 @@ export function checkTensor(op: string, name: string, value: unknown): asserts v
     throw new T.ValueError(op, `${name} must be a Tensor, got ${T.describe(value)}`);
 }
 
-/** Checks that an options argument (or another record) is an object. */
-export function checkOptions(op: string, options: unknown, name = 'options'): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new T.ValueError(op, `${name} must be an object, got ${T.describe(options)}`);
-}
-
 /** A list of integers (sizes, dims) given as a number or an iterable of numbers. */
 export function integerList(op: string, name: string, value: unknown): number[] {
   const iterable = typeof value === 'object' && value !== null && Symbol.iterator in value;

@@ -84,13 +84,11 @@ export const listOf =
     });
   };
 
+/** A plain object (a saved state record). */
+export const record: Rule = T.checkRecord;
+
 /** Adam-style (β₁, β₂), each in [0, 1). */
 export const betas: Rule = listOf(beta, 2);
-
-/** A plain object (not null, not an array). */
-export function record(op: string, name: string, value: unknown): asserts value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(op, name, 'an object', value);
-}
 
 /**
  * Checks every option given against `rules` (an option with no rule is unknown) and that the
@@ -102,7 +100,7 @@ export function checkOptions<O>(
   options: unknown,
   required: readonly (keyof O & string)[] = [],
 ): void {
-  record(op, 'options', options);
+  T.checkRecord(op, 'options', options);
   const missing = required.filter((name) => options[name] === undefined);
   if (missing.length > 0)
     throw new T.ValueError(op, `missing the option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -132,7 +130,7 @@ export function checkFields<O>(
   rules: Rules<O>,
   value: unknown,
 ): asserts value is O {
-  record(op, name, value);
+  T.checkRecord(op, name, value);
   const missing = Object.keys(rules).filter((key) => value[key] === undefined);
   if (missing.length > 0) throw new T.ValueError(op, `${name} is missing ${missing.join(', ')}`);
   const extra = Object.keys(value).filter((key) => !(key in rules));

@@ -22,12 +22,20 @@ export function checkArrayList(op: string, xs: unknown): asserts xs is readonly 
   });
 }
 
-/** Checks that an options argument is an object (or omitted). */
-export function checkOptions<O extends object>(op: string, options: O | undefined): O {
+/** Checks that `value` (the argument `name` of `op`: a record, a state dict…) is a plain object. */
+export function checkRecord<V>(
+  op: string,
+  name: string,
+  value: V,
+): asserts value is V & Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ValueError(op, `${describeName(name)} must be an object, got ${describe(value)}`);
+}
+
+/** Checks that an options argument (`name`, 'options' by default) is an object or omitted. */
+export function checkOptions<O extends object>(op: string, options: O | undefined, name = 'options'): O {
   if (options === undefined) return {} as O;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ValueError(op, `options must be an object, got ${describe(options)}`);
-  }
+  checkRecord(op, name, options);
   return options;
 }
 

@@ -3,14 +3,16 @@
 import {
   allocTyped,
   array,
+  checkArray,
+  checkRecord,
   type DType,
   describe,
-  NDArray,
+  type NDArray,
   type TypedArray,
   ValueError,
 } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
-import { checkBytes, checkRecord } from '../validate.js';
+import { checkBytes } from '../validate.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -199,11 +201,11 @@ export interface EncodeIdxOptions {
 
 /** The IDX bytes of `x`. Values must fit the type (integers in range for integer types). */
 export function encodeIdx(x: NDArray, options: EncodeIdxOptions = {}): Uint8Array {
-  if (!(x instanceof NDArray)) throw new ValueError('encodeIdx', `expected an NDArray, got ${describe(x)}`);
+  checkArray('encodeIdx', x, 'x');
   checkRecord('encodeIdx', 'options', options);
   const type = options.type ?? (x.dtype === 'bool' ? 'uint8' : x.dtype);
-  const codec = CODECS[type];
-  if (codec === undefined) throw new ValueError('encodeIdx', `unknown IDX type '${type}'`);
+  const codec = typeof type === 'string' && Object.hasOwn(CODECS, type) ? CODECS[type] : undefined;
+  if (codec === undefined) throw new ValueError('encodeIdx', `unknown IDX type ${describe(type)}`);
   if (x.ndim === 0 || x.ndim > 255) {
     throw new ValueError('encodeIdx', `IDX holds 1 to 255 dimensions, got shape [${x.shape.join(',')}]`);
   }

@@ -1,9 +1,17 @@
 // NumPy's .npy format (versions 1.0, 2.0 and 3.0): the magic string "\x93NUMPY", a major and
 // a minor version byte, the header length (uint16 LE in v1, uint32 LE in v2/v3), a header that
 // is a Python dict literal {'descr': …, 'fortran_order': …, 'shape': (…)}, then the data.
-import { allocTyped, array, contiguous, type DType, type NDArray, permute } from '@tsgrad/tensor';
+import {
+  allocTyped,
+  array,
+  checkRecord,
+  contiguous,
+  type DType,
+  type NDArray,
+  permute,
+} from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
-import { checkBytes, checkRecord } from '../validate.js';
+import { checkBytes } from '../validate.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 

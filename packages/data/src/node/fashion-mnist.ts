@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { array, type NDArray, ValueError } from '@tsgrad/tensor';
+import { array, checkRecord, type NDArray, ValueError } from '@tsgrad/tensor';
 import { DatasetNotFoundError } from '../errors.js';
 import { readIdxData } from '../formats/idx.js';
-import { checkRecord } from '../validate.js';
 import { type IdxFile, openIdx } from './idx-file.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the files. */

@@ -3,7 +3,7 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, xavierUniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions, checkTensor } from '../validate.js';
+import { checkTensor } from '../validate.js';
 import { type LayerOptions, Linear } from './linear.js';
 
 /**
@@ -93,7 +93,7 @@ export function scaledDotProductAttention(
     ['v', v],
   ] as const)
     checkTensor('scaledDotProductAttention', name, x);
-  checkOptions('scaledDotProductAttention', options);
+  T.checkOptions('scaledDotProductAttention', options);
   return inLibrary(() => {
     const op = 'scaledDotProductAttention';
     const [L, E] = q.shape.slice(-2);
@@ -236,7 +236,7 @@ export class MultiheadAttention extends Module {
       ['value', value],
     ] as const)
       checkTensor('MultiheadAttention', what, x);
-    checkOptions('MultiheadAttention', options);
+    T.checkOptions('MultiheadAttention', options);
     return inLibrary(() => {
       const name = 'MultiheadAttention';
       const batched = query.ndim === 3;

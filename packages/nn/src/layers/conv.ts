@@ -12,7 +12,7 @@ import {
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { checkOptions, checkTensor, integerList } from '../validate.js';
+import { checkTensor, integerList } from '../validate.js';
 import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
@@ -85,11 +85,11 @@ abstract class ConvLayer extends Module {
     kernelSize: Size,
     rank: number,
     transposed: boolean,
-    options: LayerOptions & { stride?: Size; dilation?: Size; groups?: number; bias?: boolean },
+    options: LayerOptions & { stride?: Size; dilation?: Size; groups?: number; bias?: boolean } = {},
   ) {
     super();
     const name = new.target.name;
-    checkOptions(name, options);
+    T.checkOptions(name, options);
     this.kernelSize = perAxis(name, 'kernelSize', kernelSize, rank, 1);
     this.stride = perAxis(name, 'stride', options.stride, rank, 1);
     this.dilation = perAxis(name, 'dilation', options.dilation, rank, 1);

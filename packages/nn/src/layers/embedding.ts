@@ -2,7 +2,6 @@ import { embedding, type IndexInput, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, normal } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions } from '../validate.js';
 import type { LayerOptions } from './linear.js';
 
 export interface EmbeddingLayerOptions extends LayerOptions {
@@ -39,7 +38,7 @@ export class Embedding extends Module {
     options: EmbeddingLayerOptions = {},
   ) {
     super();
-    checkOptions('Embedding', options);
+    T.checkOptions('Embedding', options);
     if ([numEmbeddings, embeddingDim].some((n) => !Number.isInteger(n) || n <= 0)) {
       throw new T.ValueError(
         'Embedding',

@@ -2,7 +2,7 @@ import { linear, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, uniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions, integerList } from '../validate.js';
+import { integerList } from '../validate.js';
 
 export interface LayerOptions {
   /** Parameter dtype (float32 by default). */
@@ -44,7 +44,7 @@ export class Linear extends Module {
     options: LayerOptions & { bias?: boolean } = {},
   ) {
     super();
-    checkOptions('Linear', options);
+    T.checkOptions('Linear', options);
     if ([inFeatures, outFeatures].some((n) => !Number.isInteger(n) || n < 0)) {
       throw new T.ValueError(
         'Linear',

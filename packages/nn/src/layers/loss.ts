@@ -24,7 +24,7 @@ import {
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
-import { checkOptions, checkTensor } from '../validate.js';
+import { checkTensor } from '../validate.js';
 
 // Losses as modules over the functional ones (PyTorch's nn.MSELoss, nn.CrossEntropyLoss…):
 // `forward(input, target)`. Class weights and posWeight are buffers named as in PyTorch
@@ -41,9 +41,9 @@ const asTensor = (value: Tensor | T.NDArray | undefined): Tensor | null =>
 abstract class Loss extends Module {
   readonly reduction: Reduction;
 
-  constructor(options: LossModuleOptions) {
+  constructor(options: LossModuleOptions = {}) {
     super();
-    checkOptions(new.target.name, options);
+    T.checkOptions(new.target.name, options);
     this.reduction = options.reduction ?? 'mean';
     if (!['mean', 'sum', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
@@ -268,7 +268,7 @@ export class KLDivLoss extends Module {
 
   constructor(options: KLDivLossOptions = {}) {
     super();
-    checkOptions('KLDivLoss', options);
+    T.checkOptions('KLDivLoss', options);
     this.reduction = options.reduction ?? 'mean';
     this.logTarget = options.logTarget ?? false;
     if (!['mean', 'sum', 'batchmean', 'none'].includes(this.reduction)) {

@@ -1,7 +1,7 @@
 import { add, batchNorm, groupNorm, inLibrary, layerNorm, mean, mul, rsqrt, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions, checkTensor, integerList } from '../validate.js';
+import { checkTensor, integerList } from '../validate.js';
 
 export interface NormLayerOptions {
   /** Parameter and running-statistics dtype (float32 by default). */
@@ -60,7 +60,7 @@ abstract class BatchNorm extends Module {
     options: BatchNormLayerOptions = {},
   ) {
     super();
-    checkOptions(new.target.name, options);
+    T.checkOptions(new.target.name, options);
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
@@ -170,7 +170,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
-    checkOptions('LayerNorm', options);
+    T.checkOptions('LayerNorm', options);
     const dtype = options.dtype ?? 'float32';
     this.normalizedShape = normalizedDims('LayerNorm', normalizedShape);
     this.eps = options.eps ?? 1e-5;
@@ -216,7 +216,7 @@ export class RMSNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {
     super();
-    checkOptions('RMSNorm', options);
+    T.checkOptions('RMSNorm', options);
     this.normalizedShape = normalizedDims('RMSNorm', normalizedShape);
     this.eps = options.eps ?? null;
     this.elementwiseAffine = options.elementwiseAffine ?? true;
@@ -265,7 +265,7 @@ export class GroupNorm extends Module {
     options: GroupNormLayerOptions = {},
   ) {
     super();
-    checkOptions('GroupNorm', options);
+    T.checkOptions('GroupNorm', options);
     if (
       !Number.isInteger(numGroups) ||
       numGroups <= 0 ||

@@ -3,7 +3,7 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { checkOptions, checkTensor } from '../validate.js';
+import { checkTensor } from '../validate.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
 
 // Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
@@ -61,11 +61,11 @@ export abstract class RNNBase extends Module {
     mode: Mode,
     readonly inputSize: number,
     readonly hiddenSize: number,
-    options: RNNOptions,
+    options: RNNOptions = {},
   ) {
     super();
     const name = new.target.name;
-    checkOptions(name, options);
+    T.checkOptions(name, options);
     this.numLayers = options.numLayers ?? 1;
     this.bias = options.bias ?? true;
     this.batchFirst = options.batchFirst ?? false;
@@ -266,7 +266,7 @@ export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: ElmanRNNOptions = {}) {
-    checkOptions('RNN', options);
+    T.checkOptions('RNN', options);
     const nonlinearity = options.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
       throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got ${T.describe(nonlinearity)}`);
