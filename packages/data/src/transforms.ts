@@ -174,7 +174,10 @@ export function randomCrop(
     throw new ValueError('randomCrop', `size must be positive integers, got ${describe(size)}`);
   }
   if (![left, top, right, bottom].every((p) => Number.isInteger(p) && p >= 0)) {
-    throw new ValueError('randomCrop', `padding must be non-negative integers, got ${options.padding}`);
+    throw new ValueError(
+      'randomCrop',
+      `padding must be non-negative integers, got ${describe(options.padding)}`,
+    );
   }
   const nextKey = keyStream('randomCrop', 1, options);
   return (x, key) => {

@@ -106,7 +106,8 @@ export function huberLoss(
   return inLibrary(() => {
     const reduction = checkReduction('huberLoss', options.reduction);
     const delta = options.delta ?? 1;
-    if (!(delta > 0)) throw new T.ValueError('huberLoss', `delta must be positive, got ${delta}`);
+    if (typeof delta !== 'number' || !(delta > 0))
+      throw new T.ValueError('huberLoss', `delta must be positive, got ${T.describe(delta)}`);
     const losses = piecewise(
       'huberLoss',
       input,
@@ -129,7 +130,8 @@ export function smoothL1Loss(
   checkTensor('smoothL1Loss', input, 'input');
   return inLibrary(() => {
     const beta = options.beta ?? 1;
-    if (!(beta >= 0)) throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${beta}`);
+    if (typeof beta !== 'number' || !(beta >= 0))
+      throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${T.describe(beta)}`);
     if (beta === 0) return l1Loss(input, target, options);
     const reduction = checkReduction('smoothL1Loss', options.reduction);
     const losses = piecewise(
@@ -384,8 +386,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     const op = 'crossEntropy';
     const reduction = checkReduction(op, options.reduction);
     const smoothing = options.labelSmoothing ?? 0;
-    if (!(smoothing >= 0 && smoothing <= 1))
-      throw new T.ValueError(op, `labelSmoothing must lie in [0, 1], got ${smoothing}`);
+    if (typeof smoothing !== 'number' || !(smoothing >= 0 && smoothing <= 1))
+      throw new T.ValueError(op, `labelSmoothing must lie in [0, 1], got ${T.describe(smoothing)}`);
     checkClassInput(op, logits, options.weight);
     const axis = classAxisOf(logits);
     const classes = logits.shape[axis];

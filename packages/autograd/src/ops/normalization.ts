@@ -179,7 +179,7 @@ export function groupNorm(x: Tensor, numGroups: number, options: AffineNormOptio
     if (!Number.isInteger(numGroups) || numGroups <= 0 || channels % numGroups !== 0) {
       throw new T.ValueError(
         'groupNorm',
-        `numGroups must be a positive divisor of the ${channels} channels, got ${numGroups}`,
+        `numGroups must be a positive divisor of the ${channels} channels, got ${T.describe(numGroups)}`,
       );
     }
     checkParamShape('groupNorm', 'weight', options.weight, [channels]);

@@ -183,8 +183,11 @@ export class MultiheadAttention extends Module {
     this.headDim = embedDim / numHeads;
     this.dropout = options.dropout ?? 0;
     this.batchFirst = options.batchFirst ?? false;
-    if (!(this.dropout >= 0 && this.dropout <= 1))
-      throw new T.ValueError('MultiheadAttention', `dropout must lie in [0, 1], got ${this.dropout}`);
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout <= 1))
+      throw new T.ValueError(
+        'MultiheadAttention',
+        `dropout must lie in [0, 1], got ${T.describe(this.dropout)}`,
+      );
     const dtype = options.dtype ?? 'float32';
     const [inKey, qKey, kKey, vKey, outKey] = T.random.split(options.key ?? nextKey(), 5);
     // PyTorch: xavier_uniform on the input projection(s), zero biases, out_proj as a Linear

@@ -174,10 +174,10 @@ export class CrossEntropyLoss extends WeightedLoss {
     T.checkOptions('CrossEntropyLoss', options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.labelSmoothing = options.labelSmoothing ?? 0;
-    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
+    if (typeof this.labelSmoothing !== 'number' || !(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
       throw new T.ValueError(
         'CrossEntropyLoss',
-        `labelSmoothing must lie in [0, 1], got ${this.labelSmoothing}`,
+        `labelSmoothing must lie in [0, 1], got ${T.describe(this.labelSmoothing)}`,
       );
     }
   }

@@ -221,7 +221,8 @@ export function linspace(start: number, stop: number, num: number, options: Crea
 export function eye(n: number, m = n, k = 0, options: CreateOptions = {}): NDArray {
   checkOptions('eye', options);
   const [rows, cols] = checkShape('eye', [n, m]);
-  if (!Number.isInteger(k)) throw new ValueError('eye', `diagonal offset k must be an integer, got ${k}`);
+  if (!Number.isInteger(k))
+    throw new ValueError('eye', `diagonal offset k must be an integer, got ${describe(k)}`);
   const dtype = dtypeOption('eye', options, 'float32');
   checkAllocation('eye', [rows, cols], dtype);
   const data = allocTyped(dtype, rows * cols);
