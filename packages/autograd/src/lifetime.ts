@@ -97,6 +97,13 @@ export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | unde
     throw new ValueError('inUserCode', `expected a function, got ${describe(fn)}`);
   if (!Array.isArray(handed))
     throw new ValueError('inUserCode', `expected a list of tensors, got ${describe(handed)}`);
+  // Structural: this module sits below the Tensor class, which has these members.
+  const notOwned = handed.findIndex((t) => t != null && (typeof t !== 'object' || !('frame' in t)));
+  if (notOwned >= 0)
+    throw new ValueError(
+      'inUserCode',
+      `element ${notOwned} must be a Tensor, got ${describe(handed[notOwned])}`,
+    );
   for (const t of handed) if (t) giveToUser(t);
   open.push(null);
   try {

@@ -18,6 +18,8 @@ export type Collated<T> = T extends NDArray | number | boolean | TypedArray
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
+/** Items nested deeper than this are refused (a recursion this deep would exhaust the stack). */
+const MAX_NESTING = 64;
 
 function fail(path: string, detail: string): never {
   throw new ValueError('collate', `${path === '' ? '' : `at ${path}: `}${detail}`);
@@ -62,7 +64,8 @@ function collateNumbers(values: readonly number[]): NDArray {
   return integral ? array(Int32Array.from(values)) : array(Float32Array.from(values));
 }
 
-function collateAt(items: readonly unknown[], path: string): unknown {
+function collateAt(items: readonly unknown[], path: string, depth = 0): unknown {
+  if (depth > MAX_NESTING) fail(path, `items nest deeper than ${MAX_NESTING} levels`);
   const first = items[0];
   if (first instanceof NDArray) {
     return stackChecked(
@@ -103,6 +106,7 @@ function collateAt(items: readonly unknown[], path: string): unknown {
       collateAt(
         rows.map((row) => row[j]),
         `${path}[${j}]`,
+        depth + 1,
       ),
     );
   }
@@ -117,6 +121,7 @@ function collateAt(items: readonly unknown[], path: string): unknown {
       out[key] = collateAt(
         records.map((record) => record[key]),
         path === '' ? key : `${path}.${key}`,
+        depth + 1,
       );
     }
     return out;

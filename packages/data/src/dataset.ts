@@ -1,6 +1,14 @@
-import { IndexError, indexSelect, type NDArray, ShapeError, slice, ValueError } from '@tsgrad/tensor';
+import {
+  checkArray,
+  IndexError,
+  indexSelect,
+  type NDArray,
+  ShapeError,
+  slice,
+  ValueError,
+} from '@tsgrad/tensor';
 import type { Collated } from './collate.js';
-import { checkArray, checkList } from './validate.js';
+import { checkList } from './validate.js';
 
 /** A value, or a promise of it: map-style datasets may read their items asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -56,7 +64,7 @@ export class TensorDataset implements Dataset<NDArray[]> {
 
   constructor(...arrays: NDArray[]) {
     arrays.forEach((a, i) => {
-      checkArray('TensorDataset', `array ${i}`, a);
+      checkArray('TensorDataset', a, `array ${i}`);
     });
     if (arrays.length === 0) throw new ValueError('TensorDataset', 'needs at least one array');
     const rows = arrays[0].shape[0];

@@ -1,4 +1,4 @@
-import { describe, TsgradError, ValueError } from '@tsgrad/tensor';
+import { TsgradError } from '@tsgrad/tensor';
 
 /** The file formats whose readers throw DataFormatError. */
 export type DataFormat = 'idx' | 'npy' | 'csv' | 'gzip';
@@ -17,12 +17,6 @@ export class DataFormatError extends TsgradError {
   ) {
     super(format, `${file === undefined ? '' : `${file}: `}${detail} (at byte offset ${offset})`);
   }
-}
-
-/** Throws unless the bytes to parse are a Uint8Array. */
-export function checkBytes(format: DataFormat, bytes: unknown): asserts bytes is Uint8Array {
-  if (!(bytes instanceof Uint8Array))
-    throw new ValueError(format, `expected a Uint8Array, got ${describe(bytes)}`);
 }
 
 /** Throws a DataFormatError for `detail` at byte `offset`. */

@@ -1,8 +1,7 @@
-import { random, ValueError } from '@tsgrad/tensor';
+import { checkRecord, describe, random, ValueError } from '@tsgrad/tensor';
 import { type Collated, defaultCollate } from './collate.js';
 import { type Dataset, type IterableDataset, isMapDataset } from './dataset.js';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
-import { checkRecord } from './validate.js';
 
 export interface DataLoaderOptions<T, B> extends SeedOptions {
   /** Items per batch (default 1). */
@@ -39,7 +38,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 
 function checkCount(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
-    throw new ValueError('DataLoader', `${name} must be an integer ≥ ${min}, got ${value}`);
+    throw new ValueError('DataLoader', `${name} must be an integer ≥ ${min}, got ${describe(value)}`);
   }
   return value;
 }

@@ -1,6 +1,6 @@
 // The Node entry (`@tsgrad/data/node`): readers for files on disk and ready-made data sets.
 import { gzipSync } from 'node:zlib';
-import { array, checkPath, type DType, type NDArray, ValueError } from '@tsgrad/tensor';
+import { array, checkPath, checkRecord, type DType, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type CsvOptions, type CsvTable, parseCsv } from './formats/csv.js';
 import { DEFAULT_IDX_DTYPE, type EncodeIdxOptions, encodeIdx, readIdxData } from './formats/idx.js';
 import { parseNpy } from './formats/npy.js';
@@ -16,8 +16,6 @@ export {
   type FashionMnistOptions,
   fashionMnist,
 } from './node/fashion-mnist.js';
-
-import { checkRecord } from './validate.js';
 
 export { type ImageSet, type ImageSetOptions, iris, mnistDigits, mobyDick } from './node/packaged.js';
 export { textToCharTensor } from './text.js';

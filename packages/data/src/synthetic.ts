@@ -1,6 +1,5 @@
-import { array, type NDArray, random, ValueError } from '@tsgrad/tensor';
+import { array, checkRecord, describe, type NDArray, random, ValueError } from '@tsgrad/tensor';
 import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
-import { checkRecord } from './validate.js';
 
 /** A labelled 2-D point set: float32 points [n, 2] and int32 labels [n]. */
 export interface Classification {
@@ -30,10 +29,11 @@ interface Draft {
 }
 
 function checkOptions(op: string, options: SyntheticOptions, n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(op, `n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ValueError(op, `n must be a positive integer, got ${describe(n)}`);
   const noise = options.noise ?? 0;
-  if (!(noise >= 0 && Number.isFinite(noise))) {
-    throw new ValueError(op, `noise must be a finite number ≥ 0, got ${noise}`);
+  if (typeof noise !== 'number' || !(noise >= 0 && Number.isFinite(noise))) {
+    throw new ValueError(op, `noise must be a finite number ≥ 0, got ${describe(noise)}`);
   }
 }
 
@@ -91,10 +91,10 @@ export function spirals(options: SpiralsOptions = {}): Classification {
   const { n = 300, classes = 3, turns = 1 } = options;
   checkOptions('spirals', options, n);
   if (!Number.isInteger(classes) || classes < 1) {
-    throw new ValueError('spirals', `classes must be a positive integer, got ${classes}`);
+    throw new ValueError('spirals', `classes must be a positive integer, got ${describe(classes)}`);
   }
-  if (!(turns > 0 && Number.isFinite(turns)))
-    throw new ValueError('spirals', `turns must be > 0, got ${turns}`);
+  if (typeof turns !== 'number' || !(turns > 0 && Number.isFinite(turns)))
+    throw new ValueError('spirals', `turns must be > 0, got ${describe(turns)}`);
   const points: number[][] = [];
   const labels: number[] = [];
   evenSizes(n, classes).forEach((m, c) => {
@@ -132,8 +132,8 @@ export function circles(options: CirclesOptions = {}): Classification {
   checkRecord('circles', 'options', options);
   const { n = 200, factor = 0.8 } = options;
   checkOptions('circles', options, n);
-  if (!(factor >= 0 && factor < 1))
-    throw new ValueError('circles', `factor must lie in [0, 1), got ${factor}`);
+  if (typeof factor !== 'number' || !(factor >= 0 && factor < 1))
+    throw new ValueError('circles', `factor must lie in [0, 1), got ${describe(factor)}`);
   const [outer, inner] = [Math.floor(n / 2), n - Math.floor(n / 2)];
   const ring = (count: number, radius: number) =>
     spaced(0, 2 * Math.PI, count, count).map((t) => [radius * Math.cos(t), radius * Math.sin(t)]);
@@ -164,7 +164,7 @@ export function blobs(options: BlobsOptions = {}): Classification & { readonly c
     if (!Number.isInteger(centers) || centers < 1 || !Number.isInteger(features) || features < 1) {
       throw new ValueError(
         'blobs',
-        `centers and features must be positive integers, got ${centers} and ${features}`,
+        `centers and features must be positive integers, got ${describe(centers)} and ${describe(features)}`,
       );
     }
     const coords = uniforms(centerKey, centers * features, box[0], box[1]);

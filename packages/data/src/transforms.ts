@@ -1,6 +1,8 @@
 import {
   array,
   cast,
+  checkArray,
+  checkRecord,
   contiguous,
   describe,
   div,
@@ -18,7 +20,7 @@ import {
   ValueError,
 } from '@tsgrad/tensor';
 import { keyFrom, type SeedOptions } from './seed.js';
-import { checkArray, checkFunction, checkList, checkRecord } from './validate.js';
+import { checkFunction, checkList } from './validate.js';
 
 /**
  * A function on one NDArray. Random transforms use `key` when one is given (pure, like JAX)
@@ -52,7 +54,10 @@ function keyStream(
 /** A list of numbers given to `op` as `name`. */
 function numbers(op: string, name: string, value: unknown): number[] {
   checkList(op, name, value);
-  return Array.from(value, Number);
+  const list = Array.from(value);
+  if (!list.every((x) => typeof x === 'number'))
+    throw new ValueError(op, `${name} must be a list of numbers, got ${describe(value)}`);
+  return list as number[];
 }
 
 /** `view` as a contiguous array: the view itself if it is one, else a copy (and the view is disposed). */
@@ -96,7 +101,7 @@ export function normalize(mean: number | readonly number[], std: number | readon
     });
   };
   return (x) => {
-    checkArray('normalize', 'x', x);
+    checkArray('normalize', x, 'x');
     if (perChannel && (x.ndim < 3 || x.shape[x.ndim - 3] !== channels)) {
       throw new ShapeError(
         'normalize',
@@ -118,9 +123,9 @@ export function normalize(mean: number | readonly number[], std: number | readon
 /** One-hot encodes int32 class indices along a new last axis (float32). */
 export function oneHot(numClasses: number): Transform {
   if (!Number.isInteger(numClasses) || numClasses < 1)
-    throw new ValueError('oneHot', `numClasses must be a positive integer, got ${String(numClasses)}`);
+    throw new ValueError('oneHot', `numClasses must be a positive integer, got ${describe(numClasses)}`);
   return (x) => {
-    checkArray('oneHot', 'x', x);
+    checkArray('oneHot', x, 'x');
     return oneHotArray(x, numClasses);
   };
 }
@@ -169,11 +174,14 @@ export function randomCrop(
     throw new ValueError('randomCrop', `size must be positive integers, got ${describe(size)}`);
   }
   if (![left, top, right, bottom].every((p) => Number.isInteger(p) && p >= 0)) {
-    throw new ValueError('randomCrop', `padding must be non-negative integers, got ${options.padding}`);
+    throw new ValueError(
+      'randomCrop',
+      `padding must be non-negative integers, got ${describe(options.padding)}`,
+    );
   }
   const nextKey = keyStream('randomCrop', 1, options);
   return (x, key) => {
-    checkArray('randomCrop', 'x', x);
+    checkArray('randomCrop', x, 'x');
     if (x.ndim < 2)
       throw new ShapeError('randomCrop', `needs an input [...,H,W], got [${x.shape.join(',')}]`);
     const widths = x.shape.map((_, i): [number, number] =>
@@ -209,10 +217,11 @@ export function randomCrop(
 /** Mirrors the last axis (W) with probability `p` (torchvision's `RandomHorizontalFlip`). */
 export function randomHorizontalFlip(p = 0.5, options: SeedOptions = {}): Transform {
   checkRecord('randomHorizontalFlip', 'options', options);
-  if (!(p >= 0 && p <= 1)) throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${p}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    throw new ValueError('randomHorizontalFlip', `p must lie in [0, 1], got ${describe(p)}`);
   const nextKey = keyStream('randomHorizontalFlip', 2, options);
   return (x, key) => {
-    checkArray('randomHorizontalFlip', 'x', x);
+    checkArray('randomHorizontalFlip', x, 'x');
     if (x.ndim < 1) throw new ShapeError('randomHorizontalFlip', 'needs an input with a last axis');
     const [word] = random.randomBits(nextKey(key), 1);
     return word / 2 ** 32 < p ? materialize(flip(x, -1)) : x;

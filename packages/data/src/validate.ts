@@ -1,28 +1,7 @@
-import { NDArray, ValueError } from '@tsgrad/tensor';
+import { describe, ValueError } from '@tsgrad/tensor';
 
 // Checks of arguments at the public boundary, so that a wrong argument is a ValueError naming
 // the function rather than a TypeError from deep inside.
-
-const describe = (value: unknown) =>
-  value === null
-    ? 'null'
-    : Array.isArray(value)
-      ? 'an array'
-      : typeof value === 'string'
-        ? `'${value}'`
-        : typeof value;
-
-/** Checks that `value` (argument `name` of `op`) is an object: options, a record. */
-export function checkRecord(op: string, name: string, value: unknown): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new ValueError(op, `${name} must be an object, got ${describe(value)}`);
-}
-
-/** Checks that `value` is an NDArray. */
-export function checkArray(op: string, name: string, value: unknown): asserts value is NDArray {
-  if (!(value instanceof NDArray))
-    throw new ValueError(op, `${name} must be an NDArray, got ${describe(value)}`);
-}
 
 /** Checks that `value` is a list (anything with a length and indices: an array, a typed array). */
 export function checkList(op: string, name: string, value: unknown): asserts value is ArrayLike<unknown> {

@@ -1,7 +1,6 @@
 import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { callForward, Module, markBuiltIn, type TensorModule } from './module.js';
-import { checkOptions } from './validate.js';
 
 /** The modules of an iterable, each checked to be a Module. */
 function moduleList<M extends Module>(op: string, modules: Iterable<M>): M[] {
@@ -71,7 +70,7 @@ export class ModuleList<M extends Module = Module> extends Module {
 export class ModuleDict<M extends Module = Module> extends Module {
   constructor(modules: Readonly<Record<string, M>> = {}) {
     super();
-    checkOptions('ModuleDict', modules, 'modules');
+    T.checkRecord('ModuleDict', 'modules', modules);
     for (const [name, m] of Object.entries(modules)) this.set(name, m);
   }
 

@@ -1,6 +1,6 @@
 import { Tensor } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { Module, StateDictError } from './module.js';
-import { checkOptions } from './validate.js';
 
 export interface FunctionalCallOptions {
   /** Every parameter and buffer must be given (default false: the others keep their own values). */
@@ -65,9 +65,9 @@ export function functionalCall<M extends Module, R>(
 ): R {
   const op = 'functionalCall';
   if (!(module instanceof Module)) throw new StateDictError(op, 'the first argument must be a Module');
-  checkOptions(op, params, 'params');
+  T.checkRecord(op, 'params', params);
   if (typeof fn !== 'function') throw new StateDictError(op, 'fn must be a function');
-  checkOptions(op, options);
+  T.checkOptions(op, options);
   const where = module.constructor.name;
   const named = new Map<string, Tensor>([...module.namedParameters(), ...module.namedBuffers()]);
   const states = new Set(named.values());

@@ -4,25 +4,10 @@ import * as T from '@tsgrad/tensor';
 // Checks of the arguments of layer constructors and initializers, at the public boundary, so
 // that a wrong argument is a ValueError naming the layer rather than a TypeError from deep inside.
 
-const describe = (value: unknown) =>
-  value === null
-    ? 'null'
-    : Array.isArray(value)
-      ? 'an array'
-      : typeof value === 'string'
-        ? `'${value}'`
-        : typeof value;
-
 /** Checks that `value` is a Tensor (an argument called `name` of `op`). */
 export function checkTensor(op: string, name: string, value: unknown): asserts value is Tensor {
   if (!(value instanceof Tensor))
-    throw new T.ValueError(op, `${name} must be a Tensor, got ${describe(value)}`);
-}
-
-/** Checks that an options argument (or another record) is an object. */
-export function checkOptions(op: string, options: unknown, name = 'options'): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new T.ValueError(op, `${name} must be an object, got ${describe(options)}`);
+    throw new T.ValueError(op, `${name} must be a Tensor, got ${T.describe(value)}`);
 }
 
 /** A list of integers (sizes, dims) given as a number or an iterable of numbers. */
@@ -30,6 +15,6 @@ export function integerList(op: string, name: string, value: unknown): number[] 
   const iterable = typeof value === 'object' && value !== null && Symbol.iterator in value;
   const list = typeof value === 'number' ? [value] : iterable ? [...(value as Iterable<unknown>)] : null;
   if (list === null || !list.every((d) => Number.isInteger(d)))
-    throw new T.ValueError(op, `${name} must be an integer or a list of integers, got ${describe(value)}`);
+    throw new T.ValueError(op, `${name} must be an integer or a list of integers, got ${T.describe(value)}`);
   return list as number[];
 }

@@ -1,3 +1,4 @@
+import * as T from '@tsgrad/tensor';
 import * as V from './validate.js';
 
 export interface EarlyStoppingOptions {
@@ -68,6 +69,7 @@ export class EarlyStopping {
 
   /** Records an epoch's metric; returns whether training should stop. */
   step(value: number): boolean {
+    T.checkNumber('EarlyStopping.step', 'value', value);
     this.epoch += 1;
     if (this.isImprovement(value)) {
       this.best = value;

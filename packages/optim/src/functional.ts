@@ -1,3 +1,4 @@
+import * as T from '@tsgrad/tensor';
 import { chain, type GradientTransformation, identity, type Schedule } from './transform.js';
 import { scaleByAdam, scaleByAdamax, scaleByNadam } from './transforms/adam.js';
 import { addDecayedWeights, scale, scaleByLearningRate } from './transforms/basic.js';
@@ -23,6 +24,7 @@ export type FunctionalOptions<O extends { lr: number }> = Partial<Omit<O, 'lr'>>
 
 /** `defaults` overridden by the options that are not undefined (arrays are copied). */
 export function withDefaults<O extends object>(defaults: O, options: Partial<O>): O {
+  T.checkRecord('withDefaults', 'defaults', defaults);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries({ ...defaults, ...options })) {
     const chosen = value === undefined ? (defaults as Record<string, unknown>)[key] : value;

@@ -73,7 +73,7 @@ function checkScalar(op: string, key: string, value: unknown): void {
 function checkParamIds(op: string, saved: readonly unknown[]): void {
   const seen = new Set<number>();
   saved.forEach((group, g) => {
-    V.record(op, `paramGroups[${g}]`, group);
+    T.checkRecord(op, `paramGroups[${g}]`, group);
     V.listOf(V.count)(op, `paramGroups[${g}].params`, group.params);
     for (const id of group.params as number[]) {
       if (seen.has(id)) throw new T.ValueError(op, `parameter ${id} is saved in more than one place`);
@@ -100,6 +100,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     /** The hyper-parameters of groups that do not set their own. */
     readonly defaults: Readonly<O>,
   ) {
+    if (typeof this.transformation !== 'function')
+      throw new T.ValueError('Optimizer', 'is abstract: construct a subclass such as SGD or Adam');
     const iterable = typeof params === 'object' && params !== null && Symbol.iterator in params;
     if (!iterable) throw new T.ValueError(name, `params must be an iterable of Tensors or parameter groups`);
     const list = [...params] as (Tensor | ParamGroupInput<O>)[];
@@ -115,7 +117,7 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Adds a group of parameters with its own hyper-parameters (the others from the defaults). */
   addParamGroup(input: ParamGroupInput<O>): void {
-    V.record(this.name, 'parameter group', input);
+    T.checkRecord(this.name, 'parameter group', input);
     const params = V.tensorList(this.name, 'params', input.params);
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of params) {
@@ -142,6 +144,7 @@ export abstract class Optimizer<O extends { lr: number }> {
    * (and gradients) is called first, and its result returned.
    */
   step<R>(closure?: () => R): R | undefined {
+    if (closure !== undefined) V.callable(this.name, 'closure', closure);
     const loss = closure?.();
     for (const group of this.paramGroups) {
       const transform = this.transformation(hyperParameters(group));
@@ -263,7 +266,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const [id, numbers] of Object.entries(scalars)) {
       const entry = byId.get(id);
       if (entry === undefined) throw new T.ValueError(op, `state for parameter ${id}, which no group has`);
-      V.record(op, `scalars.${id}`, numbers);
+      T.checkRecord(op, `scalars.${id}`, numbers);
       const { param, group } = entry;
       const init = this.transformation(group).init([param]);
       const leaves: { path: NamedLeaf['path']; value: unknown }[] = [];

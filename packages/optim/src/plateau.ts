@@ -1,3 +1,4 @@
+import * as T from '@tsgrad/tensor';
 import { checkSchedulable, type SchedulableOptimizer } from './scheduler.js';
 import * as V from './validate.js';
 
@@ -82,6 +83,7 @@ export class ReduceLROnPlateau {
 
   /** Records the metric of an epoch and reduces the learning rates on a plateau. */
   step(metric: number): void {
+    T.checkNumber('ReduceLROnPlateau.step', 'metric', metric);
     this.lastEpoch += 1;
     if (this.isBetter(metric)) {
       this.best = metric;

@@ -28,7 +28,7 @@ export interface SchedulableOptimizer {
 
 /** Checks that `optimizer` has parameter groups with a learning rate each. */
 export function checkSchedulable(op: string, optimizer: SchedulableOptimizer): void {
-  V.record(op, 'optimizer', optimizer);
+  T.checkRecord(op, 'optimizer', optimizer);
   if (!Array.isArray(optimizer.paramGroups))
     throw new T.ValueError(op, 'expected an optimizer with paramGroups');
   optimizer.paramGroups.forEach((group, i) => {

@@ -11,18 +11,10 @@ export type Rule = (op: string, name: string, value: unknown) => void;
 /** The rules of every option of an options object. */
 export type Rules<O> = { readonly [K in keyof O]-?: Rule };
 
-/** A value as it appears in an error message: strings quoted, so '0.1' differs from 0.1. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (value instanceof T.NDArray) return `an array of shape [${value.shape}]`;
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return String(value);
-}
-
 function fail(op: string, name: string, expected: string, value: unknown): never {
-  throw new T.ValueError(op, `${name} must be ${expected}, got ${show(value)}`);
+  // The rules are exported with the tables that hold them (ONE_CYCLE_RULES), so even `name` may be hostile.
+  const option = typeof name === 'string' ? name : T.describe(name);
+  throw new T.ValueError(op, `${option} must be ${expected}, got ${T.describe(value)}`);
 }
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value);
@@ -67,7 +59,7 @@ export const oneOf =
   (...choices: readonly string[]): Rule =>
   (op, name, value) => {
     if (typeof value !== 'string' || !choices.includes(value))
-      fail(op, name, `one of ${choices.map(show).join(', ')}`, value);
+      fail(op, name, `one of ${choices.map(T.describe).join(', ')}`, value);
   };
 
 /** A learning rate of the functional API: a non-negative number or a schedule. */
@@ -92,13 +84,11 @@ export const listOf =
     });
   };
 
+/** A plain object (a saved state record). */
+export const record: Rule = T.checkRecord;
+
 /** Adam-style (β₁, β₂), each in [0, 1). */
 export const betas: Rule = listOf(beta, 2);
-
-/** A plain object (not null, not an array). */
-export function record(op: string, name: string, value: unknown): asserts value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(op, name, 'an object', value);
-}
 
 /**
  * Checks every option given against `rules` (an option with no rule is unknown) and that the
@@ -110,7 +100,7 @@ export function checkOptions<O>(
   options: unknown,
   required: readonly (keyof O & string)[] = [],
 ): void {
-  record(op, 'options', options);
+  T.checkRecord(op, 'options', options);
   const missing = required.filter((name) => options[name] === undefined);
   if (missing.length > 0)
     throw new T.ValueError(op, `missing the option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -140,7 +130,7 @@ export function checkFields<O>(
   rules: Rules<O>,
   value: unknown,
 ): asserts value is O {
-  record(op, name, value);
+  T.checkRecord(op, name, value);
   const missing = Object.keys(rules).filter((key) => value[key] === undefined);
   if (missing.length > 0) throw new T.ValueError(op, `${name} is missing ${missing.join(', ')}`);
   const extra = Object.keys(value).filter((key) => !(key in rules));

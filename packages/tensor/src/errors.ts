@@ -34,9 +34,14 @@ export function formatShape(shape: readonly number[]): string {
 export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value);
+  // Quoted, so that '0.1' reads differently from 0.1.
+  if (typeof value === 'string') return `'${value.length > 20 ? `${value.slice(0, 20)}…` : value}'`;
   if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (Array.isArray(value)) {
+    const flat = value.length <= 8 && value.every((v) => typeof v === 'number' || typeof v === 'boolean');
+    return flat ? `[${value.join(', ')}]` : `an array of length ${value.length}`;
+  }
   if (typeof value === 'function') return 'a function';
-  return `a ${(value as object).constructor?.name ?? 'object'}`;
+  const name = (value as object).constructor?.name;
+  return name === undefined || name === 'Object' ? 'an object' : `a ${name}`;
 }

@@ -1,4 +1,4 @@
-import { TsgradError, ValueError } from './errors.js';
+import { describe, TsgradError, ValueError } from './errors.js';
 
 // Files are read and written by the Node entries of other packages (@tsgrad/io/node,
 // @tsgrad/data/node); the error they throw for a path that cannot be read or written lives here
@@ -40,8 +40,5 @@ export class FileError extends TsgradError {
 /** Checks that `path` is a non-empty string (a file path argument of `op`). */
 export function checkPath(op: string, path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0)
-    throw new ValueError(
-      op,
-      `path must be a non-empty string, got ${typeof path === 'string' ? "''" : String(path)}`,
-    );
+    throw new ValueError(op, `path must be a non-empty string, got ${describe(path)}`);
 }

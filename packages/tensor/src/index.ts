@@ -1,5 +1,5 @@
 export type { Backend } from './backend.js';
-export { checkArray, checkArrayList, checkOptions } from './check.js';
+export { checkArray, checkArrayList, checkInteger, checkNumber, checkOptions, checkRecord } from './check.js';
 export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,

@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { allocTyped, type DType, type TypedArray } from './dtype.js';
-import { ValueError } from './errors.js';
+import { describe, ValueError } from './errors.js';
 import { formatNDArray } from './format.js';
 import { checkAllocation, contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
@@ -30,6 +30,8 @@ let arrayCreated: ArrayCreatedHook | undefined;
  * on every op, so it must be cheap.
  */
 export function setArrayCreatedHook(hook: ArrayCreatedHook | undefined): ArrayCreatedHook | undefined {
+  if (hook !== undefined && typeof hook !== 'function')
+    throw new ValueError('setArrayCreatedHook', `expected a function or undefined, got ${describe(hook)}`);
   const previous = arrayCreated;
   arrayCreated = hook;
   return previous;

@@ -10,7 +10,7 @@ import {
   vjp,
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { formatShape, mismatch, sameShape, type Tolerance } from './compare.js';
+import { mismatch, sameShape, type Tolerance } from './compare.js';
 import { type DrawnInputs, drawInputs, randomTensor, seededRandom, toTensors } from './draw.js';
 
 // The individual checks of the conformance harness. Each throws an Error describing the first
@@ -56,7 +56,7 @@ function compareOutputs(
     const e = expected[k];
     if (!sameShape(y.shape, e.shape)) {
       throw new Error(
-        `${label}: output ${k} has shape ${formatShape(y.shape)}, expected ${formatShape(e.shape)}`,
+        `${label}: output ${k} has shape ${T.formatShape(y.shape)}, expected ${T.formatShape(e.shape)}`,
       );
     }
     const t = T.isFloat(y.dtype) && T.isFloat(e.dtype) ? tolerance : EXACT;
@@ -218,8 +218,8 @@ export function checkBroadcasting(d: Differentiable, drawn: DrawnInputs, random:
   grads.forEach((g, k) => {
     if (g !== null && (!sameShape(g.shape, leaves[k].shape) || g.dtype !== leaves[k].dtype)) {
       throw new Error(
-        `the gradient of input ${d.positions[k]} is ${g.dtype} ${formatShape(g.shape)}, ` +
-          `expected ${leaves[k].dtype} ${formatShape(leaves[k].shape)}`,
+        `the gradient of input ${d.positions[k]} is ${g.dtype} ${T.formatShape(g.shape)}, ` +
+          `expected ${leaves[k].dtype} ${T.formatShape(leaves[k].shape)}`,
       );
     }
   });
@@ -229,12 +229,12 @@ export function checkBroadcasting(d: Differentiable, drawn: DrawnInputs, random:
   const outShape = T.broadcastShapes('conformance', ...widenedShapes);
   const wideLeaves = leaves.map((x, k) => (k === 0 ? leaf(x, [1, ...x.shape]) : leaf(x)));
   const wideOutputs = d.f(...wideLeaves);
-  const label = `with a leading size-1 dim on input ${d.positions[0]} (${formatShape(widenedShapes[d.positions[0]])})`;
+  const label = `with a leading size-1 dim on input ${d.positions[0]} (${T.formatShape(widenedShapes[d.positions[0]])})`;
   const same: Tolerance = { atol: 1e-12, rtol: 1e-9 };
   wideOutputs.forEach((y, k) => {
     if (!sameShape(y.shape, outShape))
       throw new Error(
-        `${label}: output ${k} has shape ${formatShape(y.shape)}, expected ${formatShape(outShape)}`,
+        `${label}: output ${k} has shape ${T.formatShape(y.shape)}, expected ${T.formatShape(outShape)}`,
       );
     const problem = mismatch(numbersOf(y), numbersOf(outputs[k]), y.shape, same);
     if (problem) throw new Error(`${label}: output ${k} changed, ${problem}`);
@@ -245,7 +245,7 @@ export function checkBroadcasting(d: Differentiable, drawn: DrawnInputs, random:
     if (g === null) return;
     if (!sameShape(g.shape, wideLeaves[k].shape)) {
       throw new Error(
-        `${label}: the gradient of input ${d.positions[k]} has shape ${formatShape(g.shape)}, expected ${formatShape(wideLeaves[k].shape)}`,
+        `${label}: the gradient of input ${d.positions[k]} has shape ${T.formatShape(g.shape)}, expected ${T.formatShape(wideLeaves[k].shape)}`,
       );
     }
     const before = grads[k];

@@ -47,5 +47,3 @@ export function mismatch(
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
-
-export const formatShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;

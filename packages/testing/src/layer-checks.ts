@@ -1,7 +1,7 @@
 import { GradcheckError, jvp, Tensor, vjp } from '@tsgrad/autograd';
 import type { Module } from '@tsgrad/nn';
 import * as T from '@tsgrad/tensor';
-import { formatIndex, formatShape, mismatch, sameShape, type Tolerance } from './compare.js';
+import { formatIndex, mismatch, sameShape, type Tolerance } from './compare.js';
 import { randomTensor } from './draw.js';
 
 // The individual checks of the layer harness (checkLayer). Each throws an Error describing the
@@ -34,7 +34,7 @@ export function checkForward(evaluate: Evaluate, float32: Tolerance): Tensor[] {
     const e = out64[k];
     if (!sameShape(y.shape, e.shape))
       throw new Error(
-        `float32 output ${k} has shape ${formatShape(y.shape)}, float64 ${formatShape(e.shape)}`,
+        `float32 output ${k} has shape ${T.formatShape(y.shape)}, float64 ${T.formatShape(e.shape)}`,
       );
     const problem = mismatch(numbersOf(y), numbersOf(e), y.shape, float32);
     if (problem) throw new Error(`float32 vs float64: output ${k} ${problem}`);

@@ -110,6 +110,7 @@ export function leakyRelu(x: Tensor, options: LeakyReluOptions = {}): Tensor {
 /** x for x > 0, else α(eˣ − 1). The derivative at 0 is α (PyTorch). */
 export function elu(x: Tensor, options: { readonly alpha?: number } = {}): Tensor {
   checkTensor('elu', x);
+  checkOptions('elu', options);
   return inLibrary(() => {
     const up = positive(x);
     // The exponential sees 0 on the positive side, so a huge x cannot make inf·0 = NaN in backward.

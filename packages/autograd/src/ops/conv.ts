@@ -364,7 +364,7 @@ export function conv2dInputGrad(
   checkTensor('conv2dInputGrad', dy, 'dy');
   checkTensor('conv2dInputGrad', weight, 'weight');
   checkRanks('conv2dInputGrad', dy, weight, 2, 'dy [N, O, Ho, Wo] and weight [O, C/groups, kh, kw]');
-  return conv2dFamily.inputGrad(dy, weight, inputShape, options);
+  return conv2dFamily.inputGrad(dy, weight, T.checkShape('conv2dInputGrad', inputShape), options);
 }
 
 export function conv1dInputGrad(
@@ -376,7 +376,7 @@ export function conv1dInputGrad(
   checkTensor('conv1dInputGrad', dy, 'dy');
   checkTensor('conv1dInputGrad', weight, 'weight');
   checkRanks('conv1dInputGrad', dy, weight, 1, 'dy [N, O, Lo] and weight [O, C/groups, k]');
-  return conv1dFamily.inputGrad(dy, weight, inputShape, options);
+  return conv1dFamily.inputGrad(dy, weight, T.checkShape('conv1dInputGrad', inputShape), options);
 }
 
 /** The gradient of `conv2d(x, w, options)` with respect to w (shape `weightShape`), differentiable in x and dy. */
@@ -389,7 +389,7 @@ export function conv2dWeightGrad(
   checkTensor('conv2dWeightGrad', x);
   checkTensor('conv2dWeightGrad', dy, 'dy');
   checkRanks('conv2dWeightGrad', x, dy, 2, 'input [N, C, H, W] and dy [N, O, Ho, Wo]');
-  return conv2dFamily.weightGrad(x, dy, weightShape, options);
+  return conv2dFamily.weightGrad(x, dy, T.checkShape('conv2dWeightGrad', weightShape), options);
 }
 
 export function conv1dWeightGrad(
@@ -401,7 +401,7 @@ export function conv1dWeightGrad(
   checkTensor('conv1dWeightGrad', x);
   checkTensor('conv1dWeightGrad', dy, 'dy');
   checkRanks('conv1dWeightGrad', x, dy, 1, 'input [N, C, L] and dy [N, O, Lo]');
-  return conv1dFamily.weightGrad(x, dy, weightShape, options);
+  return conv1dFamily.weightGrad(x, dy, T.checkShape('conv1dWeightGrad', weightShape), options);
 }
 
 type TransposeOptions = ConvTranspose2dOptions | ConvTranspose1dOptions;

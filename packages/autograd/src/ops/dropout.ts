@@ -25,7 +25,8 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
   checkOptions('dropout', options);
   return inLibrary(() => {
     const p = options.p ?? 0.5;
-    if (!(p >= 0 && p <= 1)) throw new T.ValueError('dropout', `p must lie in [0, 1], got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+      throw new T.ValueError('dropout', `p must lie in [0, 1], got ${T.describe(p)}`);
     if (!T.isFloat(x.dtype)) throw new T.DTypeError('dropout', `expected a float input, got ${x.dtype}`);
     if (!(options.training ?? true) || p === 0) return x;
     if (p === 1) return mul(x, 0);

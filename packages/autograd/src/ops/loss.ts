@@ -21,7 +21,6 @@ export interface LossOptions {
   readonly reduction?: Reduction;
 }
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -53,7 +52,7 @@ function elementwiseTarget(op: string, input: Tensor, target: TensorLike): Tenso
   if (t.ndim !== 0 && !sameShape(t.shape, input.shape)) {
     throw new T.ShapeError(
       op,
-      `target shape ${shapeText(t.shape)} differs from input shape ${shapeText(input.shape)}`,
+      `target shape ${T.formatShape(t.shape)} differs from input shape ${T.formatShape(input.shape)}`,
     );
   }
   return t;
@@ -107,7 +106,8 @@ export function huberLoss(
   return inLibrary(() => {
     const reduction = checkReduction('huberLoss', options.reduction);
     const delta = options.delta ?? 1;
-    if (!(delta > 0)) throw new T.ValueError('huberLoss', `delta must be positive, got ${delta}`);
+    if (typeof delta !== 'number' || !(delta > 0))
+      throw new T.ValueError('huberLoss', `delta must be positive, got ${T.describe(delta)}`);
     const losses = piecewise(
       'huberLoss',
       input,
@@ -130,7 +130,8 @@ export function smoothL1Loss(
   checkTensor('smoothL1Loss', input, 'input');
   return inLibrary(() => {
     const beta = options.beta ?? 1;
-    if (!(beta >= 0)) throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${beta}`);
+    if (typeof beta !== 'number' || !(beta >= 0))
+      throw new T.ValueError('smoothL1Loss', `beta must be non-negative, got ${T.describe(beta)}`);
     if (beta === 0) return l1Loss(input, target, options);
     const reduction = checkReduction('smoothL1Loss', options.reduction);
     const losses = piecewise(
@@ -170,7 +171,7 @@ function checkClassInput(op: string, input: Tensor, weight: Tensor | undefined):
   if (weight !== undefined && !sameShape(weight.shape, [classes])) {
     throw new T.ShapeError(
       op,
-      `weight must have shape [${classes}] (one per class), got ${shapeText(weight.shape)}`,
+      `weight must have shape [${classes}] (one per class), got ${T.formatShape(weight.shape)}`,
     );
   }
 }
@@ -210,7 +211,7 @@ function classTargets(
   if (!sameShape(target.shape, sampleShape)) {
     throw new T.ShapeError(
       op,
-      `target shape ${shapeText(target.shape)} does not fit input ${shapeText(input.shape)} (expected ${shapeText(sampleShape)})`,
+      `target shape ${T.formatShape(target.shape)} does not fit input ${T.formatShape(input.shape)} (expected ${T.formatShape(sampleShape)})`,
     );
   }
   for (const v of T.checkValues(() => target.peekValue().toTypedArray()) as Int32Array) {
@@ -295,7 +296,7 @@ const softmaxCrossEntropyOp = defineOp<ClassAxis>({
     if (!sameShape(x.shape, q.shape)) {
       throw new T.ShapeError(
         'softmaxCrossEntropy',
-        `targets ${shapeText(q.shape)} must have the logits' shape ${shapeText(x.shape)}`,
+        `targets ${T.formatShape(q.shape)} must have the logits' shape ${T.formatShape(x.shape)}`,
       );
     }
     const shifted = T.sub(x, T.max(x, { axis, keepdims: true }));
@@ -385,8 +386,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     const op = 'crossEntropy';
     const reduction = checkReduction(op, options.reduction);
     const smoothing = options.labelSmoothing ?? 0;
-    if (!(smoothing >= 0 && smoothing <= 1))
-      throw new T.ValueError(op, `labelSmoothing must lie in [0, 1], got ${smoothing}`);
+    if (typeof smoothing !== 'number' || !(smoothing >= 0 && smoothing <= 1))
+      throw new T.ValueError(op, `labelSmoothing must lie in [0, 1], got ${T.describe(smoothing)}`);
     checkClassInput(op, logits, options.weight);
     const axis = classAxisOf(logits);
     const classes = logits.shape[axis];
@@ -394,7 +395,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
       if (!sameShape(target.shape, logits.shape)) {
         throw new T.ShapeError(
           op,
-          `probability targets ${shapeText(target.shape)} must have the logits' shape ${shapeText(logits.shape)}`,
+          `probability targets ${T.formatShape(target.shape)} must have the logits' shape ${T.formatShape(logits.shape)}`,
         );
       }
       const smoothed = smoothing > 0 ? add(mul(target, 1 - smoothing), smoothing / classes) : target;

@@ -11,8 +11,6 @@ import { mean } from './reduce.js';
 // Functional normalization layers (torch.nn.functional.layer_norm / batch_norm / group_norm),
 // composed of differentiable ops, so every order of gradient comes from the tape.
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
-
 function checkFloat(op: string, x: Tensor): void {
   if (!T.isFloat(x.dtype)) throw new T.DTypeError(op, `expected a float input, got ${x.dtype}`);
 }
@@ -20,7 +18,10 @@ function checkFloat(op: string, x: Tensor): void {
 function checkParamShape(op: string, name: string, p: Tensor | undefined, shape: readonly number[]): void {
   if (p !== undefined) checkTensor(op, p, name);
   if (p !== undefined && (p.ndim !== shape.length || p.shape.some((d, i) => d !== shape[i]))) {
-    throw new T.ShapeError(op, `${name} must have shape ${shapeText(shape)}, got ${shapeText(p.shape)}`);
+    throw new T.ShapeError(
+      op,
+      `${name} must have shape ${T.formatShape(shape)}, got ${T.formatShape(p.shape)}`,
+    );
   }
 }
 
@@ -80,7 +81,7 @@ export function layerNorm(
     if (lead < 0 || dims.some((d, i) => x.shape[lead + i] !== d)) {
       throw new T.ShapeError(
         'layerNorm',
-        `input of shape ${shapeText(x.shape)} does not end with normalizedShape ${shapeText(dims)}`,
+        `input of shape ${T.formatShape(x.shape)} does not end with normalizedShape ${T.formatShape(dims)}`,
       );
     }
     checkParamShape('layerNorm', 'weight', options.weight, dims);
@@ -118,7 +119,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     const eps = options.eps ?? 1e-5;
     checkFloat('batchNorm', x);
     if (x.ndim < 2)
-      throw new T.ShapeError('batchNorm', `expected an (N, C, …) input, got shape ${shapeText(x.shape)}`);
+      throw new T.ShapeError('batchNorm', `expected an (N, C, …) input, got shape ${T.formatShape(x.shape)}`);
     const channels = [x.shape[1]];
     for (const [name, p] of [
       ['runningMean', runningMean],
@@ -144,7 +145,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     if (count <= 1) {
       throw new T.ValueError(
         'batchNorm',
-        `expected more than 1 value per channel when training, got input ${shapeText(x.shape)}`,
+        `expected more than 1 value per channel when training, got input ${T.formatShape(x.shape)}`,
       );
     }
     const { mu, variance } = moments(x, axes);
@@ -174,12 +175,12 @@ export function groupNorm(x: Tensor, numGroups: number, options: AffineNormOptio
   return inLibrary(() => {
     checkFloat('groupNorm', x);
     if (x.ndim < 2)
-      throw new T.ShapeError('groupNorm', `expected an (N, C, …) input, got shape ${shapeText(x.shape)}`);
+      throw new T.ShapeError('groupNorm', `expected an (N, C, …) input, got shape ${T.formatShape(x.shape)}`);
     const channels = x.shape[1];
     if (!Number.isInteger(numGroups) || numGroups <= 0 || channels % numGroups !== 0) {
       throw new T.ValueError(
         'groupNorm',
-        `numGroups must be a positive divisor of the ${channels} channels, got ${numGroups}`,
+        `numGroups must be a positive divisor of the ${channels} channels, got ${T.describe(numGroups)}`,
       );
     }
     checkParamShape('groupNorm', 'weight', options.weight, [channels]);

@@ -422,7 +422,12 @@ export function avgPool1d(x: Tensor, options: T.AvgPool1dOptions): Tensor {
  * The averaging matrix of PyTorch's adaptive windows [⌊i·n/out⌋, ⌈(i+1)·n/out⌉) along an axis
  * of size n: `[out, n]` to multiply from the left (rows), or its transpose `[n, out]` (columns).
  */
-function adaptiveWindows(n: number, out: number, dtype: T.DType, side: 'left' | 'right'): Tensor {
+function adaptiveWindows(op: string, n: number, out: number, dtype: T.DType, side: 'left' | 'right'): Tensor {
+  if (n * out * Float64Array.BYTES_PER_ELEMENT > T.MAX_ARRAY_BYTES)
+    throw new T.OutOfMemoryError(
+      op,
+      `outputSize ${out} needs a [${out},${n}] float64 window matrix, over the array size limit`,
+    );
   const data = new Float64Array(n * out);
   for (let i = 0; i < out; i++) {
     const start = Math.floor((i * n) / out);
@@ -458,8 +463,8 @@ function adaptiveAvgPool(
   // Windows of uneven size: average along each axis with a constant matrix (rows, then columns).
   return inLibrary(() => {
     let y = x;
-    if (spatial === 2) y = matmul(adaptiveWindows(size[0], out[0], x.dtype, 'left'), y);
-    return matmul(y, adaptiveWindows(size[spatial - 1], out[spatial - 1], x.dtype, 'right'));
+    if (spatial === 2) y = matmul(adaptiveWindows(op, size[0], out[0], x.dtype, 'left'), y);
+    return matmul(y, adaptiveWindows(op, size[spatial - 1], out[spatial - 1], x.dtype, 'right'));
   });
 }
 

@@ -1,8 +1,8 @@
 // Comma-separated values (RFC 4180 quoting) with numeric feature columns and an optional
 // label column. Parsed from bytes, so errors give byte offsets.
-import { array, type NDArray, ValueError } from '@tsgrad/tensor';
+import { array, checkRecord, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
-import { checkBytes, checkRecord } from '../validate.js';
+import { checkBytes } from '../validate.js';
 
 export interface CsvOptions {
   /** The first row names the columns (default true). */

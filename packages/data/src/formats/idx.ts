@@ -1,8 +1,18 @@
 // The IDX format of MNIST (LeCun et al.): 0x00 0x00, a type code, the number of dimensions,
 // one big-endian int32 per dimension, then the elements, big-endian, in row-major order.
-import { allocTyped, array, type DType, NDArray, type TypedArray, ValueError } from '@tsgrad/tensor';
+import {
+  allocTyped,
+  array,
+  checkArray,
+  checkRecord,
+  type DType,
+  describe,
+  type NDArray,
+  type TypedArray,
+  ValueError,
+} from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
-import { checkBytes, checkRecord } from '../validate.js';
+import { checkBytes } from '../validate.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -178,6 +188,7 @@ export interface ParseIdxOptions {
 /** Parses uncompressed IDX bytes; malformed data throws DataFormatError with its byte offset. */
 export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): NDArray {
   checkBytes('parseIdx', bytes);
+  checkRecord('parseIdx', 'options', options);
   const header = readIdxHeader(bytes, failIn('idx', options.file));
   const dtype = options.dtype ?? DEFAULT_IDX_DTYPE[header.type];
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
@@ -190,11 +201,11 @@ export interface EncodeIdxOptions {
 
 /** The IDX bytes of `x`. Values must fit the type (integers in range for integer types). */
 export function encodeIdx(x: NDArray, options: EncodeIdxOptions = {}): Uint8Array {
-  if (!(x instanceof NDArray)) throw new ValueError('encodeIdx', `expected an NDArray, got ${String(x)}`);
+  checkArray('encodeIdx', x, 'x');
   checkRecord('encodeIdx', 'options', options);
   const type = options.type ?? (x.dtype === 'bool' ? 'uint8' : x.dtype);
-  const codec = CODECS[type];
-  if (codec === undefined) throw new ValueError('encodeIdx', `unknown IDX type '${type}'`);
+  const codec = typeof type === 'string' && Object.hasOwn(CODECS, type) ? CODECS[type] : undefined;
+  if (codec === undefined) throw new ValueError('encodeIdx', `unknown IDX type ${describe(type)}`);
   if (x.ndim === 0 || x.ndim > 255) {
     throw new ValueError('encodeIdx', `IDX holds 1 to 255 dimensions, got shape [${x.shape.join(',')}]`);
   }

@@ -1,7 +1,15 @@
 // NumPy's .npy format (versions 1.0, 2.0 and 3.0): the magic string "\x93NUMPY", a major and
 // a minor version byte, the header length (uint16 LE in v1, uint32 LE in v2/v3), a header that
 // is a Python dict literal {'descr': …, 'fortran_order': …, 'shape': (…)}, then the data.
-import { allocTyped, array, contiguous, type DType, type NDArray, permute } from '@tsgrad/tensor';
+import {
+  allocTyped,
+  array,
+  checkRecord,
+  contiguous,
+  type DType,
+  type NDArray,
+  permute,
+} from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
 import { checkBytes } from '../validate.js';
 
@@ -208,6 +216,7 @@ export interface ParseNpyOptions {
  */
 export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NDArray {
   checkBytes('parseNpy', bytes);
+  checkRecord('parseNpy', 'options', options);
   const fail: Fail = failIn('npy', options.file);
   const { element, littleEndian, fortranOrder, shape, dataOffset } = readHeader(bytes, fail);
   const count = shape.reduce((p, d) => p * d, 1);

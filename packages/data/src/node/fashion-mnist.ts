@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { array, type NDArray, ValueError } from '@tsgrad/tensor';
+import { array, checkRecord, describe, type NDArray, ValueError } from '@tsgrad/tensor';
 import { DatasetNotFoundError } from '../errors.js';
 import { readIdxData } from '../formats/idx.js';
-import { checkRecord } from '../validate.js';
 import { type IdxFile, openIdx } from './idx-file.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the files. */
@@ -86,7 +85,7 @@ export function fashionMnist(options: FashionMnistOptions = {}): FashionMnist {
   }
   const limit = options.limit ?? count;
   if (!Number.isInteger(limit) || limit < 0) {
-    throw new ValueError('fashionMnist', `limit must be a non-negative integer, got ${limit}`);
+    throw new ValueError('fashionMnist', `limit must be a non-negative integer, got ${describe(limit)}`);
   }
   const n = Math.min(limit, count);
   const pixels = readIdxData(images.bytes, images.header, 'float32', n);

@@ -2,10 +2,9 @@
 // @tsgrad/data. They are loaded with require on first use, so that importing this entry does
 // not parse megabytes of JSON, and a missing package is a MissingPackageError naming it.
 import { createRequire } from 'node:module';
-import { array, type NDArray } from '@tsgrad/tensor';
+import { array, checkRecord, type NDArray } from '@tsgrad/tensor';
 import { MissingPackageError } from '../errors.js';
 import type { CsvTable } from '../formats/csv.js';
-import { checkRecord } from '../validate.js';
 
 const require = createRequire(import.meta.url);
 

@@ -19,8 +19,8 @@ import {
   type Tensor,
   tanh,
 } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
-import { checkOptions } from '../validate.js';
 
 // Activations as modules (PyTorch's nn.ReLU, nn.GELU…), each over its functional form and
 // taking the same options object.
@@ -44,7 +44,7 @@ export class LeakyReLU extends Module {
 
   constructor(options: LeakyReluOptions = {}) {
     super();
-    checkOptions('LeakyReLU', options);
+    T.checkOptions('LeakyReLU', options);
     this.negativeSlope = options.negativeSlope ?? 0.01;
   }
 
@@ -63,7 +63,7 @@ export class ELU extends Module {
 
   constructor(options: { readonly alpha?: number } = {}) {
     super();
-    checkOptions('ELU', options);
+    T.checkOptions('ELU', options);
     this.alpha = options.alpha ?? 1;
   }
 
@@ -89,7 +89,7 @@ export class GELU extends Module {
 
   constructor(options: GeluOptions = {}) {
     super();
-    checkOptions('GELU', options);
+    T.checkOptions('GELU', options);
     this.approximate = options.approximate ?? 'none';
   }
 
@@ -135,7 +135,7 @@ export class Hardtanh extends Module {
 
   constructor(options: HardtanhOptions = {}) {
     super();
-    checkOptions('Hardtanh', options);
+    T.checkOptions('Hardtanh', options);
     this.minVal = options.minVal ?? -1;
     this.maxVal = options.maxVal ?? 1;
   }
@@ -156,7 +156,7 @@ export class Softplus extends Module {
 
   constructor(options: SoftplusOptions = {}) {
     super();
-    checkOptions('Softplus', options);
+    T.checkOptions('Softplus', options);
     this.beta = options.beta ?? 1;
     this.threshold = options.threshold ?? 20;
   }

@@ -3,10 +3,8 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, xavierUniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions, checkTensor } from '../validate.js';
+import { checkTensor } from '../validate.js';
 import { type LayerOptions, Linear } from './linear.js';
-
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
 
 /**
  * The masks of one attention call, already combined: `blocked` (true = may not attend) and
@@ -96,7 +94,7 @@ export function scaledDotProductAttention(
     ['v', v],
   ] as const)
     checkTensor('scaledDotProductAttention', name, x);
-  checkOptions('scaledDotProductAttention', options);
+  T.checkOptions('scaledDotProductAttention', options);
   return inLibrary(() => {
     const op = 'scaledDotProductAttention';
     const [L, E] = q.shape.slice(-2);
@@ -104,7 +102,7 @@ export function scaledDotProductAttention(
     if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2 || Ek !== E || v.shape[v.ndim - 2] !== S) {
       throw new T.ShapeError(
         op,
-        `expected q [..., L, E], k [..., S, E], v [..., S, Ev], got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`,
+        `expected q [..., L, E], k [..., S, E], v [..., S, Ev], got ${T.formatShape(q.shape)}, ${T.formatShape(k.shape)}, ${T.formatShape(v.shape)}`,
       );
     }
     const { attnMask, isCausal = false } = options;
@@ -186,8 +184,11 @@ export class MultiheadAttention extends Module {
     this.headDim = embedDim / numHeads;
     this.dropout = options.dropout ?? 0;
     this.batchFirst = options.batchFirst ?? false;
-    if (!(this.dropout >= 0 && this.dropout <= 1))
-      throw new T.ValueError('MultiheadAttention', `dropout must lie in [0, 1], got ${this.dropout}`);
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout <= 1))
+      throw new T.ValueError(
+        'MultiheadAttention',
+        `dropout must lie in [0, 1], got ${T.describe(this.dropout)}`,
+      );
     const dtype = options.dtype ?? 'float32';
     const [inKey, qKey, kKey, vKey, outKey] = T.random.split(options.key ?? nextKey(), 5);
     // PyTorch: xavier_uniform on the input projection(s), zero biases, out_proj as a Linear
@@ -233,6 +234,13 @@ export class MultiheadAttention extends Module {
     value: Tensor,
     options: MultiheadAttentionForwardOptions = {},
   ): [Tensor, Tensor | null] {
+    for (const [what, x] of [
+      ['query', query],
+      ['key', key],
+      ['value', value],
+    ] as const)
+      checkTensor('MultiheadAttention', what, x);
+    T.checkOptions('MultiheadAttention', options);
     return inLibrary(() => {
       const name = 'MultiheadAttention';
       const batched = query.ndim === 3;
@@ -247,7 +255,7 @@ export class MultiheadAttention extends Module {
       ) {
         throw new T.ShapeError(
           name,
-          `expected query [L, N, ${this.embedDim}], key [S, N, ${this.kdim}], value [S, N, ${this.vdim}] (or unbatched 2-D), got ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
+          `expected query [L, N, ${this.embedDim}], key [S, N, ${this.kdim}], value [S, N, ${this.vdim}] (or unbatched 2-D), got ${T.formatShape(query.shape)}, ${T.formatShape(key.shape)}, ${T.formatShape(value.shape)}`,
         );
       }
       // Work batch-first: [N, L, E].
@@ -259,7 +267,7 @@ export class MultiheadAttention extends Module {
       if (v.shape[0] !== N || k.shape[0] !== N || v.shape[1] !== S) {
         throw new T.ShapeError(
           name,
-          `query, key and value disagree on batch or key length: ${shapeText(query.shape)}, ${shapeText(key.shape)}, ${shapeText(value.shape)}`,
+          `query, key and value disagree on batch or key length: ${T.formatShape(query.shape)}, ${T.formatShape(key.shape)}, ${T.formatShape(value.shape)}`,
         );
       }
 
@@ -310,7 +318,7 @@ export class MultiheadAttention extends Module {
       if (padding.ndim !== expected.length || padding.shape.some((d, i) => d !== expected[i]))
         throw new T.ShapeError(
           name,
-          `keyPaddingMask must have shape ${shapeText(expected)}, got ${shapeText(padding.shape)}`,
+          `keyPaddingMask must have shape ${T.formatShape(expected)}, got ${T.formatShape(padding.shape)}`,
         );
       add(padding, [N, 1, 1, S]);
     }
@@ -325,7 +333,7 @@ export class MultiheadAttention extends Module {
       if (!is2d && !is3d)
         throw new T.ShapeError(
           name,
-          `attnMask must have shape [${L},${S}] or [${N * this.numHeads},${L},${S}], got ${shapeText(attnMask.shape)}`,
+          `attnMask must have shape [${L},${S}] or [${N * this.numHeads},${L},${S}], got ${T.formatShape(attnMask.shape)}`,
         );
       add(attnMask, is2d ? [1, 1, L, S] : [N, this.numHeads, L, S]);
     }

@@ -12,7 +12,7 @@ import {
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { checkOptions, integerList } from '../validate.js';
+import { checkTensor, integerList } from '../validate.js';
 import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
@@ -58,7 +58,7 @@ function perAxis(
   if (out.length !== rank || out.some((v) => !Number.isInteger(v) || v < 0)) {
     throw new T.ValueError(
       name,
-      `${what} must be a non-negative integer or ${rank} of them, got ${String(value)}`,
+      `${what} must be a non-negative integer or ${rank} of them, got ${T.describe(value)}`,
     );
   }
   return out;
@@ -85,11 +85,11 @@ abstract class ConvLayer extends Module {
     kernelSize: Size,
     rank: number,
     transposed: boolean,
-    options: LayerOptions & { stride?: Size; dilation?: Size; groups?: number; bias?: boolean },
+    options: LayerOptions & { stride?: Size; dilation?: Size; groups?: number; bias?: boolean } = {},
   ) {
     super();
     const name = new.target.name;
-    checkOptions(name, options);
+    T.checkOptions(name, options);
     this.kernelSize = perAxis(name, 'kernelSize', kernelSize, rank, 1);
     this.stride = perAxis(name, 'stride', options.stride, rank, 1);
     this.dilation = perAxis(name, 'dilation', options.dilation, rank, 1);
@@ -98,7 +98,7 @@ abstract class ConvLayer extends Module {
     if (counts.some((c) => !Number.isInteger(c) || c <= 0)) {
       throw new T.ValueError(
         name,
-        `channel counts must be positive integers, got ${inChannels} and ${outChannels}`,
+        `channel counts must be positive integers, got ${T.describe(inChannels)} and ${T.describe(outChannels)}`,
       );
     }
     if (!Number.isInteger(this.groups) || this.groups <= 0 || counts.some((c) => c % this.groups !== 0)) {
@@ -122,6 +122,7 @@ abstract class ConvLayer extends Module {
 
   /** Runs `run` on an `[N, C, …]` input, or on an unbatched `[C, …]` one as a batch of one. */
   protected batched(x: Tensor, run: (x: Tensor) => Tensor): Tensor {
+    checkTensor(this.constructor.name, 'the input', x);
     const rank = this.kernelSize.length;
     const layout = rank === 2 ? '[N, C, H, W] or [C, H, W]' : '[N, C, L] or [C, L]';
     if (x.ndim !== rank + 1 && x.ndim !== rank + 2) {

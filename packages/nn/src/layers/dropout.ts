@@ -17,7 +17,8 @@ export interface DropoutCallOptions {
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new T.ValueError('Dropout', `p must lie in [0, 1], got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+      throw new T.ValueError('Dropout', `p must lie in [0, 1], got ${T.describe(p)}`);
   }
 
   forward(x: Tensor, options: DropoutCallOptions = {}): Tensor {

@@ -2,7 +2,6 @@ import { embedding, type IndexInput, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, normal } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions } from '../validate.js';
 import type { LayerOptions } from './linear.js';
 
 export interface EmbeddingLayerOptions extends LayerOptions {
@@ -39,11 +38,11 @@ export class Embedding extends Module {
     options: EmbeddingLayerOptions = {},
   ) {
     super();
-    checkOptions('Embedding', options);
+    T.checkOptions('Embedding', options);
     if ([numEmbeddings, embeddingDim].some((n) => !Number.isInteger(n) || n <= 0)) {
       throw new T.ValueError(
         'Embedding',
-        `numEmbeddings and embeddingDim must be positive integers, got ${numEmbeddings} and ${embeddingDim}`,
+        `numEmbeddings and embeddingDim must be positive integers, got ${T.describe(numEmbeddings)} and ${T.describe(embeddingDim)}`,
       );
     }
     this.paddingIdx = checkPaddingIdx(numEmbeddings, options.paddingIdx);

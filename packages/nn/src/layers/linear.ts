@@ -2,7 +2,7 @@ import { linear, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey, uniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions, integerList } from '../validate.js';
+import { integerList } from '../validate.js';
 
 export interface LayerOptions {
   /** Parameter dtype (float32 by default). */
@@ -15,7 +15,10 @@ export interface LayerOptions {
  * PyTorch's bound for Linear and Conv weights and biases: 1/√fanIn (kaiming_uniform with a=√5),
  * 0 when fanIn is 0 (a zero-feature layer: an empty weight and a zero bias, as torch does).
  */
-export const fanInBound = (fanIn: number): number => (fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0);
+export function fanInBound(fanIn: number): number {
+  T.checkNumber('fanInBound', 'fanIn', fanIn);
+  return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+}
 
 /** A parameter drawn from U(−bound, bound): PyTorch's default for Linear and Conv layers. */
 export function uniformParameter(
@@ -25,6 +28,7 @@ export function uniformParameter(
   key: T.random.PRNGKey,
 ): Parameter {
   const dims = integerList('uniformParameter', 'shape', shape);
+  T.checkNumber('uniformParameter', 'bound', bound);
   const p = new Parameter(T.zeros(dims, { dtype }));
   return bound === 0 ? p : (uniform(p, -bound, bound, { key }) as Parameter);
 }
@@ -40,11 +44,11 @@ export class Linear extends Module {
     options: LayerOptions & { bias?: boolean } = {},
   ) {
     super();
-    checkOptions('Linear', options);
+    T.checkOptions('Linear', options);
     if ([inFeatures, outFeatures].some((n) => !Number.isInteger(n) || n < 0)) {
       throw new T.ValueError(
         'Linear',
-        `inFeatures and outFeatures must be non-negative integers, got ${String(inFeatures)} and ${String(outFeatures)}`,
+        `inFeatures and outFeatures must be non-negative integers, got ${T.describe(inFeatures)} and ${T.describe(outFeatures)}`,
       );
     }
     const dtype = options.dtype ?? 'float32';

@@ -24,7 +24,7 @@ import {
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
-import { checkOptions } from '../validate.js';
+import { checkTensor } from '../validate.js';
 
 // Losses as modules over the functional ones (PyTorch's nn.MSELoss, nn.CrossEntropyLoss…):
 // `forward(input, target)`. Class weights and posWeight are buffers named as in PyTorch
@@ -41,14 +41,14 @@ const asTensor = (value: Tensor | T.NDArray | undefined): Tensor | null =>
 abstract class Loss extends Module {
   readonly reduction: Reduction;
 
-  constructor(options: LossModuleOptions) {
+  constructor(options: LossModuleOptions = {}) {
     super();
-    checkOptions(new.target.name, options);
+    T.checkOptions(new.target.name, options);
     this.reduction = options.reduction ?? 'mean';
     if (!['mean', 'sum', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
         new.target.name,
-        `reduction must be 'mean', 'sum' or 'none', got '${String(this.reduction)}'`,
+        `reduction must be 'mean', 'sum' or 'none', got ${T.describe(this.reduction)}`,
       );
     }
   }
@@ -174,10 +174,10 @@ export class CrossEntropyLoss extends WeightedLoss {
     T.checkOptions('CrossEntropyLoss', options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.labelSmoothing = options.labelSmoothing ?? 0;
-    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
+    if (typeof this.labelSmoothing !== 'number' || !(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
       throw new T.ValueError(
         'CrossEntropyLoss',
-        `labelSmoothing must lie in [0, 1], got ${this.labelSmoothing}`,
+        `labelSmoothing must lie in [0, 1], got ${T.describe(this.labelSmoothing)}`,
       );
     }
   }
@@ -268,18 +268,19 @@ export class KLDivLoss extends Module {
 
   constructor(options: KLDivLossOptions = {}) {
     super();
-    checkOptions('KLDivLoss', options);
+    T.checkOptions('KLDivLoss', options);
     this.reduction = options.reduction ?? 'mean';
     this.logTarget = options.logTarget ?? false;
     if (!['mean', 'sum', 'batchmean', 'none'].includes(this.reduction)) {
       throw new T.ValueError(
         'KLDivLoss',
-        `reduction must be 'mean', 'sum', 'batchmean' or 'none', got '${String(this.reduction)}'`,
+        `reduction must be 'mean', 'sum', 'batchmean' or 'none', got ${T.describe(this.reduction)}`,
       );
     }
   }
 
   forward(input: Tensor, target: TensorLike): Tensor {
+    checkTensor('KLDivLoss', 'input', input);
     if (!T.isFloat(input.dtype))
       throw new T.DTypeError('KLDivLoss', `input must be float, got ${input.dtype}`);
     return inLibrary(() => {

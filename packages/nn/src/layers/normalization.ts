@@ -1,7 +1,7 @@
 import { add, batchNorm, groupNorm, inLibrary, layerNorm, mean, mul, rsqrt, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn, Parameter } from '../module.js';
-import { checkOptions, integerList } from '../validate.js';
+import { checkTensor, integerList } from '../validate.js';
 
 export interface NormLayerOptions {
   /** Parameter and running-statistics dtype (float32 by default). */
@@ -60,14 +60,17 @@ abstract class BatchNorm extends Module {
     options: BatchNormLayerOptions = {},
   ) {
     super();
-    checkOptions(new.target.name, options);
+    T.checkOptions(new.target.name, options);
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
-      throw new T.ValueError(new.target.name, `numFeatures must be a positive integer, got ${numFeatures}`);
+      throw new T.ValueError(
+        new.target.name,
+        `numFeatures must be a positive integer, got ${T.describe(numFeatures)}`,
+      );
     }
     this.weight = this.affine ? filled([numFeatures], 1, dtype) : null;
     this.bias = this.affine ? filled([numFeatures], 0, dtype) : null;
@@ -101,6 +104,7 @@ abstract class BatchNorm extends Module {
 
   forward(x: Tensor): Tensor {
     const name = this.constructor.name;
+    checkTensor(name, 'the input', x);
     if (!this.ranks.includes(x.ndim)) {
       const expected = this.ranks.map((r) => `${r}-D`).join(' or ');
       throw new T.ShapeError(name, `expected a ${expected} input, got [${x.shape.join(',')}]`);
@@ -169,7 +173,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
-    checkOptions('LayerNorm', options);
+    T.checkOptions('LayerNorm', options);
     const dtype = options.dtype ?? 'float32';
     this.normalizedShape = normalizedDims('LayerNorm', normalizedShape);
     this.eps = options.eps ?? 1e-5;
@@ -215,7 +219,7 @@ export class RMSNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {
     super();
-    checkOptions('RMSNorm', options);
+    T.checkOptions('RMSNorm', options);
     this.normalizedShape = normalizedDims('RMSNorm', normalizedShape);
     this.eps = options.eps ?? null;
     this.elementwiseAffine = options.elementwiseAffine ?? true;
@@ -223,6 +227,7 @@ export class RMSNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('RMSNorm', 'the input', x);
     const dims = this.normalizedShape;
     const lead = x.ndim - dims.length;
     if (lead < 0 || dims.some((d, i) => x.shape[lead + i] !== d)) {
@@ -263,11 +268,16 @@ export class GroupNorm extends Module {
     options: GroupNormLayerOptions = {},
   ) {
     super();
-    checkOptions('GroupNorm', options);
-    if (!Number.isInteger(numGroups) || numGroups <= 0 || numChannels % numGroups !== 0) {
+    T.checkOptions('GroupNorm', options);
+    if (
+      !Number.isInteger(numGroups) ||
+      numGroups <= 0 ||
+      !Number.isInteger(numChannels) ||
+      numChannels % numGroups !== 0
+    ) {
       throw new T.ValueError(
         'GroupNorm',
-        `numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`,
+        `numChannels (${T.describe(numChannels)}) must be divisible by numGroups (${T.describe(numGroups)})`,
       );
     }
     const dtype = options.dtype ?? 'float32';
@@ -278,6 +288,7 @@ export class GroupNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('GroupNorm', 'the input', x);
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new T.ShapeError(
         'GroupNorm',

@@ -3,7 +3,7 @@ import { inLibrary, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
-import { checkOptions } from '../validate.js';
+import { checkTensor } from '../validate.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
 
 // Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
@@ -41,8 +41,6 @@ interface CellWeights {
 /** The state carried through time: [h] or, for the LSTM, [h, c]; each [batch, hidden]. */
 type State = Tensor[];
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
-
 /**
  * What RNN, LSTM and GRU share: the parameters `weight_ih_l{k}`, `weight_hh_l{k}`,
  * `bias_ih_l{k}`, `bias_hh_l{k}` (with a `_reverse` suffix for the backward direction), drawn
@@ -63,11 +61,11 @@ export abstract class RNNBase extends Module {
     mode: Mode,
     readonly inputSize: number,
     readonly hiddenSize: number,
-    options: RNNOptions,
+    options: RNNOptions = {},
   ) {
     super();
     const name = new.target.name;
-    checkOptions(name, options);
+    T.checkOptions(name, options);
     this.numLayers = options.numLayers ?? 1;
     this.bias = options.bias ?? true;
     this.batchFirst = options.batchFirst ?? false;
@@ -80,10 +78,10 @@ export abstract class RNNBase extends Module {
       ['numLayers', this.numLayers],
     ] as const) {
       if (!Number.isInteger(n) || n < 1)
-        throw new T.ValueError(name, `${what} must be a positive integer, got ${n}`);
+        throw new T.ValueError(name, `${what} must be a positive integer, got ${T.describe(n)}`);
     }
-    if (!(this.dropout >= 0 && this.dropout <= 1))
-      throw new T.ValueError(name, `dropout must lie in [0, 1], got ${this.dropout}`);
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout <= 1))
+      throw new T.ValueError(name, `dropout must lie in [0, 1], got ${T.describe(this.dropout)}`);
 
     const dtype = options.dtype ?? 'float32';
     const gateSize = gatesOf[mode] * hiddenSize;
@@ -159,7 +157,7 @@ export abstract class RNNBase extends Module {
     if (features !== this.inputSize) {
       throw new T.ShapeError(
         name,
-        `expected input with ${this.inputSize} features, got shape ${shapeText(input.shape)}`,
+        `expected input with ${this.inputSize} features, got shape ${T.formatShape(input.shape)}`,
       );
     }
     if (seqLength === 0) throw new T.ShapeError(name, 'the input sequence is empty');
@@ -171,7 +169,7 @@ export abstract class RNNBase extends Module {
       if (s.ndim !== 3 || s.shape.some((d, i) => d !== stateShape[i])) {
         throw new T.ShapeError(
           name,
-          `expected an initial state of shape ${shapeText(stateShape)}, got ${shapeText(s.shape)}`,
+          `expected an initial state of shape ${T.formatShape(stateShape)}, got ${T.formatShape(s.shape)}`,
         );
       }
     }
@@ -218,12 +216,16 @@ export abstract class RNNBase extends Module {
    */
   protected runInLayout(input: Tensor, initial: State | undefined): { output: Tensor; final: State } {
     const name = this.constructor.name;
+    checkTensor(name, 'input', input);
+    initial?.forEach((s, i) => {
+      checkTensor(name, `initial state ${i}`, s);
+    });
     if (input.ndim === 2) {
       for (const s of initial ?? []) {
         if (s.ndim !== 2)
           throw new T.ShapeError(
             name,
-            `an unbatched input needs 2-D initial states, got ${shapeText(s.shape)}`,
+            `an unbatched input needs 2-D initial states, got ${T.formatShape(s.shape)}`,
           );
       }
       const { output, final } = this.run(
@@ -235,7 +237,7 @@ export abstract class RNNBase extends Module {
     if (input.ndim !== 3) {
       throw new T.ShapeError(
         name,
-        `expected an input of shape [seq, batch, feature]${this.batchFirst ? ' (batchFirst: [batch, seq, feature])' : ''} or [seq, feature], got ${shapeText(input.shape)}`,
+        `expected an input of shape [seq, batch, feature]${this.batchFirst ? ' (batchFirst: [batch, seq, feature])' : ''} or [seq, feature], got ${T.formatShape(input.shape)}`,
       );
     }
     const { output, final } = this.run(this.batchFirst ? A.transpose(input, 0, 1) : input, initial);
@@ -264,10 +266,10 @@ export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: ElmanRNNOptions = {}) {
-    checkOptions('RNN', options);
+    T.checkOptions('RNN', options);
     const nonlinearity = options.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
-      throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
+      throw new T.ValueError('RNN', `nonlinearity must be 'tanh' or 'relu', got ${T.describe(nonlinearity)}`);
     super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
     this.nonlinearity = nonlinearity;
   }

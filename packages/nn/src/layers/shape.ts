@@ -1,7 +1,7 @@
 import { flatten, reshape, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn } from '../module.js';
-import { integerList } from '../validate.js';
+import { checkTensor, integerList } from '../validate.js';
 
 /** Returns its input unchanged (PyTorch's `nn.Identity`), e.g. to switch a block off. */
 export class Identity extends Module {
@@ -37,10 +37,12 @@ export class Unflatten extends Module {
     unflattenedSize: readonly number[],
   ) {
     super();
+    T.checkInteger('Unflatten', 'dim', dim);
     this.unflattenedSize = integerList('Unflatten', 'unflattenedSize', unflattenedSize);
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('Unflatten', 'the input', x);
     const axis = this.dim < 0 ? this.dim + x.ndim : this.dim;
     if (!Number.isInteger(axis) || axis < 0 || axis >= x.ndim) {
       throw new T.IndexError('Unflatten', `dim ${this.dim} is out of range for input [${x.shape.join(',')}]`);

@@ -4,7 +4,6 @@ import * as T from '@tsgrad/tensor';
 import { ModuleList } from '../containers.js';
 import { nextKey } from '../init.js';
 import { callForward, Module, markBuiltIn } from '../module.js';
-import { checkOptions } from '../validate.js';
 import { MultiheadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import { type LayerOptions, Linear } from './linear.js';
@@ -69,7 +68,7 @@ export class TransformerEncoderLayer extends Module {
     options: TransformerEncoderLayerOptions = {},
   ) {
     super();
-    checkOptions('TransformerEncoderLayer', options);
+    T.checkOptions('TransformerEncoderLayer', options);
     const { dimFeedforward = 2048, dropout = 0.1, dtype, bias = true } = options;
     const eps = options.layerNormEps ?? 1e-5;
     this.batchFirst = options.batchFirst ?? false;
@@ -170,14 +169,17 @@ export class TransformerEncoder extends Module {
     options: { norm?: LayerNorm } = {},
   ) {
     super();
-    checkOptions('TransformerEncoder', options);
+    T.checkOptions('TransformerEncoder', options);
     if (typeof layer !== 'function' && !(layer instanceof TransformerEncoderLayer))
       throw new T.ValueError(
         'TransformerEncoder',
         'layer must be a TransformerEncoderLayer or a function making one',
       );
     if (!Number.isInteger(numLayers) || numLayers < 1)
-      throw new T.ValueError('TransformerEncoder', `numLayers must be a positive integer, got ${numLayers}`);
+      throw new T.ValueError(
+        'TransformerEncoder',
+        `numLayers must be a positive integer, got ${T.describe(numLayers)}`,
+      );
     const make = typeof layer === 'function' ? layer : () => layer.clone();
     this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => make(i)));
     this.norm = options.norm ?? null;

@@ -35,7 +35,7 @@ export function pad(
     if (!Number.isInteger(before) || !Number.isInteger(after) || before < 0 || after < 0) {
       throw new ValueError(
         'pad',
-        `pad widths must be non-negative integers, got [${widths.map((w) => `[${w}]`).join(',')}]`,
+        `pad widths must be non-negative integers, got [${widths.map(formatShape).join(',')}]`,
       );
     }
   }
@@ -190,7 +190,7 @@ export function oneHot(
     throw new DTypeError('oneHot', `indices must be int32, got ${indices.dtype}`);
   }
   if (!Number.isInteger(numClasses) || numClasses < 0) {
-    throw new ValueError('oneHot', `numClasses must be a non-negative integer, got ${numClasses}`);
+    throw new ValueError('oneHot', `numClasses must be a non-negative integer, got ${describe(numClasses)}`);
   }
   checkIndexRange('oneHot', indices, numClasses);
   const column = unsqueeze(indices, -1);

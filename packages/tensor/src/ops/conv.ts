@@ -1,6 +1,6 @@
 import { checkArray, checkOptions } from '../check.js';
 import { runPrimitive } from '../dispatch.js';
-import { formatShape, ShapeError, ValueError } from '../errors.js';
+import { describe, formatShape, ShapeError, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { Conv2dParams, ConvTranspose2dParams } from '../primitives.js';
 import { checkShape, type Shape, shapesEqual } from '../shape.js';
@@ -93,7 +93,7 @@ const weightLayout = (spatial: number) => (spatial === 2 ? '[O, C/groups, kh, kw
 
 function checkGroups(op: string, groups: number): number {
   if (!Number.isInteger(groups) || groups < 1)
-    throw new ValueError(op, `groups must be a positive integer, got ${groups}`);
+    throw new ValueError(op, `groups must be a positive integer, got ${describe(groups)}`);
   return groups;
 }
 

@@ -203,7 +203,7 @@ export function linspace(start: number, stop: number, num: number, options: Crea
       throw new ValueError('linspace', `${name} must be a number, got ${describe(v)}`);
   }
   if (!Number.isInteger(num) || num < 0) {
-    throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
+    throw new ValueError('linspace', `num must be a non-negative integer, got ${describe(num)}`);
   }
   const dtype = dtypeOption('linspace', options, 'float32');
   if (!isFloat(dtype)) throw new DTypeError('linspace', `dtype must be float32 or float64, got ${dtype}`);
@@ -221,7 +221,8 @@ export function linspace(start: number, stop: number, num: number, options: Crea
 export function eye(n: number, m = n, k = 0, options: CreateOptions = {}): NDArray {
   checkOptions('eye', options);
   const [rows, cols] = checkShape('eye', [n, m]);
-  if (!Number.isInteger(k)) throw new ValueError('eye', `diagonal offset k must be an integer, got ${k}`);
+  if (!Number.isInteger(k))
+    throw new ValueError('eye', `diagonal offset k must be an integer, got ${describe(k)}`);
   const dtype = dtypeOption('eye', options, 'float32');
   checkAllocation('eye', [rows, cols], dtype);
   const data = allocTyped(dtype, rows * cols);

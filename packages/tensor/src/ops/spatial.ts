@@ -19,14 +19,14 @@ export function perAxis(op: string, name: string, value: PerAxis, rank: number, 
   const values = typeof value === 'number' ? new Array<number>(rank).fill(value) : [...value];
   if (values.length !== rank) {
     const expected = rank === 1 ? 'a number' : `a number or ${rank} numbers`;
-    throw new ValueError(op, `${name} must be ${expected}, got [${values.join(',')}]`);
+    throw new ValueError(op, `${name} must be ${expected}, got ${formatShape(values)}`);
   }
   for (const v of values) {
     if (!Number.isInteger(v) || v < min) {
       const what = min === 0 ? 'non-negative' : min === 1 ? 'positive' : `at least ${min}`;
       throw new ValueError(
         op,
-        `${name} must be ${what} integers, got ${typeof value === 'number' ? value : `[${values.join(',')}]`}`,
+        `${name} must be ${what} integers, got ${typeof value === 'number' ? value : formatShape(values)}`,
       );
     }
   }

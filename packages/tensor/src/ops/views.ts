@@ -40,6 +40,7 @@ export function reshape(x: NDArray, shape: Shape): NDArray {
 
 /** Another view of all of `x`: disposing one of the two never disposes the other. */
 export function view(x: NDArray): NDArray {
+  checkArray('view', x);
   return NDArray.view(x, x.shape, x.strides, x.offset);
 }
 
@@ -143,11 +144,14 @@ export function slice(x: NDArray, specs: readonly SliceSpec[]): NDArray {
     }
     const step = spec?.step ?? 1;
     if (!Number.isInteger(step) || step === 0) {
-      throw new ValueError('slice', `step must be a non-zero integer, got ${step}`);
+      throw new ValueError('slice', `step must be a non-zero integer, got ${describe(step)}`);
     }
     for (const bound of [spec?.start, spec?.stop]) {
       if (bound !== undefined && !Number.isInteger(bound)) {
-        throw new IndexError('slice', `slice bounds must be integers, got ${bound} for axis ${axis}`);
+        throw new IndexError(
+          'slice',
+          `slice bounds must be integers, got ${describe(bound)} for axis ${axis}`,
+        );
       }
     }
     const [start, length] = sliceRange(n, spec?.start, spec?.stop, step);

@@ -1,6 +1,6 @@
 import { checkArray, checkOptions } from '../check.js';
 import { isFloat } from '../dtype.js';
-import { DTypeError, formatShape, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, describe, formatShape, ShapeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { permute } from '../ops/views.js';
 import {
@@ -38,7 +38,7 @@ function cumulativeRows(logits: NDArray, axis: number): Float64Array {
     for (let c = 0; c < classes; c++) {
       const v = rows[start + c];
       if (Number.isNaN(v) || v === Number.POSITIVE_INFINITY) {
-        throw new ValueError('categorical', `logits must not be NaN or +Infinity, got ${v}`);
+        throw new ValueError('categorical', `logits must not be NaN or +Infinity, got ${describe(v)}`);
       }
       top = Math.max(top, v);
     }

@@ -1,7 +1,7 @@
-import { checkOptions } from '../check.js';
+import { checkNumber, checkOptions } from '../check.js';
 import { getBackend } from '../dispatch.js';
 import { allocTyped, type DType } from '../dtype.js';
-import { DTypeError, ValueError } from '../errors.js';
+import { DTypeError, describe, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { checkAllocation, checkShape, type Shape, sizeOf } from '../shape.js';
 import { checkKey, type PRNGKey, randomBits, randomWordPairs } from './key.js';
@@ -62,6 +62,8 @@ export function uniform(k: PRNGKey, shape: Shape, options: UniformOptions = {}):
   const dims = checkShape('uniform', shape);
   checkAllocation('uniform', dims, 'float64');
   const { low = 0, high = 1 } = options;
+  checkNumber('uniform', 'low', low);
+  checkNumber('uniform', 'high', high);
   const dtype = checkFloatDType('uniform', options.dtype ?? 'float32');
   const round = dtype === 'float32' ? Math.fround : (x: number) => x;
   const lo = round(low);
@@ -106,7 +108,10 @@ export function normal(k: PRNGKey, shape: Shape, options: NormalOptions = {}): N
   const { mean = 0, std = 1 } = options;
   const dtype = checkFloatDType('normal', options.dtype ?? 'float32');
   if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
-    throw new ValueError('normal', `needs a finite mean and a finite std ≥ 0, got mean=${mean}, std=${std}`);
+    throw new ValueError(
+      'normal',
+      `needs a finite mean and a finite std ≥ 0, got mean=${describe(mean)}, std=${describe(std)}`,
+    );
   }
   const n = sizeOf(dims);
   const out = allocTyped(dtype, n);

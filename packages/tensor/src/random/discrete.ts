@@ -1,6 +1,6 @@
 import { checkArray } from '../check.js';
 import { getBackend, runPrimitive } from '../dispatch.js';
-import { formatShape, ShapeError, ValueError } from '../errors.js';
+import { describe, formatShape, ShapeError, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { broadcastTo } from '../ops/views.js';
 import { broadcastShapes, checkAllocation, checkShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
@@ -10,7 +10,8 @@ const INT32_MIN = -(2 ** 31);
 const INT32_LIMIT = 2 ** 31;
 
 function checkProbability(p: number): void {
-  if (!(p >= 0 && p <= 1)) throw new ValueError('bernoulli', `p must lie in [0, 1], got ${p}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    throw new ValueError('bernoulli', `p must lie in [0, 1], got ${describe(p)}`);
 }
 
 /** The probabilities of `p` broadcast to `dims`, in row-major order. */
@@ -44,6 +45,7 @@ export function bernoulli(k: PRNGKey, p: number | NDArray = 0.5, shape?: Shape):
     checkAllocation('bernoulli', dims, 'float64');
     probabilities = p;
   } else {
+    checkArray('bernoulli', p, 'p');
     dims = checkShape('bernoulli', shape ?? p.shape);
     checkAllocation('bernoulli', dims, 'float64');
     probabilities = probabilitiesFor(p, dims);
@@ -103,7 +105,7 @@ export function permutation(k: PRNGKey, x: number | NDArray): NDArray {
   checkKey('permutation', k);
   if (typeof x === 'number') {
     checkCount('permutation', 'n', x);
-    if (x > INT32_LIMIT) throw new ValueError('permutation', `n must fit int32 indices, got ${x}`);
+    if (x > INT32_LIMIT) throw new ValueError('permutation', `n must fit int32 indices, got ${describe(x)}`);
     checkAllocation('permutation', [x], 'int32');
     return NDArray.fromTyped(getBackend(), 'int32', [x], shuffledRange(k, x));
   }
