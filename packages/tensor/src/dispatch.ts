@@ -92,7 +92,8 @@ export interface TracingBackend extends Backend {
   adopt(array: NDArray): NDArray;
 }
 
-export const isTracingBackend = (backend: Backend): backend is TracingBackend => 'adopt' in backend;
+export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
+  typeof backend === 'object' && backend !== null && 'adopt' in backend;
 
 /** The inputs as arrays of a tracing backend; others pass unchanged. */
 function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {

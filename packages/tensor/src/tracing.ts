@@ -1,4 +1,6 @@
+import { checkArray } from './check.js';
 import { isTracingBackend } from './dispatch.js';
+import { describe, ValueError } from './errors.js';
 import type { NDArray } from './ndarray.js';
 
 // What library code needs to know about jit's tracing (in @tsgrad/compiler): while a function
@@ -8,6 +10,7 @@ let checking = 0;
 
 /** Whether `x` is an array being traced: its values change from call to call of the compiled function. */
 export function isTraced(x: NDArray): boolean {
+  checkArray('isTraced', x);
   return isTracingBackend(x.backend);
 }
 
@@ -16,6 +19,8 @@ export function isTraced(x: NDArray): boolean {
  * while tracing it sees the traced call's values, where any other read is an error.
  */
 export function checkValues<R>(read: () => R): R {
+  if (typeof read !== 'function')
+    throw new ValueError('checkValues', `expected a function, got ${describe(read)}`);
   checking++;
   try {
     return read();
