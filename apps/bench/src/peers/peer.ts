@@ -27,8 +27,7 @@ export interface Peer {
   mlpStep(problem: MlpProblem): Step;
   cnnStep(problem: CnnProblem): Step;
   gradChain(problem: ChainProblem): Step;
-  /** Absent where the peer has no implementation of it yet. */
-  charRnnStep?(problem: CharRnnProblem): Step;
+  charRnnStep(problem: CharRnnProblem): Step;
   /**
    * The same library's code without a single `dispose` (tsgrad: what users write, relying on
    * the library and the FinalizationRegistry); a peer without it has one idiomatic way.

@@ -249,7 +249,7 @@ export function onBackend(backend: T.Backend, name: string, description: string,
     mlpStep: wrap(w.mlpStep),
     cnnStep: wrap(w.cnnStep),
     gradChain: wrap(w.gradChain),
-    charRnnStep: w.charRnnStep && wrap(w.charRnnStep),
+    charRnnStep: wrap(w.charRnnStep),
   };
 }
 
