@@ -1,12 +1,13 @@
-import { cpuBackend, type KernelTable, type Primitive, type TypedArray, type View } from '@tsgrad/tensor';
+import {
+  type AnyKernel,
+  cpuBackend,
+  type KernelTable,
+  type Primitive,
+  type TypedArray,
+  type View,
+} from '@tsgrad/tensor';
 import { typedView, type WasmBuffer } from './buffer.js';
 import type { WasmRuntime } from './runtime.js';
-
-type AnyKernel = (
-  outputs: readonly View<unknown>[],
-  inputs: readonly View<unknown>[],
-  params: unknown,
-) => void;
 
 /**
  * Runs the CPU reference kernel of `primitive` directly on the wasm memory, through typed

@@ -1,4 +1,5 @@
 import {
+  type AnyKernel,
   type Backend,
   contiguousStrides,
   type DType,
@@ -6,7 +7,6 @@ import {
   type Primitive,
   runPrimitive,
   ValueError,
-  type View,
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
 import type { Graph, ViewRef } from './graph.js';
@@ -24,12 +24,6 @@ interface MutableView {
   readonly offset: number;
 }
 
-type KernelCall = (
-  outputs: readonly View<unknown>[],
-  inputs: readonly View<unknown>[],
-  params: unknown,
-) => void;
-
 /** One equation's kernel call on its views, prepared by the backend where it can. */
 function boundCall(
   backend: Backend,
@@ -40,7 +34,7 @@ function boundCall(
 ) {
   const prepared = backend.prepare?.(primitive, outs, ins, params);
   if (prepared) return prepared;
-  const kernel = backend.kernels[primitive] as unknown as KernelCall;
+  const kernel = backend.kernels[primitive] as unknown as AnyKernel;
   return () => kernel(outs, ins, params);
 }
 

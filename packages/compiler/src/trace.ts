@@ -1,4 +1,5 @@
 import {
+  type AnyKernel,
   allocTyped,
   type Backend,
   type DType,
@@ -144,11 +145,7 @@ export class Recorder implements TracingBackend {
   }
 
   private recordingKernel(primitive: Primitive) {
-    const kernel = this.real.kernels[primitive] as (
-      o: View<unknown>[],
-      i: View<unknown>[],
-      p: unknown,
-    ) => void;
+    const kernel = this.real.kernels[primitive] as AnyKernel;
     return (outputs: readonly View<TraceHandle>[], inputs: readonly View<TraceHandle>[], params: unknown) => {
       for (const o of outputs) {
         const slot = this.slots[o.handle.id];

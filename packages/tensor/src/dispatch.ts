@@ -4,7 +4,13 @@ import { cpuBackend } from './cpu/index.js';
 import type { DType } from './dtype.js';
 import { DTypeError, describe, ValueError } from './errors.js';
 import { NDArray } from './ndarray.js';
-import { type Primitive, type PrimitiveParams, STRIDED_PRIMITIVES, type View } from './primitives.js';
+import {
+  type AnyKernel,
+  type Primitive,
+  type PrimitiveParams,
+  STRIDED_PRIMITIVES,
+  type View,
+} from './primitives.js';
 import type { Shape } from './shape.js';
 
 let current: Backend = cpuBackend;
@@ -130,11 +136,7 @@ export function runPrimitive<P extends Primitive>(
   const strided = STRIDED_PRIMITIVES.has(primitive);
   const ready = strided ? adopted : adopted.map(packed);
   const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape, primitive));
-  const kernel = backend.kernels[primitive] as (
-    o: View<unknown>[],
-    i: View<unknown>[],
-    p: PrimitiveParams[P],
-  ) => void;
+  const kernel = backend.kernels[primitive] as AnyKernel;
   // Kernels never see empty outputs.
   if (outputs.length === 0 || results.some((r) => r.size > 0)) {
     kernel(results.map(viewOf), ready.map(viewOf), params);

@@ -194,3 +194,6 @@ export type KernelFn<Params, H> = {
 export type Kernel<P extends Primitive, H> = KernelFn<PrimitiveParams[P], H>;
 
 export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> };
+
+/** Any primitive's kernel, for code that passes params through untyped (dispatch, tracing, jit). */
+export type AnyKernel = KernelFn<unknown, unknown>;

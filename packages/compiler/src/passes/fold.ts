@@ -1,14 +1,8 @@
-import { type Backend, NDArray, type View } from '@tsgrad/tensor';
+import { type AnyKernel, type Backend, NDArray } from '@tsgrad/tensor';
 import type { BufferInfo, Equation, Graph } from '../graph.js';
 
 /** Equations with larger outputs are left to run at call time (folding would hold their data twice). */
 const MAX_FOLDED_SIZE = 1 << 16;
-
-type KernelCall = (
-  outputs: readonly View<unknown>[],
-  inputs: readonly View<unknown>[],
-  params: unknown,
-) => void;
 
 /**
  * Constant folding: an equation whose inputs are all constants runs once, now, on `backend`,
@@ -40,7 +34,7 @@ export function foldConstants(g: Graph, backend: Backend): Graph {
       offset,
     });
     if (size > 0 || eq.outputs.length === 0) {
-      (backend.kernels[eq.primitive] as unknown as KernelCall)(
+      (backend.kernels[eq.primitive] as unknown as AnyKernel)(
         outputs.map((x) => view(x, x.shape, x.strides, 0)),
         eq.inputs.map((v, i) => view(inputs[i], v.shape, v.strides, v.offset)),
         eq.params,
