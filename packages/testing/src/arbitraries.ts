@@ -20,7 +20,10 @@ export interface ShapeOptions {
 export function shape(options: ShapeOptions = {}): fc.Arbitrary<number[]> {
   const { minRank = 0, maxRank = 4, minDim = 1, maxDim = 5 } = options;
   if (minRank < 0 || maxRank < minRank || minDim < 0 || maxDim < minDim) {
-    throw new RangeError(`shape: invalid options ${JSON.stringify(options)}`);
+    throw new T.ValueError(
+      'shape',
+      `needs 0 ≤ minRank ≤ maxRank and 0 ≤ minDim ≤ maxDim, got ${minRank}..${maxRank}, ${minDim}..${maxDim}`,
+    );
   }
   return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
 }
@@ -31,7 +34,7 @@ export function shape(options: ShapeOptions = {}): fc.Arbitrary<number[]> {
  */
 export function broadcastableShapes(count: number, options: ShapeOptions = {}): fc.Arbitrary<number[][]> {
   if (!Number.isInteger(count) || count < 1)
-    throw new RangeError(`broadcastableShapes: count must be ≥ 1, got ${count}`);
+    throw new T.ValueError('broadcastableShapes', `count must be an integer ≥ 1, got ${T.describe(count)}`);
   return shape(options).chain((full) => {
     const one = fc.record({
       dropped: fc.integer({ min: 0, max: full.length }),
@@ -91,7 +94,8 @@ function shapeArbitrary(given: NDArrayOptions['shape']): fc.Arbitrary<T.Shape> {
 /** Raw arrays (`NDArray`) of one dtype with values in [min, max] (0/1 for bool). */
 export function ndarray(options: NDArrayOptions = {}): fc.Arbitrary<T.NDArray> {
   const { dtype = 'float32', min = -10, max = 10 } = options;
-  if (!(min <= max)) throw new RangeError(`ndarray: min ${min} is above max ${max}`);
+  if (!(min <= max))
+    throw new T.ValueError('ndarray', `min ${T.describe(min)} is above max ${T.describe(max)}`);
   return shapeArbitrary(options.shape).chain((dims) => {
     const size = T.sizeOf(dims);
     return fc.array(valuesOf(dtype, min, max), { minLength: size, maxLength: size }).map((values) => {
@@ -108,7 +112,7 @@ export function ndarray(options: NDArrayOptions = {}): fc.Arbitrary<T.NDArray> {
 export function tensor(options: TensorOptions = {}): fc.Arbitrary<Tensor> {
   const requiresGrad = options.requiresGrad ?? false;
   if (requiresGrad && !T.isFloat(options.dtype ?? 'float32')) {
-    throw new RangeError(`tensor: only floating-point tensors can require grad, got ${options.dtype}`);
+    throw new T.DTypeError('tensor', `only floating-point tensors can require grad, got ${options.dtype}`);
   }
   return ndarray(options).map((value) => new Tensor(value, { requiresGrad }));
 }
