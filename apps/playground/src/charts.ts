@@ -90,10 +90,14 @@ export function chart(element: HTMLElement, spec: TopLevelSpec, intervalMs = 200
   let rows: object[] = [];
   let pending = false;
   let last = 0;
+  // Vega reads a container's width only on window resizes: a chart created hidden (or a panel
+  // that changed size) gets its width here at each draw.
+  const fitsContainer = (spec as { width?: unknown }).width === 'container';
   const draw = () => {
     pending = false;
     if (!element.isConnected) return;
     last = performance.now();
+    if (fitsContainer && element.clientWidth > 0) view.width(element.clientWidth);
     void view.data('rows', rows).resize().runAsync();
   };
   void view.runAsync();

@@ -102,10 +102,8 @@ function onUpdate(update: Update): void {
   charts.weightNorms.show(update.layers.map((l) => ({ layer: l.name, value: l.weightNorm })));
   charts.gradientNorms.show(update.layers.map((l) => ({ layer: l.name, value: l.gradNorm })));
   showHistograms(update.layers);
-  if (update.boundary) {
-    drawBoundary(element('boundary'), update.boundary, points);
-    state.boundary = Array.from(update.boundary.probabilities);
-  }
+  if (update.boundary) drawBoundary(element('boundary'), update.boundary, points);
+  state.boundary = update.boundary && Array.from(update.boundary.probabilities);
   if (importPending) state.imports += 1;
   importPending = false;
   state.running = update.running;

@@ -189,4 +189,28 @@ describe('the playground in Chromium', () => {
     for (const [name, value] of Object.entries(node.model.stateDict()))
       expect(weights[`model.${name}`].toTypedArray(), name).toEqual(value.toTypedArray());
   }, 60_000);
+
+  it('learns the MNIST digits and reads a digit drawn on the pad', async () => {
+    const page = await open('/isolated/');
+    await page.selectOption('[data-key=dataset]', 'digits');
+    await page.waitForFunction(() => window.playground.evaluations > 0 && window.playground.boundary === undefined);
+    await page.click('#play');
+    await page.waitForFunction(() => window.playground.testAccuracy >= 0.85, undefined, { timeout: 30_000 });
+    await page.click('#play');
+    const pad = await page.locator('#pad').boundingBox();
+    if (pad === null) throw new Error('the pad is not shown');
+    // A vertical stroke: a one.
+    await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.8, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForFunction(() => window.playground.probabilities !== undefined);
+    const probabilities = (await page.evaluate(() => window.playground.probabilities)) ?? [];
+    console.log(`playground, digits: drawn one read as ${probabilities.map((p) => p.toFixed(2)).join(' ')}`);
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(probabilities.indexOf(Math.max(...probabilities))).toBe(1);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(screenshots, 'digits.png') });
+    await page.close();
+  }, 60_000);
 });
