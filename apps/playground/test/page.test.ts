@@ -193,7 +193,9 @@ describe('the playground in Chromium', () => {
   it('learns the MNIST digits and reads a digit drawn on the pad', async () => {
     const page = await open('/isolated/');
     await page.selectOption('[data-key=dataset]', 'digits');
-    await page.waitForFunction(() => window.playground.evaluations > 0 && window.playground.boundary === undefined);
+    await page.waitForFunction(
+      () => window.playground.evaluations > 0 && window.playground.boundary === undefined,
+    );
     await page.click('#play');
     await page.waitForFunction(() => window.playground.testAccuracy >= 0.85, undefined, { timeout: 30_000 });
     await page.click('#play');
