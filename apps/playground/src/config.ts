@@ -24,7 +24,7 @@ export interface PlaygroundConfig {
   lr: number;
   /** The learning rate per step: cosine decays to 0 and step divides by 10 at each third of `horizon`. */
   schedule: (typeof schedules)[number];
-  /** The number of steps the schedule spans. */
+  /** The number of steps the schedule spans; after them the learning rate stays where it ended. */
   horizon: number;
   batchSize: number;
   /** λ of the L1 penalty λ·Σ|w| added to the loss. */

@@ -149,19 +149,23 @@ function makeOptimizer(config: PlaygroundConfig, params: nn.Parameter[]): optim.
   }
 }
 
+/** The learning rate at each step: it follows the schedule for `horizon` steps, then stays where it ended. */
 function makeSchedule(config: PlaygroundConfig): optim.Schedule {
   const { lr, horizon } = config;
-  switch (config.schedule) {
-    case 'cosine':
-      return optim.cosineAnnealingSchedule({ lr, tMax: horizon });
-    case 'step':
-      return optim.stepSchedule({ lr, stepSize: Math.max(1, Math.round(horizon / 3)) });
-    case 'exponential':
-      // Down to lr/100 after `horizon` steps.
-      return optim.exponentialSchedule({ lr, gamma: 0.01 ** (1 / horizon) });
-    default:
-      return optim.constantSchedule(lr);
-  }
+  const schedule = (() => {
+    switch (config.schedule) {
+      case 'cosine':
+        return optim.cosineAnnealingSchedule({ lr, tMax: horizon });
+      case 'step':
+        return optim.stepSchedule({ lr, stepSize: Math.max(1, Math.round(horizon / 3)) });
+      case 'exponential':
+        // Down to lr/100 after `horizon` steps.
+        return optim.exponentialSchedule({ lr, gamma: 0.01 ** (1 / horizon) });
+      default:
+        return optim.constantSchedule(lr);
+    }
+  })();
+  return (step) => schedule(Math.min(step, horizon));
 }
 
 /** One run: data, model and optimizer from a config, stepped one batch at a time. */

@@ -49,6 +49,21 @@ describe('the playground trainer', () => {
     expect(Math.hypot(...plain.map((l) => l.gradNorm))).toBeGreaterThan(1e-3);
   });
 
+  it('follows the schedule over its horizon, then keeps its last learning rate', () => {
+    const lrAt = (schedule: PlaygroundConfig['schedule'], step: number) => {
+      const trainer = new Trainer(quick({ schedule, lr: 0.1, horizon: 90 }));
+      trainer.steps = step;
+      return trainer.lr;
+    };
+    expect(lrAt('cosine', 0)).toBeCloseTo(0.1, 12);
+    expect(lrAt('cosine', 45)).toBeCloseTo(0.05, 12);
+    expect(lrAt('cosine', 500)).toBeCloseTo(0, 12);
+    expect(lrAt('step', 31)).toBeCloseTo(0.01, 12);
+    expect(lrAt('exponential', 90)).toBeCloseTo(0.001, 12);
+    expect(lrAt('exponential', 900)).toBeCloseTo(0.001, 12);
+    expect(lrAt('constant', 900)).toBe(0.1);
+  });
+
   it('reports a histogram of every weight of each Linear layer', () => {
     const trainer = new Trainer(quick({ hidden: [8, 4] }));
     const stats = trainer.layerStats(10);
