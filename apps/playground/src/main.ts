@@ -84,6 +84,7 @@ function reset(resume: boolean): void {
 }
 
 function onUpdate(update: Update): void {
+  predictDrawn();
   if (update.fresh) {
     curves = [];
     state.evaluations = 0;
@@ -196,8 +197,19 @@ element<HTMLInputElement>('import').addEventListener('change', async (event) => 
 });
 for (const field of fields) field.addEventListener('change', () => reset(state.running));
 
-const pad = digitPad(element('pad'), () => send({ type: 'predict', pixels: readDigit(element('pad')) }));
-element('clear').addEventListener('click', () => pad.clear());
+// The drawn digit is read again after each update, so its probabilities follow the training.
+let drawn = false;
+const predictDrawn = () => {
+  if (drawn && !element('digit-panel').hidden) send({ type: 'predict', pixels: readDigit(element('pad')) });
+};
+const pad = digitPad(element('pad'), () => {
+  drawn = true;
+  predictDrawn();
+});
+element('clear').addEventListener('click', () => {
+  pad.clear();
+  drawn = false;
+});
 
 // Vega measures its container when it draws: redraw at the new width.
 addEventListener('resize', () => {

@@ -193,6 +193,8 @@ describe('the playground in Chromium', () => {
   it('learns the MNIST digits and reads a digit drawn on the pad', async () => {
     const page = await open('/isolated/');
     await page.selectOption('[data-key=dataset]', 'digits');
+    await page.fill('[data-key=points]', '2000');
+    await page.dispatchEvent('[data-key=points]', 'change');
     await page.waitForFunction(
       () => window.playground.evaluations > 0 && window.playground.boundary === undefined,
     );
