@@ -11,7 +11,7 @@ export type ToWorker =
   | { type: 'import'; bytes: Uint8Array; digitsUrl: string }
   | { type: 'predict'; pixels: Float32Array };
 
-/** Evaluations on the whole training and held-out sets, every `EVALUATE_EVERY` steps. */
+/** Evaluations on the training sample and the whole held-out set, every `EVALUATE_EVERY` steps. */
 export interface Evaluation {
   readonly step: number;
   readonly train: Scores;

@@ -6,6 +6,7 @@ import {
   data,
   io,
   type NDArray,
+  narrow,
   nn,
   noGrad,
   optim,
@@ -46,6 +47,8 @@ export interface Boundary {
 }
 
 const HELD_OUT_DIGITS = 2000;
+/** The training curve is evaluated on at most this many (shuffled) examples, to keep evaluation cheap. */
+const TRAIN_SAMPLE = 2000;
 
 /** The training and held-out sets of a run, drawn from the seed. */
 export function makeData(config: PlaygroundConfig, digits?: DigitSet): { train: Split; test: Split } {
@@ -173,6 +176,8 @@ export class Trainer {
   readonly model: nn.Sequential;
   readonly train: Split;
   readonly test: Split;
+  /** The first `TRAIN_SAMPLE` training examples: what the training curve is evaluated on. */
+  readonly trainSample: Split;
   /** Optimizer steps taken. */
   steps = 0;
   private readonly optimizer: optim.Optimizer<{ lr: number }>;
@@ -189,6 +194,9 @@ export class Trainer {
     const problem = problemWith(config);
     if (problem !== undefined) throw new Error(`playground: ${problem}`);
     ({ train: this.train, test: this.test } = makeData(config, digits));
+    const n = this.train.y.shape[0];
+    const first = (a: NDArray) => (n <= TRAIN_SAMPLE ? a : narrow(tensor(a), 0, 0, TRAIN_SAMPLE).peekValue());
+    this.trainSample = { x: first(this.train.x), y: first(this.train.y) };
     nn.manualSeed(config.seed);
     this.model = buildModel(config);
     this.optimizer = makeOptimizer(config, this.model.parameters());

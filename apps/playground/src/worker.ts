@@ -39,7 +39,12 @@ async function start(config: PlaygroundConfig, digitsUrl: string, weights?: Uint
 
 function evaluate(t: Trainer): void {
   const mean = batchLosses.length ? batchLosses.reduce((s, l) => s + l, 0) / batchLosses.length : Number.NaN;
-  evaluations.push({ step: t.steps, train: t.evaluate(t.train), test: t.evaluate(t.test), batchLoss: mean });
+  evaluations.push({
+    step: t.steps,
+    train: t.evaluate(t.trainSample),
+    test: t.evaluate(t.test),
+    batchLoss: mean,
+  });
   batchLosses = [];
 }
 

@@ -174,14 +174,14 @@ describe('the playground in Chromium', () => {
     await page.close();
     const node = new Trainer(defaultConfig);
     const trajectory = [
-      { step: 0, trainLoss: node.evaluate(node.train).loss, testLoss: node.evaluate(node.test).loss },
+      { step: 0, trainLoss: node.evaluate(node.trainSample).loss, testLoss: node.evaluate(node.test).loss },
     ];
     while (node.steps < step) {
       node.step();
       if (node.steps % 20 === 0)
         trajectory.push({
           step: node.steps,
-          trainLoss: node.evaluate(node.train).loss,
+          trainLoss: node.evaluate(node.trainSample).loss,
           testLoss: node.evaluate(node.test).loss,
         });
     }

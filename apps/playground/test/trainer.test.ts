@@ -113,6 +113,10 @@ describe('the playground trainer', () => {
       packed,
     );
     expect(trainer.test.y.shape).toEqual([2000]);
+    expect(trainer.trainSample.x.shape).toEqual([1000, 784]);
+    const big = new Trainer(quick({ dataset: 'digits', points: 3000 }), packed);
+    expect(big.trainSample.x.shape).toEqual([2000, 784]);
+    expect(big.trainSample.y.toTypedArray()).toEqual(big.train.y.toTypedArray().subarray(0, 2000));
     const before = trainer.evaluate(trainer.test).accuracy;
     lossesOf(trainer, 60);
     const after = trainer.evaluate(trainer.test).accuracy;
