@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One entry point for README's commands on a machine that has only Node 20+ and npm:
 // installs the pinned pnpm if missing, installs dependencies, builds, then runs a task.
-//   node scripts/run.mjs demo | test | bench | lint | typecheck
+//   node scripts/run.mjs demo | test | bench | docs | lint | typecheck
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -124,6 +124,7 @@ const tasks = {
   demo: (pnpm) => run(pnpm, ['--filter', '@tsgrad/spirals', 'start'], { env: { ...env, INIT_CWD: root } }),
   test,
   bench: (pnpm) => run(pnpm, ['--filter', '@tsgrad/bench', 'bench']),
+  docs: (pnpm) => run(pnpm, ['--filter', '@tsgrad/docs', 'docs']),
   lint: (pnpm) => run(pnpm, ['exec', 'biome', 'check', '.']),
   typecheck: (pnpm) => run(pnpm, ['exec', 'tsc', '-p', 'tsconfig.tests.json']),
 };

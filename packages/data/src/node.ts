@@ -1,4 +1,9 @@
-// The Node entry (`@tsgrad/data/node`): readers for files on disk and ready-made data sets.
+/**
+ * The Node entry of `@tsgrad/data`: readers and writers for files on disk (IDX, CSV, NPY)
+ * and ready-made data sets (Fashion-MNIST, MNIST digits, iris, Moby-Dick).
+ *
+ * @packageDocumentation
+ */
 import { gzipSync } from 'node:zlib';
 import { array, checkPath, checkRecord, type DType, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type CsvOptions, type CsvTable, parseCsv } from './formats/csv.js';

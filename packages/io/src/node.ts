@@ -1,4 +1,9 @@
-// The Node entry (`@tsgrad/io/node`): safetensors files on disk.
+/**
+ * The Node entry of `@tsgrad/io`: safetensors files on disk, written atomically (a temporary
+ * file, then a rename), so a checkpoint is never left half-written.
+ *
+ * @packageDocumentation
+ */
 import { readFileSync } from 'node:fs';
 import { checkPath, FileError, ValueError } from '@tsgrad/tensor';
 import { writeFileAtomic } from './node/atomic.js';

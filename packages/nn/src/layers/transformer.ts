@@ -31,7 +31,7 @@ export interface TransformerEncoderLayerOptions extends LayerOptions {
 export interface TransformerEncoderLayerForwardOptions {
   /** Attention mask [S, S] or [N·nhead, S, S]: bool with true = may not attend, or additive float. */
   readonly srcMask?: Tensor;
-  /** [N, S]: bool with true = padding (ignored as a key), or additive float. */
+  /** Key padding mask [N, S]: bool with true = padding (ignored as a key), or additive float. */
   readonly srcKeyPaddingMask?: Tensor;
   /** Adds the causal mask (position i attends to j ≤ i). */
   readonly isCausal?: boolean;
