@@ -10,11 +10,13 @@ import type { Argnums, GradOf } from './types.js';
 // Reverse-mode transforms in JAX's style: `grad`, `valueAndGrad` and `vjp` return functions.
 // Arguments and results may be pytrees; the gradient of an argument has its structure.
 
+/** Options of `grad`. */
 export interface GradOptions<N extends Argnums = Argnums> {
   /** The argument(s) to differentiate: an index (the default, 0) or a list of indices. */
   readonly argnums?: N;
 }
 
+/** Options of `valueAndGrad` (and of `grad` with an auxiliary output). */
 export interface ValueAndGradOptions<N extends Argnums = Argnums> extends GradOptions<N> {
   /** The function returns `[output, aux]`; aux is passed through, not differentiated. */
   readonly hasAux?: boolean;
