@@ -24,8 +24,13 @@ function mismatch(name: string, value: unknown, target: Tensor): string | undefi
   return undefined;
 }
 
+/**
+ * What `loadStateDict` reports with `strict: false`: the names it did not find and the names it did not use.
+ */
 export interface LoadResult {
+  /** Names of the model's parameters and buffers that the state dict lacks. */
   readonly missingKeys: string[];
+  /** Names in the state dict that the model does not have. */
   readonly unexpectedKeys: string[];
 }
 
@@ -49,6 +54,7 @@ export abstract class Module {
     return Object.entries(this).filter((entry): entry is [string, Module] => entry[1] instanceof Module);
   }
 
+  /** The module's direct submodules, in property order. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -67,6 +73,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every submodule (pre-order), each once. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -78,6 +85,7 @@ export abstract class Module {
     );
   }
 
+  /** Every parameter, each once (the list an optimizer takes). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -88,10 +96,15 @@ export abstract class Module {
     this.#buffers.set(name, options.persistent ?? true);
   }
 
+  /**
+   * Every buffer with its dotted name (only the persistent ones, those in `stateDict`, with
+   * `persistentOnly`).
+   */
   namedBuffers(options: { persistentOnly?: boolean } = {}): [string, Tensor][] {
     return this.collect((module) => module.ownBuffers(options.persistentOnly ?? false));
   }
 
+  /** Every buffer (running statistics and other saved, untrained state). */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
