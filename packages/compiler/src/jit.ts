@@ -15,6 +15,7 @@ import { type Graph, GraphText } from './graph.js';
 import { optimizeGraph } from './passes/index.js';
 import { isTracing, Recorder } from './trace.js';
 
+/** Options of `jit`. */
 export interface JitOptions {
   /** Arguments that are not traced: part of the cache key, passed to `f` as they are. */
   readonly staticArgnums?: number | readonly number[];
@@ -26,11 +27,15 @@ export interface JitOptions {
 
 /** What one compilation took, in milliseconds, and what it produced. */
 export interface CompileReport {
+  /** Running the function under the recorder. */
   readonly traceMs: number;
+  /** The graph passes. */
   readonly optimizeMs: number;
+  /** Buffer planning and binding the kernel calls. */
   readonly planMs: number;
   /** Equations traced, and left after the passes. */
   readonly tracedEquations: number;
+  /** The size of the plan. */
   readonly stats: ExecutableStats;
 }
 
