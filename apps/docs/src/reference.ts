@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import {
   Application,
   Comment,
@@ -147,24 +146,3 @@ export function formatUndocumented(list: Undocumented[]): string {
   return list.map((u) => `${u.file}:${u.line}  ${u.name} (${u.kind})`).join('\n');
 }
 
-/**
- * The exports known to lack a doc comment (`not-yet-documented.txt`, one full name a line):
- * a list that only shrinks. Anything undocumented that is not on it fails the check, and so
- * does a name on it that has since been documented or removed.
- */
-export function notYetDocumented(): Set<string> {
-  const text = readFileSync(join(repositoryRoot, 'apps', 'docs', 'not-yet-documented.txt'), 'utf8');
-  return new Set(text.split('\n').filter((line) => line !== '' && !line.startsWith('#')));
-}
-
-/** What the check reports: new undocumented exports, and listed names that need no listing. */
-export function checkDocumented(
-  undocumented: Undocumented[],
-  pending: Set<string>,
-): { missing: Undocumented[]; stale: string[] } {
-  const names = new Set(undocumented.map((u) => u.name));
-  return {
-    missing: undocumented.filter((u) => !pending.has(u.name)),
-    stale: [...pending].filter((name) => !names.has(name)),
-  };
-}
