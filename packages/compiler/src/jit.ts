@@ -208,6 +208,14 @@ function pullback(
  * constants, and reading a traced value on the host (`item()`, `toArray()`) throws a
  * TracerReadError. A jitted function is one differentiable op for `grad`, `vjp` and `jvp`
  * (its VJP is traced and compiled too), and `grad(f)` can itself be jitted.
+ *
+ * @example
+ * ```ts
+ * const f = (x: Tensor) => sum(mul(tanh(x), 2));
+ * const df = jit(grad(f));
+ * df(tensor([0.5, -1, 2])); // traces and compiles; later calls with these shapes replay the plan
+ * console.log(makeGraph(grad(f))(tensor([0.5, -1, 2])).toString()); // the graph, like a jaxpr
+ * ```
  */
 export function jit<Args extends unknown[], R>(
   f: (...args: Args) => R,

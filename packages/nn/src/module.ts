@@ -40,6 +40,19 @@ export interface LoadResult {
  * parameter, a `Module` property a submodule, and `registerBuffer` declares buffers (running
  * statistics and other state that is saved but not trained). Names are dotted paths
  * (`layers.0.weight`), the same as a PyTorch `state_dict`.
+ *
+ * @example
+ * ```ts
+ * class Mlp extends Module {
+ *   fc1 = new Linear(784, 128);
+ *   fc2 = new Linear(128, 10);
+ *   forward(x: Tensor): Tensor {
+ *     return this.fc2.forward(relu(this.fc1.forward(x)));
+ *   }
+ * }
+ * const model = new Mlp();
+ * model.namedParameters().map(([name]) => name); // fc1.weight, fc1.bias, fc2.weight, fc2.bias
+ * ```
  */
 export abstract class Module {
   /** Training mode (dropout active, batch norm uses batch statistics); see `train`/`eval`. */

@@ -22,7 +22,17 @@ function leaf(value: T.NDArray, options: TensorOptions): Tensor {
   return t;
 }
 
-/** A tensor from nested arrays, a typed array (with `shape`) or a scalar, like `torch.tensor`. */
+/**
+ * A tensor from nested arrays, a typed array (with `shape`) or a scalar, like `torch.tensor`.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.matmul(x).tanh().sum().backward();
+ * x.grad; // the gradient, shape [2, 2]
+ * const labels = tensor([0, 2, 1], { dtype: 'int32' });
+ * ```
+ */
 export function tensor(
   values: T.NestedArray | T.TypedArray | T.NDArray,
   options: TensorOptions & { shape?: T.Shape } = {},

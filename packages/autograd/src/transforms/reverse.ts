@@ -49,6 +49,15 @@ function evaluate(
  * Nesting works (`grad(grad(f))`), as does differentiating a function that closes over
  * tensors an enclosing transform differentiates. As JAX tracers, the tensors f receives are
  * valid only while it runs (unless an enclosing computation differentiates through them).
+ *
+ * @example
+ * ```ts
+ * const f = (x: Tensor) => sum(tanh(x));
+ * grad(f)(tensor([0.5, -1])); // 1 − tanh²(x), elementwise
+ * grad(grad(f))(tensor([0.5])); // the second derivative at 0.5
+ * const mse = (w: Tensor, x: Tensor, y: Tensor) => mean(square(sub(matmul(x, w), y)));
+ * const gw = grad(mse)(w, x, y); // with respect to w (argnums 0), shaped like w
+ * ```
  */
 export function grad<Args extends unknown[], const N extends Argnums = 0>(
   f: (...args: Args) => Tensor,
