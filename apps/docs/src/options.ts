@@ -34,8 +34,11 @@ export function typedocOptions(entryPoints: EntryPoint[], settings: ReferenceSet
       invalidLink: true,
       invalidPath: true,
       rewrittenLink: true,
+      // `findUndocumented` checks this itself, to report each declaration's file and line.
       notDocumented: false,
     },
     logLevel: 'Warn',
+    // `tsc` type-checks the sources already (`pnpm typecheck`); doing it again here costs a quarter of the time.
+    skipErrorChecking: true,
   };
 }
