@@ -145,4 +145,3 @@ export function findUndocumented(project: ProjectReflection, root = repositoryRo
 export function formatUndocumented(list: Undocumented[]): string {
   return list.map((u) => `${u.file}:${u.line}  ${u.name} (${u.kind})`).join('\n');
 }
-
