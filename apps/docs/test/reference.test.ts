@@ -3,8 +3,8 @@ import { expect, it } from 'vitest';
 import { publicEntryPoints } from '../src/entry-points.js';
 import { convertReference, findUndocumented, formatUndocumented } from '../src/reference.js';
 
-// TypeDoc converts every public entry point's sources (≈10–20 s on 2 busy cores); each test
-// converts once.
+// TypeDoc converts every public entry point's sources: about 10 s on a quiet 2-core machine,
+// 30–50 s under a load average of 20. Each test converts once.
 const timeout = 180_000;
 
 it(
