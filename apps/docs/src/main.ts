@@ -12,7 +12,7 @@ const entryPoints = publicEntryPoints();
 const started = performance.now();
 const { app, project, problems } = await convertReference(entryPoints, { readme: landingPage(entryPoints) });
 const undocumented = project ? findUndocumented(project) : [];
-if (problems.length > 0 || undocumented.length > 0) {
+if (!project || problems.length > 0 || undocumented.length > 0) {
   if (undocumented.length > 0) {
     console.error(`${undocumented.length} exports have no doc comment:\n${formatUndocumented(undocumented)}`);
   }

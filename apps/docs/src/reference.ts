@@ -22,10 +22,10 @@ class RecordingLogger extends ConsoleLogger {
   }
 }
 
-/** The API as TypeDoc converted it, and every warning or error on the way (broken links…). */
+/** The API as TypeDoc converted it (none if it could not), and every warning or error on the way. */
 export interface ConvertedReference {
   app: Application;
-  project: ProjectReflection;
+  project: ProjectReflection | undefined;
   problems: string[];
 }
 
@@ -60,7 +60,7 @@ export async function convertReference(
   app.logger = logger;
   const project = await app.convert();
   if (!project)
-    return { app, project: undefined as never, problems: [...logger.problems, 'conversion failed'] };
+    return { app, project, problems: [...logger.problems, 'TypeDoc could not convert the sources'] };
   app.validate(project);
   return { app, project, problems: logger.problems };
 }

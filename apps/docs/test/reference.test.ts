@@ -16,10 +16,12 @@ it(
     );
     const { project, problems } = await convertReference(entryPoints);
     expect(problems, 'TypeDoc warnings or errors (broken {@link}s, bad Markdown links…)').toEqual([]);
+    if (!project) expect.unreachable('TypeDoc could not convert the sources');
     const undocumented = findUndocumented(project);
     expect(
       undocumented.length,
-      `exports without a doc comment (write one above each declaration):\n${formatUndocumented(undocumented)}`,
+      'exports without a doc comment: write one above each declaration (for a module, a leading ' +
+        `/** … @packageDocumentation */ comment in its file):\n${formatUndocumented(undocumented)}`,
     ).toBe(0);
   },
   timeout,
@@ -28,30 +30,37 @@ it(
 it(
   'reports each undocumented export with its file and line, and nothing that is documented',
   async () => {
-    const file = join(import.meta.dirname, 'fixtures', 'exports.ts');
-    const tsconfig = join(import.meta.dirname, 'fixtures', 'tsconfig.json');
-    const { project, problems } = await convertReference([{ specifier: 'fixture', file }], { tsconfig });
+    const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+    const { project, problems } = await convertReference(
+      [
+        { specifier: 'fixture', file: fixture('exports.ts'), description: 'A package description.' },
+        { specifier: 'fixture/bare', file: fixture('bare.ts') },
+      ],
+      { tsconfig: fixture('tsconfig.json') },
+    );
     expect(problems).toEqual([]);
+    if (!project) expect.unreachable('TypeDoc could not convert the fixture');
     const found = findUndocumented(project);
     expect(found.map((u) => `${u.name} (${u.kind})`).sort()).toEqual(
       [
-        'DocumentedClass.undocumentedAccessor (Accessor)',
-        'DocumentedClass.undocumentedMethod (Method)',
-        'DocumentedClass.undocumentedProperty (Property)',
-        'DocumentedInterface.undocumentedMember (Property)',
-        'DocumentedNamespace.undocumentedInside (Variable)',
-        'UndocumentedAlias (TypeAlias)',
-        'UndocumentedClass (Class)',
-        'UndocumentedInterface (Interface)',
-        'UndocumentedNamespace (Namespace)',
-        'undocumentedFunction (Function)',
-        'undocumentedVariable (Variable)',
+        'fixture/bare (Module)',
+        'fixture.DocumentedClass.undocumentedAccessor (Accessor)',
+        'fixture.DocumentedClass.undocumentedMethod (Method)',
+        'fixture.DocumentedClass.undocumentedProperty (Property)',
+        'fixture.DocumentedInterface.undocumentedMember (Property)',
+        'fixture.DocumentedNamespace.undocumentedInside (Variable)',
+        'fixture.UndocumentedAlias (TypeAlias)',
+        'fixture.UndocumentedClass (Class)',
+        'fixture.UndocumentedInterface (Interface)',
+        'fixture.UndocumentedNamespace (Namespace)',
+        'fixture.undocumentedFunction (Function)',
+        'fixture.undocumentedVariable (Variable)',
       ].sort(),
     );
-    const line = found.find((u) => u.name === 'undocumentedFunction');
+    const line = found.find((u) => u.name === 'fixture.undocumentedFunction');
     expect(line).toMatchObject({ file: 'apps/docs/test/fixtures/exports.ts', line: 9 });
     expect(formatUndocumented(found)).toContain(
-      'apps/docs/test/fixtures/exports.ts:9  undocumentedFunction (Function)',
+      'apps/docs/test/fixtures/exports.ts:9  fixture.undocumentedFunction (Function)',
     );
   },
   timeout,
