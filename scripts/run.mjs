@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One entry point for README's commands on a machine that has only Node 20+ and npm:
 // installs the pinned pnpm if missing, installs dependencies, builds, then runs a task.
-//   node scripts/run.mjs demo | test | bench | playground | lint | typecheck
+//   node scripts/run.mjs demo | test | bench | playground | docs | lint | typecheck
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -126,6 +126,7 @@ const tasks = {
   bench: (pnpm) => run(pnpm, ['--filter', '@tsgrad/bench', 'bench']),
   // The page's static build (made by setup), served with the cross-origin isolation headers.
   playground: (pnpm) => run(pnpm, ['--filter', '@tsgrad/playground', 'preview']),
+  docs: (pnpm) => run(pnpm, ['--filter', '@tsgrad/docs', 'docs']),
   lint: (pnpm) => run(pnpm, ['exec', 'biome', 'check', '.']),
   typecheck: (pnpm) => run(pnpm, ['exec', 'tsc', '-p', 'tsconfig.tests.json']),
 };

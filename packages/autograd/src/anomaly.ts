@@ -5,6 +5,7 @@ import type { Tensor } from './tensor.js';
 export class AnomalyError extends TsgradError {
   constructor(
     op: string,
+    /** Whether the NaN or Infinity appeared in the forward pass or in a gradient during backward. */
     readonly phase: 'forward' | 'backward',
     detail: string,
   ) {

@@ -324,6 +324,7 @@ function accumulateGrad(leaf: Tensor, total: Tensor, createGraph: boolean): void
   leaf.replaceGrad(grad, !createGraph);
 }
 
+/** Options of `gradients`: those of `backward`, and what to return for unused inputs. */
 export interface GradientsOptions extends BackwardOptions {
   /** Return null (instead of zeros) for inputs the outputs do not depend on. */
   readonly allowUnused?: boolean;

@@ -10,6 +10,7 @@ import { traceReverse } from './transforms/trace.js';
 // Gradient checking as in torch.autograd.gradcheck: the analytic Jacobian (from VJPs) against
 // central differences, in float64.
 
+/** Options of `gradcheck` and `gradgradcheck`. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   readonly eps?: number;
@@ -31,16 +32,22 @@ export interface GradcheckOptions {
 
 /** What a failed check found; the error message says the same. */
 export interface GradcheckMismatch {
+  /** The input the Jacobian entry belongs to, e.g. `'input 0'`. */
   readonly input: string;
+  /** The output the Jacobian entry belongs to, e.g. `'output 0'`. */
   readonly output: string;
   /** Multi-indices of the Jacobian entry; absent when a fast-mode projection could not be located. */
   readonly inputElement?: readonly number[];
+  /** Multi-index of the output element; absent when a fast-mode projection could not be located. */
   readonly outputElement?: readonly number[];
+  /** The central-difference estimate. */
   readonly numerical: number;
+  /** The value from the VJPs (or JVPs). */
   readonly analytical: number;
 }
 
 export class GradcheckError extends T.TsgradError {
+  /** @param mismatch Where the analytical and numerical derivatives disagree. */
   constructor(readonly mismatch: GradcheckMismatch) {
     const m = mismatch ?? { input: '?', output: '?', numerical: Number.NaN, analytical: Number.NaN };
     const where =

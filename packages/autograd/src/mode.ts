@@ -5,6 +5,7 @@ import { describe, ValueError } from '@tsgrad/tensor';
 let gradEnabled = true;
 let anomalyEnabled = false;
 
+/** Whether operations are recorded on the tape now (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -34,6 +35,9 @@ export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 /** Runs `fn` with recording on, even inside `noGrad`. */
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 
+/**
+ * Whether anomaly mode (`detectAnomaly`) is on: every op checks its outputs and gradients for NaN/Infinity.
+ */
 export function isAnomalyEnabled(): boolean {
   return anomalyEnabled;
 }

@@ -13,7 +13,9 @@ import { savedVersions } from './versions.js';
  * differentiable ops (never raw kernels), so their results can be differentiated again.
  */
 export interface OpDefinition<P = Record<string, never>> {
+  /** The op's name, used in errors, the tape (`gradFn`) and the conformance report. */
   readonly name: string;
+  /** Computes the outputs from the raw input arrays with `@tsgrad/tensor` functions. */
   readonly forward: (inputs: readonly NDArray[], params: P) => NDArray | readonly NDArray[];
   /**
    * Input gradients from output gradients (one per output; zeros stand in for outputs that
@@ -28,12 +30,15 @@ export interface OpDefinition<P = Record<string, never>> {
   readonly jvp?: (ctx: OpContext<P>, tangents: readonly Tensor[]) => readonly Tensor[];
   /** What the rules need kept alive until backward (default: inputs only). */
   readonly save?: { readonly inputs?: boolean; readonly outputs?: boolean };
+  /** The test spec the conformance harness checks the op with; required. */
   readonly spec: OpSpec<P>;
 }
 
 /** An op made by `defineOp`: call `apply` with tensors and params. */
 export interface Op<P> {
+  /** The definition the op was made from. */
   readonly definition: OpDefinition<P>;
+  /** Runs the op on `inputs`, recording it on the tape when an input requires grad; returns every output. */
   apply(inputs: readonly Tensor[], params: P): Tensor[];
 }
 
@@ -42,6 +47,7 @@ function edgeOf(x: Tensor): Edge {
   return x.node === null ? { leaf: x } : { node: x.node, index: x.outputIndex };
 }
 
+/** Options of `defineOp`. */
 export interface DefineOpOptions {
   /**
    * Whether the op joins the registry that the conformance harness checks (default true).

@@ -19,7 +19,9 @@ export interface InputSpec<P = unknown> {
 
 /** One concrete call: the shapes of the inputs and the op's params. */
 export interface OpSample<P = unknown> {
+  /** One shape per input (broadcasting shapes where the op broadcasts). */
   readonly shapes: readonly Shape[];
+  /** The op's params for this call. */
   readonly params?: P;
   /** Override the dtype of some inputs (e.g. a bool condition). */
   readonly dtypes?: readonly (DType | undefined)[];
@@ -27,7 +29,10 @@ export interface OpSample<P = unknown> {
 
 /** A call that must throw `throws` (a typed error class), with a message naming the op. */
 export interface ErrorSample<P = unknown> extends OpSample<P> {
-  readonly throws: abstract new (...args: never[]) => Error;
+  /** The typed error class the call must throw. */
+  readonly throws: abstract new (
+    ...args: never[]
+  ) => Error;
 }
 
 /**
@@ -36,6 +41,7 @@ export interface ErrorSample<P = unknown> extends OpSample<P> {
  * gradgradcheck (order 2), the jvp/vjp dot-product identity, broadcasting and `errors`.
  */
 export interface OpSpec<P = unknown> {
+  /** One domain per input: where the harness draws values from. */
   readonly inputs: readonly InputSpec<P>[];
   /** Sample calls; include broadcasting shapes where the op broadcasts and size-1 dims. */
   readonly samples: readonly OpSample<P>[];
@@ -50,6 +56,7 @@ export interface OpSpec<P = unknown> {
     shapes: readonly Shape[],
     params: P,
   ) => readonly ArrayLike<number>[];
+  /** Calls that must throw a typed error naming the op. */
   readonly errors?: readonly ErrorSample<P>[];
   /** Loosen gradcheck for ill-conditioned ops. */
   readonly tolerance?: { readonly atol?: number; readonly rtol?: number };

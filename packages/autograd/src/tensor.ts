@@ -17,8 +17,10 @@ import { isAnomalyEnabled } from './mode.js';
 // so they live in one module, below the ops. The methods that call ops or the tape (`x.add(y)`,
 // `x.backward()`) are attached in methods.ts.
 
+/** A hook on a tensor's gradient (`registerHook`): it sees the gradient and may return a replacement. */
 export type GradHook = (grad: Tensor) => Tensor | undefined;
 
+/** Options of `backward`. */
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again (default: createGraph). */
   readonly retainGraph?: boolean;
@@ -37,6 +39,7 @@ export type TensorLike = Tensor | number | boolean;
 export class Tensor implements Owned {
   /** The tape node that produced this tensor; null for leaves and constants. */
   node: Node | null = null;
+  /** Which output of its tape node this tensor is (ops may have several outputs). */
   readonly outputIndex: number;
   /** Where user code created this tensor (recorded in anomaly mode). */
   readonly createdAt: string | undefined;
@@ -116,18 +119,22 @@ export class Tensor implements Owned {
     if (previous !== null && previous !== g && previousIsPrivate) previous.dispose();
   }
 
+  /** The size of each axis. */
   get shape(): readonly number[] {
     return this._value.shape;
   }
 
+  /** The element type. */
   get dtype(): DType {
     return this._value.dtype;
   }
 
+  /** The number of axes (0 for a scalar). */
   get ndim(): number {
     return this._value.ndim;
   }
 
+  /** The number of elements. */
   get size(): number {
     return this._value.size;
   }
@@ -269,14 +276,17 @@ export class Tensor implements Owned {
     return this.leafHooks ?? [];
   }
 
+  /** The value of a one-element tensor as a JS number (boolean for bool); throws a `ValueError` otherwise. */
   item(): number | boolean {
     return this._value.item();
   }
 
+  /** The values as nested JS arrays (a number for a scalar). */
   toArray(): NestedArray {
     return this._value.toArray();
   }
 
+  /** A row-major copy of the values in a typed array of the tensor's dtype. */
   toTypedArray(): ReturnType<NDArray['toTypedArray']> {
     return this._value.toTypedArray();
   }
@@ -293,6 +303,7 @@ export class Tensor implements Owned {
     this._value.dispose();
   }
 
+  /** Frees the data at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -304,6 +315,7 @@ export interface OpContext<P> {
   readonly inputs: readonly Tensor[];
   /** The outputs (present when the op declares `save.outputs`, else empty). */
   readonly outputs: readonly Tensor[];
+  /** The op's params for this call. */
   readonly params: P;
   /** Which inputs need a gradient; a rule may skip the others (return null). */
   readonly needsInputGrad: readonly boolean[];

@@ -7,6 +7,7 @@ import { type RuntimeOptions, WasmRuntime } from './runtime.js';
 
 /** The wasm backend: a Backend whose buffers live in the kernel module's memory. */
 export interface WasmBackend extends Backend<WasmBuffer> {
+  /** The instantiated kernel module behind this backend: its memory, allocator and worker pool. */
   readonly runtime: WasmRuntime;
 }
 

@@ -9,9 +9,11 @@ export class WasmBuffer {
     readonly ptr: number,
     /** Elements. */
     readonly size: number,
+    /** The element type. */
     readonly dtype: DType,
   ) {}
 
+  /** The size in bytes. */
   get bytes(): number {
     return this.size * BYTES[this.dtype];
   }

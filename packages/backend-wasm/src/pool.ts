@@ -6,6 +6,7 @@ export type SpawnWorker = (source: string, init: WorkerInit) => { terminate(): v
 
 /** How the platform runs workers: Node's worker_threads or the browser's Web Workers. */
 export interface WorkerPlatform {
+  /** Starts a worker running `source` and sends it `init`. */
   readonly spawn: SpawnWorker;
   /** Wraps the worker body so it receives its init message (`self.onmessage`, `parentPort`…). */
   readonly wrap: (body: string) => string;

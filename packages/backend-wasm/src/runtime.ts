@@ -5,6 +5,7 @@ import type { KernelExports } from './exports.js';
 import { ThreadPool, type WorkerPlatform } from './pool.js';
 import { PARALLEL_TASKS } from './tasks.js';
 
+/** Options of `createWasmBackend` and `createNodeWasmBackend`. */
 export interface RuntimeOptions {
   /** Threads for large kernels, including the calling one; 1 disables the pool. */
   readonly threads?: number;
@@ -30,10 +31,15 @@ function sharedMemoryAvailable(): boolean {
 
 /** The instantiated kernels: their memory, the allocator over it and the worker pool. */
 export class WasmRuntime {
+  /** The memory the kernels and every buffer live in (shared when threads are on). */
   readonly memory: WebAssembly.Memory;
+  /** The kernel module's exported functions. */
   readonly exports: KernelExports;
+  /** The allocator of buffers in `memory`. */
   readonly allocator: Allocator;
+  /** The worker threads that split large kernels. */
   readonly pool: ThreadPool;
+  /** Which build of the kernels runs: SIMD or relaxed SIMD. */
   readonly variant: Variant;
   private readonly instance: WebAssembly.Instance;
 

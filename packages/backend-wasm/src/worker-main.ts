@@ -2,7 +2,9 @@ import type { Control } from './control.js';
 
 /** What a worker receives when it starts. */
 export interface WorkerInit {
+  /** The compiled kernel module, instantiated again in the worker. */
   readonly module: WebAssembly.Module;
+  /** The shared memory the worker's instance imports. */
   readonly memory: WebAssembly.Memory;
   /** Byte offset of the control block. */
   readonly control: number;
@@ -10,6 +12,7 @@ export interface WorkerInit {
   readonly index: number;
   /** Exports the main thread may hand out as tasks, by task index. */
   readonly tasks: readonly string[];
+  /** The field offsets of the control block. */
   readonly layout: typeof Control;
 }
 

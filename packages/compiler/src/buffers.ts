@@ -18,13 +18,19 @@ export type CellKind =
   /** A new array per call, handed to the caller. */
   | { readonly kind: 'output' };
 
+/** One piece of memory of a plan, shared by buffers whose lifetimes do not overlap. */
 export interface Cell {
+  /** The element type of every buffer in the cell. */
   readonly dtype: DType;
+  /** The number of elements: the largest buffer placed in it. */
   readonly size: number;
+  /** Where the cell's memory comes from on each call. */
   readonly kind: CellKind;
 }
 
+/** Which cell each buffer of a graph lives in: what `planBuffers` returns. */
 export interface BufferPlan {
+  /** The cells, indexed by cell number. */
   readonly cells: readonly Cell[];
   /** The cell of every buffer id (-1 for buffers the graph does not use). */
   readonly cellOf: Int32Array;
@@ -40,6 +46,10 @@ export function lastUses(g: Graph): Float64Array {
   return last;
 }
 
+/**
+ * Assigns each buffer of `g` a cell by liveness: intermediates share cells once dead, and a donated input
+ * (`donated[i]`) lends its memory to a buffer of the same dtype and size.
+ */
 export function planBuffers(g: Graph, donated: readonly boolean[] = []): BufferPlan {
   const cells: Cell[] = [];
   const cellOf = new Int32Array(g.buffers.length).fill(-1);

@@ -44,10 +44,13 @@ function packed(x: NDArray): NDArray {
   return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
+/** What a compiled plan holds. */
 export interface ExecutableStats {
+  /** The number of kernel calls per run. */
   readonly equations: number;
   /** Cells allocated once for the plan (intermediates), and their total size in bytes. */
   readonly workspaceCells: number;
+  /** The total size of the workspace cells, in bytes. */
   readonly workspaceBytes: number;
 }
 
@@ -62,10 +65,13 @@ export class Executable {
   private readonly inputCells: { cell: number; index: number }[] = [];
   private readonly outputCells: number[] = [];
   private readonly plan: BufferPlan;
+  /** The size of the plan. */
   readonly stats: ExecutableStats;
 
   constructor(
+    /** The graph the plan runs. */
     readonly graph: Graph,
+    /** The backend whose kernels the plan calls. */
     readonly backend: Backend,
     donated: readonly boolean[] = [],
   ) {
@@ -126,6 +132,10 @@ export class Executable {
     for (let i = 0; i < views.length; i++) views[i].handle = handle;
   }
 
+  /**
+   * Runs the plan on `inputs` (in the graph's input order, with the traced shapes and dtypes) and returns the
+   * outputs as new arrays.
+   */
   run(inputs: readonly NDArray[]): NDArray[] {
     const { graph, backend } = this;
     if (inputs.length !== graph.inputs.length) {

@@ -15,6 +15,7 @@ import { type Graph, GraphText } from './graph.js';
 import { optimizeGraph } from './passes/index.js';
 import { isTracing, Recorder } from './trace.js';
 
+/** Options of `jit`. */
 export interface JitOptions {
   /** Arguments that are not traced: part of the cache key, passed to `f` as they are. */
   readonly staticArgnums?: number | readonly number[];
@@ -26,11 +27,15 @@ export interface JitOptions {
 
 /** What one compilation took, in milliseconds, and what it produced. */
 export interface CompileReport {
+  /** Running the function under the recorder. */
   readonly traceMs: number;
+  /** The graph passes. */
   readonly optimizeMs: number;
+  /** Buffer planning and binding the kernel calls. */
   readonly planMs: number;
   /** Equations traced, and left after the passes. */
   readonly tracedEquations: number;
+  /** The size of the plan. */
   readonly stats: ExecutableStats;
 }
 
@@ -203,6 +208,14 @@ function pullback(
  * constants, and reading a traced value on the host (`item()`, `toArray()`) throws a
  * TracerReadError. A jitted function is one differentiable op for `grad`, `vjp` and `jvp`
  * (its VJP is traced and compiled too), and `grad(f)` can itself be jitted.
+ *
+ * @example
+ * ```ts
+ * const f = (x: Tensor) => sum(mul(tanh(x), 2));
+ * const df = jit(grad(f));
+ * df(tensor([0.5, -1, 2])); // traces and compiles; later calls with these shapes replay the plan
+ * console.log(makeGraph(grad(f))(tensor([0.5, -1, 2])).toString()); // the graph, like a jaxpr
+ * ```
  */
 export function jit<Args extends unknown[], R>(
   f: (...args: Args) => R,

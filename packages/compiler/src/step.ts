@@ -9,6 +9,7 @@ import { type Jitted, jit } from './jit.js';
 /** What the loss function returns: the loss, or `[loss, aux]` with aux a tree of tensors (e.g. logits). */
 export type LossResult = Tensor | readonly [Tensor, unknown];
 
+/** Options of `compileStep`. */
 export interface CompileStepOptions<Batch extends unknown[], R extends LossResult = Tensor> {
   /** The parameters the loss reads and the optimizer updates (e.g. `model.parameters()`). */
   readonly parameters: Iterable<Tensor>;

@@ -63,6 +63,9 @@ export class Recorder implements TracingBackend {
   private pendingInput: unknown = null;
   private readonly adopted = new WeakMap<NDArray, NDArray>();
 
+  /**
+   * @param real The backend the recorded kernels also run on, so the library's checks of values see numbers.
+   */
   constructor(readonly real: Backend) {
     this.dtypes = real.dtypes;
     const table: Record<string, unknown> = {};

@@ -18,7 +18,9 @@ export type MaybePromise<T> = T | Promise<T>;
  * Promise (reading files, fetching); such a dataset is iterated with `for await`.
  */
 export interface Dataset<T> {
+  /** The number of items. */
   readonly length: number;
+  /** The item at `index`, in `[0, length)`; an out-of-range index throws an `IndexError`. */
   get(index: number): MaybePromise<T>;
   /**
    * Optional fast path for the DataLoader: the batch of these items exactly as `defaultCollate`
@@ -60,6 +62,7 @@ export function checkIndex(op: string, index: number, length: number): void {
  * array's row i along axis 0 (views, no copy).
  */
 export class TensorDataset implements Dataset<NDArray[]> {
+  /** The arrays, each with `length` rows along axis 0. */
   readonly arrays: readonly NDArray[];
 
   constructor(...arrays: NDArray[]) {
@@ -77,10 +80,12 @@ export class TensorDataset implements Dataset<NDArray[]> {
     this.arrays = arrays;
   }
 
+  /** The number of rows (the arrays' common size along axis 0). */
   get length(): number {
     return this.arrays[0].shape[0];
   }
 
+  /** Row `index` of every array, as views. */
   get(index: number): NDArray[] {
     checkIndex('TensorDataset.get', index, this.length);
     return this.arrays.map((a) => slice(a, [index]));
@@ -93,9 +98,11 @@ export class TensorDataset implements Dataset<NDArray[]> {
 
 /** The items of `dataset` at `indices`, in that order (PyTorch's `Subset`). */
 export class Subset<T> implements Dataset<T> {
+  /** The positions in `dataset` this subset reads, in order. */
   readonly indices: readonly number[];
 
   constructor(
+    /** The dataset the items are read from. */
     readonly dataset: Dataset<T>,
     indices: ArrayLike<number>,
   ) {
@@ -105,10 +112,12 @@ export class Subset<T> implements Dataset<T> {
     for (const i of this.indices) checkIndex('Subset', i, dataset.length);
   }
 
+  /** The number of indices. */
   get length(): number {
     return this.indices.length;
   }
 
+  /** The item of `dataset` at `indices[index]`. */
   get(index: number): MaybePromise<T> {
     checkIndex('Subset.get', index, this.length);
     return this.dataset.get(this.indices[index]);
@@ -132,6 +141,7 @@ export class ConcatDataset<T> implements Dataset<T> {
   /** `ends[k]` is the number of items in datasets 0…k. */
   private readonly ends: number[] = [];
 
+  /** @param datasets The datasets, in the order their items follow each other. */
   constructor(readonly datasets: readonly Dataset<T>[]) {
     checkList('ConcatDataset', 'datasets', datasets);
     for (const d of Array.from(datasets)) checkDataset('ConcatDataset', d);
@@ -143,10 +153,12 @@ export class ConcatDataset<T> implements Dataset<T> {
     }
   }
 
+  /** The total number of items of all the datasets. */
   get length(): number {
     return this.ends[this.ends.length - 1];
   }
 
+  /** Item `index` of the concatenation: found in the dataset whose range holds it. */
   get(index: number): MaybePromise<T> {
     checkIndex('ConcatDataset.get', index, this.length);
     let lo = 0;

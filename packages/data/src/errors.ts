@@ -10,9 +10,13 @@ export type DataFormat = 'idx' | 'npy' | 'csv' | 'gzip';
  */
 export class DataFormatError extends TsgradError {
   constructor(
+    /** The format of the bytes: `'idx'`, `'csv'`, `'npy'`…; it is also the error's `op`. */
     readonly format: DataFormat,
+    /** What is wrong, without the file and offset. */
     readonly detail: string,
+    /** The byte offset where the problem was found. */
     readonly offset: number,
+    /** The file the bytes came from, if any. */
     readonly file?: string,
   ) {
     super(format, `${file === undefined ? '' : `${file}: `}${detail} (at byte offset ${offset})`);
@@ -32,6 +36,7 @@ export function failIn(format: DataFormat, file: string | undefined, where = '')
 export class DatasetNotFoundError extends TsgradError {
   constructor(
     op: string,
+    /** The path that was looked up. */
     readonly path: string,
     hint: string,
   ) {
@@ -47,6 +52,7 @@ export class DatasetNotFoundError extends TsgradError {
 export class MissingPackageError extends TsgradError {
   constructor(
     op: string,
+    /** The npm package to install. */
     readonly packageName: string,
   ) {
     super(op, `needs the optional package ${packageName}; install it with: npm install ${packageName}`);

@@ -53,9 +53,13 @@ function checkCount(name: string, value: number, min: number): number {
  * for (const [xb, yb] of loader) { ... }
  */
 export class DataLoader<T, B = Collated<T>> implements Iterable<B>, AsyncIterable<B> {
+  /** The number of items per batch (the last may be smaller unless `dropLast`). */
   readonly batchSize: number;
+  /** Whether each epoch visits the items in a new random order (seeded). */
   readonly shuffle: boolean;
+  /** Whether a last, smaller batch is dropped. */
   readonly dropLast: boolean;
+  /** How many batches of an async dataset are read ahead. */
   readonly prefetch: number;
   private readonly key: random.PRNGKey;
   private readonly collate: (items: T[]) => B;
@@ -63,6 +67,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B>, AsyncIterabl
   private nextEpoch = 0;
 
   constructor(
+    /** The dataset the batches come from (map-style or iterable). */
     readonly dataset: Dataset<T> | IterableDataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
@@ -114,10 +119,18 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B>, AsyncIterabl
     );
   }
 
+  /**
+   * One epoch of batches: `for (const batch of loader)`. Each iteration starts a new epoch (a new order when
+   * shuffling).
+   */
   [Symbol.iterator](): Iterator<B> {
     return this.syncBatches(this.nextEpoch++);
   }
 
+  /**
+   * One epoch of batches for `for await`, reading ahead `prefetch` batches; needed when `get` returns
+   * Promises.
+   */
   [Symbol.asyncIterator](): AsyncIterator<B> {
     return this.asyncBatches(this.nextEpoch++);
   }

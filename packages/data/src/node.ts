@@ -1,4 +1,9 @@
-// The Node entry (`@tsgrad/data/node`): readers for files on disk and ready-made data sets.
+/**
+ * The Node entry of `@tsgrad/data`: readers and writers for files on disk (IDX, CSV, NPY)
+ * and ready-made data sets (Fashion-MNIST, MNIST digits, iris, Moby-Dick).
+ *
+ * @packageDocumentation
+ */
 import { gzipSync } from 'node:zlib';
 import { array, checkPath, checkRecord, type DType, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type CsvOptions, type CsvTable, parseCsv } from './formats/csv.js';
@@ -20,6 +25,7 @@ export {
 export { type ImageSet, type ImageSetOptions, iris, mnistDigits, mobyDick } from './node/packaged.js';
 export { textToCharTensor } from './text.js';
 
+/** Options of `readIdx`. */
 export interface ReadIdxOptions extends OpenIdxOptions {
   /** The dtype of the result (default: int32 for integer types, float32/float64 for floats). */
   readonly dtype?: DType;
@@ -46,6 +52,7 @@ export function readIdx(path: string, options: ReadIdxOptions = {}): NDArray {
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
 }
 
+/** Options of `writeIdx`. */
 export interface WriteIdxOptions extends EncodeIdxOptions {
   /** Compress with gzip (default: when the path ends in .gz). */
   readonly gzip?: boolean;

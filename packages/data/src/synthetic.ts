@@ -3,13 +3,17 @@ import { keyFrom, permutationOf, type SeedOptions } from './seed.js';
 
 /** A labelled 2-D point set: float32 points [n, 2] and int32 labels [n]. */
 export interface Classification {
+  /** The points, float32 [n, 2]. */
   readonly x: NDArray;
+  /** The class labels, int32 [n]. */
   readonly y: NDArray;
 }
 
 /** A regression set: float32 inputs [n, 1] and float32 targets [n, 1]. */
 export interface Regression {
+  /** The inputs, float32 [n, 1]. */
   readonly x: NDArray;
+  /** The targets, float32 [n, 1]. */
   readonly y: NDArray;
 }
 
@@ -142,6 +146,7 @@ export function circles(options: CirclesOptions = {}): Classification {
   return finish({ points, labels }, keyFrom('circles', options), options);
 }
 
+/** Options of `blobs`. */
 export interface BlobsOptions extends Omit<SyntheticOptions, 'noise'> {
   /** The number of blobs (default 3), drawn uniformly in `box`, or their centres. */
   readonly centers?: number | readonly (readonly number[])[];
@@ -202,11 +207,15 @@ export function xor(options: SyntheticOptions = {}): Classification {
   return finish({ points, labels }, key, { ...options, shuffle: false });
 }
 
+/** Options of `sineRegression`: y = amplitude · sin(frequency · x + phase) + noise. */
 export interface SineRegressionOptions extends Omit<SyntheticOptions, 'shuffle'> {
   /** The input range (default [-π, π]). */
   readonly range?: readonly [number, number];
+  /** The amplitude (default 1). */
   readonly amplitude?: number;
+  /** The angular frequency (default 1). */
   readonly frequency?: number;
+  /** The phase in radians (default 0). */
   readonly phase?: number;
 }
 

@@ -7,8 +7,11 @@ import { TsgradError } from '@tsgrad/tensor';
  */
 export class SafetensorsError extends TsgradError {
   constructor(
+    /** What is wrong, without the file and offset. */
     readonly detail: string,
+    /** The byte offset where the problem was found. */
     readonly offset: number,
+    /** The file the bytes came from, if any. */
     readonly file?: string,
   ) {
     super('safetensors', `${file === undefined ? '' : `${file}: `}${detail} (at byte offset ${offset})`);

@@ -1,4 +1,9 @@
-// The Node entry (`@tsgrad/io/node`): safetensors files on disk.
+/**
+ * The Node entry of `@tsgrad/io`: safetensors files on disk, written atomically (a temporary
+ * file, then a rename), so a checkpoint is never left half-written.
+ *
+ * @packageDocumentation
+ */
 import { readFileSync } from 'node:fs';
 import { checkPath, FileError, ValueError } from '@tsgrad/tensor';
 import { writeFileAtomic } from './node/atomic.js';
@@ -10,14 +15,17 @@ export { FileError, writeFileAtomic };
 
 /** Anything with a PyTorch-style `stateDict()`, such as an nn Module. */
 export interface HasStateDict {
+  /** The tensors to save, by name. */
   stateDict(): StateDict;
 }
 
+/** Options of `save`. */
 export interface SaveOptions {
   /** The `__metadata__` string map (see JSON_METADATA_KEY for JSON values). */
   readonly metadata?: Record<string, string>;
 }
 
+/** Options of `load`: the largest header to accept. */
 export type LoadOptions = Pick<FromBytesOptions, 'maxHeaderSize'>;
 
 function hasStateDict(source: StateDict | HasStateDict): source is HasStateDict {

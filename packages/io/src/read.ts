@@ -3,6 +3,7 @@ import { READABLE_DTYPES } from './dtypes.js';
 import { failIn } from './errors.js';
 import { DEFAULT_MAX_HEADER_SIZE, readHeader, setOwn } from './header.js';
 
+/** Options of `fromBytes`. */
 export interface FromBytesOptions {
   /** Refuse headers longer than this many bytes (default 100 MB, as the reference reader). */
   readonly maxHeaderSize?: number;
@@ -10,7 +11,9 @@ export interface FromBytesOptions {
   readonly file?: string;
 }
 
+/** What a safetensors file holds: named arrays and the metadata map. */
 export interface SafetensorsContents {
+  /** The arrays by name, in the file's dtypes (F16 and BF16 widened to float32, integers to int32). */
   readonly tensors: Record<string, NDArray>;
   /** The `__metadata__` string map; empty when the file has none. */
   readonly metadata: Record<string, string>;

@@ -23,6 +23,7 @@ export class Sequential extends Module {
     });
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.children().length;
   }
@@ -44,19 +45,23 @@ export class ModuleList<M extends Module = Module> extends Module {
     for (const m of moduleList('ModuleList', modules)) this.push(m);
   }
 
+  /** Appends `module` under the next index; returns this list. */
   push(module: M): this {
     this[this.#length++] = module;
     return this;
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.#length;
   }
 
+  /** The module at `index` (negative counts from the end), or undefined. */
   at(index: number): M | undefined {
     return this[index < 0 ? index + this.#length : index];
   }
 
+  /** The modules in order: `for (const layer of list)`. */
   *[Symbol.iterator](): Iterator<M> {
     for (let i = 0; i < this.#length; i++) yield this[i];
   }
@@ -74,16 +79,19 @@ export class ModuleDict<M extends Module = Module> extends Module {
     for (const [name, m] of Object.entries(modules)) this.set(name, m);
   }
 
+  /** Registers `module` under `name` (replacing one of that name); returns this dict. */
   set(name: string, module: M): this {
     (this as unknown as Record<string, M>)[name] = module;
     return this;
   }
 
+  /** The module named `name`, or undefined. */
   get(name: string): M | undefined {
     const value = (this as unknown as Record<string, unknown>)[name];
     return value instanceof Module ? (value as M) : undefined;
   }
 
+  /** The names of the modules, in insertion order. */
   keys(): string[] {
     return this.namedChildren().map(([name]) => name);
   }

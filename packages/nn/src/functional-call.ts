@@ -2,6 +2,7 @@ import { Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { Module, StateDictError } from './module.js';
 
+/** Options of `functionalCall`. */
 export interface FunctionalCallOptions {
   /** Every parameter and buffer must be given (default false: the others keep their own values). */
   readonly strict?: boolean;

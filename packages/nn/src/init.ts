@@ -18,7 +18,9 @@ export function nextKey(): T.random.PRNGKey {
   return generator.next();
 }
 
+/** Options of the random initializers. */
 export interface InitOptions {
+  /** The PRNG key to draw from; the default generator (`manualSeed`) otherwise. */
   readonly key?: T.random.PRNGKey;
 }
 
@@ -38,6 +40,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 // As in torch, initializing a zero-element tensor does nothing (its fan may be 0 and a bound
 // infinite), and U(a, a) or N(μ, 0) is the constant.
 
+/** Fills `tensor` in place with draws from U(low, high); returns it. */
 export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
   checkTensor('uniform', 'tensor', tensor);
   T.checkOptions('uniform', options);
@@ -47,6 +50,7 @@ export function uniform(tensor: Tensor, low = 0, high = 1, options: InitOptions 
   return fill(tensor, T.random.uniform(options.key ?? nextKey(), tensor.shape, { low, high, dtype }));
 }
 
+/** Fills `tensor` in place with draws from N(mean, std²); returns it. */
 export function normal(tensor: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
   checkTensor('normal', 'tensor', tensor);
   T.checkOptions('normal', options);
@@ -56,12 +60,15 @@ export function normal(tensor: Tensor, mean = 0, std = 1, options: InitOptions =
   return fill(tensor, T.random.normal(options.key ?? nextKey(), tensor.shape, { mean, std, dtype }));
 }
 
+/** Fills `tensor` in place with `value`; returns it. */
 export function constant(tensor: Tensor, value: number): Tensor {
   checkTensor('constant', 'tensor', tensor);
   return fill(tensor, T.full(tensor.shape, value, { dtype: tensor.dtype }));
 }
 
+/** Fills `tensor` in place with zeros; returns it. */
 export const zeros = (tensor: Tensor) => constant(tensor, 0);
+/** Fills `tensor` in place with ones; returns it. */
 export const ones = (tensor: Tensor) => constant(tensor, 1);
 
 /** The recommended gain for a nonlinearity (`torch.nn.init.calculate_gain`). */
@@ -83,6 +90,7 @@ export function calculateGain(
   }
 }
 
+/** Glorot uniform: U(−b, b) with b = gain · √(6 / (fanIn + fanOut)), in place; returns `tensor`. */
 export function xavierUniform(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   checkTensor('xavierUniform', 'tensor', tensor);
   T.checkOptions('xavierUniform', options);
@@ -91,6 +99,7 @@ export function xavierUniform(tensor: Tensor, options: InitOptions & { gain?: nu
   return uniform(tensor, -bound, bound, options);
 }
 
+/** Glorot normal: N(0, std²) with std = gain · √(2 / (fanIn + fanOut)), in place; returns `tensor`. */
 export function xavierNormal(tensor: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   checkTensor('xavierNormal', 'tensor', tensor);
   T.checkOptions('xavierNormal', options);
@@ -98,10 +107,13 @@ export function xavierNormal(tensor: Tensor, options: InitOptions & { gain?: num
   return normal(tensor, 0, (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);
 }
 
+/** Options of `kaimingUniform` and `kaimingNormal`. */
 export interface KaimingOptions extends InitOptions {
   /** The negative slope of the rectifier after this layer (0 for relu). */
   readonly a?: number;
+  /** Preserve the variance of the activations (`'fanIn'`, default) or of the gradients (`'fanOut'`). */
   readonly mode?: 'fanIn' | 'fanOut';
+  /** The nonlinearity whose gain scales the std (default `'leakyRelu'` with slope `a`). */
   readonly nonlinearity?: 'relu' | 'leakyRelu' | 'linear' | 'tanh' | 'sigmoid' | 'selu';
 }
 
@@ -111,6 +123,7 @@ function kaimingStd(tensor: Tensor, options: KaimingOptions): number {
   return calculateGain(options.nonlinearity ?? 'leakyRelu', options.a ?? 0) / Math.sqrt(fan);
 }
 
+/** He uniform: U(−b, b) with b = √3 · gain / √fan, in place; returns `tensor`. */
 export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Tensor {
   checkTensor('kaimingUniform', 'tensor', tensor);
   T.checkOptions('kaimingUniform', options);
@@ -118,6 +131,7 @@ export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Te
   return uniform(tensor, -bound, bound, options);
 }
 
+/** He normal: N(0, std²) with std = gain / √fan, in place; returns `tensor`. */
 export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
   checkTensor('kaimingNormal', 'tensor', tensor);
   T.checkOptions('kaimingNormal', options);

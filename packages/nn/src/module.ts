@@ -24,8 +24,13 @@ function mismatch(name: string, value: unknown, target: Tensor): string | undefi
   return undefined;
 }
 
+/**
+ * What `loadStateDict` reports with `strict: false`: the names it did not find and the names it did not use.
+ */
 export interface LoadResult {
+  /** Names of the model's parameters and buffers that the state dict lacks. */
   readonly missingKeys: string[];
+  /** Names in the state dict that the model does not have. */
   readonly unexpectedKeys: string[];
 }
 
@@ -35,6 +40,19 @@ export interface LoadResult {
  * parameter, a `Module` property a submodule, and `registerBuffer` declares buffers (running
  * statistics and other state that is saved but not trained). Names are dotted paths
  * (`layers.0.weight`), the same as a PyTorch `state_dict`.
+ *
+ * @example
+ * ```ts
+ * class Mlp extends Module {
+ *   fc1 = new Linear(784, 128);
+ *   fc2 = new Linear(128, 10);
+ *   forward(x: Tensor): Tensor {
+ *     return this.fc2.forward(relu(this.fc1.forward(x)));
+ *   }
+ * }
+ * const model = new Mlp();
+ * model.namedParameters().map(([name]) => name); // fc1.weight, fc1.bias, fc2.weight, fc2.bias
+ * ```
  */
 export abstract class Module {
   /** Training mode (dropout active, batch norm uses batch statistics); see `train`/`eval`. */
@@ -49,6 +67,7 @@ export abstract class Module {
     return Object.entries(this).filter((entry): entry is [string, Module] => entry[1] instanceof Module);
   }
 
+  /** The module's direct submodules, in property order. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -67,6 +86,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every submodule (pre-order), each once. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -78,6 +98,7 @@ export abstract class Module {
     );
   }
 
+  /** Every parameter, each once (the list an optimizer takes). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -88,10 +109,15 @@ export abstract class Module {
     this.#buffers.set(name, options.persistent ?? true);
   }
 
+  /**
+   * Every buffer with its dotted name (only the persistent ones, those in `stateDict`, with
+   * `persistentOnly`).
+   */
   namedBuffers(options: { persistentOnly?: boolean } = {}): [string, Tensor][] {
     return this.collect((module) => module.ownBuffers(options.persistentOnly ?? false));
   }
 
+  /** Every buffer (running statistics and other saved, untrained state). */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }

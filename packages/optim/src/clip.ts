@@ -3,6 +3,7 @@ import * as T from '@tsgrad/tensor';
 import { clipCoefficient, totalNorm } from './norms.js';
 import * as V from './validate.js';
 
+/** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite (default false). */
   readonly errorIfNonfinite?: boolean;

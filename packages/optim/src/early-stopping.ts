@@ -1,6 +1,7 @@
 import * as T from '@tsgrad/tensor';
 import * as V from './validate.js';
 
+/** Options of `EarlyStopping`. */
 export interface EarlyStoppingOptions {
   /** Epochs without improvement before stopping (default 3, as PyTorch Lightning). */
   readonly patience?: number;
@@ -21,10 +22,15 @@ const RULES: V.Rules<EarlyStoppingOptions> = {
 
 /** What `EarlyStopping.stateDict` saves: the counters, and the best value (null for ±Infinity, as JSON writes it). */
 export interface EarlyStoppingStateDict {
+  /** The best metric so far; null before any, or for ±Infinity. */
   readonly best: number | null;
+  /** The epoch of the best metric, −1 before any improvement. */
   readonly bestEpoch: number;
+  /** Epochs since the last improvement. */
   readonly wait: number;
+  /** The last epoch stepped, −1 before any. */
   readonly epoch: number;
+  /** Whether training should stop. */
   readonly shouldStop: boolean;
 }
 
@@ -42,15 +48,21 @@ const STATE_RULES: V.Rules<EarlyStoppingStateDict> = {
  * improved by more than `minDelta` on the best for `patience` epochs in a row.
  */
 export class EarlyStopping {
+  /** Epochs without improvement before stopping. */
   readonly patience: number;
+  /** The smallest change of the metric that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether the metric should go down (`'min'`) or up (`'max'`). */
   readonly mode: 'min' | 'max';
+  /** The best metric so far (the baseline, or ±Infinity, before any). */
   best: number;
   /** The epoch (counted from 0) of the best metric, -1 before any improvement. */
   bestEpoch = -1;
   /** Epochs since the last improvement. */
   wait = 0;
+  /** The last epoch stepped (counted from 0), −1 before any. */
   epoch = -1;
+  /** Whether the metric has not improved for `patience` epochs: time to stop. */
   shouldStop = false;
 
   constructor(options: EarlyStoppingOptions = {}) {
@@ -82,6 +94,7 @@ export class EarlyStopping {
     return this.shouldStop;
   }
 
+  /** The counters and the best value, to save with a checkpoint (`loadStateDict` restores them). */
   stateDict(): EarlyStoppingStateDict {
     const { best, bestEpoch, wait, epoch, shouldStop } = this;
     return { best, bestEpoch, wait, epoch, shouldStop };

@@ -5,7 +5,9 @@ import * as V from './validate.js';
 
 /** The state of an ExponentialMovingAverage, split like an optimizer's for checkpointing. */
 export interface EmaStateDict {
+  /** The averages by parameter index. */
   readonly state: Record<string, T.NDArray>;
+  /** The decay settings and the number of updates so far. */
   readonly meta: { readonly decay: number; readonly useNumUpdates: boolean; readonly numUpdates: number };
 }
 
@@ -17,8 +19,11 @@ export interface EmaStateDict {
  * values where it keeps those) and frees the averages it replaces.
  */
 export class ExponentialMovingAverage {
+  /** The parameters whose values are averaged. */
   readonly params: readonly Tensor[];
+  /** The decay and whether it warms up with the number of updates. */
   options: Required<EmaOptions>;
+  /** The number of `update()` calls so far. */
   numUpdates = 0;
   private shadow: T.NDArray[];
   private stored: T.NDArray[] | null = null;
@@ -84,6 +89,7 @@ export class ExponentialMovingAverage {
     this.stored = null;
   }
 
+  /** The averages and counters, to save with a checkpoint (`loadStateDict` restores them). */
   stateDict(): EmaStateDict {
     const state: Record<string, T.NDArray> = {};
     this.shadow.forEach((s, i) => {

@@ -57,15 +57,23 @@ const common = { lr: V.nonNegative, maximize: V.boolean } as const;
 /** With `maximize`, gradients are negated first (torch negates them before anything else). */
 const ascendIf = (maximize: boolean) => (maximize ? scale(-1) : identity());
 
+/** The hyper-parameters of SGD (torch.optim.SGD's, camel-cased). */
 export interface SGDOptions {
+  /** The learning rate. */
   lr: number;
+  /** The momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the momentum: the gradient enters the buffer scaled by 1 − dampening. */
   dampening: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** Use Nesterov momentum. */
   nesterov: boolean;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of SGD, PyTorch's. */
 export const SGD_DEFAULTS: Readonly<SGDOptions> = {
   lr: 1e-3,
   momentum: 0,
@@ -102,17 +110,26 @@ export function sgd(options: FunctionalOptions<SGDOptions> = {}): GradientTransf
   );
 }
 
+/** The pair (β₁, β₂) of decay rates of the Adam family. */
 export type Betas = readonly [number, number];
 
+/** The hyper-parameters of Adam (torch.optim.Adam's, camel-cased). */
 export interface AdamOptions {
+  /** The learning rate. */
   lr: number;
+  /** The decay rates (β₁, β₂) of the first and second moment averages. */
   betas: Betas;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** Use the maximum of past second moments (AMSGrad). */
   amsgrad: boolean;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of Adam, PyTorch's. */
 export const ADAM_DEFAULTS: Readonly<AdamOptions> = {
   lr: 1e-3,
   betas: [0.9, 0.999],
@@ -144,8 +161,10 @@ export function adam(options: FunctionalOptions<AdamOptions> = {}): GradientTran
   );
 }
 
+/** The hyper-parameters of AdamW: Adam's, with the weight decay decoupled. */
 export type AdamWOptions = AdamOptions;
 
+/** The defaults of AdamW (Adam's, with weightDecay 1e-2), PyTorch's. */
 export const ADAMW_DEFAULTS: Readonly<AdamWOptions> = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
 
 const ADAMW_RULES = ADAM_RULES;
@@ -161,14 +180,21 @@ export function adamw(options: FunctionalOptions<AdamWOptions> = {}): GradientTr
   );
 }
 
+/** The hyper-parameters of Adamax (torch.optim.Adamax's, camel-cased). */
 export interface AdamaxOptions {
+  /** The learning rate. */
   lr: number;
+  /** The decay rates of the first moment and of the infinity norm. */
   betas: Betas;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of Adamax, PyTorch's. */
 export const ADAMAX_DEFAULTS: Readonly<AdamaxOptions> = {
   lr: 2e-3,
   betas: [0.9, 0.999],
@@ -197,16 +223,25 @@ export function adamax(
   );
 }
 
+/** The hyper-parameters of NAdam (torch.optim.NAdam's, camel-cased). */
 export interface NAdamOptions {
+  /** The learning rate. */
   lr: number;
+  /** The decay rates (β₁, β₂) of the first and second moment averages. */
   betas: Betas;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** ψ, the momentum decay of NAdam's schedule μₜ = β₁(1 − ½·0.96^(tψ)). */
   momentumDecay: number;
+  /** Apply the weight decay as AdamW does (decoupled) instead of adding it to the gradient. */
   decoupledWeightDecay: boolean;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of NAdam, PyTorch's. */
 export const NADAM_DEFAULTS: Readonly<NAdamOptions> = {
   lr: 2e-3,
   betas: [0.9, 0.999],
@@ -242,16 +277,25 @@ export function nadam(options: FunctionalOptions<NAdamOptions> = {}): GradientTr
   );
 }
 
+/** The hyper-parameters of RMSprop (torch.optim.RMSprop's, camel-cased). */
 export interface RMSpropOptions {
+  /** The learning rate. */
   lr: number;
+  /** The smoothing constant of the squared-gradient average. */
   alpha: number;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** The momentum factor (0: none). */
   momentum: number;
+  /** Normalize by the estimated variance of the gradient instead of its second moment. */
   centered: boolean;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of RMSprop, PyTorch's. */
 export const RMSPROP_DEFAULTS: Readonly<RMSpropOptions> = {
   lr: 1e-2,
   alpha: 0.99,
@@ -288,15 +332,23 @@ export function rmsprop(
   );
 }
 
+/** The hyper-parameters of Adagrad (torch.optim.Adagrad's, camel-cased). */
 export interface AdagradOptions {
+  /** The learning rate. */
   lr: number;
+  /** The learning rate at step t is lr / (1 + (t − 1)·lrDecay). */
   lrDecay: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** The starting value of the sum of squared gradients. */
   initialAccumulatorValue: number;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of Adagrad, PyTorch's. */
 export const ADAGRAD_DEFAULTS: Readonly<AdagradOptions> = {
   lr: 1e-2,
   lrDecay: 0,
@@ -327,14 +379,21 @@ export function adagrad(
   );
 }
 
+/** The hyper-parameters of Adadelta (torch.optim.Adadelta's, camel-cased). */
 export interface AdadeltaOptions {
+  /** A factor on the computed step (1 in the paper). */
   lr: number;
+  /** The decay rate of the running averages. */
   rho: number;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** L2 penalty added to the gradient (AdamW: decoupled decay, scaled by lr). */
   weightDecay: number;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of Adadelta, PyTorch's. */
 export const ADADELTA_DEFAULTS: Readonly<AdadeltaOptions> = {
   lr: 1,
   rho: 0.9,
@@ -366,13 +425,19 @@ export function adadelta(
   );
 }
 
+/** The hyper-parameters of Lion (Chen et al. 2023). */
 export interface LionOptions {
+  /** The learning rate. */
   lr: number;
+  /** β₁ interpolates the update's sign direction, β₂ decays the momentum. */
   betas: Betas;
+  /** Decoupled weight decay, scaled by lr. */
   weightDecay: number;
+  /** Maximize the objective instead of minimizing it. */
   maximize: boolean;
 }
 
+/** The defaults of Lion, PyTorch's. */
 export const LION_DEFAULTS: Readonly<LionOptions> = {
   lr: 1e-4,
   betas: [0.9, 0.99],

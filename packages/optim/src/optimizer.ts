@@ -34,6 +34,7 @@ export type SavedParamGroup = { readonly params: readonly number[] } & { readonl
 export interface OptimizerStateDict {
   /** Per-parameter state arrays, keyed "<param index>.<name>", e.g. "0.expAvg". */
   readonly state: Record<string, T.NDArray>;
+  /** The parameter groups' hyper-parameters and the scalar state, as one JSON-able object. */
   readonly meta: {
     readonly paramGroups: readonly SavedParamGroup[];
     /** Per-parameter scalar state (e.g. `{ step: 3 }`), keyed by param index; one entry per parameter with state. */
@@ -90,6 +91,10 @@ function checkParamIds(op: string, saved: readonly unknown[]): void {
  * changing `paramGroups[i].lr` (or any other option) takes effect at the next step.
  */
 export abstract class Optimizer<O extends { lr: number }> {
+  /**
+   * The parameter groups: each holds its parameters and hyper-parameters (`lr`…), which may be changed
+   * between steps.
+   */
   readonly paramGroups: ParamGroup<O>[] = [];
   private states = new Map<Tensor, unknown>();
 
@@ -201,6 +206,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     return named;
   }
 
+  /** The state split for a checkpoint (arrays by name, the rest JSON-able); `loadStateDict` restores it. */
   stateDict(): OptimizerStateDict {
     const op = `${this.name}.stateDict`;
     const state: Record<string, T.NDArray> = {};

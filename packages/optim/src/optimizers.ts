@@ -15,7 +15,19 @@ export class SGD extends Optimizer<F.SGDOptions> {
   }
 }
 
-/** torch.optim.Adam (see `adam` for the update rule). */
+/**
+ * torch.optim.Adam (see `adam` for the update rule).
+ *
+ * @example
+ * ```ts
+ * const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+ * for (let step = 0; step < 100; step++) {
+ *   optimizer.zeroGrad();
+ *   crossEntropy(model.forward(images), labels).backward();
+ *   optimizer.step();
+ * }
+ * ```
+ */
 export class Adam extends Optimizer<F.AdamOptions> {
   constructor(params: OptimizerParams<F.AdamOptions>, options: Partial<F.AdamOptions> = {}) {
     super('Adam', params, F.withDefaults(F.ADAM_DEFAULTS, options));

@@ -2,6 +2,7 @@ import * as T from '@tsgrad/tensor';
 import { checkSchedulable, type SchedulableOptimizer } from './scheduler.js';
 import * as V from './validate.js';
 
+/** Options of `ReduceLROnPlateau` (torch's, camel-cased). */
 export interface ReduceLROnPlateauOptions {
   /** Whether the metric should go down ('min', e.g. a loss) or up ('max', e.g. an accuracy). */
   readonly mode?: 'min' | 'max';
@@ -11,6 +12,7 @@ export interface ReduceLROnPlateauOptions {
   readonly patience?: number;
   /** The smallest change that counts as an improvement, relative to the best or absolute. */
   readonly threshold?: number;
+  /** Whether `threshold` is relative to the best value (`'rel'`, default) or absolute. */
   readonly thresholdMode?: 'rel' | 'abs';
   /** Epochs to wait after a reduction before counting bad epochs again. */
   readonly cooldown?: number;
@@ -50,14 +52,21 @@ const STATE_RULES: V.Rules<PlateauState> = {
  * `step(metric)` has not improved for more than `patience` epochs.
  */
 export class ReduceLROnPlateau {
+  /** The options with their defaults filled in. */
   readonly options: Required<Omit<ReduceLROnPlateauOptions, 'minLr'>>;
+  /** The lower bound on the lr of each group. */
   readonly minLrs: readonly number[];
+  /** The best metric so far. */
   best: number;
+  /** Epochs since the metric last improved. */
   numBadEpochs = 0;
+  /** Epochs left in the cooldown after the last reduction. */
   cooldownCounter = 0;
+  /** The number of `step` calls so far. */
   lastEpoch = 0;
 
   constructor(
+    /** The optimizer whose groups' lr is reduced. */
     readonly optimizer: SchedulableOptimizer,
     options: ReduceLROnPlateauOptions = {},
   ) {
@@ -107,10 +116,12 @@ export class ReduceLROnPlateau {
     });
   }
 
+  /** The learning rates now, one per group. */
   getLastLr(): number[] {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** The counters and the best value, to save with a checkpoint (`loadStateDict` restores them). */
   stateDict(): { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number } {
     const { best, numBadEpochs, cooldownCounter, lastEpoch } = this;
     return { best, numBadEpochs, cooldownCounter, lastEpoch };

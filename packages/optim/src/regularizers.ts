@@ -27,9 +27,11 @@ export const l1Penalty = (params: Iterable<A.Tensor>, lambda: number): A.Tensor 
 export const l2Penalty = (params: Iterable<A.Tensor>, lambda: number): A.Tensor =>
   penalty('l2Penalty', params, lambda, (p) => A.sum(A.square(p)));
 
+/** Options of `maxNorm`. */
 export interface MaxNormOptions {
   /** The axes each norm is taken over; by default every axis but the first (each row of a torch weight). */
   readonly axis?: number | readonly number[];
+  /** The p of the p-norm (default 2). */
   readonly normType?: number;
 }
 

@@ -23,6 +23,7 @@ import * as V from './validate.js';
 
 /** What a scheduler needs of an optimizer: parameter groups with a writable `lr`. */
 export interface SchedulableOptimizer {
+  /** The parameter groups, each with the `lr` the scheduler sets. */
   readonly paramGroups: readonly { lr: number }[];
 }
 
@@ -39,8 +40,11 @@ export function checkSchedulable(op: string, optimizer: SchedulableOptimizer): v
 /** Builds a group's schedule from its learning rate when the scheduler was created. */
 export type ScheduleFactory = (baseLr: number, groupIndex: number) => Schedule;
 
+/** What `LRScheduler.stateDict` saves. */
 export interface LRSchedulerStateDict {
+  /** The number of steps taken, minus one (PyTorch's `last_epoch`). */
   readonly lastEpoch: number;
+  /** The groups' learning rates when the scheduler was created. */
   readonly baseLrs: readonly number[];
 }
 
@@ -50,12 +54,15 @@ export interface LRSchedulerStateDict {
  * each `step()` (once per epoch or per batch, as the schedule means it) moves to the next.
  */
 export class LRScheduler {
+  /** The number of steps taken, minus one: the step the current learning rates belong to. */
   lastEpoch = -1;
+  /** The groups' learning rates when the scheduler was created; the schedules start from them. */
   baseLrs: number[];
   private schedules: Schedule[];
   private lastLrs: number[] = [];
 
   constructor(
+    /** The optimizer whose groups' `lr` the scheduler sets. */
     readonly optimizer: SchedulableOptimizer,
     private readonly scheduleFor: ScheduleFactory,
     /** Sets other hyper-parameters at each step (e.g. OneCycleLR's momentum). */
@@ -67,6 +74,10 @@ export class LRScheduler {
     this.step();
   }
 
+  /**
+   * Moves every group to the next step of its schedule (call once per epoch or per batch, as the schedule
+   * counts).
+   */
   step(): void {
     const groups = this.optimizer.paramGroups;
     if (groups.length !== this.schedules.length) {
@@ -88,6 +99,7 @@ export class LRScheduler {
     return [...this.lastLrs];
   }
 
+  /** The step count and the base learning rates, to save with a checkpoint. */
   stateDict(): LRSchedulerStateDict {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
   }
@@ -199,11 +211,15 @@ export class LambdaLR extends LRScheduler {
   }
 }
 
+/** Options of `OneCycleLR`: the schedule's, with a peak lr per group and the momentum cycle. */
 export interface OneCycleLROptions extends Omit<OneCycleScheduleOptions, 'maxLr'> {
+  /** The peak learning rate, for every group or one per group. */
   readonly maxLr: number | readonly number[];
   /** Cycle momentum (or Adam's β₁) inversely to the lr between baseMomentum and maxMomentum (default true). */
   readonly cycleMomentum?: boolean;
+  /** The momentum at the peak learning rate (default 0.85). */
   readonly baseMomentum?: number;
+  /** The momentum at the lowest learning rate (default 0.95). */
   readonly maxMomentum?: number;
 }
 

@@ -11,9 +11,13 @@ export function constantSchedule(value: number): Schedule {
   return () => value;
 }
 
+/** Options of `stepSchedule`. */
 export interface StepScheduleOptions {
+  /** The initial learning rate. */
   readonly lr: number;
+  /** The number of steps between two decays. */
   readonly stepSize: number;
+  /** The factor applied at each decay (default 0.1). */
   readonly gamma?: number;
 }
 
@@ -29,9 +33,13 @@ export function stepSchedule(options: StepScheduleOptions): Schedule {
   return (t) => lr * gamma ** Math.floor(t / stepSize);
 }
 
+/** Options of `multiStepSchedule`. */
 export interface MultiStepScheduleOptions {
+  /** The initial learning rate. */
   readonly lr: number;
+  /** The increasing steps at which the rate decays. */
   readonly milestones: readonly number[];
+  /** The factor applied at each milestone (default 0.1). */
   readonly gamma?: number;
 }
 
@@ -48,8 +56,11 @@ export function multiStepSchedule(options: MultiStepScheduleOptions): Schedule {
   return (t) => lr * gamma ** milestones.filter((m) => m <= t).length;
 }
 
+/** Options of `exponentialSchedule`. */
 export interface ExponentialScheduleOptions {
+  /** The initial learning rate. */
   readonly lr: number;
+  /** The factor applied at every step. */
   readonly gamma: number;
 }
 
@@ -61,9 +72,13 @@ export function exponentialSchedule(options: ExponentialScheduleOptions): Schedu
   return (t) => lr * gamma ** t;
 }
 
+/** Options of `cosineAnnealingSchedule`. */
 export interface CosineAnnealingScheduleOptions {
+  /** The initial (largest) learning rate. */
   readonly lr: number;
+  /** The number of steps of the half cosine from lr down to etaMin. */
   readonly tMax: number;
+  /** The smallest learning rate (default 0). */
   readonly etaMin?: number;
 }
 
@@ -75,12 +90,15 @@ export function cosineAnnealingSchedule(options: CosineAnnealingScheduleOptions)
   return (t) => etaMin + ((lr - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
 }
 
+/** Options of `cosineAnnealingWarmRestartsSchedule`. */
 export interface CosineAnnealingWarmRestartsScheduleOptions {
+  /** The learning rate at the start of each period. */
   readonly lr: number;
   /** The length of the first period. */
   readonly t0: number;
   /** Each period is tMult times longer than the one before. */
   readonly tMult?: number;
+  /** The smallest learning rate (default 0). */
   readonly etaMin?: number;
 }
 
@@ -108,8 +126,11 @@ export function cosineAnnealingWarmRestartsSchedule(
   };
 }
 
+/** Options of `linearSchedule`. */
 export interface LinearScheduleOptions {
+  /** The value at step 0. */
   readonly start: number;
+  /** The value from step `steps` on. */
   readonly end: number;
   /** Steps to go from start to end; constant at end afterwards. */
   readonly steps: number;
@@ -123,10 +144,15 @@ export function linearSchedule(options: LinearScheduleOptions): Schedule {
   return (t) => start + ((end - start) * Math.min(t, steps)) / steps;
 }
 
+/** Options of `polynomialSchedule`. */
 export interface PolynomialScheduleOptions {
+  /** The initial learning rate. */
   readonly lr: number;
+  /** The step at which the rate reaches endLr (and stays). */
   readonly totalSteps: number;
+  /** The exponent of the decay (default 1: linear). */
   readonly power?: number;
+  /** The final learning rate (default 0). */
   readonly endLr?: number;
 }
 
@@ -162,7 +188,9 @@ export function sequentialSchedule(schedules: readonly Schedule[], milestones: r
   };
 }
 
+/** Options of `linearWarmup`. */
 export interface LinearWarmupOptions {
+  /** The length of the warmup, in steps. */
   readonly warmupSteps: number;
   /** The first step's fraction of the schedule's initial value (default 0). */
   readonly startFactor?: number;
@@ -184,6 +212,7 @@ export function linearWarmup(schedule: Schedule, options: LinearWarmupOptions): 
   );
 }
 
+/** How a one-cycle schedule moves between its phase values: along a half cosine or a straight line. */
 export type AnnealStrategy = 'cos' | 'linear';
 
 const anneal: Record<AnnealStrategy, (from: number, to: number, pct: number) => number> = {
@@ -216,11 +245,15 @@ export function annealPhases(
   return values[values.length - 1];
 }
 
+/** Options of `oneCycleSchedule` (torch's OneCycleLR, camel-cased). */
 export interface OneCycleScheduleOptions {
+  /** The peak learning rate. */
   readonly maxLr: number;
+  /** The length of the cycle, in steps. */
   readonly totalSteps: number;
   /** The fraction of the cycle spent increasing the learning rate. */
   readonly pctStart?: number;
+  /** How to move between the phase values (default `'cos'`). */
   readonly annealStrategy?: AnnealStrategy;
   /** The initial lr is maxLr / divFactor. */
   readonly divFactor?: number;
@@ -252,6 +285,10 @@ export const ONE_CYCLE_RULES: V.Rules<OneCycleScheduleOptions> = {
   threePhase: V.boolean,
 };
 
+/**
+ * OneCycleLR (Smith & Topin, super-convergence): from maxLr/divFactor up to maxLr over the first pctStart of
+ * the steps, then down to maxLr/(divFactor·finalDivFactor).
+ */
 export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
   V.checkOptions('oneCycleSchedule', ONE_CYCLE_RULES, options, ['maxLr', 'totalSteps']);
   const { maxLr, totalSteps, pctStart = 0.3, annealStrategy = 'cos' } = options;

@@ -12,7 +12,9 @@ export type Schedule = (step: number) => number;
  * State holds NDArrays and plain numbers only, and is never mutated in place.
  */
 export interface GradientTransformation<S> {
+  /** The initial state for `params`. */
   init(params: readonly Tensor[]): S;
+  /** The updates for `grads` (one per parameter; `applyUpdates` adds them) and the next state. */
   update(
     grads: readonly T.NDArray[],
     state: S,

@@ -7,9 +7,11 @@ import type { KernelTable, Primitive, View } from './primitives.js';
  * host. Shape inference and validation happen once, in the frontend, before a kernel runs.
  */
 export interface Backend<H = unknown> {
+  /** A short name for messages and the bench, e.g. `'cpu'` or `'wasm'`. */
   readonly name: string;
   /** The dtypes this backend can store and compute in. */
   readonly dtypes: readonly DType[];
+  /** One kernel per primitive; the mapped type makes a missing one a compile error. */
   readonly kernels: KernelTable<H>;
   /** A zero-filled buffer of `size` elements. */
   alloc(dtype: DType, size: number): H;

@@ -65,8 +65,11 @@ function checkBackend(backend: Backend): void {
     );
 }
 
+/** The shape and dtype of one output of a primitive, inferred by the frontend before the kernel runs. */
 export interface OutputSpec {
+  /** The output's shape. */
   readonly shape: Shape;
+  /** The output's dtype. */
   readonly dtype: DType;
 }
 
@@ -95,9 +98,14 @@ function packed(x: NDArray): NDArray {
  * and it takes in the arrays of other backends that a traced function closes over.
  */
 export interface TracingBackend extends Backend {
+  /**
+   * Takes in an array of another backend (a constant the traced function closes over) and returns its traced
+   * stand-in.
+   */
   adopt(array: NDArray): NDArray;
 }
 
+/** Whether `backend` is a {@link TracingBackend} (it has `adopt`). */
 export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
   typeof backend === 'object' && backend !== null && 'adopt' in backend;
 

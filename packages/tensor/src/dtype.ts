@@ -3,15 +3,21 @@ import { ArithmeticError, DTypeError, describe, ValueError } from './errors.js';
 /** The element types of tsgrad. `float32` is the default. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
+/** Every dtype, from the narrowest to the widest: `bool`, `int32`, `float32`, `float64`. */
 export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 
 /** Host storage for each dtype (bool is stored one byte per element, 0 or 1). */
 export interface TypedArrayOf {
+  /** The storage of float32 data. */
   float32: Float32Array;
+  /** The storage of float64 data. */
   float64: Float64Array;
+  /** The storage of int32 data. */
   int32: Int32Array;
+  /** The storage of bool data: one byte per element, 0 or 1. */
   bool: Uint8Array;
 }
+/** Any of the typed arrays that hold a dtype's data. */
 export type TypedArray = TypedArrayOf[DType];
 
 const constructors = {
@@ -63,6 +69,7 @@ export function toElement(op: string, value: number | boolean, dtype: DType): nu
   return dtype === 'int32' ? checkInt32(op, Number.isFinite(v) ? Math.trunc(v) : v) : v;
 }
 
+/** A zero-filled typed array of `size` elements for `dtype`. */
 export function allocTyped<D extends DType>(dtype: D, size: number): TypedArrayOf[D] {
   checkDType('allocTyped', dtype);
   if (!Number.isSafeInteger(size) || size < 0) {
@@ -71,6 +78,7 @@ export function allocTyped<D extends DType>(dtype: D, size: number): TypedArrayO
   return new constructors[dtype](size) as TypedArrayOf[D];
 }
 
+/** Whether `dtype` is a floating-point dtype (float32 or float64). */
 export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
   return dtype === 'float32' || dtype === 'float64';
 }

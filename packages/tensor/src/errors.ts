@@ -1,6 +1,7 @@
 /** Base class of every error tsgrad throws on bad input. `op` names the operation. */
 export class TsgradError extends Error {
   constructor(
+    /** The operation that refused its input, e.g. `'matmul'`; the message starts with it. */
     readonly op: string,
     detail: string,
   ) {
@@ -24,6 +25,10 @@ export class OutOfMemoryError extends TsgradError {}
 /** Integer arithmetic whose result is not representable: int32 overflow, division by zero. */
 export class ArithmeticError extends TsgradError {}
 
+/**
+ * Formats a shape for a message: `[2,3]`. Safe on hostile input (a non-number size is described, not
+ * stringified).
+ */
 export function formatShape(shape: readonly number[]): string {
   if (!Array.isArray(shape)) return describe(shape);
   // Safe for hostile input: a non-number size is described, never stringified whole.

@@ -20,7 +20,9 @@ const REASONS: Readonly<Record<string, string>> = {
 export class FileError extends TsgradError {
   constructor(
     op: string,
+    /** The file's path as given. */
     readonly path: string,
+    /** Node's error code (`'ENOENT'`, `'EISDIR'`…), or undefined for a malformed file. */
     readonly code: string | undefined,
     detail: string,
   ) {

@@ -10,10 +10,13 @@ import type { Conv2dParams, View } from './primitives.js';
  * them), so a backend packs B once rather than once per batch.
  */
 export interface MatmulLayout {
+  /** The broadcast batch shape of the product (empty when the batch is folded into the rows). */
   readonly batch: readonly number[];
   /** Rows of each product: m, or every row of A when the batch is folded in. */
   readonly rows: number;
+  /** Columns of each product (B's last axis). */
   readonly n: number;
+  /** The inner dimension (A's last axis, B's second to last). */
   readonly k: number;
   /** The stride between A's rows (of the merged axis when the batch is folded in). */
   readonly aRowStride: number;
@@ -81,17 +84,29 @@ export function forEachBatch<H>(
 
 /** The sizes of one convolution x `[N, C, H, W]` * w `[O, C/g, kh, kw]` → y `[N, O, Ho, Wo]`. */
 export interface ConvShape {
+  /** N, the batch size. */
   readonly batch: number;
+  /** C, the input channels. */
   readonly channels: number;
+  /** H, the input height. */
   readonly height: number;
+  /** W, the input width. */
   readonly width: number;
+  /** O, the output channels. */
   readonly outChannels: number;
+  /** The number of channel groups. */
   readonly groups: number;
+  /** Input channels per group, C / groups. */
   readonly groupIn: number;
+  /** Output channels per group, O / groups. */
   readonly groupOut: number;
+  /** Kernel height. */
   readonly kh: number;
+  /** Kernel width. */
   readonly kw: number;
+  /** Output height Ho. */
   readonly outH: number;
+  /** Output width Wo. */
   readonly outW: number;
   /** Taps per output position within a group: K = groupIn · kh · kw. */
   readonly depth: number;

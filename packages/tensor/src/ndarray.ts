@@ -43,13 +43,18 @@ export function setArrayCreatedHook(hook: ArrayCreatedHook | undefined): ArrayCr
  * return views that share the buffer; every other op returns a new contiguous array.
  */
 export class NDArray {
+  /** The number of elements (the product of the shape; 1 for a scalar). */
   readonly size: number;
   private disposed = false;
 
   private constructor(
+    /** The reference-counted backend buffer this view reads. */
     readonly storage: Storage,
+    /** The size of each axis. */
     readonly shape: readonly number[],
+    /** The step, in elements, between neighbours along each axis (0 on a broadcast axis). */
     readonly strides: readonly number[],
+    /** The position, in elements, of the first element in the buffer. */
     readonly offset: number,
   ) {
     this.size = sizeOf(shape);
@@ -90,26 +95,32 @@ export class NDArray {
     return new NDArray(base.storage, [...shape], [...strides], offset);
   }
 
+  /** The element type. */
   get dtype(): DType {
     return this.storage.dtype;
   }
 
+  /** The number of axes (0 for a scalar). */
   get ndim(): number {
     return this.shape.length;
   }
 
+  /** The backend that owns the buffer. */
   get backend(): Backend {
     return this.storage.backend;
   }
 
+  /** Whether the elements lie in row-major order with no gaps (the offset may be non-zero). */
   get isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
 
+  /** Whether {@link NDArray.dispose} has been called on this view. */
   get isDisposed(): boolean {
     return this.disposed;
   }
 
+  /** Throws a `ValueError` naming `op` if this view has been disposed. */
   assertLive(op: string): void {
     if (this.disposed) throw new ValueError(op, 'the array has been disposed');
   }
@@ -121,6 +132,7 @@ export class NDArray {
     this.storage.release();
   }
 
+  /** Disposes the view at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -179,6 +191,7 @@ export class NDArray {
     return this.dtype === 'bool' ? value !== 0 : value;
   }
 
+  /** A printed form like PyTorch's (`formatNDArray`), with the dtype. */
   toString(): string {
     return formatNDArray(this.shape, this.dtype, this.toTypedArray());
   }

@@ -24,8 +24,10 @@ export const UNARY_PRIMITIVES = [
   'expm1',
   'logicalNot',
 ] as const;
+/** The name of a unary elementwise primitive (`'exp'`, `'neg'`…). */
 export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
 
+/** The binary elementwise primitives: arithmetic, comparisons and logic, all broadcasting. */
 export const BINARY_PRIMITIVES = [
   'add',
   'sub',
@@ -44,28 +46,38 @@ export const BINARY_PRIMITIVES = [
   'logicalAnd',
   'logicalOr',
 ] as const;
+/** The name of a binary elementwise primitive (`'add'`, `'lt'`…). */
 export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
 
+/** The reduction primitives, over a set of axes. */
 export const REDUCE_PRIMITIVES = ['sum', 'prod', 'max', 'min'] as const;
+/** The name of a reduction primitive (`'sum'`, `'prod'`, `'max'`, `'min'`). */
 export type ReducePrimitive = (typeof REDUCE_PRIMITIVES)[number];
 
 type NoParams = Record<string, never>;
 
 /** Reduce over `axes` (sorted, distinct); the output drops those axes. */
 export interface ReduceParams {
+  /** The reduced axes, sorted and distinct, each in `[0, ndim)`. */
   readonly axes: readonly number[];
 }
 /** One axis; argmax/argmin drop it, cumsum/cumprod/sort keep it. */
 export interface AxisParams {
+  /** The axis, in `[0, ndim)`. */
   readonly axis: number;
 }
+/** The `pad` primitive's parameters: constant padding. */
 export interface PadParams {
   /** `[before, after]` for every axis, non-negative. */
   readonly widths: readonly (readonly [number, number])[];
+  /** The fill value. */
   readonly value: number;
 }
+/** The `sort` primitive's parameters. */
 export interface SortParams {
+  /** The axis to sort along, in `[0, ndim)`. */
   readonly axis: number;
+  /** Largest first. */
   readonly descending: boolean;
 }
 /**
@@ -76,9 +88,13 @@ export interface SortParams {
  * Padding is `[top, bottom, left, right]`; every other size a pair `[h, w]`.
  */
 export interface Conv2dParams {
+  /** `[h, w]`, at least 1. */
   readonly stride: readonly [number, number];
+  /** `[top, bottom, left, right]`, non-negative. */
   readonly padding: readonly [number, number, number, number];
+  /** `[h, w]`, at least 1. */
   readonly dilation: readonly [number, number];
+  /** The number of channel groups; divides C and O. */
   readonly groups: number;
 }
 /**
@@ -90,10 +106,12 @@ export interface Conv2dParams {
  * the rest.
  */
 export interface ConvTranspose2dParams extends Conv2dParams {
+  /** The output's spatial size `[H, W]`. */
   readonly outSize: readonly [number, number];
 }
 /** conv2d's weight gradient: inputs x `[N, C, H, W]` and dy `[N, O, Ho, Wo]`, output `[O, C/groups, ...kernelSize]`. */
 export interface Conv2dWeightGradParams extends Conv2dParams {
+  /** The kernel's spatial size `[kh, kw]`. */
   readonly kernelSize: readonly [number, number];
 }
 /**
@@ -103,10 +121,15 @@ export interface Conv2dWeightGradParams extends Conv2dParams {
  * holds at least one input element. `ceilMode` only affects the output size the frontend infers.
  */
 export interface Pool2dParams {
+  /** The window size `[kh, kw]`. */
   readonly kernelSize: readonly [number, number];
+  /** The step between windows `[h, w]`. */
   readonly stride: readonly [number, number];
+  /** The padding on both sides `[h, w]`. */
   readonly padding: readonly [number, number];
+  /** The spacing between taps `[h, w]`. */
   readonly dilation: readonly [number, number];
+  /** Whether the output size was rounded up. */
   readonly ceilMode: boolean;
 }
 export interface AvgPool2dParams extends Pool2dParams {
@@ -119,9 +142,11 @@ export interface AvgPool2dParams extends Pool2dParams {
 }
 /** avgPool2d's input gradient: input dy `[N, C, Ho, Wo]`, output `[N, C, ...inputSize]`. */
 export interface AvgPool2dGradParams extends AvgPool2dParams {
+  /** The forward input's spatial size `[H, W]`. */
   readonly inputSize: readonly [number, number];
 }
 
+/** Each primitive's parameters (what `runPrimitive` passes to its kernel besides the arrays). */
 export type PrimitiveParams = { [P in UnaryPrimitive | BinaryPrimitive]: NoParams } & {
   [P in ReducePrimitive]: ReduceParams;
 } & {
@@ -158,6 +183,7 @@ export type PrimitiveParams = { [P in UnaryPrimitive | BinaryPrimitive]: NoParam
   avgPool2dGrad: AvgPool2dGradParams;
 };
 
+/** The name of any primitive: the closed set every backend implements. */
 export type Primitive = keyof PrimitiveParams;
 
 /**
@@ -175,10 +201,15 @@ export const STRIDED_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>([
 
 /** A view of backend memory as a kernel sees it. Strides and offset are in elements. */
 export interface View<H> {
+  /** The backend's handle of the buffer (a byte offset in the wasm memory, a typed array on the CPU). */
   readonly handle: H;
+  /** The element type. */
   readonly dtype: DType;
+  /** The size of each axis. */
   readonly shape: readonly number[];
+  /** The step, in elements, along each axis. */
   readonly strides: readonly number[];
+  /** The position of the first element, in elements. */
   readonly offset: number;
 }
 
@@ -191,8 +222,10 @@ export type KernelFn<Params, H> = {
   kernel(outputs: readonly View<H>[], inputs: readonly View<H>[], params: Params): void;
 }['kernel'];
 
+/** The kernel of primitive `P` on a backend whose buffers have handle type `H`. */
 export type Kernel<P extends Primitive, H> = KernelFn<PrimitiveParams[P], H>;
 
+/** A backend's kernels: one per primitive, so a missing kernel is a compile error. */
 export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> };
 
 /** Any primitive's kernel, for code that passes params through untyped (dispatch, tracing, jit). */

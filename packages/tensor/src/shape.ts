@@ -1,8 +1,10 @@
 import { BYTES_PER_ELEMENT, type DType } from './dtype.js';
 import { describe, formatShape, IndexError, OutOfMemoryError, ShapeError, ValueError } from './errors.js';
 
+/** The size of each axis, outermost first; `[]` is a scalar. */
 export type Shape = readonly number[];
 
+/** The number of elements of an array of this shape (1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   if (!Array.isArray(shape))
     throw new ValueError('sizeOf', `a shape must be an array of sizes, got ${describe(shape)}`);
@@ -49,6 +51,10 @@ export const MAX_NDIM = 64;
  */
 export const MAX_ARRAY_BYTES = 2 ** 31;
 
+/**
+ * Validates a shape given to `op` (non-negative integer sizes, a total within the size limit) and returns a
+ * copy; throws a `ValueError` or `OutOfMemoryError` naming `op`.
+ */
 export function checkShape(op: string, shape: Shape): number[] {
   if (!Array.isArray(shape))
     throw new ValueError(op, `a shape must be an array of sizes, got ${describe(shape)}`);

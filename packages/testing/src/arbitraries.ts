@@ -5,6 +5,7 @@ import fc from 'fast-check';
 // fast-check arbitraries for shapes, raw arrays and autograd tensors, so users can property-test
 // their code the way tsgrad tests itself.
 
+/** Options of `shape` and `broadcastableShapes`. */
 export interface ShapeOptions {
   /** Default 0 (a scalar). */
   readonly minRank?: number;
@@ -46,6 +47,7 @@ export function broadcastableShapes(count: number, options: ShapeOptions = {}): 
   });
 }
 
+/** The range of the values the arbitraries draw. */
 export interface ValueOptions {
   /** Lower bound of float and int values (default −10). */
   readonly min?: number;
@@ -53,6 +55,7 @@ export interface ValueOptions {
   readonly max?: number;
 }
 
+/** Options of the `ndarray` arbitrary. */
 export interface NDArrayOptions extends ValueOptions {
   /** Default 'float32'. */
   readonly dtype?: T.DType;
@@ -60,6 +63,7 @@ export interface NDArrayOptions extends ValueOptions {
   readonly shape?: T.Shape | fc.Arbitrary<T.Shape>;
 }
 
+/** Options of the `tensor` arbitrary. */
 export interface TensorOptions extends NDArrayOptions {
   /** Make the tensor a leaf that requires grad (float dtypes only). */
   readonly requiresGrad?: boolean;

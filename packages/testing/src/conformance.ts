@@ -27,6 +27,7 @@ import {
   summarize,
 } from './report.js';
 
+/** Options of `checkOp`. */
 export interface ConformanceOptions {
   /** The fast-check seed (default: fast-check's global seed, else a fixed one). */
   readonly seed?: number;
@@ -46,6 +47,7 @@ export interface ConformanceOptions {
   readonly compareWith?: T.Backend;
 }
 
+/** Options of `checkAllOps`. */
 export interface CheckAllOptions<Params extends readonly unknown[] = readonly unknown[]>
   extends ConformanceOptions {
   /** The ops to check, of any params types (default: `registeredOps()`, every op defined with defineOp). */

@@ -2,6 +2,7 @@ import { type CheckSummary, formatRuns, tally } from './report.js';
 
 // What the layer conformance harness (checkLayer) returns, and how it prints.
 
+/** The checks the layer harness runs, in report order. */
 export const LAYER_CHECKS = ['forward', 'gradcheck', 'gradgradcheck', 'dotProduct', 'state', 'jit'] as const;
 /**
  * 'forward': float64 twice (bit-identical: a deterministic function) and float32 vs float64;
@@ -10,18 +11,25 @@ export const LAYER_CHECKS = ['forward', 'gradcheck', 'gradgradcheck', 'dotProduc
  */
 export type LayerCheckName = (typeof LAYER_CHECKS)[number];
 
+/** One failed check of a layer. */
 export interface LayerFailure {
+  /** The layer's name (and configuration). */
   readonly layer: string;
   /** 'setup' when the options or the inputs are unusable. */
   readonly check: LayerCheckName | 'setup';
   /** Which draw failed and its seed: inputs and parameter perturbations are a pure function of it. */
   readonly run?: number;
+  /** The seed of the failing draw. */
   readonly seed?: number;
+  /** What went wrong. */
   readonly message: string;
 }
 
+/** What `checkLayer` found for one layer configuration. */
 export interface LayerReport {
+  /** The layer's name (and configuration). */
   readonly layer: string;
+  /** Whether the layer was checked in training mode. */
   readonly training: boolean;
   /** The highest derivative order checked: 0, 1 or 2. */
   readonly order: 0 | 1 | 2;
@@ -29,31 +37,43 @@ export interface LayerReport {
   readonly parameters: readonly string[];
   /** Positions of the inputs differentiated. */
   readonly inputs: readonly number[];
+  /** Each check's status and number of runs. */
   readonly checks: Readonly<Record<LayerCheckName, CheckSummary>>;
+  /** Every failed check. */
   readonly failures: readonly LayerFailure[];
+  /** The time the checks took. */
   readonly milliseconds: number;
 }
 
+/** The totals of a layer conformance run. */
 export interface LayerConformanceCounts {
+  /** The number of layer configurations checked. */
   readonly layers: number;
   /** Layers whose gradients were checked (gradcheck ran). */
   readonly order1: number;
   /** Layers whose second-order gradients were checked (gradgradcheck ran). */
   readonly order2: number;
+  /** Layers with at least one failure. */
   readonly failedLayers: number;
   /** Layers checked under jit without a failure of that check. */
   readonly underJit: number;
 }
 
+/** The reports of many layers, with totals (`summarizeLayers`). */
 export interface LayerConformanceReport {
+  /** One report per layer. */
   readonly layers: readonly LayerReport[];
+  /** The totals. */
   readonly counts: LayerConformanceCounts;
+  /** Every failure of every layer. */
   readonly failures: readonly LayerFailure[];
+  /** The total time, in milliseconds. */
   readonly milliseconds: number;
 }
 
 /** Thrown by checkLayer on failure (unless `throwOnFailure: false`); carries the report. */
 export class LayerConformanceError extends Error {
+  /** @param report What failed; the message is its printed form. */
   constructor(readonly report: LayerReport | LayerConformanceReport) {
     super(formatLayerReport(report));
     this.name = 'LayerConformanceError';

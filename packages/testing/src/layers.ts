@@ -19,6 +19,7 @@ import type { CheckSummary } from './report.js';
 // parameters and inputs, with float64 copies of its parameters and buffers swapped in by
 // functionalCall (the module's own tensors are never written to).
 
+/** Options of `checkLayer`. */
 export interface LayerCheckOptions<M extends Module = Module> {
   /**
    * The inputs: shapes of float inputs drawn uniformly from `range`, or a function building

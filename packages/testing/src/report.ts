@@ -13,8 +13,10 @@ export const CHECKS = [
   'backend',
   'jit',
 ] as const;
+/** The name of one check of the op harness. */
 export type CheckName = (typeof CHECKS)[number];
 
+/** How one check went. */
 export interface CheckSummary {
   /** 'skipped' when the check never ran (no reference, order 0, no broadcasting sample…). */
   readonly status: 'passed' | 'failed' | 'skipped';
@@ -22,48 +24,67 @@ export interface CheckSummary {
   readonly runs: number;
 }
 
+/** One failed check of an op. */
 export interface ConformanceFailure {
+  /** The op's name. */
   readonly op: string;
   /** 'spec' when the spec itself is missing or malformed. */
   readonly check: CheckName | 'spec';
   /** Index into `spec.samples` (or `spec.errors` for the 'errors' check). */
   readonly sample?: number;
+  /** The input shapes of the failing sample. */
   readonly shapes?: readonly Shape[];
+  /** The op's params in the failing sample. */
   readonly params?: unknown;
   /** The draw's seed: the input values are a pure function of it. */
   readonly seed?: number;
+  /** What went wrong. */
   readonly message: string;
 }
 
+/** What the harness found for one op. */
 export interface OpReport {
+  /** The op's name. */
   readonly op: string;
   /** The order of differentiability the spec declares (0 when there is no spec). */
   readonly order: 0 | 1 | 2;
+  /** Each check's status and number of runs. */
   readonly checks: Readonly<Record<CheckName, CheckSummary>>;
+  /** Every failed check. */
   readonly failures: readonly ConformanceFailure[];
+  /** The time the checks took, in milliseconds. */
   readonly milliseconds: number;
 }
 
+/** The totals of a conformance run. */
 export interface ConformanceCounts {
+  /** The number of ops checked. */
   readonly ops: number;
   /** Ops whose gradients were checked (gradcheck ran). */
   readonly order1: number;
   /** Ops whose second-order gradients were checked (gradgradcheck ran). */
   readonly order2: number;
+  /** Ops with at least one failure. */
   readonly failedOps: number;
   /** Ops checked under jit without a failure of that check. */
   readonly underJit: number;
 }
 
+/** The reports of many ops, with totals (what `checkAllOps` returns). */
 export interface ConformanceReport {
+  /** One report per op. */
   readonly ops: readonly OpReport[];
+  /** The totals. */
   readonly counts: ConformanceCounts;
+  /** Every failure of every op. */
   readonly failures: readonly ConformanceFailure[];
+  /** The total time, in milliseconds. */
   readonly milliseconds: number;
 }
 
 /** Thrown by the harness on failure (unless `throwOnFailure: false`); carries the report. */
 export class ConformanceError extends Error {
+  /** @param report What failed; the message is its printed form. */
   constructor(readonly report: OpReport | ConformanceReport) {
     super(formatReport(report));
     this.name = 'ConformanceError';

@@ -1,5 +1,9 @@
-// The Node entry (`tsgrad/node`): everything in `tsgrad`, plus files on disk (safetensors
-// checkpoints, IDX/NPY/CSV readers, ready-made data sets) and the Node wasm backend's controls.
+/**
+ * The Node entry of tsgrad: everything in `tsgrad`, plus files on disk (safetensors
+ * checkpoints, IDX/NPY/CSV readers, ready-made data sets) and the Node wasm backend's controls.
+ *
+ * @packageDocumentation
+ */
 export { collectGarbage, createNodeWasmBackend } from '@tsgrad/backend-wasm/node';
 export {
   FASHION_MNIST_CLASSES,

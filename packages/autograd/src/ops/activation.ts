@@ -95,6 +95,7 @@ export const logSigmoid = fusedUnary(
   { input: { range: [-6, 6] }, reference: (x) => -Math.log1p(Math.exp(-x)) },
 );
 
+/** Options of `leakyRelu`. */
 export interface LeakyReluOptions {
   /** Slope for x ≤ 0 (default 0.01). */
   readonly negativeSlope?: number;
@@ -128,6 +129,7 @@ export function selu(x: Tensor): Tensor {
   return inLibrary(() => mul(elu(x, { alpha: seluAlpha }), seluScale));
 }
 
+/** Options of `gelu`. */
 export interface GeluOptions {
   /** 'none': x·Φ(x) with the exact erf; 'tanh': the tanh approximation. Default 'none'. */
   readonly approximate?: 'none' | 'tanh';
@@ -154,7 +156,9 @@ export function silu(x: Tensor): Tensor {
   return inLibrary(() => mul(x, sigmoid(x)));
 }
 
+/** Options of `softplus`. */
 export interface SoftplusOptions {
+  /** The sharpness β of log(1 + e^(βx)) / β (default 1). */
   readonly beta?: number;
   /** Above beta·x > threshold the result is x itself, as in PyTorch (default 20). */
   readonly threshold?: number;
@@ -174,8 +178,11 @@ export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   });
 }
 
+/** Options of `clamp`: either bound may be omitted. */
 export interface ClampOptions {
+  /** The lower bound; none when omitted. */
   readonly min?: number;
+  /** The upper bound; none when omitted. */
   readonly max?: number;
 }
 
@@ -210,8 +217,11 @@ export function clamp(x: Tensor, options: ClampOptions): Tensor {
   });
 }
 
+/** Options of `hardtanh`. */
 export interface HardtanhOptions {
+  /** The lower bound (default −1). */
   readonly minVal?: number;
+  /** The upper bound (default 1). */
   readonly maxVal?: number;
 }
 

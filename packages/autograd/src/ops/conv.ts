@@ -21,31 +21,44 @@ export type ConvGeometry = T.Conv2dGradOptions;
 
 /** `conv2d` options: the geometry and an optional bias `[O]`. */
 export interface Conv2dOptions extends T.Conv2dGradOptions {
+  /** Shape `[O]`, added to every output channel. */
   readonly bias?: Tensor;
 }
 
 export interface Conv1dOptions extends T.Conv1dGradOptions {
+  /** Shape `[O]`, added to every output channel. */
   readonly bias?: Tensor;
 }
 
+/** `convTranspose2d` options over x `[N, Cin, H, W]` and w `[Cin, Cout/groups, kh, kw]`. */
 export interface ConvTranspose2dOptions {
+  /** The step, a number or `[h, w]` (default 1). */
   readonly stride?: T.Size2d;
   /** Trims `padding` rows/columns from each side of the full output. */
   readonly padding?: T.Size2d;
   /** Extra size on the bottom/right of the output; must be smaller than the stride. */
   readonly outputPadding?: T.Size2d;
+  /** Spacing between kernel taps (default 1). */
   readonly dilation?: T.Size2d;
+  /** Channels are split into `groups` independent convolutions (default 1). */
   readonly groups?: number;
   /** Shape `[Cout]`. */
   readonly bias?: Tensor;
 }
 
+/** `convTranspose1d` options over x `[N, Cin, L]` and w `[Cin, Cout/groups, k]`. */
 export interface ConvTranspose1dOptions {
+  /** The step (default 1). */
   readonly stride?: number;
+  /** Trims `padding` positions from each end of the full output (default 0). */
   readonly padding?: number;
+  /** Extra length at the end of the output; must be smaller than the stride (default 0). */
   readonly outputPadding?: number;
+  /** Spacing between kernel taps (default 1). */
   readonly dilation?: number;
+  /** Channels are split into `groups` independent convolutions (default 1). */
   readonly groups?: number;
+  /** Shape `[Cout]`. */
   readonly bias?: Tensor;
 }
 
@@ -367,6 +380,9 @@ export function conv2dInputGrad(
   return conv2dFamily.inputGrad(dy, weight, T.checkShape('conv2dInputGrad', inputShape), options);
 }
 
+/**
+ * The gradient of `conv1d(x, w, options)` with respect to x (shape `inputShape`), differentiable in dy and w.
+ */
 export function conv1dInputGrad(
   dy: Tensor,
   weight: Tensor,
@@ -392,6 +408,10 @@ export function conv2dWeightGrad(
   return conv2dFamily.weightGrad(x, dy, T.checkShape('conv2dWeightGrad', weightShape), options);
 }
 
+/**
+ * The gradient of `conv1d(x, w, options)` with respect to w (shape `weightShape`), differentiable in x and
+ * dy.
+ */
 export function conv1dWeightGrad(
   x: Tensor,
   dy: Tensor,

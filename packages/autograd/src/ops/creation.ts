@@ -7,8 +7,11 @@ import { full } from './convert.js';
 // Creating tensors: the @tsgrad/tensor constructors, wrapped as leaf Tensors. `requiresGrad`
 // makes a trainable leaf (float dtypes only).
 
+/** Options of the tensor constructors. */
 export interface TensorOptions {
+  /** The dtype (default float32, or inferred from the data by `tensor`). */
   readonly dtype?: T.DType;
+  /** Make the tensor a leaf that records gradients in `.grad` (default false). */
   readonly requiresGrad?: boolean;
 }
 
@@ -19,7 +22,17 @@ function leaf(value: T.NDArray, options: TensorOptions): Tensor {
   return t;
 }
 
-/** A tensor from nested arrays, a typed array (with `shape`) or a scalar, like `torch.tensor`. */
+/**
+ * A tensor from nested arrays, a typed array (with `shape`) or a scalar, like `torch.tensor`.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.matmul(x).tanh().sum().backward();
+ * x.grad; // the gradient, shape [2, 2]
+ * const labels = tensor([0, 2, 1], { dtype: 'int32' });
+ * ```
+ */
 export function tensor(
   values: T.NestedArray | T.TypedArray | T.NDArray,
   options: TensorOptions & { shape?: T.Shape } = {},
@@ -30,24 +43,35 @@ export function tensor(
   return leaf(T.array(values, options), options);
 }
 
+/** A tensor of `shape` filled with zeros (float32 unless `options.dtype`). */
 export const zeros = (shape: T.Shape, options: TensorOptions = {}) => leaf(T.zeros(shape, options), options);
+/** A tensor of `shape` filled with ones (float32 unless `options.dtype`). */
 export const ones = (shape: T.Shape, options: TensorOptions = {}) => leaf(T.ones(shape, options), options);
+/** Zeros with the shape and (unless `options.dtype`) the dtype of `x`. */
 export function zerosLike(x: Tensor, options: TensorOptions = {}): Tensor {
   checkTensor('zerosLike', x);
   return zeros(x.shape, { dtype: x.dtype, ...checkOptions('zerosLike', options) });
 }
+/** Ones with the shape and (unless `options.dtype`) the dtype of `x`. */
 export function onesLike(x: Tensor, options: TensorOptions = {}): Tensor {
   checkTensor('onesLike', x);
   return ones(x.shape, { dtype: x.dtype, ...checkOptions('onesLike', options) });
 }
+/** `value` everywhere, with the shape and (unless `options.dtype`) the dtype of `x`. */
 export function fullLike(x: Tensor, value: number, options: TensorOptions = {}): Tensor {
   checkTensor('fullLike', x);
   return full(x.shape, value, { dtype: x.dtype, ...checkOptions('fullLike', options) });
 }
+/** The values `start, start + step, …` below `stop` (`arange(n)` is `0 … n − 1`), like `torch.arange`. */
 export const arange = (start: number, stop?: number, step = 1, options: TensorOptions = {}) =>
   leaf(T.arange(start, stop, step, options), options);
+/** `num` evenly spaced values from `start` to `stop`, both included. */
 export const linspace = (start: number, stop: number, num: number, options: TensorOptions = {}) =>
   leaf(T.linspace(start, stop, num, options), options);
+/**
+ * An `n × m` matrix with ones on the `k`-th diagonal (0: the main one; positive: above it) and zeros
+ * elsewhere.
+ */
 export const eye = (n: number, m = n, k = 0, options: TensorOptions = {}) =>
   leaf(T.eye(n, m, k, options), options);
 

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { constant } from './convert.js';
 import { mul } from './elementwise.js';
 
+/** Options of `dropout`. */
 export interface DropoutOptions {
   /** Probability of zeroing an element (default 0.5, as in PyTorch). */
   readonly p?: number;

@@ -79,35 +79,49 @@ const erfScale = 2 / Math.sqrt(Math.PI);
 const nearInteger = (x: number) => Math.abs(x - Math.round(x)) < 0.05;
 const nearHalf = (x: number) => Math.abs(Math.abs(x % 1) - 0.5) < 0.05;
 
+/** Elementwise negation, −x. */
 export const neg = unary('neg', T.neg, (x) => full0(x, -1), { reference: (x) => -x });
 /** d|x|/dx = sign(x); 0 at x = 0 (PyTorch's convention). */
 export const abs = unary('abs', T.abs, (x) => sign(x), { input: { avoid: [0] }, reference: Math.abs });
+/** Elementwise eˣ. */
 export const exp = unary('exp', T.exp, (_, y) => y, { reference: Math.exp });
+/** Elementwise natural logarithm (−Infinity at 0, NaN below). */
 export const log = unary('log', T.log, (x) => reciprocal(x), {
   input: { range: [0.2, 3] },
   reference: Math.log,
 });
+/** Elementwise sine (radians). */
 export const sin = unary('sin', T.sin, (x) => cos(x), { reference: Math.sin });
+/** Elementwise cosine (radians). */
 export const cos = unary('cos', T.cos, (x) => neg(sin(x)), { reference: Math.cos });
+/** Elementwise hyperbolic tangent. */
 export const tanh = unary('tanh', T.tanh, (_, y) => sub(1, mul(y, y)), { reference: Math.tanh });
+/** Elementwise square root (NaN below 0; the gradient at 0 is Infinity). */
 export const sqrt = unary('sqrt', T.sqrt, (_, y) => div(0.5, y), {
   input: { range: [0.2, 3] },
   reference: Math.sqrt,
 });
+/** Elementwise 1 / x. */
 export const reciprocal = unary('reciprocal', T.reciprocal, (_, y) => neg(mul(y, y)), {
   input: { range: [0.3, 3] },
   reference: (x) => 1 / x,
 });
+/** The Gauss error function, elementwise. */
 export const erf = unary('erf', T.erf, (x) => mul(erfScale, exp(neg(mul(x, x)))), {});
+/** log(1 + x), accurate for small x. */
 export const log1p = unary('log1p', T.log1p, (x) => reciprocal(add(x, 1)), {
   input: { range: [-0.7, 3] },
   reference: Math.log1p,
 });
+/** eˣ − 1, accurate for small x. */
 export const expm1 = unary('expm1', T.expm1, (_, y) => add(y, 1), { reference: Math.expm1 });
 /** sign, floor, ceil and round have zero gradient (PyTorch's convention, also at jumps). */
 export const sign = stepwise('sign', T.sign, Math.sign, (x) => Math.abs(x) < 0.05);
+/** Rounds down to an integer value; its gradient is zero. */
 export const floor = stepwise('floor', T.floor, Math.floor, nearInteger);
+/** Rounds up to an integer value; its gradient is zero. */
 export const ceil = stepwise('ceil', T.ceil, Math.ceil, nearInteger);
+/** Rounds half to even (like NumPy and PyTorch); its gradient is zero. */
 export const round = stepwise('round', T.round, Math.round, nearHalf);
 
 function full0(like: Tensor, value: number): Tensor {
@@ -198,15 +212,19 @@ export function broadcastReference(
   return out;
 }
 
+/** a + b, broadcasting, with dtype promotion (a number is a weak scalar). */
 export const add = binary('add', T.add, [() => 1, () => 1], { inputs: [{}, {}], reference: (a, b) => a + b });
+/** a − b, broadcasting, with dtype promotion. */
 export const sub = binary('sub', T.sub, [() => 1, () => -1], {
   inputs: [{}, {}],
   reference: (a, b) => a - b,
 });
+/** a · b, elementwise, broadcasting, with dtype promotion. */
 export const mul = binary('mul', T.mul, [(_, b) => b, (a) => a], {
   inputs: [{}, {}],
   reference: (a, b) => a * b,
 });
+/** a / b, broadcasting; integer inputs give float32 (true division). */
 export const div = binary('div', T.div, [(_, b) => reciprocal(b), (_, b, y) => neg(div(y, b))], {
   inputs: [{}, { range: [0.3, 2] }],
   reference: (a, b) => a / b,
@@ -223,6 +241,7 @@ export const maximum = binary(
   [(a, b) => tieSplit(T.gt, a, b), (a, b) => tieSplit(T.gt, b, a)],
   { inputs: [{}, {}], reference: Math.max },
 );
+/** Elementwise minimum; NaN propagates, and a tie splits the gradient evenly between a and b. */
 export const minimum = binary(
   'minimum',
   T.minimum,
@@ -281,13 +300,21 @@ function smallIntegers(shape: T.Shape, random: () => number): number[] {
   return Array.from({ length: shape.reduce((n, d) => n * d, 1) }, () => Math.floor(random() * 3) - 1);
 }
 
+/** a == b, elementwise with broadcasting; a bool tensor without gradient. */
 export const eq = predicate('eq', T.eq, (a, b) => a === b);
+/** a ≠ b, elementwise with broadcasting; a bool tensor without gradient. */
 export const ne = predicate('ne', T.ne, (a, b) => a !== b);
+/** a < b, elementwise with broadcasting; a bool tensor without gradient. */
 export const lt = predicate('lt', T.lt, (a, b) => a < b);
+/** a ≤ b, elementwise with broadcasting; a bool tensor without gradient. */
 export const le = predicate('le', T.le, (a, b) => a <= b);
+/** a > b, elementwise with broadcasting; a bool tensor without gradient. */
 export const gt = predicate('gt', T.gt, (a, b) => a > b);
+/** a ≥ b, elementwise with broadcasting; a bool tensor without gradient. */
 export const ge = predicate('ge', T.ge, (a, b) => a >= b);
+/** Logical and, elementwise with broadcasting; a bool tensor without gradient. */
 export const logicalAnd = predicate('logicalAnd', T.logicalAnd, (a, b) => a !== 0 && b !== 0);
+/** Logical or, elementwise with broadcasting; a bool tensor without gradient. */
 export const logicalOr = predicate('logicalOr', T.logicalOr, (a, b) => a !== 0 || b !== 0);
 
 const logicalNotOp = defineOp<NoParams>({
@@ -302,6 +329,7 @@ const logicalNotOp = defineOp<NoParams>({
     reference: ([x]) => [x.map((v) => (v === 0 ? 1 : 0))],
   },
 });
+/** Logical not (for non-bool input: x == 0); a bool tensor without gradient. */
 export const logicalNot = (x: TensorLike): Tensor =>
   withOperands('logicalNot', [x], () => logicalNotOp.apply([toTensor(x)], none)[0]);
 

@@ -383,6 +383,7 @@ export function oneHot(
   });
 }
 
+/** Options of `embedding`. */
 export interface EmbeddingOptions {
   /** This row is looked up as usual but gets no gradient (PyTorch's `padding_idx`). */
   readonly paddingIdx?: number;

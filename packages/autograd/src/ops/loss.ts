@@ -14,8 +14,10 @@ import { binaryShapes } from './samples.js';
 // Functional losses, following torch.nn.functional. The two that need care for stability get
 // fused ops: softmax cross-entropy (from logits) and binary cross-entropy with logits.
 
+/** How a loss combines its per-element values: their mean, their sum, or none (per-element losses). */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** Options every loss function takes. */
 export interface LossOptions {
   /** 'mean' (default), 'sum', or 'none' for per-element losses. */
   readonly reduction?: Reduction;
@@ -148,6 +150,7 @@ export function smoothL1Loss(
 
 // ---- classification: class-index targets ---------------------------------------------------
 
+/** Options of `nllLoss`. */
 export interface NllLossOptions extends LossOptions {
   /** A rescaling weight per class (C,); a constant (no gradient flows into it). */
   readonly weight?: Tensor;
@@ -365,6 +368,7 @@ const softmaxCrossEntropyOp = defineOp<ClassAxis>({
   },
 });
 
+/** Options of `crossEntropy`. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** Mixes the target with the uniform distribution: (1 − ε)·target + ε/C (default 0). */
   readonly labelSmoothing?: number;
@@ -448,6 +452,7 @@ const bceWithLogitsOp = defineOp<NoParams>({
   },
 });
 
+/** Options of `binaryCrossEntropyWithLogits`. */
 export interface BceWithLogitsOptions extends LossOptions {
   /** Rescales each element's loss (broadcast against the input). */
   readonly weight?: Tensor;

@@ -53,6 +53,7 @@ function affine(
 /** The shape [1, C, 1, …] that broadcasts a per-channel vector against an (N, C, …) input. */
 const channelShape = (x: Tensor) => x.shape.map((d, i) => (i === 1 ? d : 1));
 
+/** The optional affine parameters of a normalization: y = γ · x̂ + β. */
 export interface AffineNormOptions {
   /** Elementwise scale (γ). */
   readonly weight?: Tensor;
@@ -91,6 +92,7 @@ export function layerNorm(
   });
 }
 
+/** Options of `batchNorm`: the affine parameters, the running statistics and the mode. */
 export interface BatchNormOptions extends AffineNormOptions {
   /** Per-channel running mean (C,). Updated in place (via `assign`) in training mode. */
   readonly runningMean?: Tensor;

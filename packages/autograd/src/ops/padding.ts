@@ -8,6 +8,7 @@ import { flatOf, tabulate } from './coords.js';
 import { indexSelect } from './indexing.js';
 import { slice } from './movement.js';
 
+/** Options of `pad`. */
 export interface PadOptions {
   /** 'constant' (default) fills with `value`; 'reflect' mirrors without repeating the edge. */
   readonly mode?: 'constant' | 'reflect';

@@ -89,7 +89,9 @@ const distinctValues: InputSpec['values'] = (shape, _, random) => {
 
 // ---- the ops of one rank ---------------------------------------------------------------------
 
+/** What `maxPool*WithIndices` return: the maxima and where they were. */
 export interface MaxPoolWithIndices {
+  /** The maxima, differentiable (the gradient flows to the positions in `indices`). */
   readonly values: Tensor;
   /** int32 flat positions (`h * W + w`, or `l`) of each maximum within its input plane. */
   readonly indices: Tensor;
@@ -399,6 +401,7 @@ export function maxPool1d(x: Tensor, options: T.MaxPool1dOptions): Tensor {
   return inLibrary(() => pool1d.maxPool(x, options).values);
 }
 
+/** `maxPool1d` over x `[N, C, L]` (or `[C, L]`) that also returns the int32 position of each maximum. */
 export function maxPool1dWithIndices(x: Tensor, options: T.MaxPool1dOptions): MaxPoolWithIndices {
   checkTensor('maxPool1dWithIndices', x);
   return pool1d.maxPool(x, options);

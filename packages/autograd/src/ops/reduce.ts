@@ -9,9 +9,11 @@ import { constant } from './convert.js';
 import { abs, cast, div, exp, mul, sqrt, sub, where } from './elementwise.js';
 import { broadcastTo, permute, reshape } from './movement.js';
 
+/** Options of the reductions (`sum`, `mean`, `max`…). */
 export interface ReduceOptions {
   /** Axes to reduce; all of them when omitted. */
   readonly axis?: number | readonly number[];
+  /** Keep each reduced axis with size 1, so the result broadcasts against the input (default false). */
   readonly keepdims?: boolean;
 }
 
@@ -249,9 +251,11 @@ export const min = extremum('min', T.min, (a, b) => a < b);
 
 // ---- argmax / argmin and max/min along an axis with indices ----------------------------------
 
+/** Options of `argmax` and `argmin`. */
 export interface ArgOptions {
   /** The axis to search; the flattened tensor when omitted. */
   readonly axis?: number;
+  /** Keep the searched axis with size 1 (default false). */
   readonly keepdims?: boolean;
 }
 
@@ -433,6 +437,7 @@ export function logsumexp(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 // ---- var / std -----------------------------------------------------------------------------
 
+/** Options of `variance` and `std`. */
 export interface VarianceOptions extends ReduceOptions {
   /** Subtracted from the count in the denominator (1: Bessel's correction, the default). */
   readonly correction?: number;
@@ -507,6 +512,7 @@ const norm2Op = defineOp<ReduceParams>({
   },
 });
 
+/** Options of `norm`. */
 export interface NormOptions extends ReduceOptions {
   /**
    * 1, 2 (default) or Infinity: the vector norm of the elements over `axis` (all axes by

@@ -12,6 +12,7 @@ import { sum } from './reduce.js';
 // Cumulative sums and products along one axis. `reverse` scans from the end (as in JAX's
 // lax.cumsum): it is the adjoint of the forward scan, so cumsum's VJP is a reversed cumsum.
 
+/** Options of `cumsum` and `cumprod`. */
 export interface ScanOptions {
   /** Accumulate from the last element backwards: y_k = Σ_{j ≥ k} x_j. */
   readonly reverse?: boolean;

@@ -10,13 +10,17 @@ import { gather } from './indexing.js';
 // gradient flows through the selected values: each output's gradient lands on the input
 // element it came from (PyTorch's convention). Ties keep the lower index first (stable).
 
+/** Options of `sort` and `argsort`. */
 export interface SortOptions {
   /** Default −1. */
   readonly axis?: number;
+  /** Largest first (default false: smallest first). */
   readonly descending?: boolean;
 }
 
+/** Sorted (or top-k) values with the positions they came from. */
 export interface ValuesIndices {
+  /** The values, differentiable (the gradient flows back to where each came from). */
   readonly values: Tensor;
   /** int32 positions along the axis; a constant. */
   readonly indices: Tensor;
@@ -40,6 +44,7 @@ export function argsort(x: Tensor, options: SortOptions = {}): Tensor {
   return inLibrary(() => constant(T.argsort(x.peekValue(), options)));
 }
 
+/** Options of `topk`. */
 export interface TopkOptions {
   /** Default −1. */
   readonly axis?: number;

@@ -10,11 +10,13 @@ import type { Argnums, GradOf } from './types.js';
 // Reverse-mode transforms in JAX's style: `grad`, `valueAndGrad` and `vjp` return functions.
 // Arguments and results may be pytrees; the gradient of an argument has its structure.
 
+/** Options of `grad`. */
 export interface GradOptions<N extends Argnums = Argnums> {
   /** The argument(s) to differentiate: an index (the default, 0) or a list of indices. */
   readonly argnums?: N;
 }
 
+/** Options of `valueAndGrad` (and of `grad` with an auxiliary output). */
 export interface ValueAndGradOptions<N extends Argnums = Argnums> extends GradOptions<N> {
   /** The function returns `[output, aux]`; aux is passed through, not differentiated. */
   readonly hasAux?: boolean;
@@ -47,6 +49,15 @@ function evaluate(
  * Nesting works (`grad(grad(f))`), as does differentiating a function that closes over
  * tensors an enclosing transform differentiates. As JAX tracers, the tensors f receives are
  * valid only while it runs (unless an enclosing computation differentiates through them).
+ *
+ * @example
+ * ```ts
+ * const f = (x: Tensor) => sum(tanh(x));
+ * grad(f)(tensor([0.5, -1])); // 1 − tanh²(x), elementwise
+ * grad(grad(f))(tensor([0.5])); // the second derivative at 0.5
+ * const mse = (w: Tensor, x: Tensor, y: Tensor) => mean(square(sub(matmul(x, w), y)));
+ * const gw = grad(mse)(w, x, y); // with respect to w (argnums 0), shaped like w
+ * ```
  */
 export function grad<Args extends unknown[], const N extends Argnums = 0>(
   f: (...args: Args) => Tensor,

@@ -47,6 +47,9 @@ function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, 
   }
 }
 
+/**
+ * Algebraic simplification: x·1, x + 0, x − 0, x / 1, x¹, double negation and copies become their operand.
+ */
 export function simplifyAlgebra(g: Graph): Graph {
   const to = identityRenaming(g);
   const producers = new Map<number, Equation>();

@@ -4,6 +4,7 @@ import { array, checkRecord, type NDArray, ValueError } from '@tsgrad/tensor';
 import { type Fail, failIn } from '../errors.js';
 import { checkBytes } from '../validate.js';
 
+/** Options of `parseCsv` and `readCsv`. */
 export interface CsvOptions {
   /** The first row names the columns (default true). */
   readonly header?: boolean;
@@ -15,6 +16,7 @@ export interface CsvOptions {
   readonly file?: string;
 }
 
+/** A parsed CSV file: numeric features, and the label column if one was named. */
 export interface CsvTable {
   /** The numeric columns, float32 [rows, columns.length]. */
   readonly features: NDArray;

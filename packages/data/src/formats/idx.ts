@@ -14,6 +14,7 @@ import {
 import { type Fail, failIn } from '../errors.js';
 import { checkBytes } from '../validate.js';
 
+/** The element types an IDX file can store (its type byte). */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
 interface IdxCodec {
@@ -178,6 +179,7 @@ export function readIdxData(
   return out;
 }
 
+/** Options of `parseIdx`. */
 export interface ParseIdxOptions {
   /** The file the bytes came from, named in errors. */
   readonly file?: string;
@@ -194,6 +196,7 @@ export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): NDAr
   return array(readIdxData(bytes, header, dtype), { shape: header.shape, dtype });
 }
 
+/** Options of `encodeIdx`. */
 export interface EncodeIdxOptions {
   /** The element type stored (default: int32 for int32, uint8 for bool, the float for floats). */
   readonly type?: IdxType;

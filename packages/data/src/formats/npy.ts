@@ -204,6 +204,7 @@ function readHeader(bytes: Uint8Array, fail: Fail): NpyHeader {
   return { element, littleEndian: match[1] !== '>', fortranOrder, shape: shape as number[], dataOffset };
 }
 
+/** Options of `parseNpy`. */
 export interface ParseNpyOptions {
   /** The file the bytes came from, named in errors. */
   readonly file?: string;

@@ -22,6 +22,7 @@ export const FASHION_MNIST_CLASSES = [
   'Ankle boot',
 ] as const;
 
+/** Options of `fashionMnist`. */
 export interface FashionMnistOptions {
   /** The folder holding the four IDX files, gzip or plain (default: Debian's install folder). */
   readonly dir?: string;
@@ -33,11 +34,13 @@ export interface FashionMnistOptions {
   readonly flatten?: boolean;
 }
 
+/** Fashion-MNIST images and labels, as `fashionMnist` returns them. */
 export interface FashionMnist {
   /** float32 pixels scaled to [0, 1]: [N, 1, 28, 28], or [N, 784] with `flatten`. */
   readonly images: NDArray;
   /** int32 class indices in 0…9, [N]. */
   readonly labels: NDArray;
+  /** The ten class names, indexed by label. */
   readonly classes: readonly string[];
 }
 

@@ -20,11 +20,13 @@ function requireDataset<Exports>(op: string, packageName: string): Exports {
   }
 }
 
+/** Options of `mnistDigits`. */
 export interface ImageSetOptions {
   /** Images as [N, 784] rows instead of [N, 1, 28, 28] (default false). */
   readonly flatten?: boolean;
 }
 
+/** Digit images and labels, as `mnistDigits` returns them. */
 export interface ImageSet {
   /** float32 pixels in [0, 1]: [N, 1, 28, 28], or [N, 784] with `flatten`. */
   readonly images: NDArray;

@@ -21,6 +21,7 @@ export type WriteChunk = (
   position: number,
 ) => number;
 
+/** Options of `writeFileAtomic`: hooks that let a test inject failures. */
 export interface WriteFileAtomicOptions {
   /** Replaces `fs.writeSync` (to inject failures in tests). */
   readonly write?: WriteChunk;

@@ -40,6 +40,7 @@ export class ReLU6 extends Module {
 
 /** x for x > 0, else negativeSlope·x (default 0.01). */
 export class LeakyReLU extends Module {
+  /** The slope for x ≤ 0. */
   readonly negativeSlope: number;
 
   constructor(options: LeakyReluOptions = {}) {
@@ -59,6 +60,7 @@ export class LeakyReLU extends Module {
 
 /** x for x > 0, else α(eˣ − 1) (default α = 1). */
 export class ELU extends Module {
+  /** The value ELU approaches for large negative x is −alpha. */
   readonly alpha: number;
 
   constructor(options: { readonly alpha?: number } = {}) {
@@ -85,6 +87,7 @@ export class SELU extends Module {
 
 /** x·Φ(x), exact (approximate 'none', the default) or with the tanh approximation. */
 export class GELU extends Module {
+  /** `'none'` for the exact erf form, `'tanh'` for the approximation. */
   readonly approximate: 'none' | 'tanh';
 
   constructor(options: GeluOptions = {}) {
@@ -130,7 +133,9 @@ export class Tanh extends Module {
 
 /** Clamps into [minVal, maxVal] (default [−1, 1]). */
 export class Hardtanh extends Module {
+  /** The lower bound. */
   readonly minVal: number;
+  /** The upper bound. */
   readonly maxVal: number;
 
   constructor(options: HardtanhOptions = {}) {
@@ -151,7 +156,9 @@ export class Hardtanh extends Module {
 
 /** log(1 + e^{βx})/β, linear where βx > threshold (defaults β = 1, threshold 20). */
 export class Softplus extends Module {
+  /** The sharpness β of log(1 + e^(βx)) / β. */
   readonly beta: number;
+  /** Above β·x > threshold the layer returns x (linear), for numerical stability. */
   readonly threshold: number;
 
   constructor(options: SoftplusOptions = {}) {
@@ -172,6 +179,7 @@ export class Softplus extends Module {
 
 /** softmax along `dim` (default −1, the last axis). */
 export class Softmax extends Module {
+  /** @param dim The axis the softmax normalizes over (default −1, the last). */
   constructor(readonly dim = -1) {
     super();
   }
@@ -187,6 +195,7 @@ export class Softmax extends Module {
 
 /** log softmax along `dim` (default −1). */
 export class LogSoftmax extends Module {
+  /** @param dim The axis the log-softmax normalizes over (default −1, the last). */
   constructor(readonly dim = -1) {
     super();
   }

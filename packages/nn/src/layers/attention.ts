@@ -61,6 +61,7 @@ function attend(
   return { output: A.matmul(weights, v), weights };
 }
 
+/** Options of `scaledDotProductAttention`. */
 export interface ScaledDotProductAttentionOptions {
   /**
    * Broadcastable to [..., L, S]. As in PyTorch's `scaled_dot_product_attention`, a **bool**
@@ -72,6 +73,7 @@ export interface ScaledDotProductAttentionOptions {
   readonly isCausal?: boolean;
   /** Dropout on the attention weights (default 0); needs `key` when positive. */
   readonly dropoutP?: number;
+  /** The key of the attention dropout (required when `dropoutP` > 0). */
   readonly key?: T.random.PRNGKey;
   /** Multiplies q kᵀ (default 1/√E, E the query's last dimension). */
   readonly scale?: number;
@@ -115,6 +117,7 @@ export function scaledDotProductAttention(
   });
 }
 
+/** Options of the `MultiheadAttention` constructor. */
 export interface MultiheadAttentionOptions extends LayerOptions {
   /** Dropout on the attention weights, in training mode only (default 0). */
   readonly dropout?: number;
@@ -128,6 +131,7 @@ export interface MultiheadAttentionOptions extends LayerOptions {
   readonly vdim?: number;
 }
 
+/** Options of `MultiheadAttention.forward`. */
 export interface MultiheadAttentionForwardOptions {
   /** [N, S] (or [S] unbatched): bool with true = ignore this key, or float added to the scores. */
   readonly keyPaddingMask?: Tensor;
@@ -153,20 +157,33 @@ export interface MultiheadAttentionForwardOptions {
  * give NaN; the gradients of the other queries are unaffected.
  */
 export class MultiheadAttention extends Module {
+  /** The packed query, key and value projections [3E, E]; null when kdim or vdim differ from E. */
   readonly in_proj_weight: Parameter | null;
+  /** The query projection [E, E] when kdim or vdim differ from E; null otherwise. */
   readonly q_proj_weight: Parameter | null;
+  /** The key projection [E, kdim] when kdim or vdim differ from E; null otherwise. */
   readonly k_proj_weight: Parameter | null;
+  /** The value projection [E, vdim] when kdim or vdim differ from E; null otherwise. */
   readonly v_proj_weight: Parameter | null;
+  /** The bias of the three input projections [3E]; null without bias. */
   readonly in_proj_bias: Parameter | null;
+  /** The output projection, E → E. */
   readonly out_proj: Linear;
+  /** The feature size of `key`. */
   readonly kdim: number;
+  /** The feature size of `value`. */
   readonly vdim: number;
+  /** The size of each head, embedDim / numHeads. */
   readonly headDim: number;
+  /** The dropout probability on the attention weights (training mode). */
   readonly dropout: number;
+  /** Whether inputs and outputs are [batch, seq, feature]. */
   readonly batchFirst: boolean;
 
   constructor(
+    /** E, the model's feature size (of the query and the output). */
     readonly embedDim: number,
+    /** The number of heads; divides embedDim. */
     readonly numHeads: number,
     options: MultiheadAttentionOptions = {},
   ) {

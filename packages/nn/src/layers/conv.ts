@@ -18,6 +18,7 @@ import { fanInBound, type LayerOptions, uniformParameter } from './linear.js';
 /** How the input is padded before a convolution (PyTorch's `padding_mode`). */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
+/** Options of the convolution layers (`Conv1d`, `Conv2d`); `Size` is a number, or a pair for 2-D. */
 export interface ConvOptions<Size> extends LayerOptions {
   /** Default 1. */
   readonly stride?: Size;
@@ -33,14 +34,19 @@ export interface ConvOptions<Size> extends LayerOptions {
   readonly paddingMode?: PaddingMode;
 }
 
+/** Options of the transposed convolution layers (`ConvTranspose1d`, `ConvTranspose2d`). */
 export interface ConvTransposeOptions<Size> extends LayerOptions {
+  /** The step (default 1). */
   readonly stride?: Size;
   /** Trims this many rows/columns from each side of the full output (default 0). */
   readonly padding?: Size;
   /** Extra size on the bottom/right of the output, smaller than the stride (default 0). */
   readonly outputPadding?: Size;
+  /** Spacing between kernel taps (default 1). */
   readonly dilation?: Size;
+  /** Channels split into independent convolutions; must divide both channel counts (default 1). */
   readonly groups?: number;
+  /** Learn an additive per-channel bias (default true). */
   readonly bias?: boolean;
 }
 

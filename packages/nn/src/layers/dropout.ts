@@ -3,6 +3,7 @@ import * as T from '@tsgrad/tensor';
 import { nextKey } from '../init.js';
 import { Module, markBuiltIn } from '../module.js';
 
+/** Options of `Dropout.forward`. */
 export interface DropoutCallOptions {
   /** The key of this call's mask; the default generator (`manualSeed`) otherwise. */
   readonly key?: T.random.PRNGKey;
@@ -15,6 +16,7 @@ export interface DropoutCallOptions {
  * under `manualSeed`.
  */
 export class Dropout extends Module {
+  /** @param p The probability of zeroing an element, in [0, 1] (default 0.5). */
   constructor(readonly p = 0.5) {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p <= 1))

@@ -4,6 +4,7 @@ import { nextKey, normal } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
 import type { LayerOptions } from './linear.js';
 
+/** Options of the `Embedding` constructor. */
 export interface EmbeddingLayerOptions extends LayerOptions {
   /**
    * This row starts at zero and gets no gradient (PyTorch's `padding_idx`); a negative index
@@ -29,11 +30,15 @@ function checkPaddingIdx(numEmbeddings: number, paddingIdx: number | undefined):
  * weight starts as N(0, 1), with the padding row (if any) zeroed.
  */
 export class Embedding extends Module {
+  /** The table of vectors, [numEmbeddings, embeddingDim]. */
   readonly weight: Parameter;
+  /** The row that gets no gradient (normalized to be non-negative), or null. */
   readonly paddingIdx: number | null;
 
   constructor(
+    /** The number of rows: valid indices are 0 … numEmbeddings − 1. */
     readonly numEmbeddings: number,
+    /** The length of each vector. */
     readonly embeddingDim: number,
     options: EmbeddingLayerOptions = {},
   ) {

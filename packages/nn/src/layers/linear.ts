@@ -4,6 +4,7 @@ import { nextKey, uniform } from '../init.js';
 import { Module, markBuiltIn, Parameter } from '../module.js';
 import { integerList } from '../validate.js';
 
+/** Options every layer with parameters takes: their dtype and the key of their initial values. */
 export interface LayerOptions {
   /** Parameter dtype (float32 by default). */
   readonly dtype?: 'float32' | 'float64';
@@ -35,11 +36,15 @@ export function uniformParameter(
 
 /** y = x Wᵀ + b, with W of shape [outFeatures, inFeatures] (PyTorch's `nn.Linear`). */
 export class Linear extends Module {
+  /** W, [outFeatures, inFeatures], initialized from U(−1/√inFeatures, 1/√inFeatures). */
   readonly weight: Parameter;
+  /** b, [outFeatures], or null when built with `bias: false`. */
   readonly bias: Parameter | null;
 
   constructor(
+    /** The size of each input's last axis. */
     readonly inFeatures: number,
+    /** The size of each output's last axis. */
     readonly outFeatures: number,
     options: LayerOptions & { bias?: boolean } = {},
   ) {

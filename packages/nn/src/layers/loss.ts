@@ -30,6 +30,7 @@ import { checkTensor } from '../validate.js';
 // `forward(input, target)`. Class weights and posWeight are buffers named as in PyTorch
 // (`weight`, `pos_weight`), so they are saved with the model when given.
 
+/** Options every loss layer takes. */
 export interface LossModuleOptions {
   /** 'mean' (default), 'sum', or 'none' for per-element losses. */
   readonly reduction?: Reduction;
@@ -84,6 +85,7 @@ export class L1Loss extends Loss {
 
 /** ½d²/beta for |d| < beta, else |d| − ½beta (default beta 1). */
 export class SmoothL1Loss extends Loss {
+  /** The threshold where the loss turns from quadratic to linear. */
   readonly beta: number;
 
   constructor(options: LossModuleOptions & { readonly beta?: number } = {}) {
@@ -96,6 +98,7 @@ export class SmoothL1Loss extends Loss {
     return smoothL1Loss(input, target, { reduction: this.reduction, beta: this.beta });
   }
 
+  /** `reduction` and `beta`, as the printed module shows them. */
   override extraRepr(): string {
     return `${super.extraRepr()}, beta=${this.beta}`;
   }
@@ -103,6 +106,7 @@ export class SmoothL1Loss extends Loss {
 
 /** ½d² for |d| < delta, else delta·(|d| − ½delta) (default delta 1). */
 export class HuberLoss extends Loss {
+  /** The threshold where the loss turns from quadratic to linear. */
   readonly delta: number;
 
   constructor(options: LossModuleOptions & { readonly delta?: number } = {}) {
@@ -115,11 +119,13 @@ export class HuberLoss extends Loss {
     return huberLoss(input, target, { reduction: this.reduction, delta: this.delta });
   }
 
+  /** `reduction` and `delta`, as the printed module shows them. */
   override extraRepr(): string {
     return `${super.extraRepr()}, delta=${this.delta}`;
   }
 }
 
+/** Options of the class-index losses (`NLLLoss`, `CrossEntropyLoss`). */
 export interface ClassLossOptions extends LossModuleOptions {
   /** A rescaling weight per class `[C]` (the `weight` buffer). */
   readonly weight?: Tensor | T.NDArray;
@@ -142,6 +148,7 @@ abstract class WeightedLoss extends Loss {
  * log-probabilities with classes on axis 1 of `[N, C, d1, …]` (or a single `[C]` sample).
  */
 export class NLLLoss extends WeightedLoss {
+  /** Targets equal to this index are skipped, even by the mean. */
   readonly ignoreIndex: number;
 
   constructor(options: ClassLossOptions = {}) {
@@ -166,7 +173,9 @@ export class NLLLoss extends WeightedLoss {
  * only), `labelSmoothing` ε mixing the target with the uniform distribution.
  */
 export class CrossEntropyLoss extends WeightedLoss {
+  /** Targets equal to this index are skipped, even by the mean. */
   readonly ignoreIndex: number;
+  /** ε: the target is mixed with the uniform distribution, (1 − ε)·target + ε/C. */
   readonly labelSmoothing: number;
 
   constructor(options: ClassLossOptions & { readonly labelSmoothing?: number } = {}) {
@@ -191,6 +200,7 @@ export class CrossEntropyLoss extends WeightedLoss {
     });
   }
 
+  /** `reduction` and, when non-zero, `labelSmoothing`, as the printed module shows them. */
   override extraRepr(): string {
     return this.labelSmoothing === 0
       ? super.extraRepr()
@@ -210,6 +220,7 @@ export class BCELoss extends WeightedLoss {
   }
 }
 
+/** Options of `BCEWithLogitsLoss`. */
 export interface BCEWithLogitsLossOptions extends LossModuleOptions {
   /** Rescales each element's loss (broadcast against the input). */
   readonly weight?: Tensor | T.NDArray;
@@ -219,6 +230,7 @@ export interface BCEWithLogitsLossOptions extends LossModuleOptions {
 
 /** Binary cross-entropy on logits, computed stably (PyTorch's `nn.BCEWithLogitsLoss`). */
 export class BCEWithLogitsLoss extends WeightedLoss {
+  /** The weight of the positive term (a buffer, saved under PyTorch's name), or null. */
   declare readonly pos_weight: Tensor | null;
 
   constructor(options: BCEWithLogitsLossOptions = {}) {
@@ -227,6 +239,7 @@ export class BCEWithLogitsLoss extends WeightedLoss {
     this.registerBuffer('pos_weight', asTensor(options.posWeight));
   }
 
+  /** The `pos_weight` buffer, by its camel-case name. */
   get posWeight(): Tensor | null {
     return this.pos_weight;
   }
@@ -240,8 +253,10 @@ export class BCEWithLogitsLoss extends WeightedLoss {
   }
 }
 
+/** How `KLDivLoss` combines pointwise losses; `'batchmean'` divides the sum by the batch size. */
 export type KLDivReduction = 'mean' | 'sum' | 'batchmean' | 'none';
 
+/** Options of `KLDivLoss`. */
 export interface KLDivLossOptions {
   /**
    * 'mean' (default, over every element, as PyTorch), 'batchmean' (the sum over the batch size
@@ -263,7 +278,9 @@ function selfEntropyTerm(t: Tensor): Tensor {
  * with `logTarget`); the pointwise loss is p·(log p − log q), with 0·log 0 = 0.
  */
 export class KLDivLoss extends Module {
+  /** How the pointwise losses are combined. */
   readonly reduction: KLDivReduction;
+  /** Whether the target is given as log-probabilities. */
   readonly logTarget: boolean;
 
   constructor(options: KLDivLossOptions = {}) {

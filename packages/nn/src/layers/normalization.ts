@@ -3,6 +3,7 @@ import * as T from '@tsgrad/tensor';
 import { Module, markBuiltIn, Parameter } from '../module.js';
 import { checkTensor, integerList } from '../validate.js';
 
+/** Options every normalization layer takes. */
 export interface NormLayerOptions {
   /** Parameter and running-statistics dtype (float32 by default). */
   readonly dtype?: 'float32' | 'float64';
@@ -23,6 +24,7 @@ function normalizedDims(name: string, normalizedShape: number | readonly number[
   return dims;
 }
 
+/** Options of `BatchNorm1d`, `BatchNorm2d` and `BatchNorm3d`. */
 export interface BatchNormLayerOptions extends NormLayerOptions {
   /**
    * Weight of each new batch statistic in the running averages (default 0.1); `null` gives a
@@ -156,6 +158,7 @@ export class BatchNorm3d extends BatchNorm {
   protected readonly ranks = [5];
 }
 
+/** Options of `LayerNorm`. */
 export interface LayerNormLayerOptions extends NormLayerOptions {
   /** Learn `weight` (and `bias`) of shape normalizedShape (default true). */
   readonly elementwiseAffine?: boolean;
@@ -165,10 +168,15 @@ export interface LayerNormLayerOptions extends NormLayerOptions {
 
 /** PyTorch's `nn.LayerNorm`: normalizes over the trailing `normalizedShape` dims of its input. */
 export class LayerNorm extends Module {
+  /** The trailing dims normalized over. */
   readonly normalizedShape: readonly number[];
+  /** The scale γ of shape normalizedShape (ones at first), or null without elementwiseAffine. */
   readonly weight: Parameter | null;
+  /** The shift β of shape normalizedShape (zeros at first), or null. */
   readonly bias: Parameter | null;
+  /** Added to the variance. */
   readonly eps: number;
+  /** Whether `weight` (and `bias`) are learned. */
   readonly elementwiseAffine: boolean;
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
@@ -196,7 +204,9 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of `RMSNorm`. */
 export interface RMSNormOptions {
+  /** Parameter dtype (float32 by default). */
   readonly dtype?: 'float32' | 'float64';
   /** Added to the mean square; `null` (default) uses the input dtype's machine epsilon, as PyTorch. */
   readonly eps?: number | null;
@@ -212,9 +222,13 @@ const machineEpsilon = (dtype: T.DType) => (dtype === 'float64' ? Number.EPSILON
  * `normalizedShape` dims (no centering, no bias).
  */
 export class RMSNorm extends Module {
+  /** The trailing dims normalized over. */
   readonly normalizedShape: readonly number[];
+  /** The scale of shape normalizedShape (ones at first), or null without elementwiseAffine. */
   readonly weight: Parameter | null;
+  /** Added to the mean square; null for the input dtype's machine epsilon. */
   readonly eps: number | null;
+  /** Whether `weight` is learned. */
   readonly elementwiseAffine: boolean;
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {
@@ -250,6 +264,7 @@ export class RMSNorm extends Module {
   }
 }
 
+/** Options of `GroupNorm`. */
 export interface GroupNormLayerOptions extends NormLayerOptions {
   /** Learn a per-channel `weight` and `bias` (default true). */
   readonly affine?: boolean;
@@ -257,13 +272,19 @@ export interface GroupNormLayerOptions extends NormLayerOptions {
 
 /** PyTorch's `nn.GroupNorm`: normalizes each group of numChannels/numGroups channels of `[N, C, …]`. */
 export class GroupNorm extends Module {
+  /** The per-channel scale [numChannels] (ones at first), or null without affine. */
   readonly weight: Parameter | null;
+  /** The per-channel shift [numChannels] (zeros at first), or null without affine. */
   readonly bias: Parameter | null;
+  /** Added to the variance. */
   readonly eps: number;
+  /** Whether `weight` and `bias` are learned. */
   readonly affine: boolean;
 
   constructor(
+    /** The number of channel groups; divides numChannels. */
     readonly numGroups: number,
+    /** C, the size of the input's axis 1. */
     readonly numChannels: number,
     options: GroupNormLayerOptions = {},
   ) {

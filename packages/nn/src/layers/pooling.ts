@@ -19,20 +19,25 @@ import { Module, markBuiltIn } from '../module.js';
 const sizeText = (size: number | readonly (number | null)[]) =>
   typeof size === 'number' ? `${size}` : `[${size.map((s) => (s === null ? 'null' : s)).join(', ')}]`;
 
+/** Options of `MaxPool1d` and `MaxPool2d`; `Size` is a number, or a pair for 2-D. */
 export interface MaxPoolOptions<Size> {
   /** Default: kernelSize. */
   readonly stride?: Size;
   /** Implicit −∞ padding on both sides, at most half the kernel. Default 0. */
   readonly padding?: Size;
+  /** Spacing between window taps. Default 1. */
   readonly dilation?: Size;
   /** Round the output size up instead of down. */
   readonly ceilMode?: boolean;
 }
 
+/** Options of `AvgPool1d` and `AvgPool2d`; `Size` is a number, or a pair for 2-D. */
 export interface AvgPoolOptions<Size> {
+  /** Default: kernelSize. */
   readonly stride?: Size;
   /** Implicit zero padding on both sides, at most half the kernel. Default 0. */
   readonly padding?: Size;
+  /** Round the output size up instead of down. */
   readonly ceilMode?: boolean;
   /** Divide by the whole window, padding included (default true), or by the input elements only. */
   readonly countIncludePad?: boolean;
@@ -65,7 +70,9 @@ function avgPoolRepr(
 /** PyTorch's `nn.MaxPool1d` over `[N, C, L]` or `[C, L]`. */
 export class MaxPool1d extends Module {
   constructor(
+    /** The window length. */
     readonly kernelSize: number,
+    /** Stride, padding, dilation and ceil mode. */
     readonly options: MaxPoolOptions<number> = {},
   ) {
     super();
@@ -88,7 +95,9 @@ export class MaxPool1d extends Module {
 /** PyTorch's `nn.MaxPool2d` over `[N, C, H, W]` or `[C, H, W]`. */
 export class MaxPool2d extends Module {
   constructor(
+    /** The window size: a number for both axes, or `[h, w]`. */
     readonly kernelSize: T.PoolSize2d,
+    /** Stride, padding, dilation and ceil mode. */
     readonly options: MaxPoolOptions<T.PoolSize2d> = {},
   ) {
     super();
@@ -111,7 +120,9 @@ export class MaxPool2d extends Module {
 /** PyTorch's `nn.AvgPool1d` over `[N, C, L]` or `[C, L]`. */
 export class AvgPool1d extends Module {
   constructor(
+    /** The window length. */
     readonly kernelSize: number,
+    /** Stride, padding, ceil mode and whether padding counts in the mean. */
     readonly options: AvgPoolOptions<number> = {},
   ) {
     super();
@@ -129,7 +140,9 @@ export class AvgPool1d extends Module {
 /** PyTorch's `nn.AvgPool2d` over `[N, C, H, W]` or `[C, H, W]`. */
 export class AvgPool2d extends Module {
   constructor(
+    /** The window size: a number for both axes, or `[h, w]`. */
     readonly kernelSize: T.PoolSize2d,
+    /** Stride, padding, ceil mode and whether padding counts in the mean. */
     readonly options: AvgPoolOptions<T.PoolSize2d> = {},
   ) {
     super();
@@ -146,6 +159,7 @@ export class AvgPool2d extends Module {
 
 /** PyTorch's `nn.AdaptiveAvgPool1d`: averages `[N, C, L]` down to `[N, C, outputSize]`. */
 export class AdaptiveAvgPool1d extends Module {
+  /** @param outputSize The output length. */
   constructor(readonly outputSize: number) {
     super();
   }
@@ -164,6 +178,7 @@ export class AdaptiveAvgPool1d extends Module {
  * H and W are; `null` keeps that axis. `new AdaptiveAvgPool2d(1)` is global average pooling.
  */
 export class AdaptiveAvgPool2d extends Module {
+  /** @param outputSize `[oh, ow]` (a number for both); `null` keeps that axis. */
   constructor(readonly outputSize: number | readonly [number | null, number | null]) {
     super();
   }

@@ -10,6 +10,7 @@ import { type LayerOptions, uniformParameter } from './linear.js';
 // parameter names and shapes (so state_dicts move between the two), the same gate order and
 // the same update formulas. Time is unrolled step by step with differentiable ops.
 
+/** Options of `RNN`, `LSTM` and `GRU`. */
 export interface RNNOptions extends LayerOptions {
   /** Stacked layers, each reading the previous one's output (default 1). */
   readonly numLayers?: number;
@@ -50,16 +51,23 @@ export abstract class RNNBase extends Module {
   // The parameters are own properties named as in PyTorch (weight_ih_l0, …), so that
   // Module finds them under PyTorch's state_dict names.
   readonly [name: `weight_${string}` | `bias_${string}`]: Parameter;
+  /** The number of stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have `bias_ih` and `bias_hh`. */
   readonly bias: boolean;
+  /** Whether input and output are [batch, seq, feature]. */
   readonly batchFirst: boolean;
+  /** Dropout probability on the outputs of every layer but the last (training mode). */
   readonly dropout: number;
+  /** Whether each layer also runs backwards in time (the outputs are concatenated). */
   readonly bidirectional: boolean;
   readonly #mode: Mode;
 
   protected constructor(
     mode: Mode,
+    /** The feature size of the input. */
     readonly inputSize: number,
+    /** The feature size of the hidden state. */
     readonly hiddenSize: number,
     options: RNNOptions = {},
   ) {
@@ -104,6 +112,7 @@ export abstract class RNNBase extends Module {
     }
   }
 
+  /** 2 when bidirectional, else 1. */
   get numDirections(): number {
     return this.bidirectional ? 2 : 1;
   }
@@ -256,6 +265,7 @@ export abstract class RNNBase extends Module {
   }
 }
 
+/** Options of `RNN`: those of every recurrent layer and the activation. */
 export interface ElmanRNNOptions extends RNNOptions {
   /** The activation, 'tanh' (default) or 'relu'. */
   readonly nonlinearity?: 'tanh' | 'relu';
@@ -263,6 +273,7 @@ export interface ElmanRNNOptions extends RNNOptions {
 
 /** Elman RNN, h' = act(W_ih x + b_ih + W_hh h + b_hh) (PyTorch's `nn.RNN`). */
 export class RNN extends RNNBase {
+  /** The activation of the hidden state. */
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: ElmanRNNOptions = {}) {

@@ -13,7 +13,9 @@ export class Identity extends Module {
 /** Merges axes `startDim..endDim` into one; the defaults keep the batch axis (PyTorch's `nn.Flatten`). */
 export class Flatten extends Module {
   constructor(
+    /** The first axis merged (default 1, after the batch axis). */
     readonly startDim = 1,
+    /** The last axis merged (default −1). */
     readonly endDim = -1,
   ) {
     super();
@@ -30,9 +32,11 @@ export class Flatten extends Module {
 
 /** Splits axis `dim` into `unflattenedSize` (one entry may be −1), PyTorch's `nn.Unflatten`. */
 export class Unflatten extends Module {
+  /** The sizes axis `dim` is split into. */
   readonly unflattenedSize: readonly number[];
 
   constructor(
+    /** The axis that is split. */
     readonly dim: number,
     unflattenedSize: readonly number[],
   ) {

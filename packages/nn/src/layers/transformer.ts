@@ -9,8 +9,10 @@ import { Dropout } from './dropout.js';
 import { type LayerOptions, Linear } from './linear.js';
 import { LayerNorm } from './normalization.js';
 
+/** The feed-forward activation: `'relu'`, `'gelu'` or any function of a tensor. */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 
+/** Options of `TransformerEncoderLayer`. */
 export interface TransformerEncoderLayerOptions extends LayerOptions {
   /** Width of the feed-forward block (default 2048). */
   readonly dimFeedforward?: number;
@@ -28,10 +30,11 @@ export interface TransformerEncoderLayerOptions extends LayerOptions {
   readonly bias?: boolean;
 }
 
+/** Options of `TransformerEncoderLayer.forward`. */
 export interface TransformerEncoderLayerForwardOptions {
   /** Attention mask [S, S] or [N·nhead, S, S]: bool with true = may not attend, or additive float. */
   readonly srcMask?: Tensor;
-  /** [N, S]: bool with true = padding (ignored as a key), or additive float. */
+  /** Key padding mask [N, S]: bool with true = padding (ignored as a key), or additive float. */
   readonly srcKeyPaddingMask?: Tensor;
   /** Adds the causal mask (position i attends to j ≤ i). */
   readonly isCausal?: boolean;
@@ -49,21 +52,33 @@ const activations = { relu: A.relu, gelu: (x: Tensor) => A.gelu(x) };
  * dicts carry over (`self_attn.in_proj_weight`, `linear1.weight`, `norm2.bias`, …).
  */
 export class TransformerEncoderLayer extends Module {
+  /** The self-attention block. */
   readonly self_attn: MultiheadAttention;
+  /** The first feed-forward layer, dModel → dimFeedforward. */
   readonly linear1: Linear;
+  /** The dropout after the feed-forward activation. */
   readonly dropout: Dropout;
+  /** The second feed-forward layer, dimFeedforward → dModel. */
   readonly linear2: Linear;
+  /** The LayerNorm around the attention block. */
   readonly norm1: LayerNorm;
+  /** The LayerNorm around the feed-forward block. */
   readonly norm2: LayerNorm;
+  /** The dropout on the attention block's output. */
   readonly dropout1: Dropout;
+  /** The dropout on the feed-forward block's output. */
   readonly dropout2: Dropout;
+  /** Whether the norms come before the blocks (pre-norm). */
   readonly normFirst: boolean;
+  /** Whether inputs and outputs are [batch, seq, feature]. */
   readonly batchFirst: boolean;
   readonly #activation: (x: Tensor) => Tensor;
   readonly #options: TransformerEncoderLayerOptions;
 
   constructor(
+    /** The model's feature size. */
     readonly dModel: number,
+    /** The number of attention heads; divides dModel. */
     readonly nhead: number,
     options: TransformerEncoderLayerOptions = {},
   ) {
@@ -146,11 +161,15 @@ export class TransformerEncoderLayer extends Module {
   }
 }
 
+/** Options of `TransformerEncoder.forward`, passed to every layer. */
 export interface TransformerEncoderForwardOptions {
   /** As the layer's srcMask. */
   readonly mask?: Tensor;
+  /** As the layer's srcKeyPaddingMask. */
   readonly srcKeyPaddingMask?: Tensor;
+  /** As the layer's isCausal. */
   readonly isCausal?: boolean;
+  /** The key of this call's dropout masks; the default generator (`manualSeed`) otherwise. */
   readonly key?: T.random.PRNGKey;
 }
 
@@ -160,11 +179,14 @@ export interface TransformerEncoderForwardOptions {
  * it (PyTorch deep-copies too); given a factory, `makeLayer(i)` builds layer i.
  */
 export class TransformerEncoder extends Module {
+  /** The encoder layers, registered as `layers.0`, `layers.1`, …. */
   readonly layers: ModuleList<TransformerEncoderLayer>;
+  /** The final LayerNorm, or null. */
   readonly norm: LayerNorm | null;
 
   constructor(
     layer: TransformerEncoderLayer | ((index: number) => TransformerEncoderLayer),
+    /** The number of layers. */
     readonly numLayers: number,
     options: { norm?: LayerNorm } = {},
   ) {

@@ -3,16 +3,25 @@ import { defineTransformation, type GradientTransformation, zerosLikeParams } fr
 import * as V from '../validate.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
 
+/** Options of `scaleByAdam`. */
 export interface ScaleByAdamOptions {
+  /** The decay rate of the first moment average (default 0.9). */
   readonly beta1?: number;
+  /** The decay rate of the second moment average (default 0.999). */
   readonly beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   readonly eps?: number;
+  /** Use the maximum of past second moments (AMSGrad; default false). */
   readonly amsgrad?: boolean;
 }
 
+/** The state of `scaleByAdam`. */
 export interface AdamState {
+  /** The number of updates made. */
   readonly step: number;
+  /** The first moment averages, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
+  /** The second moment averages, one per parameter. */
   readonly expAvgSq: readonly T.NDArray[];
   /** The running maximum of expAvgSq (AMSGrad), created on first use. */
   readonly maxExpAvgSq: readonly (T.NDArray | null)[];
@@ -56,15 +65,23 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   });
 }
 
+/** Options of `scaleByAdamax`. */
 export interface ScaleByAdamaxOptions {
+  /** The decay rate of the first moment average (default 0.9). */
   readonly beta1?: number;
+  /** The decay rate of the infinity norm (default 0.999). */
   readonly beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   readonly eps?: number;
 }
 
+/** The state of `scaleByAdamax`. */
 export interface AdamaxState {
+  /** The number of updates made. */
   readonly step: number;
+  /** The first moment averages, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
+  /** The exponentially weighted infinity norms, one per parameter. */
   readonly expInf: readonly T.NDArray[];
 }
 
@@ -88,19 +105,27 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
   });
 }
 
+/** Options of `scaleByNadam`. */
 export interface ScaleByNadamOptions {
+  /** The decay rate of the first moment average (default 0.9). */
   readonly beta1?: number;
+  /** The decay rate of the second moment average (default 0.999). */
   readonly beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   readonly eps?: number;
   /** ψ in μₜ = β₁(1 − ½·0.96^(tψ)). */
   readonly momentumDecay?: number;
 }
 
+/** The state of `scaleByNadam`. */
 export interface NadamState {
+  /** The number of updates made. */
   readonly step: number;
   /** ∏ μᵢ for i ≤ step. */
   readonly muProduct: number;
+  /** The first moment averages, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
+  /** The second moment averages, one per parameter. */
   readonly expAvgSq: readonly T.NDArray[];
 }
 

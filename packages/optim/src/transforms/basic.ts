@@ -17,6 +17,7 @@ export function scale(factor: number): GradientTransformation<EmptyState> {
 
 /** The number of updates made so far. */
 export interface CountState {
+  /** The number of updates made. */
   readonly count: number;
 }
 

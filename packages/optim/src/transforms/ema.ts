@@ -3,6 +3,7 @@ import { defineTransformation, type GradientTransformation } from '../transform.
 import * as V from '../validate.js';
 import { movingAverage } from './moments.js';
 
+/** Options of `ema`. */
 export interface EmaOptions {
   /** The weight of the old average in each update, in [0, 1]. */
   readonly decay: number;
@@ -13,7 +14,9 @@ export interface EmaOptions {
   readonly useNumUpdates?: boolean;
 }
 
+/** The state of `ema`. */
 export interface EmaState {
+  /** The number of updates made. */
   readonly numUpdates: number;
   /** The averaged parameters. */
   readonly shadow: readonly T.NDArray[];

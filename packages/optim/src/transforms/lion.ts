@@ -3,12 +3,17 @@ import { defineTransformation, type GradientTransformation, zerosLikeParams } fr
 import * as V from '../validate.js';
 import { movingAverage } from './moments.js';
 
+/** Options of `scaleByLion`. */
 export interface ScaleByLionOptions {
+  /** Interpolates between momentum and gradient for the update's sign (default 0.9). */
   readonly beta1?: number;
+  /** The decay rate of the momentum (default 0.99). */
   readonly beta2?: number;
 }
 
+/** The state of `scaleByLion`. */
 export interface LionState {
+  /** The momentum, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
 }
 

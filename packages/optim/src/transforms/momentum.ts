@@ -2,14 +2,19 @@ import * as T from '@tsgrad/tensor';
 import { defineTransformation, type GradientTransformation } from '../transform.js';
 import * as V from '../validate.js';
 
+/** Options of `traceMomentum`. */
 export interface TraceMomentumOptions {
+  /** The momentum factor. */
   readonly momentum: number;
+  /** The gradient enters the buffer scaled by 1 − dampening (default 0). */
   readonly dampening?: number;
+  /** Use Nesterov momentum (default false). */
   readonly nesterov?: boolean;
 }
 
 /** One momentum buffer per parameter, created (as the first gradient) on first use. */
 export interface MomentumState {
+  /** The buffers, one per parameter (null until its first gradient). */
   readonly momentumBuffer: readonly (T.NDArray | null)[];
 }
 

@@ -3,14 +3,21 @@ import { defineTransformation, type GradientTransformation, zerosLikeParams } fr
 import * as V from '../validate.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
 
+/** Options of `scaleByRmsprop`. */
 export interface ScaleByRmspropOptions {
+  /** The smoothing constant of the squared-gradient average (default 0.99). */
   readonly alpha?: number;
+  /** Added to the denominator (default 1e-8). */
   readonly eps?: number;
+  /** Normalize by the estimated variance instead of the second moment (default false). */
   readonly centered?: boolean;
 }
 
+/** The state of `scaleByRmsprop`. */
 export interface RmspropState {
+  /** The number of updates made. */
   readonly step: number;
+  /** The squared-gradient averages, one per parameter. */
   readonly squareAvg: readonly T.NDArray[];
   /** The moving average of gradients (centered RMSprop), created on first use. */
   readonly gradAvg: readonly (T.NDArray | null)[];
@@ -44,14 +51,21 @@ export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTra
   });
 }
 
+/** Options of `scaleByAdagrad`. */
 export interface ScaleByAdagradOptions {
+  /** The update of step t is divided by 1 + (t − 1)·lrDecay (default 0). */
   readonly lrDecay?: number;
+  /** Added to the denominator (default 1e-10). */
   readonly eps?: number;
+  /** The starting value of the sums of squares (default 0). */
   readonly initialAccumulatorValue?: number;
 }
 
+/** The state of `scaleByAdagrad`. */
 export interface AdagradState {
+  /** The number of updates made. */
   readonly step: number;
+  /** The sums of squared gradients, one per parameter. */
   readonly sum: readonly T.NDArray[];
 }
 
@@ -81,14 +95,21 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
   });
 }
 
+/** Options of `scaleByAdadelta`. */
 export interface ScaleByAdadeltaOptions {
+  /** The decay rate of the running averages (default 0.9). */
   readonly rho?: number;
+  /** Added inside the square roots (default 1e-6). */
   readonly eps?: number;
 }
 
+/** The state of `scaleByAdadelta`. */
 export interface AdadeltaState {
+  /** The number of updates made. */
   readonly step: number;
+  /** The squared-gradient averages, one per parameter. */
   readonly squareAvg: readonly T.NDArray[];
+  /** The squared-update averages, one per parameter. */
   readonly accDelta: readonly T.NDArray[];
 }
 

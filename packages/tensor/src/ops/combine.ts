@@ -9,6 +9,7 @@ import { checkIndexRange, indexSelect } from './indexing.js';
 import { disposeTemporaries, disposing } from './temporaries.js';
 import { reshape, slice, unsqueeze } from './views.js';
 
+/** How `pad` fills: with a constant, or by reflecting the array at its edges (the edge not repeated). */
 export type PadMode = 'constant' | 'reflect';
 
 /**

@@ -24,6 +24,7 @@ import { reshape } from './views.js';
 /** A size for both spatial axes, or `[h, w]`. */
 export type Size2d = number | readonly [number, number];
 
+/** Options of `conv2d` over x `[N, C, H, W]` and w `[O, C/groups, kh, kw]`. */
 export interface Conv2dOptions {
   /** Default 1. */
   readonly stride?: Size2d;
@@ -40,35 +41,59 @@ export interface Conv2dOptions {
   /** Shape `[O]`, added to every output channel. */
   readonly bias?: NDArray;
 }
+/** The options of conv2d's gradient kernels: conv2d's, without the bias. */
 export type Conv2dGradOptions = Omit<Conv2dOptions, 'bias'>;
 
+/** Options of `conv1d` over x `[N, C, L]` and w `[O, C/groups, k]`; as for `conv2d`, on one axis. */
 export interface Conv1dOptions {
+  /** Default 1. */
   readonly stride?: number;
+  /**
+   * Zero padding on both ends: a number, `'valid'` (none) or `'same'` (output length = input length; stride 1
+   * only). Default 0.
+   */
   readonly padding?: number | 'valid' | 'same';
+  /** Spacing between kernel taps. Default 1. */
   readonly dilation?: number;
+  /** Channels are split into `groups` independent convolutions. Default 1. */
   readonly groups?: number;
+  /** Shape `[O]`, added to every output channel. */
   readonly bias?: NDArray;
 }
+/** The options of conv1d's gradient kernels: conv1d's, without the bias. */
 export type Conv1dGradOptions = Omit<Conv1dOptions, 'bias'>;
 
+/**
+ * Options of `convTranspose2d` over x `[N, Cin, H, W]` and w `[Cin, Cout/groups, kh, kw]` (PyTorch's layout).
+ */
 export interface ConvTranspose2dOptions {
+  /** Default 1. */
   readonly stride?: Size2d;
   /** PyTorch's `padding`: trims `padding` rows/columns from each side of the full output. Default 0. */
   readonly padding?: Size2d;
   /** Extra size added to one side of the output; smaller than stride or dilation. Default 0. */
   readonly outputPadding?: Size2d;
+  /** Spacing between kernel taps. Default 1. */
   readonly dilation?: Size2d;
+  /** Channels are split into `groups` independent convolutions. Default 1. */
   readonly groups?: number;
   /** Shape `[Cout]`. */
   readonly bias?: NDArray;
 }
 
+/** Options of `convTranspose1d`; as for `convTranspose2d`, on one axis. */
 export interface ConvTranspose1dOptions {
+  /** Default 1. */
   readonly stride?: number;
+  /** Trims `padding` positions from each end of the full output. Default 0. */
   readonly padding?: number;
+  /** Extra length added to one end of the output; smaller than stride or dilation. Default 0. */
   readonly outputPadding?: number;
+  /** Spacing between kernel taps. Default 1. */
   readonly dilation?: number;
+  /** Channels are split into `groups` independent convolutions. Default 1. */
   readonly groups?: number;
+  /** Shape `[Cout]`. */
   readonly bias?: NDArray;
 }
 

@@ -14,7 +14,9 @@ import { DTypeError, describe, ValueError } from '../errors.js';
 import { NDArray, type NestedArray } from '../ndarray.js';
 import { checkAllocation, checkShape, MAX_NDIM, type Shape, sizeOf } from '../shape.js';
 
+/** Options of the creation functions. */
 export interface CreateOptions {
+  /** The dtype of the new array (default float32, or what the function says). */
   readonly dtype?: DType;
 }
 
@@ -119,6 +121,7 @@ export function scalar(value: number | boolean, options: CreateOptions = {}): ND
   return full([], value, options);
 }
 
+/** An array of `shape` filled with `value` (float32 unless `options.dtype` says otherwise). */
 export function full(shape: Shape, value: number | boolean, options: CreateOptions = {}): NDArray {
   checkOptions('full', options);
   const dims = checkShape('full', shape);
@@ -133,6 +136,7 @@ export function full(shape: Shape, value: number | boolean, options: CreateOptio
   return NDArray.fromTyped(backendFor('full', dtype), dtype, dims, data);
 }
 
+/** An array of `shape` filled with zeros (float32 by default). */
 export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
   checkOptions('zeros', options);
   const dims = checkShape('zeros', shape);
@@ -140,23 +144,27 @@ export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
   return NDArray.empty(backendFor('zeros', dtype), dtype, dims, 'zeros');
 }
 
+/** An array of `shape` filled with ones (float32 by default). */
 export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
   checkOptions('ones', options);
   return full(checkShape('ones', shape), 1, options);
 }
 
+/** Zeros with the shape (and, unless `options.dtype` says otherwise, the dtype) of `x`. */
 export function zerosLike(x: NDArray, options: CreateOptions = {}): NDArray {
   checkArray('zerosLike', x);
   checkOptions('zerosLike', options);
   return zeros(x.shape, { dtype: options.dtype ?? x.dtype });
 }
 
+/** Ones with the shape (and, unless `options.dtype` says otherwise, the dtype) of `x`. */
 export function onesLike(x: NDArray, options: CreateOptions = {}): NDArray {
   checkArray('onesLike', x);
   checkOptions('onesLike', options);
   return ones(x.shape, { dtype: options.dtype ?? x.dtype });
 }
 
+/** `value` everywhere, with the shape (and, unless `options.dtype` says otherwise, the dtype) of `x`. */
 export function fullLike(x: NDArray, value: number | boolean, options: CreateOptions = {}): NDArray {
   checkArray('fullLike', x);
   checkOptions('fullLike', options);

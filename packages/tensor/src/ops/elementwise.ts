@@ -59,23 +59,39 @@ function unary(op: UnaryPrimitive, x: NDArray): NDArray {
   return disposing([input], [x], () => runPrimitive(op, [input], {}, [{ shape: x.shape, dtype }])[0]);
 }
 
+/** Elementwise negation, −x. */
 export const neg = (x: NDArray) => unary('neg', x);
+/** Elementwise absolute value. */
 export const abs = (x: NDArray) => unary('abs', x);
+/** Elementwise sign: −1, 0 or 1 (NaN stays NaN). */
 export const sign = (x: NDArray) => unary('sign', x);
+/** Elementwise eˣ. */
 export const exp = (x: NDArray) => unary('exp', x);
+/** Elementwise natural logarithm (−Infinity at 0, NaN below). */
 export const log = (x: NDArray) => unary('log', x);
+/** Elementwise sine (radians). */
 export const sin = (x: NDArray) => unary('sin', x);
+/** Elementwise cosine (radians). */
 export const cos = (x: NDArray) => unary('cos', x);
+/** Elementwise hyperbolic tangent. */
 export const tanh = (x: NDArray) => unary('tanh', x);
+/** Elementwise square root (NaN below 0). */
 export const sqrt = (x: NDArray) => unary('sqrt', x);
+/** Elementwise 1 / x. */
 export const reciprocal = (x: NDArray) => unary('reciprocal', x);
+/** Rounds down to an integer value, elementwise. */
 export const floor = (x: NDArray) => unary('floor', x);
+/** Rounds up to an integer value, elementwise. */
 export const ceil = (x: NDArray) => unary('ceil', x);
 /** Rounds half to even, like NumPy and PyTorch. */
 export const round = (x: NDArray) => unary('round', x);
+/** The Gauss error function, elementwise. */
 export const erf = (x: NDArray) => unary('erf', x);
+/** log(1 + x), accurate for small x. */
 export const log1p = (x: NDArray) => unary('log1p', x);
+/** eˣ − 1, accurate for small x. */
 export const expm1 = (x: NDArray) => unary('expm1', x);
+/** Logical not of a bool array (other dtypes: x == 0). */
 export const logicalNot = (x: NDArray) => unary('logicalNot', x);
 
 type BinaryKind = 'arith' | 'truediv' | 'compare' | 'logical';
@@ -155,24 +171,37 @@ function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   return disposing([x, y], [], () => runPrimitive(op, [x, y], {}, [{ shape: x.shape, dtype: outDtype }])[0]);
 }
 
+/** a + b, broadcasting, with dtype promotion (a number operand takes the array's dtype). */
 export const add = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('add', a, b);
+/** a − b, broadcasting, with dtype promotion. */
 export const sub = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('sub', a, b);
+/** a · b, broadcasting, with dtype promotion. */
 export const mul = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('mul', a, b);
 /** True division: integer inputs give float32. */
 export const div = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('div', a, b);
+/** aᵇ, broadcasting, with dtype promotion. */
 export const pow = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('pow', a, b);
 /** Elementwise maximum; NaN propagates. */
 export const maximum = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('maximum', a, b);
+/** Elementwise minimum; NaN propagates. */
 export const minimum = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('minimum', a, b);
 /** Floored modulo: the result has the sign of the divisor (torch.remainder, Python's %). */
 export const mod = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('mod', a, b);
+/** a == b, elementwise with broadcasting; a bool array. */
 export const eq = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('eq', a, b);
+/** a ≠ b, elementwise with broadcasting; a bool array. */
 export const ne = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('ne', a, b);
+/** a < b, elementwise with broadcasting; a bool array. */
 export const lt = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('lt', a, b);
+/** a ≤ b, elementwise with broadcasting; a bool array. */
 export const le = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('le', a, b);
+/** a > b, elementwise with broadcasting; a bool array. */
 export const gt = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('gt', a, b);
+/** a ≥ b, elementwise with broadcasting; a bool array. */
 export const ge = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('ge', a, b);
+/** Logical and, elementwise with broadcasting; a bool array. */
 export const logicalAnd = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('logicalAnd', a, b);
+/** Logical or, elementwise with broadcasting; a bool array. */
 export const logicalOr = (a: ArrayOrScalar, b: ArrayOrScalar) => binary('logicalOr', a, b);
 
 /** `cond ? a : b` elementwise, broadcasting all three. `cond` must be bool. */

@@ -15,7 +15,9 @@ import { reshape } from './views.js';
 /** A size for both spatial axes, or `[h, w]`. */
 export type PoolSize2d = number | readonly [number, number];
 
+/** Options of `maxPool2d` over x `[N, C, H, W]` (or `[C, H, W]`). */
 export interface MaxPool2dOptions {
+  /** The window size: a number for both axes, or `[h, w]`. */
   readonly kernelSize: PoolSize2d;
   /** Default: kernelSize. */
   readonly stride?: PoolSize2d;
@@ -27,34 +29,51 @@ export interface MaxPool2dOptions {
   readonly ceilMode?: boolean;
 }
 
+/** Options of `avgPool2d` over x `[N, C, H, W]` (or `[C, H, W]`). */
 export interface AvgPool2dOptions {
+  /** The window size: a number for both axes, or `[h, w]`. */
   readonly kernelSize: PoolSize2d;
   /** Default: kernelSize. */
   readonly stride?: PoolSize2d;
   /** Implicit zero padding on both sides, at most half the kernel size. Default 0. */
   readonly padding?: PoolSize2d;
+  /** Round the output size up (a last window that starts inside the input or the left padding). */
   readonly ceilMode?: boolean;
   /** Divide by the whole window including padding (default) or by the input elements only. */
   readonly countIncludePad?: boolean;
 }
 
+/** Options of `maxPool1d` over x `[N, C, L]` (or `[C, L]`); as for `maxPool2d`, on one axis. */
 export interface MaxPool1dOptions {
+  /** The window length. */
   readonly kernelSize: number;
+  /** Default: kernelSize. */
   readonly stride?: number;
+  /** Implicit -Infinity padding on both ends, at most half the kernel size. Default 0. */
   readonly padding?: number;
+  /** Spacing between window taps. Default 1. */
   readonly dilation?: number;
+  /** Round the output length up. */
   readonly ceilMode?: boolean;
 }
 
+/** Options of `avgPool1d` over x `[N, C, L]` (or `[C, L]`); as for `avgPool2d`, on one axis. */
 export interface AvgPool1dOptions {
+  /** The window length. */
   readonly kernelSize: number;
+  /** Default: kernelSize. */
   readonly stride?: number;
+  /** Implicit zero padding on both ends, at most half the kernel size. Default 0. */
   readonly padding?: number;
+  /** Round the output length up. */
   readonly ceilMode?: boolean;
+  /** Divide by the whole window including padding (default) or by the input elements only. */
   readonly countIncludePad?: boolean;
 }
 
+/** What max pooling returns: the maxima and where they were. */
 export interface MaxPoolResult {
+  /** The maxima, `[N, C, Ho, Wo]` (or `[N, C, Lo]`). */
   readonly values: NDArray;
   /** int32 flat positions `h * W + w` (or `l`) of each maximum within its input plane. */
   readonly indices: NDArray;

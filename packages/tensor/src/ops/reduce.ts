@@ -10,9 +10,11 @@ import { cast, div } from './elementwise.js';
 import { disposing } from './temporaries.js';
 import { reshape } from './views.js';
 
+/** Options of the reductions (`sum`, `mean`, `max`…). */
 export interface ReduceOptions {
   /** Axes to reduce; all of them when omitted. */
   readonly axis?: number | readonly number[];
+  /** Keep each reduced axis with size 1, so the result broadcasts against the input. Default false. */
   readonly keepdims?: boolean;
 }
 
@@ -57,10 +59,13 @@ const accumulated = (dtype: DType): DType => (isFloat(dtype) ? dtype : 'int32');
 
 const own = (dtype: DType) => dtype;
 
+/** Sum over axes (int32 and bool sum to int32). */
 export const sum = (x: NDArray, options: ReduceOptions = {}) => reduce('sum', x, options, accumulated);
+/** Product over axes (int32 and bool multiply to int32). */
 export const prod = (x: NDArray, options: ReduceOptions = {}) => reduce('prod', x, options, accumulated);
 /** Maximum over axes; NaN propagates. */
 export const max = (x: NDArray, options: ReduceOptions = {}) => reduce('max', x, options, own);
+/** Minimum over axes; NaN propagates. */
 export const min = (x: NDArray, options: ReduceOptions = {}) => reduce('min', x, options, own);
 
 /** Arithmetic mean (a float result even for int inputs). */
@@ -74,9 +79,11 @@ export function mean(x: NDArray, options: ReduceOptions = {}): NDArray {
   return disposing([total], [], () => div(total, count));
 }
 
+/** Options of `argmax` and `argmin`. */
 export interface ArgOptions {
   /** The axis to search; the flattened array when omitted. */
   readonly axis?: number;
+  /** Keep the searched axis with size 1. Default false. */
   readonly keepdims?: boolean;
 }
 
@@ -105,6 +112,7 @@ function argReduce(op: 'argmax' | 'argmin', x: NDArray, options: ArgOptions): ND
 
 /** Index of the first maximum (NaN counts as maximal), as int32. */
 export const argmax = (x: NDArray, options: ArgOptions = {}) => argReduce('argmax', x, options);
+/** The int32 index of the first minimum along an axis (or in the flattened array). */
 export const argmin = (x: NDArray, options: ArgOptions = {}) => argReduce('argmin', x, options);
 
 function scan(op: 'cumsum' | 'cumprod', x: NDArray, axis: number): NDArray {
@@ -124,5 +132,7 @@ function scan(op: 'cumsum' | 'cumprod', x: NDArray, axis: number): NDArray {
   );
 }
 
+/** Running sum along `axis` (negative counts from the end); the shape is kept. */
 export const cumsum = (x: NDArray, axis: number) => scan('cumsum', x, axis);
+/** Running product along `axis` (negative counts from the end); the shape is kept. */
 export const cumprod = (x: NDArray, axis: number) => scan('cumprod', x, axis);

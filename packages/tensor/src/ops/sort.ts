@@ -7,8 +7,11 @@ import { zeros } from './creation.js';
 import { disposing } from './temporaries.js';
 import { slice } from './views.js';
 
+/** Options of `sort` and `argsort`. */
 export interface SortOptions {
+  /** The axis to sort along. Default −1 (the last). */
   readonly axis?: number;
+  /** Largest first. Default false (smallest first). */
   readonly descending?: boolean;
 }
 

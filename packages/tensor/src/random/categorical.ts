@@ -16,6 +16,7 @@ import {
 import { unitFrom64 } from './continuous.js';
 import { checkKey, type PRNGKey, randomWordPairs } from './key.js';
 
+/** Options of `random.categorical`. */
 export interface CategoricalOptions {
   /** The class axis of the logits. */
   readonly axis?: number;

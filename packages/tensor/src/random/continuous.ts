@@ -8,15 +8,23 @@ import { checkKey, type PRNGKey, randomBits, randomWordPairs } from './key.js';
 
 type FloatDType = 'float32' | 'float64';
 
+/** Options of `random.uniform`. */
 export interface UniformOptions {
+  /** The lower bound (inclusive). Default 0. */
   readonly low?: number;
+  /** The upper bound (exclusive). Default 1. */
   readonly high?: number;
+  /** float32 (default) or float64. */
   readonly dtype?: DType;
 }
 
+/** Options of `random.normal`. */
 export interface NormalOptions {
+  /** The mean. Default 0. */
   readonly mean?: number;
+  /** The standard deviation. Default 1. */
   readonly std?: number;
+  /** float32 (default) or float64. */
   readonly dtype?: DType;
 }
 

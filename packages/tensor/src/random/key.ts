@@ -11,7 +11,9 @@ function isWord(x: number): boolean {
  * twice gives the same numbers twice, so derive fresh keys with `split` or `foldIn`.
  */
 export class PRNGKey {
+  /** The key's first 32-bit word (an unsigned integer). */
   readonly k0: number;
+  /** The key's second 32-bit word (an unsigned integer). */
   readonly k1: number;
 
   constructor(k0: number, k1: number) {
@@ -36,6 +38,7 @@ export class PRNGKey {
     return this.k0 === other.k0 && this.k1 === other.k1;
   }
 
+  /** `PRNGKey(k0, k1)`, the two words in decimal. */
   toString(): string {
     return `PRNGKey(${this.k0}, ${this.k1})`;
   }
