@@ -1,10 +1,13 @@
-import type { DType, Primitive, TypedArray } from '@tsgrad/tensor';
+import { type DType, type Primitive, TsgradError, type TypedArray } from '@tsgrad/tensor';
 
 // The IR: a flat list of primitive equations over buffers, like a jaxpr. Every buffer is
 // written once (SSA): by the caller (an input), at compile time (a constant) or by exactly
 // one equation. Movement ops (reshape, transpose, broadcast, slice…) are not equations: an
 // equation reads its inputs through strided views, as the kernels do, so a chain of
 // reshapes is already folded into one view.
+
+/** A graph broke one of the compiler's own invariants (a bug in a pass or the tracer, not in user code). */
+export class GraphInvariantError extends TsgradError {}
 
 /** Where a buffer's contents come from. */
 export type BufferSource =

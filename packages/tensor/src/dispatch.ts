@@ -96,6 +96,8 @@ function packed(x: NDArray): NDArray {
  */
 export interface TracingBackend extends Backend {
   adopt(array: NDArray): NDArray;
+  /** Records a host computation from traced PRNG keys (see `traceKeyed` in random/traced.ts). */
+  traceKeyed?<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined;
 }
 
 export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
