@@ -9,6 +9,7 @@ import {
   ValueError,
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
+import { checkBackend, checkFlags, checkGraph } from './check.js';
 import { type Graph, GraphInvariantError, type ViewRef } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
@@ -69,6 +70,9 @@ export class Executable {
     readonly backend: Backend,
     donated: readonly boolean[] = [],
   ) {
+    checkGraph('Executable', graph);
+    checkBackend('Executable', backend);
+    checkFlags('Executable', 'donated', donated);
     this.plan = planBuffers(graph, donated);
     const { cells, cellOf } = this.plan;
     this.viewsOfCell = cells.map(() => []);

@@ -1,53 +1,17 @@
-import { type DType, type Primitive, TsgradError, type TypedArray } from '@tsgrad/tensor';
+import type { DType, TypedArray } from '@tsgrad/tensor';
+import { checkGraph, checkView } from './check.js';
+import { type BufferInfo, type Equation, type Graph, readsWhole, type ViewRef } from './ir.js';
 
-// The IR: a flat list of primitive equations over buffers, like a jaxpr. Every buffer is
-// written once (SSA): by the caller (an input), at compile time (a constant) or by exactly
-// one equation. Movement ops (reshape, transpose, broadcast, slice…) are not equations: an
-// equation reads its inputs through strided views, as the kernels do, so a chain of
-// reshapes is already folded into one view.
+// The IR's types (ir.ts) and its readable text form, one equation a line like a printed jaxpr.
 
-/** A graph broke one of the compiler's own invariants (a bug in a pass or the tracer, not in user code). */
-export class GraphInvariantError extends TsgradError {}
-
-/** Where a buffer's contents come from. */
-export type BufferSource =
-  | { readonly kind: 'input'; readonly index: number }
-  | { readonly kind: 'constant'; readonly data: TypedArray }
-  | { readonly kind: 'equation' };
-
-export interface BufferInfo {
-  readonly id: number;
-  readonly dtype: DType;
-  /** The shape the buffer was made with (a constant's is [size]). Buffers are contiguous. */
-  readonly shape: readonly number[];
-  readonly size: number;
-  readonly source: BufferSource;
-}
-
-/** An equation's view of a buffer: shape, strides and offset in elements, as a kernel sees it. */
-export interface ViewRef {
-  readonly buffer: number;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
-  readonly offset: number;
-}
-
-export interface Equation {
-  readonly primitive: Primitive;
-  readonly params: unknown;
-  readonly inputs: readonly ViewRef[];
-  /** Buffers written by the equation, whole and contiguous. */
-  readonly outputs: readonly number[];
-}
-
-export interface Graph {
-  /** Indexed by buffer id. Passes may leave unused entries; `buffers[id].id === id`. */
-  readonly buffers: readonly BufferInfo[];
-  /** Input buffer ids, in argument order. */
-  readonly inputs: readonly number[];
-  readonly equations: readonly Equation[];
-  readonly outputs: readonly ViewRef[];
-}
+export {
+  type BufferInfo,
+  type BufferSource,
+  type Equation,
+  type Graph,
+  GraphInvariantError,
+  type ViewRef,
+} from './ir.js';
 
 const SHORT: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'bool' };
 
@@ -66,21 +30,16 @@ const typeOf = (b: BufferInfo) => `${SHORT[b.dtype]}[${b.shape.join(',')}]`;
 
 /** Whether `v` reads its whole buffer in order, as a buffer of `v.shape`. */
 export function isWholeView(v: ViewRef, buffer: BufferInfo): boolean {
-  if (v.offset !== 0 || v.shape.reduce((n, d) => n * d, 1) !== buffer.size) return false;
-  let stride = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== stride) return false;
-    stride *= v.shape[d];
-  }
-  return true;
+  checkView('isWholeView', 'the view', v, [buffer], 0);
+  return readsWhole(v, buffer);
 }
 
 function viewText(g: Graph, v: ViewRef): string {
   const b = g.buffers[v.buffer];
   const name = bufferName(v.buffer);
-  if (isWholeView(v, b) && v.shape.length === b.shape.length && v.shape.every((d, i) => d === b.shape[i]))
+  if (readsWhole(v, b) && v.shape.length === b.shape.length && v.shape.every((d, i) => d === b.shape[i]))
     return name;
-  if (isWholeView(v, b)) return `${name}.reshape([${v.shape.join(',')}])`;
+  if (readsWhole(v, b)) return `${name}.reshape([${v.shape.join(',')}])`;
   const offset = v.offset === 0 ? '' : ` +${v.offset}`;
   return `${name}.view([${v.shape.join(',')}] strides [${v.strides.join(',')}]${offset})`;
 }
@@ -100,6 +59,7 @@ function constantText(data: TypedArray): string {
 
 /** The readable form of a graph, one equation a line, like a printed jaxpr. */
 export function graphText(g: Graph): string {
+  checkGraph('graphText', g);
   const used = usedConstants(g);
   const lines = [
     `{ lambda ${g.inputs.map((id) => `${bufferName(id)}:${typeOf(g.buffers[id])}`).join(' ')} .`,
@@ -138,6 +98,7 @@ export class GraphText implements Graph {
   readonly outputs: readonly ViewRef[];
 
   constructor(g: Graph) {
+    checkGraph('GraphText', g);
     this.buffers = g.buffers;
     this.inputs = g.inputs;
     this.equations = g.equations;

@@ -9,7 +9,9 @@ import {
   treeUnflatten,
   vjp,
 } from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { getBackend, isFloat, NDArray, random, runPrimitive, ValueError, withBackend } from '@tsgrad/tensor';
+import { checkFunction } from './check.js';
 import { Executable, type ExecutableStats } from './executor.js';
 import { type Graph, GraphText } from './graph.js';
 import { optimizeGraph } from './passes/index.js';
@@ -52,6 +54,26 @@ export type Jitted<Args extends unknown[], R> = ((...args: Args) => R) & {
 
 const indices = (n: number | readonly number[] | undefined) =>
   new Set(typeof n === 'number' ? [n] : (n ?? []));
+
+/** Checks `f` and jit's options (argument numbers, optimize, cacheSize). */
+function checkJitArguments(op: string, f: unknown, options: JitOptions): void {
+  checkFunction(op, 'the function', f);
+  T.checkOptions(op, options);
+  for (const name of ['staticArgnums', 'donateArgnums'] as const) {
+    const value: unknown = options[name];
+    const list = typeof value === 'number' ? [value] : (value ?? []);
+    if (!Array.isArray(list) || !list.every((i) => Number.isInteger(i) && i >= 0))
+      throw new ValueError(
+        op,
+        `${name} must be an argument number or a list of them, got ${T.describe(value)}`,
+      );
+  }
+  if (options.optimize !== undefined && typeof options.optimize !== 'boolean')
+    throw new ValueError(op, `optimize must be a boolean, got ${T.describe(options.optimize)}`);
+  const size = options.cacheSize ?? DEFAULT_JIT_CACHE_SIZE;
+  if (!Number.isSafeInteger(size) || size < 1)
+    throw new ValueError(op, `cacheSize must be a whole number ≥ 1, got ${T.describe(options.cacheSize)}`);
+}
 
 // ---- cache keys ------------------------------------------------------------------------------
 
@@ -261,6 +283,7 @@ export function makeGraph<Args extends unknown[]>(
   f: (...args: Args) => unknown,
   options: Pick<JitOptions, 'staticArgnums' | 'optimize'> = {},
 ): (...args: Args) => GraphText {
+  checkJitArguments('makeGraph', f, options);
   const statics = indices(options.staticArgnums);
   return (...args) => {
     const lifted = flattenLifted(args.map((a, i) => (statics.has(i) ? null : a)));
@@ -339,12 +362,10 @@ export function jit<Args extends unknown[], R>(
   f: (...args: Args) => R,
   options: JitOptions = {},
 ): Jitted<Args, R> {
+  checkJitArguments('jit', f, options);
   const statics = indices(options.staticArgnums);
   const donated = indices(options.donateArgnums);
   const capacity = options.cacheSize ?? DEFAULT_JIT_CACHE_SIZE;
-  if (!Number.isSafeInteger(capacity) || capacity < 1) {
-    throw new ValueError('jit', `cacheSize must be a whole number ≥ 1, got ${String(capacity)}`);
-  }
   /** Compiled signatures, least recently used first (a Map keeps insertion order). */
   const cache = new Map<string, Compiled>();
   let lastCompile: CompileReport | undefined;

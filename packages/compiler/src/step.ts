@@ -1,5 +1,6 @@
 import { enableGrad, noGrad, Tensor, treeFlatten, treeUnflatten, zerosLike } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
+import { checkFunction } from './check.js';
 import { type Jitted, jit } from './jit.js';
 
 // A PyTorch-style training step compiled like `torch.compile`: the loss, its backward, the
@@ -71,7 +72,18 @@ export type CompiledStep<Batch extends unknown[], R extends LossResult = Tensor>
 
 const isPair = (r: LossResult): r is readonly [Tensor, unknown] => Array.isArray(r);
 
+/** The tensors of an iterable option, checked. */
+function tensorList(name: string, value: unknown): Tensor[] {
+  const iterable = typeof value === 'object' && value !== null && Symbol.iterator in value;
+  const list = iterable ? [...(value as Iterable<unknown>)] : null;
+  if (list === null || !list.every((t) => t instanceof Tensor))
+    throw new T.ValueError('compileStep', `${name} must be an iterable of tensors, got ${T.describe(value)}`);
+  return list as Tensor[];
+}
+
 const isCompilable = (o: unknown): o is CompilableOptimizer =>
+  typeof o === 'object' &&
+  o !== null &&
   typeof (o as Partial<CompilableOptimizer>).tracedStep === 'function' &&
   typeof (o as Partial<CompilableOptimizer>).commitCompiled === 'function' &&
   typeof (o as Partial<CompilableOptimizer>).compiledUpdateArguments === 'function';
@@ -138,9 +150,20 @@ function clipGradients(parameters: readonly Tensor[], maxNorm: number): Tensor {
 export function compileStep<Batch extends unknown[], R extends LossResult = Tensor>(
   options: CompileStepOptions<Batch, R>,
 ): CompiledStep<Batch, R> {
-  const parameters = [...options.parameters];
-  const buffers = [...(options.buffers ?? [])];
+  T.checkRecord('compileStep', 'options', options);
+  const parameters = tensorList('parameters', options.parameters);
+  const buffers = tensorList('buffers', options.buffers ?? []);
+  checkFunction('compileStep', 'loss', options.loss);
   const { optimizer, maxGradNorm } = options;
+  if (
+    optimizer !== undefined &&
+    !isCompilable(optimizer) &&
+    typeof (optimizer as { step?: unknown })?.step !== 'function'
+  )
+    throw new T.ValueError(
+      'compileStep',
+      `optimizer must have a step() method, got ${T.describe(optimizer)}`,
+    );
   if (maxGradNorm !== undefined && !(typeof maxGradNorm === 'number' && maxGradNorm >= 0)) {
     throw new T.ValueError('compileStep', `maxGradNorm must be a number ≥ 0, got ${T.describe(maxGradNorm)}`);
   }

@@ -15,6 +15,7 @@ import {
   type View,
   withBackend,
 } from '@tsgrad/tensor';
+import { checkBackend, trust } from './check.js';
 import type { BufferInfo, Equation, Graph, ViewRef } from './graph.js';
 
 // Tracing: a backend that records every kernel call as an equation and also runs it on the
@@ -85,6 +86,7 @@ export class Recorder implements TracingBackend {
   readonly hostArrays: NDArray[] = [];
 
   constructor(readonly real: Backend) {
+    checkBackend('Recorder', real);
     this.dtypes = real.dtypes;
     const table: Record<string, unknown> = {};
     for (const name of Object.keys(real.kernels) as Primitive[]) table[name] = this.recordingKernel(name);
@@ -219,7 +221,12 @@ export class Recorder implements TracingBackend {
       return { id, dtype, size, shape, source: { kind: 'constant', data } };
     });
     const outputRefs = outputs.map((x) => refOf(viewOf(x)));
-    return { buffers, inputs: [...this.inputIds], equations: [...this.equations], outputs: outputRefs };
+    return trust({
+      buffers,
+      inputs: [...this.inputIds],
+      equations: [...this.equations],
+      outputs: outputRefs,
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Backend } from '@tsgrad/tensor';
+import { checkBackend, checkGraph } from '../check.js';
 import type { Graph } from '../graph.js';
 import { eliminateCommonSubexpressions } from './cse.js';
 import { eliminateDeadCode } from './dce.js';
@@ -9,6 +10,8 @@ export { eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, simpli
 
 /** The passes in the order `jit` runs them. */
 export function optimizeGraph(g: Graph, backend: Backend): Graph {
+  checkGraph('optimizeGraph', g);
+  checkBackend('optimizeGraph', backend);
   let graph = eliminateDeadCode(g);
   graph = eliminateCommonSubexpressions(simplifyAlgebra(graph));
   graph = simplifyAlgebra(foldConstants(graph, backend));
