@@ -197,7 +197,7 @@ export class Recorder implements TracingBackend {
       for (const o of outputs) {
         const slot = this.slots[o.handle.id];
         slot.state = 'equation';
-        slot.shape = [...o.shape];
+        slot.shape = o.shape;
         slot.producer = primitive;
       }
       this.equations.push({
@@ -240,8 +240,9 @@ function viewOf(x: NDArray): View<TraceHandle> {
   };
 }
 
+/** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
 function refOf(v: View<TraceHandle>): ViewRef {
-  return { buffer: v.handle.id, shape: [...v.shape], strides: [...v.strides], offset: v.offset };
+  return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
 }
 
 function realView(v: View<TraceHandle>): View<unknown> {

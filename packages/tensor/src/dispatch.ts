@@ -100,8 +100,17 @@ export interface TracingBackend extends Backend {
   traceKeyed?<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined;
 }
 
-export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
-  typeof backend === 'object' && backend !== null && 'adopt' in backend;
+/** The last backend asked about, and the answer (every primitive asks, mostly of one backend). */
+let lastAsked: unknown = null;
+let lastAnswer = false;
+
+export const isTracingBackend = (backend: Backend): backend is TracingBackend => {
+  if (backend !== lastAsked) {
+    lastAsked = backend;
+    lastAnswer = typeof backend === 'object' && backend !== null && 'adopt' in backend;
+  }
+  return lastAnswer;
+};
 
 /** The inputs as arrays of a tracing backend; others pass unchanged. */
 function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {

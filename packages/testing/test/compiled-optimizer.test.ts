@@ -52,9 +52,10 @@ const OPTIMIZERS: [string, MakeOptimizer][] = [
   ['Adam (AMSGrad)', (ps) => new optim.Adam(ps, { lr: 1e-2, amsgrad: true })],
 ];
 
-const lossOf = (m: nn.Module) => (x: A.Tensor, y: A.Tensor) => A.crossEntropy(m.forward(x) as A.Tensor, y);
+const lossOf = (m: nn.Sequential) => (x: A.Tensor, y: A.Tensor) =>
+  A.crossEntropy(m.forward(x) as A.Tensor, y);
 
-function eagerStep(m: nn.Module, opt: optim.Optimizer<{ lr: number }>, i: number): number {
+function eagerStep(m: nn.Sequential, opt: optim.Optimizer<{ lr: number }>, i: number): number {
   const { x, y } = batchOf(i);
   opt.zeroGrad();
   const loss = lossOf(m)(x, y);

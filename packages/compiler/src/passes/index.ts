@@ -14,6 +14,9 @@ export function optimizeGraph(g: Graph, backend: Backend): Graph {
   checkBackend('optimizeGraph', backend);
   let graph = eliminateDeadCode(g);
   graph = eliminateCommonSubexpressions(simplifyAlgebra(graph));
-  graph = simplifyAlgebra(foldConstants(graph, backend));
-  return eliminateDeadCode(eliminateCommonSubexpressions(graph));
+  const folded = foldConstants(graph, backend);
+  // Folding made new constants: simplify and merge again (skipped when it folded nothing).
+  if (folded.equations.length !== graph.equations.length)
+    graph = eliminateCommonSubexpressions(simplifyAlgebra(folded));
+  return eliminateDeadCode(graph);
 }
