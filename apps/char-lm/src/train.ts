@@ -59,8 +59,9 @@ export interface TrainOptions {
   /** Clip the gradients' total L2 norm to this. */
   clipNorm?: number;
   /**
-   * Compile the loss and its backward into one plan (`compileStep`, default true); with dropout
-   * the step runs eagerly, since a compiled step would replay one dropout mask.
+   * Compile the whole step into one plan (`compileStep`, default true): the loss, its backward,
+   * gradient clipping and the optimizer's update; dropout draws each step's masks from the
+   * key the step is given.
    */
   jit?: boolean;
   seed?: number;
@@ -298,11 +299,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   const dropoutKey = tg.random.key(seed + 1);
   const compiled =
-    (options.jit ?? true) && dropout === 0
+    (options.jit ?? true)
       ? tg.compileStep({
           parameters: model.parameters(),
           buffers: model.buffers(),
-          loss: (inputs: tg.Tensor, targets: tg.Tensor) => batchLoss(model, { inputs, targets }),
+          loss: (inputs: tg.Tensor, targets: tg.Tensor, key?: tg.random.PRNGKey) =>
+            batchLoss(model, { inputs, targets }, key),
+          optimizer,
+          maxGradNorm: clipNorm,
         })
       : undefined;
   const records: EpochRecord[] = [];
@@ -313,17 +317,20 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     for (let i = 0; i < stepsPerEpoch; i++) {
       const batch = trainingBatch(trainIds, seed, step, batchSize, context);
       const lrNow = optimizer.paramGroups[0].lr;
+      const key = dropout > 0 ? tg.random.foldIn(dropoutKey, step) : undefined;
       let loss: tg.Tensor;
+      let gradNorm: number;
       if (compiled) {
-        // Fills every parameter's .grad (replacing the previous step's).
-        loss = compiled(batch.inputs, batch.targets);
+        // One plan: loss, backward, clipping and the optimizer's update.
+        loss = compiled(batch.inputs, batch.targets, key);
+        gradNorm = compiled.gradNorm?.item() as number;
       } else {
-        loss = batchLoss(model, batch, dropout > 0 ? tg.random.foldIn(dropoutKey, step) : undefined);
+        loss = batchLoss(model, batch, key);
         optimizer.zeroGrad();
         loss.backward();
+        gradNorm = tg.optim.clipGradNorm(model.parameters(), clipNorm);
+        optimizer.step();
       }
-      const gradNorm = tg.optim.clipGradNorm(model.parameters(), clipNorm);
-      optimizer.step();
       scheduler.step();
       step += 1;
       const nats = loss.item() as number;

@@ -108,12 +108,14 @@ describe('char-lm', () => {
   );
 
   it.each(['lstm', 'transformer'] as const)(
-    'trains %s the same compiled (the default) and eager (--no-jit)',
+    'trains %s the same compiled (the default) and eager (--no-jit), dropout and clipping included',
     async (architecture) => {
       const run = (jit: boolean) =>
         train({
           ...tiny,
           architecture,
+          dropout: 0.1,
+          clipNorm: 0.05,
           jit,
           finalFullEval: false,
           outDir: join(root, `jit-${architecture}-${jit}`),

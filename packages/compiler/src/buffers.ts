@@ -1,4 +1,5 @@
 import type { DType } from '@tsgrad/tensor';
+import { checkFlags, checkGraph } from './check.js';
 import type { Graph } from './graph.js';
 
 // Liveness-based buffer planning: every buffer of the graph gets a cell, the memory it lives
@@ -38,6 +39,7 @@ export interface BufferPlan {
 
 /** The index of the last equation that reads each buffer (-1: none; Infinity: a graph output). */
 export function lastUses(g: Graph): Float64Array {
+  checkGraph('lastUses', g);
   const last = new Float64Array(g.buffers.length).fill(-1);
   g.equations.forEach((eq, i) => {
     for (const v of eq.inputs) last[v.buffer] = i;
@@ -51,6 +53,8 @@ export function lastUses(g: Graph): Float64Array {
  * (`donated[i]`) lends its memory to a buffer of the same dtype and size.
  */
 export function planBuffers(g: Graph, donated: readonly boolean[] = []): BufferPlan {
+  checkGraph('planBuffers', g);
+  checkFlags('planBuffers', 'donated', donated);
   const cells: Cell[] = [];
   const cellOf = new Int32Array(g.buffers.length).fill(-1);
   const last = lastUses(g);

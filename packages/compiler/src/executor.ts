@@ -9,7 +9,8 @@ import {
   ValueError,
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
-import type { Graph, ViewRef } from './graph.js';
+import { checkBackend, checkFlags, checkGraph } from './check.js';
+import { type Graph, GraphInvariantError, type ViewRef } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
 // per equation is built once, at compile time: the kernel, its params and the view objects it
@@ -75,6 +76,9 @@ export class Executable {
     readonly backend: Backend,
     donated: readonly boolean[] = [],
   ) {
+    checkGraph('Executable', graph);
+    checkBackend('Executable', backend);
+    checkFlags('Executable', 'donated', donated);
     this.plan = planBuffers(graph, donated);
     const { cells, cellOf } = this.plan;
     this.viewsOfCell = cells.map(() => []);
@@ -86,7 +90,8 @@ export class Executable {
           return NDArray.uninitialized(backend, cell.dtype, [cell.size]);
         case 'constant': {
           const source = graph.buffers[cell.kind.buffer].source;
-          if (source.kind !== 'constant') throw new Error('jit: a constant cell without data');
+          if (source.kind !== 'constant')
+            throw new GraphInvariantError('jit', 'a constant cell without data');
           return NDArray.fromTyped(backend, cell.dtype, [cell.size], source.data);
         }
         case 'input':

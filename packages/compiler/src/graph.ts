@@ -1,66 +1,17 @@
-import type { DType, Primitive, TypedArray } from '@tsgrad/tensor';
+import type { DType, TypedArray } from '@tsgrad/tensor';
+import { checkGraph, checkView } from './check.js';
+import { type BufferInfo, type Equation, type Graph, readsWhole, type ViewRef } from './ir.js';
 
-// The IR: a flat list of primitive equations over buffers, like a jaxpr. Every buffer is
-// written once (SSA): by the caller (an input), at compile time (a constant) or by exactly
-// one equation. Movement ops (reshape, transpose, broadcast, slice…) are not equations: an
-// equation reads its inputs through strided views, as the kernels do, so a chain of
-// reshapes is already folded into one view.
+// The IR's types (ir.ts) and its readable text form, one equation a line like a printed jaxpr.
 
-/** Where a buffer's contents come from. */
-export type BufferSource =
-  | { readonly kind: 'input'; readonly index: number }
-  | { readonly kind: 'constant'; readonly data: TypedArray }
-  | { readonly kind: 'equation' };
-
-/** One buffer of a graph: written once, by an equation, or given (an input or a constant). */
-export interface BufferInfo {
-  /** Its index in `Graph.buffers`. */
-  readonly id: number;
-  /** The element type. */
-  readonly dtype: DType;
-  /** The shape the buffer was made with (a constant's is [size]). Buffers are contiguous. */
-  readonly shape: readonly number[];
-  /** The number of elements. */
-  readonly size: number;
-  /** Where its contents come from. */
-  readonly source: BufferSource;
-}
-
-/** An equation's view of a buffer: shape, strides and offset in elements, as a kernel sees it. */
-export interface ViewRef {
-  /** The id of the buffer viewed. */
-  readonly buffer: number;
-  /** The size of each axis of the view. */
-  readonly shape: readonly number[];
-  /** The step, in elements, along each axis (0 on a broadcast axis). */
-  readonly strides: readonly number[];
-  /** The position of the view's first element in the buffer. */
-  readonly offset: number;
-}
-
-/** One primitive call of a graph: its inputs as views, its parameters, the buffers it writes. */
-export interface Equation {
-  /** The primitive called. */
-  readonly primitive: Primitive;
-  /** Its parameters, as the primitive's kernel takes them. */
-  readonly params: unknown;
-  /** The views of the buffers it reads. */
-  readonly inputs: readonly ViewRef[];
-  /** Buffers written by the equation, whole and contiguous. */
-  readonly outputs: readonly number[];
-}
-
-/** The IR: a flat list of primitive equations over buffers, with the inputs and outputs (like a jaxpr). */
-export interface Graph {
-  /** Indexed by buffer id. Passes may leave unused entries; `buffers[id].id === id`. */
-  readonly buffers: readonly BufferInfo[];
-  /** Input buffer ids, in argument order. */
-  readonly inputs: readonly number[];
-  /** The equations, in an order where every buffer is written before it is read. */
-  readonly equations: readonly Equation[];
-  /** The views of the results, in the order the function returns them. */
-  readonly outputs: readonly ViewRef[];
-}
+export {
+  type BufferInfo,
+  type BufferSource,
+  type Equation,
+  type Graph,
+  GraphInvariantError,
+  type ViewRef,
+} from './ir.js';
 
 const SHORT: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'bool' };
 
@@ -79,21 +30,16 @@ const typeOf = (b: BufferInfo) => `${SHORT[b.dtype]}[${b.shape.join(',')}]`;
 
 /** Whether `v` reads its whole buffer in order, as a buffer of `v.shape`. */
 export function isWholeView(v: ViewRef, buffer: BufferInfo): boolean {
-  if (v.offset !== 0 || v.shape.reduce((n, d) => n * d, 1) !== buffer.size) return false;
-  let stride = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== stride) return false;
-    stride *= v.shape[d];
-  }
-  return true;
+  checkView('isWholeView', 'the view', v, [buffer], 0);
+  return readsWhole(v, buffer);
 }
 
 function viewText(g: Graph, v: ViewRef): string {
   const b = g.buffers[v.buffer];
   const name = bufferName(v.buffer);
-  if (isWholeView(v, b) && v.shape.length === b.shape.length && v.shape.every((d, i) => d === b.shape[i]))
+  if (readsWhole(v, b) && v.shape.length === b.shape.length && v.shape.every((d, i) => d === b.shape[i]))
     return name;
-  if (isWholeView(v, b)) return `${name}.reshape([${v.shape.join(',')}])`;
+  if (readsWhole(v, b)) return `${name}.reshape([${v.shape.join(',')}])`;
   const offset = v.offset === 0 ? '' : ` +${v.offset}`;
   return `${name}.view([${v.shape.join(',')}] strides [${v.strides.join(',')}]${offset})`;
 }
@@ -113,6 +59,7 @@ function constantText(data: TypedArray): string {
 
 /** The readable form of a graph, one equation a line, like a printed jaxpr. */
 export function graphText(g: Graph): string {
+  checkGraph('graphText', g);
   const used = usedConstants(g);
   const lines = [
     `{ lambda ${g.inputs.map((id) => `${bufferName(id)}:${typeOf(g.buffers[id])}`).join(' ')} .`,
@@ -147,12 +94,11 @@ export function usedConstants(g: Graph): number[] {
 export class GraphText implements Graph {
   readonly buffers: readonly BufferInfo[];
   readonly inputs: readonly number[];
-  /** The equations, in execution order. */
   readonly equations: readonly Equation[];
-  /** The views of the results. */
   readonly outputs: readonly ViewRef[];
 
   constructor(g: Graph) {
+    checkGraph('GraphText', g);
     this.buffers = g.buffers;
     this.inputs = g.inputs;
     this.equations = g.equations;

@@ -5,12 +5,20 @@ export {
   type BufferSource,
   type Equation,
   type Graph,
+  GraphInvariantError,
   GraphText,
   graphText,
   isWholeView,
   type ViewRef,
 } from './graph.js';
-export { type CompileReport, type JitOptions, type Jitted, jit, makeGraph } from './jit.js';
+export {
+  type CompileReport,
+  DEFAULT_JIT_CACHE_SIZE,
+  type JitOptions,
+  type Jitted,
+  jit,
+  makeGraph,
+} from './jit.js';
 export * from './passes/index.js';
 export { type CompiledStep, type CompileStepOptions, compileStep, type LossResult } from './step.js';
-export { Recorder, TracerReadError } from './trace.js';
+export { type HostStep, Recorder, TracerReadError } from './trace.js';

@@ -1,3 +1,4 @@
+import { inUserCode } from '@tsgrad/autograd';
 import {
   type AnyKernel,
   allocTyped,
@@ -10,8 +11,11 @@ import {
   type TracingBackend,
   TsgradError,
   type TypedArray,
+  ValueError,
   type View,
+  withBackend,
 } from '@tsgrad/tensor';
+import { checkBackend, trust } from './check.js';
 import type { BufferInfo, Equation, Graph, ViewRef } from './graph.js';
 
 // Tracing: a backend that records every kernel call as an equation and also runs it on the
@@ -52,6 +56,18 @@ function readMethod(): string {
   return found.length > 0 ? found[found.length - 1][1] : 'read';
 }
 
+/**
+ * A host computation from PRNG keys recorded during a trace (a sampler, `split`, `foldIn`):
+ * rerun on each call's keys, its result is a key or keys (appended to the call's key list) or
+ * an array (the plan's next host input).
+ */
+export interface HostStep {
+  /** Indices into the call's key list (its key arguments, then the keys steps derived). */
+  readonly keys: readonly number[];
+  readonly compute: (keys: readonly object[]) => unknown;
+  readonly yields: 'keys' | 'array';
+}
+
 /** Records the kernel calls made on it; build one per trace. */
 export class Recorder implements TracingBackend {
   readonly name = 'trace';
@@ -62,11 +78,18 @@ export class Recorder implements TracingBackend {
   private readonly inputIds: number[] = [];
   private pendingInput: unknown = null;
   private readonly adopted = new WeakMap<NDArray, NDArray>();
+  /** The traced keys (arguments, then derived), by identity. */
+  private readonly keyIds = new Map<object, number>();
+  /** What the host computes from the keys on each call, in order. */
+  readonly hostSteps: HostStep[] = [];
+  /** The arrays host steps made for this trace's call (freed with the trace). */
+  readonly hostArrays: NDArray[] = [];
 
   /**
    * @param real The backend the recorded kernels also run on, so the library's checks of values see numbers.
    */
   constructor(readonly real: Backend) {
+    checkBackend('Recorder', real);
     this.dtypes = real.dtypes;
     const table: Record<string, unknown> = {};
     for (const name of Object.keys(real.kernels) as Primitive[]) table[name] = this.recordingKernel(name);
@@ -132,6 +155,30 @@ export class Recorder implements TracingBackend {
     return placeholder;
   }
 
+  /** Marks `key` (a fresh object per call) as key argument number `index` of the traced call. */
+  keyArgument(key: object): void {
+    this.keyIds.set(key, this.keyIds.size);
+  }
+
+  /** Records a host computation from traced keys (see `traceKeyed` in @tsgrad/tensor); undefined for keys that are not traced. */
+  traceKeyed<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined {
+    const ids = keys.map((k) => this.keyIds.get(k));
+    if (ids.every((id) => id === undefined)) return undefined;
+    if (ids.some((id) => id === undefined)) {
+      throw new ValueError('jit', 'cannot combine a key argument with a key the traced function closes over');
+    }
+    const result = inUserCode(() => withBackend(this.real, () => compute(keys)));
+    const step = { keys: ids as number[], compute: compute as HostStep['compute'] };
+    if (result instanceof NDArray) {
+      this.hostSteps.push({ ...step, yields: 'array' });
+      this.hostArrays.push(result);
+      return this.input(result) as R;
+    }
+    this.hostSteps.push({ ...step, yields: 'keys' });
+    for (const k of Array.isArray(result) ? result : [result]) this.keyIds.set(k as object, this.keyIds.size);
+    return result;
+  }
+
   /** A constant holding `value`'s elements (an array from outside the trace). */
   constant(value: NDArray): NDArray {
     return NDArray.fromTyped(this, value.dtype, value.shape, value.toTypedArray());
@@ -153,7 +200,7 @@ export class Recorder implements TracingBackend {
       for (const o of outputs) {
         const slot = this.slots[o.handle.id];
         slot.state = 'equation';
-        slot.shape = [...o.shape];
+        slot.shape = o.shape;
         slot.producer = primitive;
       }
       this.equations.push({
@@ -177,7 +224,12 @@ export class Recorder implements TracingBackend {
       return { id, dtype, size, shape, source: { kind: 'constant', data } };
     });
     const outputRefs = outputs.map((x) => refOf(viewOf(x)));
-    return { buffers, inputs: [...this.inputIds], equations: [...this.equations], outputs: outputRefs };
+    return trust({
+      buffers,
+      inputs: [...this.inputIds],
+      equations: [...this.equations],
+      outputs: outputRefs,
+    });
   }
 }
 
@@ -191,8 +243,9 @@ function viewOf(x: NDArray): View<TraceHandle> {
   };
 }
 
+/** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
 function refOf(v: View<TraceHandle>): ViewRef {
-  return { buffer: v.handle.id, shape: [...v.shape], strides: [...v.strides], offset: v.offset };
+  return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
 }
 
 function realView(v: View<TraceHandle>): View<unknown> {

@@ -13,8 +13,19 @@ export function manualSeed(seed: number): void {
   generator = new T.random.Generator(seed);
 }
 
-/** The next key of the default generator (for layers that need randomness). */
+/**
+ * The next key of the default generator (for layers that need randomness). Refused while a
+ * function is traced for `jit`: the plan would replay the one key drawn at trace time, so a
+ * layer's random draws (dropout) must take their key from the compiled function's arguments.
+ */
 export function nextKey(): T.random.PRNGKey {
+  if (T.isTracingBackend(T.getBackend())) {
+    throw new T.ValueError(
+      'nextKey',
+      'a compiled function cannot draw from the default generator (the plan would replay one mask): ' +
+        'pass a PRNG key to the compiled function and give it to the layer (e.g. dropout.forward(x, { key }))',
+    );
+  }
   return generator.next();
 }
 

@@ -4,6 +4,7 @@ export { type EmaStateDict, ExponentialMovingAverage } from './ema.js';
 export * from './functional.js';
 export { totalNorm } from './norms.js';
 export {
+  type CompiledUpdateArguments,
   type JsonValue,
   Optimizer,
   type OptimizerParams,
@@ -17,6 +18,7 @@ export * from './plateau.js';
 export * from './regularizers.js';
 export * from './scheduler.js';
 export * from './schedules.js';
+export { scalarsAsArrays } from './state-tree.js';
 export {
   applyUpdates,
   chain,

@@ -1,7 +1,7 @@
 import { inLibrary, Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { withDefaults } from './functional.js';
-import { type NamedLeaf, replaceLeaf, stateLeaves } from './state-tree.js';
+import { type NamedLeaf, numbersLike, replaceLeaf, scalarsAsArrays, stateLeaves } from './state-tree.js';
 import { applyUpdates, type GradientTransformation } from './transform.js';
 import * as V from './validate.js';
 
@@ -41,6 +41,24 @@ export interface OptimizerStateDict {
     readonly scalars: Readonly<Record<string, Readonly<Record<string, number>>>>;
   };
 }
+
+/**
+ * What a compiled training step passes to an optimizer's traced update (see `compileStep` in
+ * @tsgrad/compiler): the state and learning rates are arguments of the plan, the other
+ * hyper-parameters are baked in (a change traces the step again).
+ */
+export interface CompiledUpdateArguments {
+  /** Every parameter's state, in order (numbers as 0-d float64 arrays; null before its first step). */
+  readonly states: readonly unknown[];
+  /** Each group's learning rate as a 0-d float64 array (schedulers change it between calls). */
+  readonly learningRates: readonly T.NDArray[];
+  /** Each group's other hyper-parameters. */
+  readonly hyperParameters: readonly JsonValue[];
+}
+
+/** A copy of an array (so that a compiled step, which updates state in place, never writes to it). */
+const copyOf = (x: T.NDArray): T.NDArray =>
+  T.runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
 
 /** The arrays in a state tree (records, lists and their leaves). */
 function arraysIn(tree: unknown): T.NDArray[] {
@@ -184,6 +202,77 @@ export abstract class Optimizer<O extends { lr: number }> {
     });
   }
 
+  /** The state and learning rates a compiled step passes to `tracedStep` (see CompiledUpdateArguments). */
+  compiledUpdateArguments(): CompiledUpdateArguments {
+    const params = this.paramGroups.flatMap((g) => g.params);
+    return {
+      states: params.map((p) => {
+        const state = this.states.get(p);
+        return state === undefined ? null : scalarsAsArrays(state);
+      }),
+      learningRates: this.paramGroups.map((g) => T.scalar(g.lr, { dtype: 'float64' })),
+      hyperParameters: this.paramGroups.map((g) => {
+        const { params: _, lr: __, ...rest } = g;
+        return JSON.parse(JSON.stringify(rest)) as JsonValue;
+      }),
+    };
+  }
+
+  /**
+   * `step()` inside a compiled step's trace: updates every parameter that has a gradient (in
+   * place, with `assign`) from `states` and the group's learning rate, both traced arrays, and
+   * returns the next states. The update is the eager one, bit for bit in float32: the
+   * transformation runs with lr 1 (its last factor is then −1) and the result is scaled by lr.
+   */
+  tracedStep(states: readonly unknown[], learningRates: readonly T.NDArray[]): unknown[] {
+    const op = `${this.name}.tracedStep`;
+    const params = this.paramGroups.flatMap((g) => g.params);
+    V.check(Array.isArray(states) && states.length === params.length, op, `expected ${params.length} states`);
+    V.listOf(V.ndarray)(op, 'learningRates', learningRates);
+    V.check(
+      learningRates.length === this.paramGroups.length,
+      op,
+      `expected ${this.paramGroups.length} learning rates`,
+    );
+    let k = 0;
+    return this.paramGroups.flatMap((group, g) => {
+      const transform = this.transformation({ ...hyperParameters(group), lr: 1 });
+      return group.params.map((p) => {
+        const state = states[k++];
+        const grad = p.peekGrad();
+        if (grad === null) return state;
+        return inLibrary(() => {
+          const initial = state ?? scalarsAsArrays(transform.init([p]));
+          const result = transform.update([T.view(grad.peekValue())], initial, [p]);
+          const lr = T.cast(learningRates[g], p.dtype);
+          applyUpdates(
+            [p],
+            result.updates.map((u) => T.mul(u, lr)),
+          );
+          return result.state;
+        });
+      });
+    });
+  }
+
+  /** Keeps the states a compiled step's `tracedStep` returned (their counts read back as numbers). */
+  commitCompiled(states: readonly unknown[]): void {
+    const op = `${this.name}.commitCompiled`;
+    const params = this.paramGroups.flatMap((g) => g.params);
+    V.check(Array.isArray(states) && states.length === params.length, op, `expected ${params.length} states`);
+    let k = 0;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const state = states[k++];
+        if (state === null || state === undefined) continue;
+        const previous = this.states.get(p);
+        const template = previous ?? this.transformation(hyperParameters(group)).init([p]);
+        this.states.set(p, numbersLike(op, template, state));
+        if (previous === undefined) for (const x of arraysIn(template)) x.dispose();
+      }
+    }
+  }
+
   /** Clears the gradients: sets them to null (torch's default), or to zeros. */
   zeroGrad(setToNone = true): void {
     for (const p of this.paramGroups.flatMap((g) => g.params)) {
@@ -201,7 +290,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     const named: Record<string, T.NDArray | number> = {};
     for (const leaf of stateLeaves(`${this.name}.stateOf`, state)) {
       if (leaf.value !== null)
-        named[leaf.key] = typeof leaf.value === 'number' ? leaf.value : T.view(leaf.value);
+        named[leaf.key] = typeof leaf.value === 'number' ? leaf.value : copyOf(leaf.value);
     }
     return named;
   }
@@ -220,7 +309,7 @@ export abstract class Optimizer<O extends { lr: number }> {
         const numbers: Record<string, number> = {};
         for (const leaf of stateLeaves(op, paramState)) {
           if (typeof leaf.value === 'number') numbers[leaf.key] = leaf.value;
-          else if (leaf.value !== null) state[`${id}.${leaf.key}`] = T.view(leaf.value);
+          else if (leaf.value !== null) state[`${id}.${leaf.key}`] = copyOf(leaf.value);
         }
         scalars[String(id)] = numbers;
         return id;
@@ -316,8 +405,8 @@ export abstract class Optimizer<O extends { lr: number }> {
         else {
           const array = value as T.NDArray;
           const converted = T.cast(array, param.dtype);
-          // The optimizer frees the state arrays it replaces, so it keeps its own view of the caller's.
-          tree = replaceLeaf(tree, path, converted === array ? T.view(array) : converted);
+          // The optimizer frees (or, compiled, overwrites) the state arrays it replaces: it keeps its own copy.
+          tree = replaceLeaf(tree, path, converted === array ? copyOf(array) : converted);
         }
       }
       states.set(param, tree);

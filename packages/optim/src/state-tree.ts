@@ -69,3 +69,45 @@ export function replaceLeaf(tree: unknown, path: readonly (string | number)[], v
   const record = tree as Record<string, unknown>;
   return { ...record, [head]: replaceLeaf(record[head], rest, value) };
 }
+
+const MAX_DEPTH = 100;
+
+/** `tree` with `fn` applied to its leaves (what is not a plain record or an array). */
+function mapLeaves(op: string, tree: unknown, fn: (leaf: unknown, path: string) => unknown): unknown {
+  const visit = (node: unknown, path: string, depth: number): unknown => {
+    if (depth > MAX_DEPTH) throw new T.ValueError(op, `a state nested deeper than ${MAX_DEPTH} levels`);
+    if (Array.isArray(node)) return node.map((child, i) => visit(child, `${path}[${i}]`, depth + 1));
+    if (typeof node === 'object' && node !== null && Object.getPrototypeOf(node) === Object.prototype) {
+      return Object.fromEntries(
+        Object.entries(node).map(([k, child]) => [k, visit(child, `${path}.${k}`, depth + 1)]),
+      );
+    }
+    return fn(node, path);
+  };
+  return visit(tree, '', 0);
+}
+
+/**
+ * A transformation state with its numbers (step counts, products) as 0-d float64 arrays, the
+ * form a compiled update needs: `jit` traces arrays but bakes numbers in. The transformations
+ * accept either form and keep it, with the same float32 results.
+ */
+export function scalarsAsArrays<S>(state: S): S {
+  return mapLeaves('scalarsAsArrays', state, (leaf) =>
+    typeof leaf === 'number' ? T.scalar(leaf, { dtype: 'float64' }) : leaf,
+  ) as S;
+}
+
+/** `tree` with a number wherever `template` has one (read from the 0-d array `tree` has there). */
+export function numbersLike(op: string, template: unknown, tree: unknown): unknown {
+  const numberPaths = new Set<string>();
+  mapLeaves(op, template, (leaf, path) => {
+    if (typeof leaf === 'number') numberPaths.add(path);
+  });
+  return mapLeaves(op, tree, (leaf, path) => {
+    if (!numberPaths.has(path) || !(leaf instanceof T.NDArray)) return leaf;
+    const value = Number(leaf.item());
+    leaf.dispose();
+    return value;
+  });
+}

@@ -103,11 +103,22 @@ export interface TracingBackend extends Backend {
    * stand-in.
    */
   adopt(array: NDArray): NDArray;
+  /** Records a host computation from traced PRNG keys (see `traceKeyed` in random/traced.ts). */
+  traceKeyed?<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined;
 }
 
+/** The last backend asked about, and the answer (every primitive asks, mostly of one backend). */
+let lastAsked: unknown = null;
+let lastAnswer = false;
+
 /** Whether `backend` is a {@link TracingBackend} (it has `adopt`). */
-export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
-  typeof backend === 'object' && backend !== null && 'adopt' in backend;
+export const isTracingBackend = (backend: Backend): backend is TracingBackend => {
+  if (backend !== lastAsked) {
+    lastAsked = backend;
+    lastAnswer = typeof backend === 'object' && backend !== null && 'adopt' in backend;
+  }
+  return lastAnswer;
+};
 
 /** The inputs as arrays of a tracing backend; others pass unchanged. */
 function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {

@@ -152,6 +152,13 @@ const FIELDS = [
   'createGraph',
   'argnums',
   'k',
+  // @tsgrad/compiler: graphs, jit and compileStep options
+  'buffers',
+  'equations',
+  'outputs',
+  'parameters',
+  'loss',
+  'cacheSize',
 ];
 
 /** An argument: a leaf, a list of arguments, or an options object with hostile fields. */

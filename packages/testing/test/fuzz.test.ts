@@ -1,4 +1,5 @@
 import * as A from '@tsgrad/autograd';
+import * as compiler from '@tsgrad/compiler';
 import * as data from '@tsgrad/data';
 import * as io from '@tsgrad/io';
 import * as nn from '@tsgrad/nn';
@@ -14,13 +15,14 @@ import { argArb, build, type Recipe } from './fuzz-args.js';
 // and a constructed object's `forward` (layers) or `step` (optimizers, schedules) is called
 // too. FC_SEED changes the draws; FC_RUNS (default 60) scales the number of calls.
 
-const PACKAGES = { tensor: T, autograd: A, nn, optim, io, data } as const;
+const PACKAGES = { tensor: T, autograd: A, compiler, nn, optim, io, data } as const;
 type PackageName = keyof typeof PACKAGES;
 
 /** Calls per package for the default FC_RUNS of 60. */
 const CALLS: Record<PackageName, number> = {
   tensor: 5000,
   autograd: 5000,
+  compiler: 1500,
   nn: 2000,
   optim: 2000,
   io: 1000,

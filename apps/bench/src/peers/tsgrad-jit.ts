@@ -92,7 +92,7 @@ function workloads(style: Style): Workloads {
 
 export function tsgradJitPeer(): Peer {
   const backend = T.getBackend();
-  const description = `tsgrad-jit: tsgrad on the ${backend.name} backend with jit (training steps: compileStep; the optimizer update runs eagerly)`;
+  const description = `tsgrad-jit: tsgrad on the ${backend.name} backend with jit (training steps: compileStep, the optimizer's update in the plan)`;
   return {
     ...onBackend(backend, 'tsgrad-jit', description, workloads('dispose')),
     withoutDispose: onBackend(backend, 'tsgrad-jit', description, workloads('drop')),

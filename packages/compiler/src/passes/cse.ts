@@ -1,3 +1,4 @@
+import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
 import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
 
@@ -14,9 +15,10 @@ function equationKey(g: Graph, eq: Equation): string {
 /**
  * Common-subexpression elimination: equal constants become one, and an equation that repeats
  * an earlier one (same primitive, params and input views) reuses the earlier outputs.
- * Primitives are pure (randomness is drawn on the host into constants), so this is exact.
+ * Primitives are pure (random samples are drawn on the host: constants, or inputs for keys the function takes), so this is exact.
  */
 export function eliminateCommonSubexpressions(g: Graph): Graph {
+  checkGraph('eliminateCommonSubexpressions', g);
   const to = identityRenaming(g);
   const constants = new Map<string, number>();
   for (const b of g.buffers) {
@@ -41,5 +43,5 @@ export function eliminateCommonSubexpressions(g: Graph): Graph {
       });
     }
   }
-  return renameGraph({ ...g, equations }, to);
+  return trust(renameGraph({ ...g, equations }, to));
 }

@@ -1,7 +1,9 @@
+import { checkGraph, trust } from '../check.js';
 import type { Graph } from '../graph.js';
 
 /** Dead-code elimination: drops equations none of whose outputs reaches a graph output. */
 export function eliminateDeadCode(g: Graph): Graph {
+  checkGraph('eliminateDeadCode', g);
   const live = new Uint8Array(g.buffers.length);
   for (const v of g.outputs) live[v.buffer] = 1;
   const kept = [];
@@ -11,5 +13,5 @@ export function eliminateDeadCode(g: Graph): Graph {
     kept.push(eq);
     for (const v of eq.inputs) live[v.buffer] = 1;
   }
-  return { ...g, equations: kept.reverse() };
+  return trust({ ...g, equations: kept.reverse() });
 }

@@ -1,5 +1,6 @@
 import { type AnyKernel, type Backend, NDArray } from '@tsgrad/tensor';
-import type { BufferInfo, Equation, Graph } from '../graph.js';
+import { checkBackend, checkGraph, trust } from '../check.js';
+import { type BufferInfo, type Equation, type Graph, GraphInvariantError } from '../graph.js';
 
 /** Equations with larger outputs are left to run at call time (folding would hold their data twice). */
 const MAX_FOLDED_SIZE = 1 << 16;
@@ -9,6 +10,8 @@ const MAX_FOLDED_SIZE = 1 << 16;
  * and its outputs become constants.
  */
 export function foldConstants(g: Graph, backend: Backend): Graph {
+  checkGraph('foldConstants', g);
+  checkBackend('foldConstants', backend);
   const buffers: BufferInfo[] = [...g.buffers];
   const equations: Equation[] = [];
   const isConstant = (id: number) => buffers[id].source.kind === 'constant';
@@ -20,7 +23,8 @@ export function foldConstants(g: Graph, backend: Backend): Graph {
     }
     const inputs = eq.inputs.map((v) => {
       const b = buffers[v.buffer];
-      if (b.source.kind !== 'constant') throw new Error('foldConstants: not a constant');
+      if (b.source.kind !== 'constant')
+        throw new GraphInvariantError('foldConstants', 'a folded input is not a constant');
       return NDArray.fromTyped(backend, b.dtype, [b.size], b.source.data);
     });
     const outputs = eq.outputs.map((id) =>
@@ -45,5 +49,5 @@ export function foldConstants(g: Graph, backend: Backend): Graph {
     });
     for (const x of [...inputs, ...outputs]) x.dispose();
   }
-  return { ...g, buffers, equations };
+  return trust({ ...g, buffers, equations });
 }

@@ -1,5 +1,6 @@
+import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
-import { isWholeView } from '../graph.js';
+import { readsWhole } from '../ir.js';
 import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
 
 // Algebraic simplification: x·1, 1·x, x/1, x+0, 0+x, x−0, x^1, −(−x) and a copy of a whole,
@@ -19,7 +20,7 @@ function sameAs(g: Graph, eq: Equation, v: ViewRef): number | null {
   const out = g.buffers[eq.outputs[0]];
   const b = g.buffers[v.buffer];
   const sameShape = v.shape.length === out.shape.length && v.shape.every((d, i) => d === out.shape[i]);
-  return sameShape && b.dtype === out.dtype && isWholeView(v, b) ? v.buffer : null;
+  return sameShape && b.dtype === out.dtype && readsWhole(v, b) ? v.buffer : null;
 }
 
 function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, Equation>): number | null {
@@ -51,6 +52,7 @@ function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, 
  * Algebraic simplification: x·1, x + 0, x − 0, x / 1, x¹, double negation and copies become their operand.
  */
 export function simplifyAlgebra(g: Graph): Graph {
+  checkGraph('simplifyAlgebra', g);
   const to = identityRenaming(g);
   const producers = new Map<number, Equation>();
   const equations: Equation[] = [];
@@ -64,5 +66,5 @@ export function simplifyAlgebra(g: Graph): Graph {
       to[eq.outputs[0]] = same;
     }
   }
-  return renameGraph({ ...g, equations }, to);
+  return trust(renameGraph({ ...g, equations }, to));
 }

@@ -183,20 +183,24 @@ export abstract class RNNBase extends Module {
       }
     }
 
-    // Each layer's input as a list of [batch, feature] steps rather than one tensor sliced per
-    // step, so the backward pass does not build a full-sequence gradient for every step.
-    let steps = A.split(input, seqLength, 0).map((x) => A.squeeze(x, 0));
+    // Each layer's input projection W_ih x + b_ih for all time steps is one matmul over the
+    // [seq, batch, feature] input; the recurrence then reads it as a list of [batch, gates]
+    // steps (one split), so the backward pass does not build a full-sequence gradient per step.
+    let layerInput = input;
+    let steps: Tensor[] = [];
     const finals: State[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
       const perDirection: Tensor[][] = [];
       for (let direction = 0; direction < this.numDirections; direction++) {
         const w = this.cellWeights(layer, direction);
         const index = layer * this.numDirections + direction;
+        const projected = A.linear(layerInput, w.ih, w.biasIh ?? undefined);
+        const projections = A.split(projected, seqLength, 0).map((x) => A.squeeze(x, 0));
         let state = start.map((s) => A.squeeze(A.narrow(s, 0, index, 1), 0));
         const outputs: Tensor[] = new Array(seqLength);
         for (let n = 0; n < seqLength; n++) {
           const t = direction === 0 ? n : seqLength - 1 - n;
-          state = this.#step(A.linear(steps[t], w.ih, w.biasIh ?? undefined), state, w);
+          state = this.#step(projections[t], state, w);
           outputs[t] = state[0];
         }
         perDirection.push(outputs);
@@ -209,6 +213,7 @@ export abstract class RNNBase extends Module {
       if (layer < this.numLayers - 1 && this.training && this.dropout > 0) {
         steps = steps.map((x) => A.dropout(x, { p: this.dropout, key: nextKey() }));
       }
+      if (layer < this.numLayers - 1) layerInput = A.stack(steps, 0);
     }
     const final = Array.from({ length: components }, (_, c) =>
       A.stack(

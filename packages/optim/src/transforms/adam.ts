@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import * as S from '../scalar.js';
 import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
 import * as V from '../validate.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
@@ -18,7 +19,7 @@ export interface ScaleByAdamOptions {
 /** The state of `scaleByAdam`. */
 export interface AdamState {
   /** The number of updates made. */
-  readonly step: number;
+  readonly step: S.Scalar;
   /** The first moment averages, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
   /** The second moment averages, one per parameter. */
@@ -44,9 +45,9 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       maxExpAvgSq: params.map(() => null),
     }),
     update(grads, state) {
-      const step = state.step + 1;
-      const biasCorrection1 = 1 - beta1 ** step;
-      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
+      const step = S.add(state.step, 1);
+      const biasCorrection1 = S.sub(1, S.pow(beta1, step));
+      const biasCorrection2Sqrt = S.sqrt(S.sub(1, S.pow(beta2, step)));
       const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta1));
       const expAvgSq = grads.map((g, i) => movingAverageOfSquares(state.expAvgSq[i], g, beta2));
       const maxExpAvgSq = amsgrad
@@ -57,8 +58,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
         : state.maxExpAvgSq;
       const updates = expAvg.map((m, i) => {
         const v = amsgrad ? (maxExpAvgSq[i] as T.NDArray) : expAvgSq[i];
-        const denominator = T.add(T.div(T.sqrt(v), biasCorrection2Sqrt), eps);
-        return T.div(T.div(m, biasCorrection1), denominator);
+        const denominator = T.add(T.div(T.sqrt(v), S.operand(biasCorrection2Sqrt, v.dtype)), eps);
+        return T.div(T.div(m, S.operand(biasCorrection1, m.dtype)), denominator);
       });
       return { updates, state: { step, expAvg, expAvgSq, maxExpAvgSq } };
     },
@@ -78,7 +79,7 @@ export interface ScaleByAdamaxOptions {
 /** The state of `scaleByAdamax`. */
 export interface AdamaxState {
   /** The number of updates made. */
-  readonly step: number;
+  readonly step: S.Scalar;
   /** The first moment averages, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
   /** The exponentially weighted infinity norms, one per parameter. */
@@ -95,11 +96,11 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
   return defineTransformation<AdamaxState>({
     init: (params) => ({ step: 0, expAvg: zerosLikeParams(params), expInf: zerosLikeParams(params) }),
     update(grads, state) {
-      const step = state.step + 1;
-      const biasCorrection = 1 - beta1 ** step;
+      const step = S.add(state.step, 1);
+      const biasCorrection = S.sub(1, S.pow(beta1, step));
       const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta1));
       const expInf = grads.map((g, i) => T.maximum(T.mul(state.expInf[i], beta2), T.add(T.abs(g), eps)));
-      const updates = expAvg.map((m, i) => T.div(m, T.mul(expInf[i], biasCorrection)));
+      const updates = expAvg.map((m, i) => T.div(m, T.mul(expInf[i], S.operand(biasCorrection, m.dtype))));
       return { updates, state: { step, expAvg, expInf } };
     },
   });
@@ -120,9 +121,9 @@ export interface ScaleByNadamOptions {
 /** The state of `scaleByNadam`. */
 export interface NadamState {
   /** The number of updates made. */
-  readonly step: number;
+  readonly step: S.Scalar;
   /** ∏ μᵢ for i ≤ step. */
-  readonly muProduct: number;
+  readonly muProduct: S.Scalar;
   /** The first moment averages, one per parameter. */
   readonly expAvg: readonly T.NDArray[];
   /** The second moment averages, one per parameter. */
@@ -137,7 +138,8 @@ export interface NadamState {
 export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransformation<NadamState> {
   V.checkOptions('scaleByNadam', { ...MOMENT_RULES, momentumDecay: V.nonNegative }, options);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentumDecay = 4e-3 } = options;
-  const muAt = (step: number) => beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
+  const muAt = (step: S.Scalar) =>
+    S.mul(beta1, S.sub(1, S.mul(0.5, S.pow(0.96, S.mul(step, momentumDecay)))));
   return defineTransformation<NadamState>({
     init: (params) => ({
       step: 0,
@@ -146,18 +148,23 @@ export function scaleByNadam(options: ScaleByNadamOptions = {}): GradientTransfo
       expAvgSq: zerosLikeParams(params),
     }),
     update(grads, state) {
-      const step = state.step + 1;
-      const biasCorrection2 = 1 - beta2 ** step;
+      const step = S.add(state.step, 1);
+      const biasCorrection2 = S.sub(1, S.pow(beta2, step));
       const mu = muAt(step);
-      const muNext = muAt(step + 1);
-      const muProduct = state.muProduct * mu;
-      const gradWeight = (1 - mu) / (1 - muProduct);
-      const momentumWeight = muNext / (1 - muProduct * muNext);
+      const muNext = muAt(S.add(step, 1));
+      const muProduct = S.mul(state.muProduct, mu);
+      const gradWeight = S.div(S.sub(1, mu), S.sub(1, muProduct));
+      const momentumWeight = S.div(muNext, S.sub(1, S.mul(muProduct, muNext)));
       const expAvg = grads.map((g, i) => movingAverage(state.expAvg[i], g, beta1));
       const expAvgSq = grads.map((g, i) => movingAverageOfSquares(state.expAvgSq[i], g, beta2));
       const updates = grads.map((g, i) => {
-        const denominator = T.add(T.sqrt(T.div(expAvgSq[i], biasCorrection2)), eps);
-        return T.div(T.add(T.mul(g, gradWeight), T.mul(expAvg[i], momentumWeight)), denominator);
+        const dtype = g.dtype;
+        const denominator = T.add(T.sqrt(T.div(expAvgSq[i], S.operand(biasCorrection2, dtype))), eps);
+        const weighted = T.add(
+          T.mul(g, S.operand(gradWeight, dtype)),
+          T.mul(expAvg[i], S.operand(momentumWeight, dtype)),
+        );
+        return T.div(weighted, denominator);
       });
       return { updates, state: { step, muProduct, expAvg, expAvgSq } };
     },

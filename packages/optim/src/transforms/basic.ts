@@ -1,5 +1,6 @@
 import * as T from '@tsgrad/tensor';
 import { clipCoefficient, totalNorm } from '../norms.js';
+import type * as S from '../scalar.js';
 import {
   defineTransformation,
   type EmptyState,
@@ -18,7 +19,7 @@ export function scale(factor: number): GradientTransformation<EmptyState> {
 /** The number of updates made so far. */
 export interface CountState {
   /** The number of updates made. */
-  readonly count: number;
+  readonly count: S.Scalar;
 }
 
 /** Multiplies the updates by `schedule(count)`, where count is the number of earlier updates. */
@@ -27,6 +28,13 @@ export function scaleBySchedule(schedule: Schedule): GradientTransformation<Coun
   return defineTransformation<CountState>({
     init: () => ({ count: 0 }),
     update(grads, state) {
+      if (typeof state.count !== 'number') {
+        throw new T.ValueError(
+          'scaleBySchedule',
+          'a schedule is a JS function of the step, which a compiled update cannot trace: ' +
+            'pass the learning rate to the compiled function instead (or use an LRScheduler with compileStep)',
+        );
+      }
       const factor = schedule(state.count);
       return { updates: grads.map((g) => T.mul(g, factor)), state: { count: state.count + 1 } };
     },

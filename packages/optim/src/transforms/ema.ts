@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import * as S from '../scalar.js';
 import { defineTransformation, type GradientTransformation } from '../transform.js';
 import * as V from '../validate.js';
 import { movingAverage } from './moments.js';
@@ -17,7 +18,7 @@ export interface EmaOptions {
 /** The state of `ema`. */
 export interface EmaState {
   /** The number of updates made. */
-  readonly numUpdates: number;
+  readonly numUpdates: S.Scalar;
   /** The averaged parameters. */
   readonly shadow: readonly T.NDArray[];
 }
@@ -30,13 +31,15 @@ export function checkEmaOptions(op: string, options: EmaOptions): void {
 }
 
 /** The decay of the `numUpdates`-th update (counted from 1). */
-export function emaDecay(options: EmaOptions, numUpdates: number): number {
+export function emaDecay(options: EmaOptions, numUpdates: number): number;
+export function emaDecay(options: EmaOptions, numUpdates: S.Scalar): S.Scalar;
+export function emaDecay(options: EmaOptions, numUpdates: S.Scalar): S.Scalar {
   const { decay, useNumUpdates = false } = options;
-  return useNumUpdates ? Math.min(decay, (1 + numUpdates) / (10 + numUpdates)) : decay;
+  return useNumUpdates ? S.minimum(decay, S.div(S.add(1, numUpdates), S.add(10, numUpdates))) : decay;
 }
 
 /** shadow ← d·shadow + (1 − d)·value for each parameter, in the parameter's dtype. */
-export const averageInto = (shadow: readonly T.NDArray[], values: readonly T.NDArray[], decay: number) =>
+export const averageInto = (shadow: readonly T.NDArray[], values: readonly T.NDArray[], decay: S.Scalar) =>
   values.map((v, i) => T.cast(movingAverage(shadow[i], v, decay), v.dtype));
 
 /**
@@ -49,7 +52,7 @@ export function ema(options: EmaOptions): GradientTransformation<EmaState> {
   return defineTransformation<EmaState>({
     init: (params) => ({ numUpdates: 0, shadow: params.map((p) => T.view(p.peekValue())) }),
     update(grads, state, params) {
-      const numUpdates = state.numUpdates + 1;
+      const numUpdates = S.add(state.numUpdates, 1);
       const next = params.map((p, i) => T.cast(T.add(p.value, grads[i]), p.dtype));
       const shadow = averageInto(state.shadow, next, emaDecay(options, numUpdates));
       return { updates: [...grads], state: { numUpdates, shadow } };

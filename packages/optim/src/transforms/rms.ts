@@ -1,4 +1,5 @@
 import * as T from '@tsgrad/tensor';
+import * as S from '../scalar.js';
 import { defineTransformation, type GradientTransformation, zerosLikeParams } from '../transform.js';
 import * as V from '../validate.js';
 import { movingAverage, movingAverageOfSquares } from './moments.js';
@@ -16,7 +17,7 @@ export interface ScaleByRmspropOptions {
 /** The state of `scaleByRmsprop`. */
 export interface RmspropState {
   /** The number of updates made. */
-  readonly step: number;
+  readonly step: S.Scalar;
   /** The squared-gradient averages, one per parameter. */
   readonly squareAvg: readonly T.NDArray[];
   /** The moving average of gradients (centered RMSprop), created on first use. */
@@ -46,7 +47,7 @@ export function scaleByRmsprop(options: ScaleByRmspropOptions = {}): GradientTra
         const variance = centered && mean !== null ? T.sub(squareAvg[i], T.mul(mean, mean)) : squareAvg[i];
         return T.div(g, T.add(T.sqrt(variance), eps));
       });
-      return { updates, state: { step: state.step + 1, squareAvg, gradAvg } };
+      return { updates, state: { step: S.add(state.step, 1), squareAvg, gradAvg } };
     },
   });
 }
@@ -64,7 +65,7 @@ export interface ScaleByAdagradOptions {
 /** The state of `scaleByAdagrad`. */
 export interface AdagradState {
   /** The number of updates made. */
-  readonly step: number;
+  readonly step: S.Scalar;
   /** The sums of squared gradients, one per parameter. */
   readonly sum: readonly T.NDArray[];
 }
@@ -83,12 +84,12 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
       sum: params.map((p) => T.fullLike(p.value, initialAccumulatorValue)),
     }),
     update(grads, state) {
-      const step = state.step + 1;
-      const decay = 1 + (step - 1) * lrDecay;
+      const step = S.add(state.step, 1);
+      const decay = S.add(1, S.mul(S.sub(step, 1), lrDecay));
       const sum = grads.map((g, i) => T.add(state.sum[i], T.mul(g, g)));
       const updates = grads.map((g, i) => {
         const direction = T.div(g, T.add(T.sqrt(sum[i]), eps));
-        return decay === 1 ? direction : T.div(direction, decay);
+        return decay === 1 ? direction : T.div(direction, S.operand(decay, direction.dtype));
       });
       return { updates, state: { step, sum } };
     },
@@ -106,7 +107,7 @@ export interface ScaleByAdadeltaOptions {
 /** The state of `scaleByAdadelta`. */
 export interface AdadeltaState {
   /** The number of updates made. */
-  readonly step: number;
+  readonly step: S.Scalar;
   /** The squared-gradient averages, one per parameter. */
   readonly squareAvg: readonly T.NDArray[];
   /** The squared-update averages, one per parameter. */
@@ -129,7 +130,7 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
         return T.mul(T.div(T.sqrt(T.add(state.accDelta[i], eps)), std), g);
       });
       const accDelta = updates.map((delta, i) => movingAverageOfSquares(state.accDelta[i], delta, rho));
-      return { updates, state: { step: state.step + 1, squareAvg, accDelta } };
+      return { updates, state: { step: S.add(state.step, 1), squareAvg, accDelta } };
     },
   });
 }

@@ -15,6 +15,7 @@ import {
 } from '../shape.js';
 import { unitFrom64 } from './continuous.js';
 import { checkKey, type PRNGKey, randomWordPairs } from './key.js';
+import { traceKeyed } from './traced.js';
 
 /** Options of `random.categorical`. */
 export interface CategoricalOptions {
@@ -75,6 +76,8 @@ function searchRow(cumulative: Float64Array, start: number, classes: number, tar
  * one 53-bit uniform per sample). The result has `shape`, by default the batch shape.
  */
 export function categorical(k: PRNGKey, logits: NDArray, options: CategoricalOptions = {}): NDArray {
+  const traced = traceKeyed([k], ([key]) => categorical(key, logits, options));
+  if (traced !== undefined) return traced;
   checkArray('categorical', logits, 'logits');
   checkOptions('categorical', options);
   checkKey('categorical', k);

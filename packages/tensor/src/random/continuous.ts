@@ -5,6 +5,7 @@ import { DTypeError, describe, ValueError } from '../errors.js';
 import { NDArray } from '../ndarray.js';
 import { checkAllocation, checkShape, type Shape, sizeOf } from '../shape.js';
 import { checkKey, type PRNGKey, randomBits, randomWordPairs } from './key.js';
+import { traceKeyed } from './traced.js';
 
 type FloatDType = 'float32' | 'float64';
 
@@ -65,6 +66,8 @@ function nextBelow(x: number, dtype: FloatDType): number {
  * up to `high` are pulled back to the largest value below it.
  */
 export function uniform(k: PRNGKey, shape: Shape, options: UniformOptions = {}): NDArray {
+  const traced = traceKeyed([k], ([key]) => uniform(key, shape, options));
+  if (traced !== undefined) return traced;
   checkOptions('uniform', options);
   checkKey('uniform', k);
   const dims = checkShape('uniform', shape);
@@ -109,6 +112,8 @@ export function uniform(k: PRNGKey, shape: Shape, options: UniformOptions = {}):
  * (53-bit uniforms).
  */
 export function normal(k: PRNGKey, shape: Shape, options: NormalOptions = {}): NDArray {
+  const traced = traceKeyed([k], ([key]) => normal(key, shape, options));
+  if (traced !== undefined) return traced;
   checkOptions('normal', options);
   checkKey('normal', k);
   const dims = checkShape('normal', shape);

@@ -5,6 +5,7 @@ import { NDArray } from '../ndarray.js';
 import { broadcastTo } from '../ops/views.js';
 import { broadcastShapes, checkAllocation, checkShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
 import { checkCount, checkKey, type PRNGKey, randomBits, WordStream } from './key.js';
+import { traceKeyed } from './traced.js';
 
 const INT32_MIN = -(2 ** 31);
 const INT32_LIMIT = 2 ** 31;
@@ -36,6 +37,8 @@ function probabilitiesFor(p: NDArray, dims: number[]): ArrayLike<number> {
  * `shape` defaults to p's shape. Sample i is `bits_i / 2³² < p_i`, so p = 0 and p = 1 are exact.
  */
 export function bernoulli(k: PRNGKey, p: number | NDArray = 0.5, shape?: Shape): NDArray {
+  const traced = traceKeyed([k], ([key]) => bernoulli(key, p, shape));
+  if (traced !== undefined) return traced;
   checkKey('bernoulli', k);
   let dims: number[];
   let probabilities: ArrayLike<number> | number;
@@ -66,6 +69,8 @@ export function bernoulli(k: PRNGKey, p: number | NDArray = 0.5, shape?: Shape):
  * bias). Needs integers with -2³¹ ≤ low < high ≤ 2³¹.
  */
 export function randint(k: PRNGKey, shape: Shape, low: number, high: number): NDArray {
+  const traced = traceKeyed([k], ([key]) => randint(key, shape, low, high));
+  if (traced !== undefined) return traced;
   checkKey('randint', k);
   const dims = checkShape('randint', shape);
   checkAllocation('randint', dims, 'float64');
@@ -102,6 +107,8 @@ function shuffledRange(k: PRNGKey, n: number): Int32Array {
  * axis 0) for an array.
  */
 export function permutation(k: PRNGKey, x: number | NDArray): NDArray {
+  const traced = traceKeyed([k], ([key]) => permutation(key, x));
+  if (traced !== undefined) return traced;
   checkKey('permutation', k);
   if (typeof x === 'number') {
     checkCount('permutation', 'n', x);

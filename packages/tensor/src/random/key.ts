@@ -1,6 +1,7 @@
 import { describe, ValueError } from '../errors.js';
 import { checkAllocation } from '../shape.js';
 import { counterBlocks, int64Words, threefryBlock } from './threefry.js';
+import { traceKeyed } from './traced.js';
 
 function isWord(x: number): boolean {
   return Number.isInteger(x) && x >= 0 && x < 2 ** 32;
@@ -72,6 +73,8 @@ export function key(seed: number): PRNGKey {
 
 /** `n` new keys derived from `k`: key i encrypts the counter i under `k` (JAX's partitionable split). */
 export function split(k: PRNGKey, n = 2): PRNGKey[] {
+  const traced = traceKeyed([k], ([key]) => split(key, n));
+  if (traced !== undefined) return traced;
   checkKey('split', k);
   checkCount('split', 'the number of keys', n);
   checkAllocation('split', [n, 2], 'int32');
@@ -84,6 +87,8 @@ export function split(k: PRNGKey, n = 2): PRNGKey[] {
  * as a 64-bit counter. For data in [0, 2³²) this equals JAX's `fold_in`.
  */
 export function foldIn(k: PRNGKey, data: number): PRNGKey {
+  const traced = traceKeyed([k], ([key]) => foldIn(key, data));
+  if (traced !== undefined) return traced;
   checkKey('foldIn', k);
   if (!Number.isSafeInteger(data))
     throw new ValueError('foldIn', `data must be a safe integer, got ${describe(data)}`);

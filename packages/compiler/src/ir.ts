@@ -1,0 +1,61 @@
+import { type DType, type Primitive, TsgradError, type TypedArray } from '@tsgrad/tensor';
+
+// The IR: a flat list of primitive equations over buffers, like a jaxpr. Every buffer is
+// written once (SSA): by the caller (an input), at compile time (a constant) or by exactly
+// one equation. Movement ops (reshape, transpose, broadcast, slice…) are not equations: an
+// equation reads its inputs through strided views, as the kernels do, so a chain of
+// reshapes is already folded into one view.
+
+/** A graph broke one of the compiler's own invariants (a bug in a pass or the tracer, not in user code). */
+export class GraphInvariantError extends TsgradError {}
+
+/** Where a buffer's contents come from. */
+export type BufferSource =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'constant'; readonly data: TypedArray }
+  | { readonly kind: 'equation' };
+
+export interface BufferInfo {
+  readonly id: number;
+  readonly dtype: DType;
+  /** The shape the buffer was made with (a constant's is [size]). Buffers are contiguous. */
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly source: BufferSource;
+}
+
+/** An equation's view of a buffer: shape, strides and offset in elements, as a kernel sees it. */
+export interface ViewRef {
+  readonly buffer: number;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export interface Equation {
+  readonly primitive: Primitive;
+  readonly params: unknown;
+  readonly inputs: readonly ViewRef[];
+  /** Buffers written by the equation, whole and contiguous. */
+  readonly outputs: readonly number[];
+}
+
+export interface Graph {
+  /** Indexed by buffer id. Passes may leave unused entries; `buffers[id].id === id`. */
+  readonly buffers: readonly BufferInfo[];
+  /** Input buffer ids, in argument order. */
+  readonly inputs: readonly number[];
+  readonly equations: readonly Equation[];
+  readonly outputs: readonly ViewRef[];
+}
+
+/** Whether `v` reads its whole buffer in order, as a buffer of `v.shape`. */
+export function readsWhole(v: ViewRef, buffer: BufferInfo): boolean {
+  if (v.offset !== 0 || v.shape.reduce((n, d) => n * d, 1) !== buffer.size) return false;
+  let stride = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== stride) return false;
+    stride *= v.shape[d];
+  }
+  return true;
+}
