@@ -21,10 +21,15 @@ export const Control = {
   argCount: 5,
   /** The parts the current task is split into. */
   parts: 6,
-  /** The next part to claim: every thread takes parts from it until none is left. */
+  /**
+   * The next part to claim: every thread takes parts from it until none is left. In a
+   * broadcast, the workers that ran the task.
+   */
   next: 7,
-  /** Int32 words before the float64 argument area. */
-  words: 8,
+  /** 1 when every thread runs the task once (a broadcast) instead of claiming parts. */
+  broadcast: 8,
+  /** Int32 words before the float64 argument area (a multiple of 2, for its alignment). */
+  words: 10,
   /** Maximum number of task arguments. */
   maxArgs: 24,
   /** The bit of `joined` that marks the task closed. */

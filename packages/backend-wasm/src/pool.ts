@@ -86,18 +86,8 @@ export class ThreadPool {
       fn(...args, 0, 1, 0);
       return;
     }
-    const task = this.taskIndex.get(name);
-    if (task === undefined) throw new Error(`backend-wasm: ${name} is not a pool task`);
+    this.open(name, args, parts, false);
     const { control } = this;
-    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
-    control[Control.task] = task;
-    control[Control.argCount] = args.length;
-    control[Control.parts] = parts;
-    Atomics.store(control, Control.next, 0);
-    // Open the task (no worker inside, not closed) and wake the workers.
-    Atomics.store(control, Control.joined, 0);
-    Atomics.add(control, Control.generation, 1);
-    Atomics.notify(control, Control.generation);
     const call = [...args, 0, parts, 0];
     for (
       let part = Atomics.add(control, Control.next, 1);
@@ -107,16 +97,59 @@ export class ThreadPool {
       call[args.length] = part;
       fn(...call);
     }
-    // Every part is claimed: close the task, then wait for the workers still running a part.
-    Atomics.or(control, Control.joined, Control.closed);
-    // Spin first: a worker inside usually finishes within microseconds of this thread.
-    for (let spin = 0; spin < 20000 && Atomics.load(control, Control.joined) !== Control.closed; spin++);
-    for (
-      let joined = Atomics.load(control, Control.joined);
-      joined !== Control.closed;
-      joined = Atomics.load(control, Control.joined)
-    ) {
-      if (this.platform?.canBlock) Atomics.wait(control, Control.joined, joined, 1000);
+    this.closeAndWait();
+  }
+
+  /**
+   * Runs export `name(...args, thread, threads, thread)` once on every thread, workers asleep
+   * included, and waits for all of them: for work each thread must do itself (such as
+   * instantiating a module), not for splitting work. Before the workers are ready, runs it on
+   * this thread only (a worker starting later must do that work as it starts).
+   */
+  broadcast(name: string, args: readonly number[]): void {
+    const fn = this.exports[name] as TaskFn;
+    if (!this.ready) {
+      fn(...args, 0, 1, 0);
+      return;
+    }
+    this.open(name, args, this.threads, true);
+    fn(...args, 0, this.threads, 0);
+    // Workers count themselves in `next` as they finish.
+    this.waitUntil(Control.next, (finished) => finished === this.threads - 1);
+    this.closeAndWait();
+  }
+
+  /** Writes a task to the control block, opens it (no worker inside, not closed) and wakes the workers. */
+  private open(name: string, args: readonly number[], parts: number, broadcast: boolean): void {
+    const task = this.taskIndex.get(name);
+    if (task === undefined) throw new Error(`backend-wasm: ${name} is not a pool task`);
+    const { control } = this;
+    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
+    control[Control.task] = task;
+    control[Control.argCount] = args.length;
+    control[Control.parts] = parts;
+    control[Control.broadcast] = broadcast ? 1 : 0;
+    Atomics.store(control, Control.next, 0);
+    Atomics.store(control, Control.joined, 0);
+    Atomics.add(control, Control.generation, 1);
+    Atomics.notify(control, Control.generation);
+  }
+
+  /** Closes the current task to latecomers and waits for the workers inside it to leave. */
+  private closeAndWait(): void {
+    Atomics.or(this.control, Control.joined, Control.closed);
+    this.waitUntil(Control.joined, (joined) => joined === Control.closed);
+  }
+
+  /**
+   * Waits until control word `index` satisfies `done`: spins first (workers usually finish
+   * within microseconds of this thread), then sleeps where this thread may block.
+   */
+  private waitUntil(index: number, done: (value: number) => boolean): void {
+    const { control } = this;
+    for (let spin = 0; spin < 20000 && !done(Atomics.load(control, index)); spin++);
+    for (let value = Atomics.load(control, index); !done(value); value = Atomics.load(control, index)) {
+      if (this.platform?.canBlock) Atomics.wait(control, index, value, 1000);
     }
   }
 

@@ -44,15 +44,25 @@ export function workerMain(init: WorkerInit): void {
       joined = found;
     }
     if ((joined & L.closed) !== 0) continue;
+    // The generation cannot change while this worker is inside: it is the task's own, and
+    // waiting on it keeps this worker from joining the same task twice.
+    seen = Atomics.load(control, L.generation);
     const task = tasks[control[L.task]];
     const count = control[L.argCount];
     const call: number[] = [];
     for (let i = 0; i < count; i++) call.push(args[i]);
     const parts = control[L.parts];
     call.push(0, parts, init.index);
-    for (let part = Atomics.add(control, L.next, 1); part < parts; part = Atomics.add(control, L.next, 1)) {
-      call[count] = part;
+    if (control[L.broadcast] === 1) {
+      call[count] = init.index;
       task(...call);
+      Atomics.add(control, L.next, 1);
+      Atomics.notify(control, L.next);
+    } else {
+      for (let part = Atomics.add(control, L.next, 1); part < parts; part = Atomics.add(control, L.next, 1)) {
+        call[count] = part;
+        task(...call);
+      }
     }
     Atomics.sub(control, L.joined, 1);
     Atomics.notify(control, L.joined);

@@ -43,29 +43,43 @@ describe('a pool with a real worker', () => {
     expect(runtime.pool.ready).toBe(true);
   });
   afterAll(() => runtime.pool.close());
+  const m = 16;
+  const n = 256;
+  const alloc = (floats: number, fill: number) => {
+    const ptr = runtime.allocator.alloc(floats * 4);
+    new Float32Array(runtime.buffer, ptr, floats).fill(fill);
+    return ptr;
+  };
+  const [a, b] = [alloc(m, 1), alloc(n, 1)];
+  const workspace = runtime.allocator.alloc(
+    runtime.kernels<{ gemmWorkspaceBytes(): number }>().gemmWorkspaceBytes() * runtime.pool.threads,
+  );
+  /** Expects `count` floats at `ptr` all equal to `value`, or names the first that is not. */
+  const expectAll = (ptr: number, count: number, value: number) => {
+    const result = new Float32Array(runtime.buffer, ptr, count);
+    const wrong = result.findIndex((x) => x !== value);
+    expect(wrong < 0 ? 'every element' : `element ${wrong}: ${result[wrong]}`).toBe('every element');
+  };
 
   it('runs every part exactly once, whichever thread claims it (600 tasks of 1–40 parts)', () => {
     // C += A·B with A and B all ones and k = 1 adds exactly 1 to every element of C per task:
     // a part run twice, or skipped, shows in C. gemm splits n = 256 into 32 panels of 8
     // columns, so up to 32 parts get work and the rest are empty.
-    const m = 16;
-    const n = 256;
-    const { allocator } = runtime;
-    const alloc = (floats: number, fill: number) => {
-      const ptr = allocator.alloc(floats * 4);
-      new Float32Array(runtime.buffer, ptr, floats).fill(fill);
-      return ptr;
-    };
-    const [a, b, c] = [alloc(m, 1), alloc(n, 1), alloc(m * n, 0)];
-    const exports = runtime.kernels<{ gemmWorkspaceBytes(): number }>();
-    const workspace = allocator.alloc(exports.gemmWorkspaceBytes() * runtime.pool.threads);
+    const c = alloc(m * n, 0);
     const tasks = 600;
     for (let t = 0; t < tasks; t++) {
       const parts = 1 + (t % 40);
       runtime.pool.run('gemm', [m, n, 1, a, 1, 1, b, n, 1, c, n, 1, workspace], true, parts);
     }
-    const result = new Float32Array(runtime.buffer, c, m * n);
-    const wrong = result.findIndex((value) => value !== tasks);
-    expect(wrong < 0 ? 'every element' : `element ${wrong}: ${result[wrong]}`).toBe('every element');
+    expectAll(c, m * n, tasks);
+  });
+
+  it('broadcasts a task to every thread exactly once (300 broadcasts)', () => {
+    // In a broadcast, thread t runs part t of `threads`: both halves of C get 1 per broadcast.
+    const c = alloc(m * n, 0);
+    const broadcasts = 300;
+    for (let t = 0; t < broadcasts; t++)
+      runtime.pool.broadcast('gemm', [m, n, 1, a, 1, 1, b, n, 1, c, n, 1, workspace]);
+    expectAll(c, m * n, broadcasts);
   });
 });
