@@ -226,16 +226,16 @@ async function main(): Promise<void> {
   const notes = new Notes();
   const rows: string[][] = [];
   for (const workload of workloads) {
+    // A peer's two cells run back to back, so that their ratio compares runs made under the same
+    // load and in the same heap, not runs separated by the other peers' cells.
     const disposed: Outcome[] = [];
-    for (const column of columns) {
-      disposed.push(
-        'error' in column ? { cell: column } : await runCell(workload, column, policy, 'disposed'),
-      );
-    }
     const bare: Outcome[] = [];
-    for (const [i, column] of columns.entries()) {
+    for (const column of columns) {
+      const outcome: Outcome =
+        'error' in column ? { cell: column } : await runCell(workload, column, policy, 'disposed');
+      disposed.push(outcome);
       const peer = 'error' in column ? undefined : column.withoutDispose;
-      bare.push(peer ? await runCell(workload, peer, policy, 'no dispose') : disposed[i]);
+      bare.push(peer ? await runCell(workload, peer, policy, 'no dispose') : outcome);
     }
     rows.push(tableRow(workload, 'disposed', columns, disposed, notes));
     rows.push(tableRow(workload, 'no dispose', columns, bare, notes, disposed[0]));

@@ -203,16 +203,16 @@ export function im2col(
   oh1: i32,
   col: usize,
   ldcol: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
   const g = changetype<ConvGeometry>(geometry);
   const groupIn = g.groupIn;
   const planeBytes = <usize>(g.height * g.width) << 2;
   const span = (oh1 - oh0) * g.outW;
   const items = images * groupIn;
-  const end = (items * (thread + 1)) / threads;
-  for (let item = (items * thread) / threads; item < end; item++) {
+  const end = (items * (part + 1)) / parts;
+  for (let item = (items * part) / parts; item < end; item++) {
     const b = item / groupIn;
     const c = item % groupIn;
     const plane = x + <usize>((n0 + b) * g.channels + c0 + c) * planeBytes;
@@ -242,16 +242,16 @@ export function col2im(
   col: usize,
   ldcol: i32,
   accumulate: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
   const g = changetype<ConvGeometry>(geometry);
   const groupIn = g.groupIn;
   const planeFloats = g.height * g.width;
   const span = (oh1 - oh0) * g.outW;
   const items = images * groupIn;
-  const end = (items * (thread + 1)) / threads;
-  for (let item = (items * thread) / threads; item < end; item++) {
+  const end = (items * (part + 1)) / parts;
+  for (let item = (items * part) / parts; item < end; item++) {
     const b = item / groupIn;
     const c = item % groupIn;
     const plane = dx + (<usize>((n0 + b) * g.channels + c0 + c) * <usize>planeFloats << 2);
@@ -280,11 +280,11 @@ export function copyBlocks(
   outer: i32,
   inner: i32,
   length: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
-  const end = (outer * (thread + 1)) / threads;
-  for (let a = (outer * thread) / threads; a < end; a++) {
+  const end = (outer * (part + 1)) / parts;
+  for (let a = (outer * part) / parts; a < end; a++) {
     for (let b = 0; b < inner; b++) {
       const to = dst + (<usize>(a * dstOuter + b * dstInner) << 2);
       copyRun(to, src + (<usize>(a * srcOuter + b * srcInner) << 2), length, 1);

@@ -535,21 +535,21 @@ function strideOf(desc: usize, input: i32, dim: i32): i32 {
   return word(desc, 11 + 9 * input + dim);
 }
 
-/** Thread t's share of count elements: a contiguous range, split at multiples of 16. */
+/** Where part `part` of `parts` of count elements starts: contiguous ranges split at multiples of 16. */
 @inline
-function splitAt(count: i32, thread: i32, threads: i32): i32 {
-  if (thread >= threads) return count;
-  return <i32>((<i64>count * thread) / threads) & ~15;
+function splitAt(count: i32, part: i32, parts: i32): i32 {
+  if (part >= parts) return count;
+  return <i32>((<i64>count * part) / parts) & ~15;
 }
 
 /**
- * Runs the rows of `kind` (UNARY, BINARY or WHERE: also its number of inputs) over this
- * thread's share of the output, one innermost-dimension row at a time.
+ * Runs the rows of `kind` (UNARY, BINARY or WHERE: also its number of inputs) over part `part`
+ * of the output, one innermost-dimension row at a time, in the scratch of thread `thread`.
  */
 @inline
-function forEachRow(kind: i32, op: i32, desc: usize, count: i32, thread: i32, threads: i32): void {
-  const start = splitAt(count, thread, threads);
-  const end = splitAt(count, thread + 1, threads);
+function forEachRow(kind: i32, op: i32, desc: usize, count: i32, part: i32, parts: i32, thread: i32): void {
+  const start = splitAt(count, part, parts);
+  const end = splitAt(count, part + 1, parts);
   if (start >= end) return;
   const inputs = kind;
   const ndim = word(desc, 0);
@@ -623,16 +623,16 @@ function forEachRow(kind: i32, op: i32, desc: usize, count: i32, thread: i32, th
 }
 
 /** One-input elementwise op `op` (unary op, cast or copy) over the descriptor's operands. */
-export function mapUnary(op: i32, desc: usize, count: i32, thread: i32, threads: i32): void {
-  forEachRow(UNARY, op, desc, count, thread, threads);
+export function mapUnary(op: i32, desc: usize, count: i32, part: i32, parts: i32, thread: i32): void {
+  forEachRow(UNARY, op, desc, count, part, parts, thread);
 }
 
 /** Two-input elementwise op `op`. */
-export function mapBinary(op: i32, desc: usize, count: i32, thread: i32, threads: i32): void {
-  forEachRow(BINARY, op, desc, count, thread, threads);
+export function mapBinary(op: i32, desc: usize, count: i32, part: i32, parts: i32, thread: i32): void {
+  forEachRow(BINARY, op, desc, count, part, parts, thread);
 }
 
 /** where(cond, a, b) for 32-bit a and b. */
-export function mapWhere(desc: usize, count: i32, thread: i32, threads: i32): void {
-  forEachRow(WHERE, 0, desc, count, thread, threads);
+export function mapWhere(desc: usize, count: i32, part: i32, parts: i32, thread: i32): void {
+  forEachRow(WHERE, 0, desc, count, part, parts, thread);
 }

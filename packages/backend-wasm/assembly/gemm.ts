@@ -37,7 +37,7 @@ function storeEdge(tile: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumu
   }
 }
 
-/** One thread's part: C[m×n] = beta·C + A·B with a private workspace. */
+/** One part: C[m×n] = beta·C + A·B with a private workspace. */
 function gemmBlock(
   m: i32,
   n: i32,
@@ -104,8 +104,9 @@ function gemmBlock(
  * operands need no copy); C is row-major with row stride ldc. beta is 0 (C is overwritten,
  * whatever it held) or 1. `workspace` holds gemmWorkspaceBytes() per thread.
  *
- * Threads split the larger of m and n into contiguous ranges of whole tiles, so each writes its
- * own part of C; the split repeats the packing of the other operand, the smaller one.
+ * The larger of m and n is split into `parts` contiguous ranges of whole tiles, so each part
+ * writes its own block of C; the split repeats the packing of the other operand, the smaller
+ * one. `thread` selects the workspace of the thread running the part.
  */
 export function gemm(
   m: i32,
@@ -121,8 +122,9 @@ export function gemm(
   ldc: i32,
   beta: f32,
   workspace: usize,
+  part: i32,
+  parts: i32,
   thread: i32,
-  threads: i32,
 ): void {
   let i0 = 0;
   let i1 = m;
@@ -130,12 +132,12 @@ export function gemm(
   let j1 = n;
   if (n >= m) {
     const panels = (n + NR - 1) / NR;
-    j0 = min(n, ((panels * thread) / threads) * NR);
-    j1 = min(n, ((panels * (thread + 1)) / threads) * NR);
+    j0 = min(n, ((panels * part) / parts) * NR);
+    j1 = min(n, ((panels * (part + 1)) / parts) * NR);
   } else {
     const panels = (m + MR - 1) / MR;
-    i0 = min(m, ((panels * thread) / threads) * MR);
-    i1 = min(m, ((panels * (thread + 1)) / threads) * MR);
+    i0 = min(m, ((panels * part) / parts) * MR);
+    i1 = min(m, ((panels * (part + 1)) / parts) * MR);
   }
   if (i0 >= i1 || j0 >= j1) return;
   gemmBlock(

@@ -13,12 +13,12 @@ export function gatherAxis(
   axis: i32,
   count: i32,
   inner: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
   const lane = count * inner;
-  const end = (outer * (thread + 1)) / threads;
-  for (let o = (outer * thread) / threads; o < end; o++) {
+  const end = (outer * (part + 1)) / parts;
+  for (let o = (outer * part) / parts; o < end; o++) {
     const src = x + (<usize>(o * axis * inner) << 2);
     for (let e = o * lane, last = e + lane, t = 0; e < last; e++) {
       const at = load<i32>(index + (<usize>e << 2));
@@ -39,13 +39,13 @@ export function scatterAddAxis(
   axis: i32,
   count: i32,
   inner: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
   const lane = count * inner;
   const outLane = axis * inner;
-  const start = (outer * thread) / threads;
-  const end = (outer * (thread + 1)) / threads;
+  const start = (outer * part) / parts;
+  const end = (outer * (part + 1)) / parts;
   if (out != base) {
     memory.copy(
       out + (<usize>(start * outLane) << 2),

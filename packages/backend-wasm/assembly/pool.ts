@@ -1,7 +1,7 @@
 // Max and average pooling over float32 planes `[planes, H, W]`, with the window rules of the
 // reference kernels (packages/tensor/src/cpu/pool.ts): window (oh, ow) starts at
 // (oh·sh − ph, ow·sw − pw) and has kh × kw taps spaced by the dilation; taps outside the input
-// are skipped. Every kernel splits the planes over the threads. The 2×2 stride-2 windows of
+// are skipped. Every kernel splits the planes into parts. The 2×2 stride-2 windows of
 // typical CNNs take a SIMD path that handles four outputs at a time.
 
 import { floorDiv, zeroRun } from './conv';
@@ -153,15 +153,15 @@ export function maxPool2d(
   values: usize,
   indices: usize,
   planes: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
   const g = changetype<PoolGeometry>(geometry);
   const inPlane = <usize>(g.height * g.width) << 2;
   const outPlane = <usize>(g.outH * g.outW) << 2;
   const plain = isPlainTwoByTwo(g);
-  const end = (planes * (thread + 1)) / threads;
-  for (let p = (planes * thread) / threads; p < end; p++) {
+  const end = (planes * (part + 1)) / parts;
+  for (let p = (planes * part) / parts; p < end; p++) {
     const src = x + <usize>p * inPlane;
     const at = <usize>p * outPlane;
     if (plain) maxPlaneTwoByTwo(g, src, values + at, indices + at);
@@ -224,13 +224,13 @@ function averagePlane(g: PoolGeometry, src: usize, dst: usize): void {
 }
 
 /** out `[planes, outH, outW]` = the mean of each window of x (divisor as in the reference). */
-export function avgPool2d(geometry: usize, x: usize, out: usize, planes: i32, thread: i32, threads: i32): void {
+export function avgPool2d(geometry: usize, x: usize, out: usize, planes: i32, part: i32, parts: i32): void {
   const g = changetype<PoolGeometry>(geometry);
   const inPlane = <usize>(g.height * g.width) << 2;
   const outPlane = <usize>(g.outH * g.outW) << 2;
   const plain = isPlainTwoByTwo(g);
-  const end = (planes * (thread + 1)) / threads;
-  for (let p = (planes * thread) / threads; p < end; p++) {
+  const end = (planes * (part + 1)) / parts;
+  for (let p = (planes * part) / parts; p < end; p++) {
     if (plain) averagePlaneTwoByTwo(g, x + <usize>p * inPlane, out + <usize>p * outPlane);
     else averagePlane(g, x + <usize>p * inPlane, out + <usize>p * outPlane);
   }
@@ -289,13 +289,13 @@ function spreadPlane(g: PoolGeometry, src: usize, dst: usize): void {
 }
 
 /** dx `[planes, H, W]` = each dy spread evenly over the input taps of its window. */
-export function avgPool2dGrad(geometry: usize, dy: usize, dx: usize, planes: i32, thread: i32, threads: i32): void {
+export function avgPool2dGrad(geometry: usize, dy: usize, dx: usize, planes: i32, part: i32, parts: i32): void {
   const g = changetype<PoolGeometry>(geometry);
   const inPlane = <usize>(g.height * g.width) << 2;
   const outPlane = <usize>(g.outH * g.outW) << 2;
   const plain = isPlainTwoByTwo(g);
-  const end = (planes * (thread + 1)) / threads;
-  for (let p = (planes * thread) / threads; p < end; p++) {
+  const end = (planes * (part + 1)) / parts;
+  for (let p = (planes * part) / parts; p < end; p++) {
     const dst = dx + <usize>p * inPlane;
     zeroRun(dst, g.height * g.width);
     if (plain) spreadPlaneTwoByTwo(g, dy + <usize>p * outPlane, dst);

@@ -115,16 +115,16 @@ function reduceRow(op: i32, p: usize, n: i32): f32 {
   return best == 0 ? f32At(p, firstIndexOf(p, n, 0)) : best;
 }
 
-/** Rows [outer·thread/threads, …) of the thread's share. */
+/** Where part `part` of `parts` of `total` rows starts. */
 @inline
-function share(total: i32, thread: i32, threads: i32): i32 {
-  return <i32>((<i64>total * thread) / threads);
+function share(total: i32, part: i32, parts: i32): i32 {
+  return <i32>((<i64>total * part) / parts);
 }
 
-/** out[o] = op over x[o, 0..size) for the rows of this thread (op: sum, prod, max, min, argmax, argmin). */
-export function reduceRows(op: i32, x: usize, out: usize, outer: i32, size: i32, thread: i32, threads: i32): void {
-  const end = share(outer, thread + 1, threads);
-  for (let o = share(outer, thread, threads); o < end; o++) {
+/** out[o] = op over x[o, 0..size) for the rows of one part (op: sum, prod, max, min, argmax, argmin). */
+export function reduceRows(op: i32, x: usize, out: usize, outer: i32, size: i32, part: i32, parts: i32): void {
+  const end = share(outer, part + 1, parts);
+  for (let o = share(outer, part, parts); o < end; o++) {
     const row = x + ((<usize>o * <usize>size) << 2);
     const at = out + (<usize>o << 2);
     if (op < ARGMAX) {
@@ -218,7 +218,7 @@ function columnBlock(op: i32, p: usize, rowBytes: usize, size: i32, out: usize, 
 const BLOCK = 16;
 
 /**
- * out[o, i] = op over r of x[o, r, i] (op: sum, prod, max, min), for this thread's share of
+ * out[o, i] = op over r of x[o, r, i] (op: sum, prod, max, min), for one part of
  * the (outer position, block of 16 columns) pairs.
  */
 export function reduceColumns(
@@ -228,13 +228,13 @@ export function reduceColumns(
   outer: i32,
   size: i32,
   inner: i32,
-  thread: i32,
-  threads: i32,
+  part: i32,
+  parts: i32,
 ): void {
   const blocks = (inner + BLOCK - 1) / BLOCK;
-  const end = share(outer * blocks, thread + 1, threads);
+  const end = share(outer * blocks, part + 1, parts);
   const rowBytes = <usize>inner << 2;
-  for (let unit = share(outer * blocks, thread, threads); unit < end; unit++) {
+  for (let unit = share(outer * blocks, part, parts); unit < end; unit++) {
     const o = unit / blocks;
     const c = (unit % blocks) * BLOCK;
     const src = x + ((<usize>o * <usize>size * <usize>inner + <usize>c) << 2);

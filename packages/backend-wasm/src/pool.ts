@@ -17,9 +17,17 @@ export interface WorkerPlatform {
 type TaskFn = (...args: number[]) => void;
 
 /**
- * A pool of workers sharing the module's memory. `run` hands one task to every thread,
- * including the calling one (thread 0), and returns when all are done. Workers start
- * asynchronously; until all report ready, tasks run on the calling thread alone.
+ * Parts per thread a task is split into by default. The threads claim parts one at a time from
+ * a shared counter, so a thread the OS deschedules (a busy core) holds up at most the part it
+ * is running, and a worker still asleep takes none: the others run its share.
+ */
+const PARTS_PER_THREAD = 4;
+
+/**
+ * A pool of workers sharing the module's memory. `run` splits one task into parts that every
+ * thread, the calling one (thread 0) included, claims until none is left, and returns when all
+ * are done. Workers start asynchronously; until all report ready, tasks run on the calling
+ * thread alone.
  */
 export class ThreadPool {
   readonly threads: number;
@@ -41,6 +49,7 @@ export class ThreadPool {
     this.threads = platform ? Math.max(1, threads) : 1;
     this.control = new Int32Array(memory.buffer, controlPtr, Control.words);
     this.args = new Float64Array(memory.buffer, controlPtr + Control.words * 4, Control.maxArgs);
+    Atomics.store(this.control, Control.joined, Control.closed);
     tasks.forEach((name, i) => {
       this.taskIndex.set(name, i);
     });
@@ -67,35 +76,81 @@ export class ThreadPool {
   }
 
   /**
-   * Runs export `name(...args, thread, threads)` on every thread and waits for all of them.
-   * With `parallel` false (small work), runs it on this thread alone.
+   * Runs export `name(...args, part, parts, thread)` for every part in [0, parts) across the
+   * threads and waits until all parts are done. With `parallel` false (small work), runs it on
+   * this thread as one part. `thread` indexes per-thread scratch space; `parts` defaults to
+   * four per thread.
    */
-  run(name: string, args: readonly number[], parallel = true): void {
+  run(name: string, args: readonly number[], parallel = true, parts = this.threads * PARTS_PER_THREAD): void {
     const fn = this.exports[name] as TaskFn;
-    if (!parallel || !this.ready) {
-      fn(...args, 0, 1);
+    if (!parallel || !this.ready || parts <= 1) {
+      fn(...args, 0, 1, 0);
       return;
     }
+    this.open(name, args, parts, false);
+    const { control } = this;
+    const call = [...args, 0, parts, 0];
+    for (
+      let part = Atomics.add(control, Control.next, 1);
+      part < parts;
+      part = Atomics.add(control, Control.next, 1)
+    ) {
+      call[args.length] = part;
+      fn(...call);
+    }
+    this.closeAndWait();
+  }
+
+  /**
+   * Runs export `name(...args, thread, threads, thread)` once on every thread, workers asleep
+   * included, and waits for all of them: for work each thread must do itself (such as
+   * instantiating a module), not for splitting work. Before the workers are ready, runs it on
+   * this thread only (a worker starting later must do that work as it starts).
+   */
+  broadcast(name: string, args: readonly number[]): void {
+    const fn = this.exports[name] as TaskFn;
+    if (!this.ready) {
+      fn(...args, 0, 1, 0);
+      return;
+    }
+    this.open(name, args, this.threads, true);
+    fn(...args, 0, this.threads, 0);
+    // Workers count themselves in `next` as they finish.
+    this.waitUntil(Control.next, (finished) => finished === this.threads - 1);
+    this.closeAndWait();
+  }
+
+  /** Writes a task to the control block, opens it (no worker inside, not closed) and wakes the workers. */
+  private open(name: string, args: readonly number[], parts: number, broadcast: boolean): void {
     const task = this.taskIndex.get(name);
     if (task === undefined) throw new Error(`backend-wasm: ${name} is not a pool task`);
     const { control } = this;
     for (let i = 0; i < args.length; i++) this.args[i] = args[i];
     control[Control.task] = task;
     control[Control.argCount] = args.length;
-    control[Control.threads] = this.threads;
-    Atomics.store(control, Control.done, 0);
+    control[Control.parts] = parts;
+    control[Control.broadcast] = broadcast ? 1 : 0;
+    Atomics.store(control, Control.next, 0);
+    Atomics.store(control, Control.joined, 0);
     Atomics.add(control, Control.generation, 1);
     Atomics.notify(control, Control.generation);
-    fn(...args, 0, this.threads);
-    const others = this.threads - 1;
-    // Spin first: the workers usually finish within microseconds of this thread.
-    for (let spin = 0; spin < 20000 && Atomics.load(control, Control.done) < others; spin++);
-    for (
-      let done = Atomics.load(control, Control.done);
-      done < others;
-      done = Atomics.load(control, Control.done)
-    ) {
-      if (this.platform?.canBlock) Atomics.wait(control, Control.done, done, 1000);
+  }
+
+  /** Closes the current task to latecomers and waits for the workers inside it to leave. */
+  private closeAndWait(): void {
+    Atomics.or(this.control, Control.joined, Control.closed);
+    this.waitUntil(Control.joined, (joined) => joined === Control.closed);
+  }
+
+  /**
+   * Waits until control word `index` satisfies `done`: spins first (workers usually finish
+   * within microseconds of this thread), then sleeps where this thread may block.
+   */
+  private waitUntil(index: number, done: (value: number) => boolean): void {
+    const { control } = this;
+    for (let spin = 0; spin < 20000 && !done(Atomics.load(control, index)); spin++);
+    for (let value = Atomics.load(control, index); !done(value); value = Atomics.load(control, index)) {
+      if (this.platform?.canBlock) Atomics.wait(control, index, value, 1000);
     }
   }
 

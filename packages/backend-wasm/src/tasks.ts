@@ -1,6 +1,8 @@
 /**
- * Kernel exports that run on every pool thread: each takes (…args, thread, threads) and does
- * its share of the work. Append new parallel kernels here.
+ * Kernel exports the pool splits across its threads: each takes (…args, part, parts, thread)
+ * and does part `part` of `parts` (`thread`, the index of the thread running it, selects
+ * per-thread scratch space; kernels without any may leave it out). Append new parallel
+ * kernels here.
  */
 export const PARALLEL_TASKS: readonly string[] = [
   'gemm',

@@ -21,7 +21,7 @@ type TaskFn = (...args: number[]) => void;
 /**
  * The body of every pool worker. It runs in a worker's global scope from its source text
  * (`workerSource`), so it must not refer to anything outside itself: the layout comes in
- * `init`. A task export takes its arguments followed by (thread index, thread count).
+ * `init`. A task export takes its arguments followed by (part, parts, thread index).
  */
 export function workerMain(init: WorkerInit): void {
   const { layout: L } = init;
@@ -38,12 +38,36 @@ export function workerMain(init: WorkerInit): void {
     Atomics.wait(control, L.generation, seen);
     seen = Atomics.load(control, L.generation);
     if (Atomics.load(control, L.stop) === 1) return;
-    const threads = control[L.threads];
+    // Join the task unless the main thread closed it (it then ran every part itself). The
+    // arguments are read after joining: they do not change until every joined worker left.
+    let joined = Atomics.load(control, L.joined);
+    while ((joined & L.closed) === 0) {
+      const found = Atomics.compareExchange(control, L.joined, joined, joined + 1);
+      if (found === joined) break;
+      joined = found;
+    }
+    if ((joined & L.closed) !== 0) continue;
+    // The generation cannot change while this worker is inside: it is the task's own, and
+    // waiting on it keeps this worker from joining the same task twice.
+    seen = Atomics.load(control, L.generation);
+    const task = tasks[control[L.task]];
     const count = control[L.argCount];
-    const taskArgs: number[] = [];
-    for (let i = 0; i < count; i++) taskArgs.push(args[i]);
-    tasks[control[L.task]](...taskArgs, init.index, threads);
-    Atomics.add(control, L.done, 1);
-    Atomics.notify(control, L.done);
+    const call: number[] = [];
+    for (let i = 0; i < count; i++) call.push(args[i]);
+    const parts = control[L.parts];
+    call.push(0, parts, init.index);
+    if (control[L.broadcast] === 1) {
+      call[count] = init.index;
+      task(...call);
+      Atomics.add(control, L.next, 1);
+      Atomics.notify(control, L.next);
+    } else {
+      for (let part = Atomics.add(control, L.next, 1); part < parts; part = Atomics.add(control, L.next, 1)) {
+        call[count] = part;
+        task(...call);
+      }
+    }
+    Atomics.sub(control, L.joined, 1);
+    Atomics.notify(control, L.joined);
   }
 }

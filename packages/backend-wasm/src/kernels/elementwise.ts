@@ -154,8 +154,8 @@ export function elementwisePreparer(runtime: WasmRuntime) {
       words[OUTPUT_POINTER_WORD] = out.handle.ptr;
       for (let j = 0; j < slots.length; j++) words[slots[j]] = inputs[j].handle.ptr + offsets[j];
       if (parallel) runtime.pool.run(task, args, true);
-      else if (code < 0) fn(desc, count, 0, 1);
-      else fn(code, desc, count, 0, 1);
+      else if (code < 0) fn(desc, count, 0, 1, 0);
+      else fn(code, desc, count, 0, 1, 0);
     };
   };
 }
