@@ -1,5 +1,5 @@
 import type { DType } from '@tsgrad/tensor';
-import type { Graph } from './graph.js';
+import type { PlanGraph } from './graph.js';
 
 // Liveness-based buffer planning: every buffer of the graph gets a cell, the memory it lives
 // in during a call. Intermediates share cells once the earlier one is dead; an elementwise
@@ -31,7 +31,7 @@ export interface BufferPlan {
 }
 
 /** The index of the last equation that reads each buffer (-1: none; Infinity: a graph output). */
-export function lastUses(g: Graph): Float64Array {
+export function lastUses(g: PlanGraph): Float64Array {
   const last = new Float64Array(g.buffers.length).fill(-1);
   g.equations.forEach((eq, i) => {
     for (const v of eq.inputs) last[v.buffer] = i;
@@ -40,7 +40,7 @@ export function lastUses(g: Graph): Float64Array {
   return last;
 }
 
-export function planBuffers(g: Graph, donated: readonly boolean[] = []): BufferPlan {
+export function planBuffers(g: PlanGraph, donated: readonly boolean[] = []): BufferPlan {
   const cells: Cell[] = [];
   const cellOf = new Int32Array(g.buffers.length).fill(-1);
   const last = lastUses(g);

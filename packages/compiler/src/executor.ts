@@ -4,12 +4,11 @@ import {
   contiguousStrides,
   type DType,
   NDArray,
-  type Primitive,
   runPrimitive,
   ValueError,
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
-import type { Graph, ViewRef } from './graph.js';
+import type { PlanEquation, PlanGraph, ViewRef } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
 // per equation is built once, at compile time: the kernel, its params and the view objects it
@@ -25,13 +24,12 @@ interface MutableView {
 }
 
 /** One equation's kernel call on its views, prepared by the backend where it can. */
-function boundCall(
-  backend: Backend,
-  primitive: Primitive,
-  outs: MutableView[],
-  ins: MutableView[],
-  params: unknown,
-) {
+function boundCall(backend: Backend, eq: PlanEquation, outs: MutableView[], ins: MutableView[]) {
+  if (eq.primitive === 'fused') {
+    if (!backend.fused) throw new ValueError('jit', `the ${backend.name} backend has no fused kernels`);
+    return backend.fused.prepare(eq.params, outs, ins);
+  }
+  const { primitive, params } = eq;
   const prepared = backend.prepare?.(primitive, outs, ins, params);
   if (prepared) return prepared;
   const kernel = backend.kernels[primitive] as unknown as AnyKernel;
@@ -49,6 +47,8 @@ export interface ExecutableStats {
   /** Cells allocated once for the plan (intermediates), and their total size in bytes. */
   readonly workspaceCells: number;
   readonly workspaceBytes: number;
+  /** Fused elementwise kernels among the equations. */
+  readonly fused: number;
 }
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
@@ -65,7 +65,7 @@ export class Executable {
   readonly stats: ExecutableStats;
 
   constructor(
-    readonly graph: Graph,
+    readonly graph: PlanGraph,
     readonly backend: Backend,
     donated: readonly boolean[] = [],
   ) {
@@ -105,6 +105,7 @@ export class Executable {
       this.viewsOfCell[cell].push(view);
       return view;
     };
+    let fused = 0;
     for (const eq of graph.equations) {
       const outs = eq.outputs.map((id) => {
         const b = graph.buffers[id];
@@ -112,12 +113,14 @@ export class Executable {
       });
       // Kernels never see empty outputs (as in runPrimitive).
       if (outs.length > 0 && eq.outputs.every((id) => graph.buffers[id].size === 0)) continue;
-      this.calls.push(boundCall(backend, eq.primitive, outs, eq.inputs.map(viewOf), eq.params));
+      this.calls.push(boundCall(backend, eq, outs, eq.inputs.map(viewOf)));
+      if (eq.primitive === 'fused') fused++;
     }
     this.stats = {
       equations: this.calls.length,
       workspaceCells: cells.filter((c) => c.kind.kind === 'workspace').length,
       workspaceBytes,
+      fused,
     };
   }
 

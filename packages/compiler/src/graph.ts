@@ -1,4 +1,4 @@
-import type { DType, Primitive, TypedArray } from '@tsgrad/tensor';
+import type { DType, FusedProgram, Primitive, TypedArray } from '@tsgrad/tensor';
 
 // The IR: a flat list of primitive equations over buffers, like a jaxpr. Every buffer is
 // written once (SSA): by the caller (an input), at compile time (a constant) or by exactly
@@ -46,6 +46,24 @@ export interface Graph {
   readonly outputs: readonly ViewRef[];
 }
 
+/**
+ * A fused elementwise kernel, made by the fusion pass (passes/fuse.ts) in the compile
+ * pipeline only: `makeGraph` and the other passes see primitive equations alone.
+ */
+export interface FusedEquation {
+  readonly primitive: 'fused';
+  readonly params: FusedProgram;
+  readonly inputs: readonly ViewRef[];
+  readonly outputs: readonly number[];
+}
+
+export type PlanEquation = Equation | FusedEquation;
+
+/** A graph as the executor runs it: primitive equations and fused ones. */
+export interface PlanGraph extends Omit<Graph, 'equations'> {
+  readonly equations: readonly PlanEquation[];
+}
+
 const SHORT: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'bool' };
 
 /** a, b, …, z, ba, bb, … (spreadsheet-like names, as a jaxpr's). */
@@ -72,7 +90,7 @@ export function isWholeView(v: ViewRef, buffer: BufferInfo): boolean {
   return true;
 }
 
-function viewText(g: Graph, v: ViewRef): string {
+function viewText(g: PlanGraph, v: ViewRef): string {
   const b = g.buffers[v.buffer];
   const name = bufferName(v.buffer);
   if (isWholeView(v, b) && v.shape.length === b.shape.length && v.shape.every((d, i) => d === b.shape[i]))
@@ -80,6 +98,18 @@ function viewText(g: Graph, v: ViewRef): string {
   if (isWholeView(v, b)) return `${name}.reshape([${v.shape.join(',')}])`;
   const offset = v.offset === 0 ? '' : ` +${v.offset}`;
   return `${name}.view([${v.shape.join(',')}] strides [${v.strides.join(',')}]${offset})`;
+}
+
+/** A fused program as `{ t3 = exp(in0); t4 = mul(t3, in0) → t4 }`. */
+function fusedText(p: FusedProgram): string {
+  const name = (i: number) => {
+    const s = p.steps[i];
+    return s.kind === 'input' ? `in${s.input}` : s.kind === 'constant' ? String(s.value) : `t${i}`;
+  };
+  const lines = p.steps.flatMap((s, i) =>
+    s.kind === 'op' ? [`t${i} = ${s.op}(${s.args.map(name).join(', ')})`] : [],
+  );
+  return `{ ${lines.join('; ')} → ${p.outputs.map(name).join(', ')} }`;
 }
 
 function paramsText(params: unknown): string {
@@ -96,7 +126,7 @@ function constantText(data: TypedArray): string {
 }
 
 /** The readable form of a graph, one equation a line, like a printed jaxpr. */
-export function graphText(g: Graph): string {
+export function graphText(g: PlanGraph): string {
   const used = usedConstants(g);
   const lines = [
     `{ lambda ${g.inputs.map((id) => `${bufferName(id)}:${typeOf(g.buffers[id])}`).join(' ')} .`,
@@ -110,14 +140,15 @@ export function graphText(g: Graph): string {
   for (const eq of g.equations) {
     const outs = eq.outputs.map((id) => `${bufferName(id)}:${typeOf(g.buffers[id])}`).join(' ');
     const ins = eq.inputs.map((v) => viewText(g, v)).join(' ');
-    lines.push(`    ${outs} = ${eq.primitive}${paramsText(eq.params)} ${ins}`);
+    const params = eq.primitive === 'fused' ? fusedText(eq.params) : paramsText(eq.params);
+    lines.push(`    ${outs} = ${eq.primitive}${params} ${ins}`);
   }
   lines.push(`  in (${g.outputs.map((v) => viewText(g, v)).join(', ')}) }`);
   return lines.join('\n');
 }
 
 /** Constant buffers the equations or outputs read, in id order. */
-export function usedConstants(g: Graph): number[] {
+export function usedConstants(g: PlanGraph): number[] {
   const seen = new Set<number>();
   const note = (v: ViewRef) => {
     if (g.buffers[v.buffer].source.kind === 'constant') seen.add(v.buffer);

@@ -4,10 +4,13 @@ export {
   type BufferInfo,
   type BufferSource,
   type Equation,
+  type FusedEquation,
   type Graph,
   GraphText,
   graphText,
   isWholeView,
+  type PlanEquation,
+  type PlanGraph,
   type ViewRef,
 } from './graph.js';
 export { type CompileReport, type JitOptions, type Jitted, jit, makeGraph } from './jit.js';

@@ -11,8 +11,8 @@ import {
 } from '@tsgrad/autograd';
 import { getBackend, isFloat, type NDArray, runPrimitive, withBackend } from '@tsgrad/tensor';
 import { Executable, type ExecutableStats } from './executor.js';
-import { type Graph, GraphText } from './graph.js';
-import { optimizeGraph } from './passes/index.js';
+import { type Graph, GraphText, type PlanGraph } from './graph.js';
+import { fuseElementwise, optimizeGraph } from './passes/index.js';
 import { isTracing, Recorder } from './trace.js';
 
 export interface JitOptions {
@@ -22,6 +22,8 @@ export interface JitOptions {
   readonly donateArgnums?: number | readonly number[];
   /** Run the graph passes (default true). */
   readonly optimize?: boolean;
+  /** Fuse elementwise chains into generated kernels, where the backend has them (default true; needs `optimize`). */
+  readonly fusion?: boolean;
 }
 
 /** What one compilation took, in milliseconds, and what it produced. */
@@ -237,7 +239,11 @@ export function jit<Args extends unknown[], R>(
     );
     const traced = performance.now();
     const backend = leaves[0]?.peekValue().backend ?? getBackend();
-    const optimized = options.optimize === false ? graph : optimizeGraph(graph, backend);
+    let optimized: PlanGraph = graph;
+    if (options.optimize !== false) {
+      optimized = optimizeGraph(graph, backend);
+      if (options.fusion !== false) optimized = fuseElementwise(optimized, backend);
+    }
     const optimizedAt = performance.now();
     const donatedLeaves = args.flatMap((a, i) =>
       statics.has(i) ? [] : treeFlatten(a)[0].map(() => donated.has(i)),
