@@ -241,8 +241,8 @@ export function jit<Args extends unknown[], R>(
     const backend = leaves[0]?.peekValue().backend ?? getBackend();
     let optimized: PlanGraph = graph;
     if (options.optimize !== false) {
-      optimized = optimizeGraph(graph, backend);
-      if (options.fusion !== false) optimized = fuseElementwise(optimized, backend);
+      const simplified = optimizeGraph(graph, backend);
+      optimized = options.fusion === false ? simplified : fuseElementwise(simplified, backend);
     }
     const optimizedAt = performance.now();
     const donatedLeaves = args.flatMap((a, i) =>
