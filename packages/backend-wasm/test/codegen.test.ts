@@ -2,7 +2,7 @@ import type { WasmBuffer } from '@tsgrad/backend-wasm';
 import { createNodeWasmBackend } from '@tsgrad/backend-wasm/node';
 import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signedLeb128, unsignedLeb128 } from '../src/codegen/encoding.js';
 import { canEmit, emitFusedKernel } from '../src/codegen/fused-kernel.js';
 import { loopLayout } from '../src/codegen/layout.js';
@@ -15,7 +15,7 @@ import {
   relaxedMaddSupported,
   ValType,
 } from '../src/codegen/module.js';
-import { seededValues } from './helpers.js';
+import { parallelRuns, seededValues, threadBackends, workersReady } from './helpers.js';
 
 /** Decodes LEB128 (signed or not), to check the encoders against. */
 function decodeLeb128(bytes: readonly number[], signed: boolean): number {
@@ -352,8 +352,72 @@ describe('generated fused kernels equal the CPU interpreter', () => {
     };
     for (const shape of [[1], [3], [4], [1000], [7, 3], [2, 3, 5]]) {
       const strides = T.contiguousStrides(shape);
-      const bytes = emitFusedKernel(program, loopLayout(shape, [strides, strides]), { shared: false });
+      const { bytes } = emitFusedKernel(program, loopLayout(shape, [strides, strides]), { shared: false });
       expect(WebAssembly.validate(bytes)).toBe(true);
     }
+  });
+});
+
+describe('fused kernels on two threads', () => {
+  const backends = threadBackends();
+  beforeAll(() => workersReady(backends[2]));
+  const program: T.FusedProgram = {
+    steps: [
+      { kind: 'input', input: 0, dtype: 'float32' },
+      { kind: 'input', input: 1, dtype: 'float32' },
+      { kind: 'op', op: 'exp', args: [0], dtype: 'float32' },
+      { kind: 'op', op: 'mul', args: [2, 1], dtype: 'float32' },
+      { kind: 'constant', value: 1, dtype: 'float32' },
+      { kind: 'op', op: 'add', args: [3, 4], dtype: 'float32' },
+    ],
+    outputs: [5],
+  };
+  const run = (b: (typeof backends)[1], shape: number[], bShape: number[]) =>
+    T.withBackend(b, () => {
+      const x = T.array(
+        seededValues(
+          shape.reduce((n, d) => n * d, 1),
+          3,
+        ),
+        { shape },
+      );
+      const y = T.broadcastTo(
+        T.array(
+          seededValues(
+            bShape.reduce((n, d) => n * d, 1),
+            4,
+          ),
+          { shape: bShape },
+        ),
+        shape,
+      );
+      const out = T.NDArray.uninitialized(b, 'float32', shape);
+      const view = (v: T.NDArray) => ({
+        handle: v.storage.handle as WasmBuffer,
+        dtype: v.dtype,
+        shape: v.shape,
+        strides: v.strides,
+        offset: v.offset,
+      });
+      const call = (b.fused as T.FusedKernels<WasmBuffer>).prepare(program, [view(out)], [view(x), view(y)]);
+      const splits = parallelRuns(b, call);
+      return { values: out.toTypedArray(), splits };
+    });
+
+  it('split a large kernel (1-d and 2-d layouts) with the results of one thread', () => {
+    for (const [shape, bShape] of [
+      [[300001], [300001]],
+      [[701, 333], [333]],
+    ]) {
+      const one = run(backends[1], shape, bShape);
+      const two = run(backends[2], shape, bShape);
+      expect(one.splits).toBe(0);
+      expect(two.splits).toBeGreaterThan(0);
+      expect(two.values).toEqual(one.values);
+    }
+  });
+
+  it('keep small kernels on the calling thread', () => {
+    expect(run(backends[2], [100, 10], [10]).splits).toBe(0);
   });
 });

@@ -4,7 +4,8 @@ import { FunctionBuilder, ModuleBuilder, Op, Simd, ValType } from './module.js';
 
 // Generates the WebAssembly of a fused elementwise program for one loop layout. The function
 // `run(args, begin, end)` reads the operands' byte addresses (outputs, then inputs) from the
-// words at `args` and computes rows [begin, end) of the outermost dimension. The innermost
+// words at `args` and computes rows [begin, end) of the outermost dimension (elements, for a
+// one-dimensional layout). The innermost
 // dimension runs on SIMD lanes where every operand walks it contiguously or not at all
 // (broadcast), with a scalar loop for the rest. Every value lives in a local of the
 // program's float type; bools are 0 and 1 there, as in the unfused kernels' memory.
@@ -160,18 +161,28 @@ export interface EmitOptions {
   readonly shared: boolean;
 }
 
+/** Where the constants start in the args block: after the operands' addresses, 8-byte aligned. */
+export const constantsOffset = (operands: number): number => Math.ceil((4 * operands) / 8) * 8;
+
+/** A generated kernel: its module, and the constants its args block must hold (8 bytes each). */
+export interface FusedKernelCode {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly constants: readonly number[];
+}
+
 /** The byte size of a value of `dtype` in memory. */
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 /**
  * The module of `program` over `layout` (operands: outputs, then inputs). Imports `env.memory`,
- * `kernels.vector*` (float32 math) and `math.*` (float64 math); exports `run`.
+ * `kernels.vector*` (float32 math) and `math.*` (float64 math); exports `run`, which reads
+ * the operands' addresses and then `constants` from its args block.
  */
 export function emitFusedKernel(
   program: FusedProgram,
   layout: LoopLayout,
   options: EmitOptions,
-): Uint8Array<ArrayBuffer> {
+): FusedKernelCode {
   const float = floatOf(program);
   const T: Table = float === 'float32' ? F32 : F64;
   const inputDtypes: DType[] = [];
@@ -201,9 +212,72 @@ export function emitFusedKernel(
   const ptr = shape.map(() => operandDtypes.map(() => fn.local(ValType.i32)));
   const step = (j: number, d: number) => strides[j][d] * BYTES[operandDtypes[j]];
 
-  const vectorizable =
-    shape[inner] >= T.lanes &&
-    operandDtypes.every((dt, j) => dt !== 'bool' && (strides[j][inner] === 0 || strides[j][inner] === 1));
+  const operandsVectorizable = operandDtypes.every(
+    (dt, j) => dt !== 'bool' && (strides[j][inner] === 0 || strides[j][inner] === 1),
+  );
+  const vectorizable = shape[inner] >= T.lanes && operandsVectorizable;
+
+  // Vector constants are read from the args block (after the operand addresses, see
+  // `constantsOffset`) with one splatting load each: V8 rebuilds a v128.const or a splat of
+  // an immediate through a general register on every use inside a loop.
+  const constants: number[] = [];
+  const splatConstant = (v: number) => {
+    let index = constants.findIndex((c) => Object.is(c, v));
+    if (index < 0) index = constants.push(v) - 1;
+    fn.get(ARGS).simdMemory(
+      T.loadSplat,
+      Math.log2(T.bytes),
+      constantsOffset(operandDtypes.length) + 8 * index,
+    );
+  };
+
+  /**
+   * e^x on four float32 lanes, inline: the SIMD kernels' algorithm (assembly/math.ts, expV)
+   * for |x| ≤ 87, and a call of theirs when a lane is beyond (subnormal results, overflow).
+   * Leaves the result in `result`.
+   */
+  const inlineExp = (x: number, result: number, call: number) => {
+    const k = (v: number) => {
+      splatConstant(v);
+      return fn;
+    };
+    const [mul, add, sub] = [Simd.f32x4Mul, Simd.f32x4Add, Simd.f32x4Sub];
+    fn.get(x).simd(Simd.f32x4Abs);
+    k(87).simd(Simd.f32x4Gt).simd(Simd.v128AnyTrue);
+    fn.if().get(x).call(call).set(result).op(Op.else);
+    const shifted = fn.local(ValType.v128);
+    const n = fn.local(ValType.v128);
+    const r = fn.local(ValType.v128);
+    const r2 = fn.local(ValType.v128);
+    // shifted = x·log2(e) + (1.5·2^23 + 127): n + 127 in the low mantissa bits; n as a float.
+    fn.get(x);
+    k(1.44269504).simd(mul);
+    k(12583039).simd(add).tee(shifted);
+    k(12583039).simd(sub).set(n);
+    // r = n·(−ln2_lo) + (x − n·ln2_hi)
+    fn.get(n);
+    k(2.1219444e-4).simd(mul).get(x).get(n);
+    k(0.693359375).simd(mul).simd(sub).simd(add).tee(r).get(r).simd(mul).set(r2);
+    // e^r − 1 = r + r²·P(r), P by Estrin's scheme: (c4·r² + (c2 + c3·r))·r² + (c0 + c1·r)
+    const c = [
+      0.4999999403953552, 0.16666515171527863, 0.04166845604777336, 0.008369418792426586,
+      0.0013813144760206342,
+    ];
+    const pair = (i: number) => {
+      k(c[i + 1])
+        .get(r)
+        .simd(mul);
+      k(c[i]).simd(add);
+    };
+    k(c[4]).get(r2).simd(mul);
+    pair(2);
+    fn.simd(add).get(r2).simd(mul);
+    pair(0);
+    fn.simd(add).get(r2).simd(mul).get(r).simd(add);
+    // (e^r − 1 + 1) · 2^n, 2^n from the exponent bits of shifted.
+    k(1).simd(add).get(shifted).i32(23).simd(Simd.i32x4Shl).simd(mul).set(result);
+    fn.end();
+  };
 
   /** Emits the program once, on SIMD lanes or on one element, storing the outputs. */
   const emitBody = (vector: boolean) => {
@@ -211,9 +285,9 @@ export function emitFusedKernel(
     const value = program.steps.map(() => fn.local(type));
     const P = ptr[inner];
     const constant = (v: number) => {
-      if (T === F32) fn.f32(v);
+      if (vector) splatConstant(v);
+      else if (T === F32) fn.f32(v);
       else fn.f64(v);
-      if (vector) fn.simd(T.splat);
     };
     /** 0/1 of the float type from an i32 (scalar) or lane mask (vector) on the stack. */
     const fromMask = () => {
@@ -253,6 +327,9 @@ export function emitFusedKernel(
             // Lane by lane through Math.
             fn.get(value[a]).lane(T.extract, 0).call(index).simd(T.splat);
             fn.get(value[a]).lane(T.extract, 1).call(index).lane(T.replace, 1);
+          } else if (op === 'exp' && vector) {
+            inlineExp(value[a], value[i], index);
+            return;
           } else if (float === 'float64' || vector) {
             fn.get(value[a]).call(index);
           } else {
@@ -350,9 +427,8 @@ export function emitFusedKernel(
     if (vectorEnd < n) countedLoop(d, vectorEnd, n, 1, () => emitBody(false));
   };
 
-  // Level 0 runs [begin, end); a one-level layout gets an outer level of one row.
-  const rows = levels === 1;
-  const outer = rows ? null : 0;
+  // Level 0 runs [begin, end): rows of the outermost dimension, or elements when there is
+  // only one dimension (so that threads can split a contiguous array too).
   const base = fn.local(ValType.i32);
   operandDtypes.forEach((_, j) => {
     // ptr[0][j] = args[j] + begin · stride₀
@@ -360,28 +436,27 @@ export function emitFusedKernel(
       .memory(Op.i32Load, 2, 4 * j)
       .set(base);
     fn.get(base);
-    if (outer !== null && step(j, 0) !== 0) fn.get(BEGIN).i32(step(j, 0)).op(Op.i32Mul).op(Op.i32Add);
+    if (step(j, 0) !== 0) fn.get(BEGIN).i32(step(j, 0)).op(Op.i32Mul).op(Op.i32Add);
     fn.set(ptr[0][j]);
   });
-  if (rows) {
-    // One dimension: the whole range is the innermost level; begin/end must be 0/1.
-    fn.block().get(BEGIN).get(END).op(Op.i32GeU).brIf(0);
-    const n = shape[0];
-    const vectorEnd = vectorizable ? n - (n % T.lanes) : 0;
-    if (vectorEnd > 0) countedLoop(0, 0, vectorEnd, T.lanes, () => emitBody(true));
-    if (vectorEnd < n) countedLoop(0, vectorEnd, n, 1, () => emitBody(false));
-    fn.end();
-  } else {
-    fn.block().get(BEGIN).get(END).op(Op.i32GeU).brIf(0);
-    fn.get(BEGIN).set(counter[0]);
-    fn.loop();
-    level(1);
-    advance(0, 1);
-    fn.get(counter[0]).i32(1).op(Op.i32Add).tee(counter[0]).get(END).op(Op.i32LtU).brIf(0);
+  fn.get(BEGIN).set(counter[0]);
+  /** while (counter + by <= end) { body; advance } */
+  const rangeLoop = (by: number, body: () => void) => {
+    fn.block().loop();
+    fn.get(counter[0]).i32(by).op(Op.i32Add).get(END).op(Op.i32GtU).brIf(1);
+    body();
+    advance(0, by);
+    fn.get(counter[0]).i32(by).op(Op.i32Add).set(counter[0]).br(0);
     fn.end().end();
+  };
+  if (levels === 1) {
+    if (operandsVectorizable) rangeLoop(T.lanes, () => emitBody(true));
+    rangeLoop(1, () => emitBody(false));
+  } else {
+    rangeLoop(1, () => level(1));
   }
   m.addFunction(fn, 'run');
-  return m.bytes();
+  return { bytes: m.bytes(), constants };
 }
 
 function repeat(bytes: readonly number[], times: number): number[] {

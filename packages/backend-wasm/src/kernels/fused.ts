@@ -1,47 +1,29 @@
 import type { FusedKernels, FusedProgram, View } from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
-import { canEmit, emitFusedKernel } from '../codegen/fused-kernel.js';
+import { canEmit, constantsOffset, emitFusedKernel, type FusedKernelCode } from '../codegen/fused-kernel.js';
 import { viewsLayout } from '../codegen/layout.js';
 import { compileModule } from '../codegen/module.js';
 import type { WasmRuntime } from '../runtime.js';
 
-type Run = (args: number, begin: number, end: number) => void;
-
 const BYTES = { float32: 4, float64: 8, int32: 4, bool: 1 } as const;
+const MATH_OPS = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'erf', 'log1p', 'expm1']);
 
-/** Float64 math for the generated kernels (the float32 math comes from the kernel module). */
-const MATH_IMPORTS = {
-  exp: Math.exp,
-  log: Math.log,
-  tanh: Math.tanh,
-  sin: Math.sin,
-  cos: Math.cos,
-  log1p: Math.log1p,
-  expm1: Math.expm1,
-};
+/**
+ * Below this much work (elements × (1 + 4 per math op)) a fused kernel runs on the calling
+ * thread: waking the worker costs more than it saves.
+ */
+const PARALLEL_MIN_WORK = 1 << 17;
+/** Elements per share of a one-dimensional kernel: whole SIMD vectors, 64-byte aligned. */
+const ELEMENT_GRAIN = 16;
 
 /**
  * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
- * layout, validated, compiled and instantiated once (cached by program and layout), then
- * called on the calling thread with the operands' addresses in a small block of the memory.
+ * layout, validated and compiled once (cached by program and layout), then run with the
+ * operands' addresses in a small block of the memory: on the calling thread for small work,
+ * split across the pool above PARALLEL_MIN_WORK.
  */
 export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer> {
-  const cache = new Map<string, Run>();
-  const imports = {
-    env: { memory: runtime.memory },
-    kernels: runtime.kernels<WebAssembly.ModuleImports>(),
-    math: MATH_IMPORTS,
-  };
-  const compiled = (program: FusedProgram, layoutKey: string, emit: () => Uint8Array<ArrayBuffer>): Run => {
-    const key = `${JSON.stringify(program)}|${layoutKey}`;
-    let run = cache.get(key);
-    if (run === undefined) {
-      const module = compileModule(emit(), 'a fused kernel');
-      run = new WebAssembly.Instance(module, imports).exports.run as Run;
-      cache.set(key, run);
-    }
-    return run;
-  };
+  const kernels = new Map<string, { readonly id: number; readonly code: FusedKernelCode }>();
   return {
     supports: canEmit,
     prepare(
@@ -50,18 +32,35 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       inputs: readonly View<WasmBuffer>[],
     ) {
       const layout = viewsLayout(outputs, inputs);
-      const run = compiled(program, JSON.stringify(layout), () =>
-        emitFusedKernel(program, layout, { shared: runtime.variant.shared }),
-      );
+      const key = `${JSON.stringify(program)}|${JSON.stringify(layout)}`;
+      let kernel = kernels.get(key);
+      if (kernel === undefined) {
+        const code = emitFusedKernel(program, layout, { shared: runtime.variant.shared });
+        kernel = { id: runtime.generated.add(compileModule(code.bytes, 'a fused kernel'), code.bytes), code };
+        kernels.set(key, kernel);
+      }
+      const { id, code } = kernel;
       const operands = [...outputs, ...inputs];
       const offsets = operands.map((v) => v.offset * BYTES[v.dtype]);
-      const argsPtr = runtime.allocator.alloc(4 * operands.length);
+      // The args block: operand addresses (written per call), then the constants (once).
+      const start = constantsOffset(operands.length);
+      const argsPtr = runtime.allocator.alloc(start + 8 * code.constants.length);
+      const float32 = program.steps.every((s) => s.dtype !== 'float64');
+      code.constants.forEach((c, i) => {
+        const at = argsPtr + start + 8 * i;
+        if (float32) new Float32Array(runtime.buffer, at, 1)[0] = c;
+        else new Float64Array(runtime.buffer, at, 1)[0] = c;
+      });
       let words = new Int32Array(runtime.buffer, argsPtr, operands.length);
-      const rows = layout.shape.length === 1 ? 1 : layout.shape[0];
+      const count = layout.shape[0];
+      const size = layout.shape.reduce((n, d) => n * d, 1);
+      const mathOps = program.steps.filter((s) => s.kind === 'op' && MATH_OPS.has(s.op)).length;
+      const parallel = count > 1 && size * (1 + 4 * mathOps) >= PARALLEL_MIN_WORK;
+      const grain = layout.shape.length === 1 ? ELEMENT_GRAIN : 1;
       return () => {
         if (words.buffer.byteLength === 0) words = new Int32Array(runtime.buffer, argsPtr, operands.length);
         for (let j = 0; j < operands.length; j++) words[j] = operands[j].handle.ptr + offsets[j];
-        run(argsPtr, 0, rows);
+        runtime.generated.run(id, argsPtr, count, grain, parallel);
       };
     },
   };
