@@ -251,7 +251,7 @@ export function emitFusedKernel(
     const r2 = fn.local(ValType.v128);
     // shifted = x·log2(e) + (1.5·2^23 + 127): n + 127 in the low mantissa bits; n as a float.
     fn.get(x);
-    k(1.44269504).simd(mul);
+    k(Math.LOG2E).simd(mul);
     k(12583039).simd(add).tee(shifted);
     k(12583039).simd(sub).set(n);
     // r = n·(−ln2_lo) + (x − n·ln2_hi)
