@@ -12,7 +12,6 @@ import {
   FunctionBuilder,
   ModuleBuilder,
   Op,
-  relaxedMaddSupported,
   ValType,
 } from '../src/codegen/module.js';
 import { parallelRuns, seededValues, threadBackends, workersReady } from './helpers.js';
@@ -75,10 +74,6 @@ describe('wasm emitter: modules', () => {
     m.addFunction(fn, 'bad');
     expect(() => compileModule(m.bytes(), 'a broken test')).toThrow(CodegenError);
     expect(() => compileModule(m.bytes(), 'a broken test')).toThrow(/a broken test/);
-  });
-
-  it('knows whether relaxed SIMD is accepted', () => {
-    expect(typeof relaxedMaddSupported()).toBe('boolean');
   });
 });
 

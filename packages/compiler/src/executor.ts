@@ -53,6 +53,25 @@ export interface ExecutableStats {
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
+/** Time spent in plan kernels while `profileKernels` runs (null: not profiling). */
+let kernelClock: { ms: number } | null = null;
+
+/**
+ * Runs `fn` and measures the time every compiled plan it replays spends inside kernel calls
+ * (the rest of a step is overhead: the executor, argument handling, eager code around it).
+ * Timing each call costs about a microsecond, so profile separately from timing.
+ */
+export function profileKernels<R>(fn: () => R): { readonly result: R; readonly kernelMs: number } {
+  const clock = { ms: 0 };
+  const outer = kernelClock;
+  kernelClock = clock;
+  try {
+    return { result: fn(), kernelMs: clock.ms };
+  } finally {
+    kernelClock = outer;
+  }
+}
+
 /** A compiled graph: `run(inputs)` returns the outputs as new arrays. */
 export class Executable {
   private readonly calls: (() => void)[] = [];
@@ -156,7 +175,15 @@ export class Executable {
       this.point(cell, array.storage.handle);
     }
     const { calls } = this;
-    for (let i = 0; i < calls.length; i++) calls[i]();
+    if (kernelClock === null) {
+      for (let i = 0; i < calls.length; i++) calls[i]();
+    } else {
+      for (let i = 0; i < calls.length; i++) {
+        const start = performance.now();
+        calls[i]();
+        kernelClock.ms += performance.now() - start;
+      }
+    }
     const results = graph.outputs.map((ref) => {
       const base = cellArrays[this.plan.cellOf[ref.buffer]] as NDArray;
       return NDArray.view(base, ref.shape, ref.strides, ref.offset, 'jit');

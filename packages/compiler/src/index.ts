@@ -1,5 +1,5 @@
 export { type BufferPlan, type Cell, type CellKind, lastUses, planBuffers } from './buffers.js';
-export { Executable, type ExecutableStats } from './executor.js';
+export { Executable, type ExecutableStats, profileKernels } from './executor.js';
 export {
   type BufferInfo,
   type BufferSource,

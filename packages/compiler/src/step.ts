@@ -21,6 +21,8 @@ export interface CompileStepOptions<Batch extends unknown[], R extends LossResul
   readonly loss: (...batch: Batch) => R;
   /** Updates the parameters from their `.grad` (a torch-style optimizer); none: gradients only. */
   readonly optimizer?: { step(): void };
+  /** Fuse elementwise chains (jit's option; default true). */
+  readonly fusion?: boolean;
 }
 
 /** Loss, aux, gradients and the buffers' new values. */
@@ -90,6 +92,7 @@ export function compileStep<Batch extends unknown[], R extends LossResult = Tens
           return [loss.detach(), detachAll(aux), grads, buffers.map((b) => b.detach())];
         }),
       ),
+    { fusion: options.fusion },
   );
   /** The gradients this step put in `.grad`, freed when the next step replaces them. */
   let given: Tensor[] = [];

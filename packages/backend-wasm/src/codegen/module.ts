@@ -154,8 +154,6 @@ export const Simd = {
   f64x2Div: 0xf3,
   f64x2Min: 0xf4,
   f64x2Max: 0xf5,
-  f32x4RelaxedMadd: 0x105,
-  f64x2RelaxedMadd: 0x107,
 } as const;
 
 const SIMD_PREFIX = 0xfd;
@@ -350,19 +348,4 @@ export function compileModule(bytes: Uint8Array<ArrayBuffer>, what: string): Web
     throw new CodegenError('codegen', `the generated module for ${what} is invalid: ${reason}`);
   }
   return new WebAssembly.Module(bytes);
-}
-
-let relaxedSupport: boolean | undefined;
-
-/** Whether the engine accepts relaxed-SIMD fused multiply-add (checked once, on a tiny module). */
-export function relaxedMaddSupported(): boolean {
-  if (relaxedSupport === undefined) {
-    const m = new ModuleBuilder();
-    const v = ValType.v128;
-    const fn = new FunctionBuilder({ params: [v, v, v], results: [v] });
-    fn.get(0).get(1).get(2).simd(Simd.f32x4RelaxedMadd);
-    m.addFunction(fn);
-    relaxedSupport = WebAssembly.validate(m.bytes());
-  }
-  return relaxedSupport;
 }
