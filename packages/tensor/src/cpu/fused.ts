@@ -1,68 +1,76 @@
-import type { DType, TypedArray } from '../dtype.js';
+import { allocTyped, type DType, type TypedArray } from '../dtype.js';
 import type { FusedKernels, FusedProgram } from '../fused.js';
-import type { View } from '../primitives.js';
-import { binaryFns, unaryFns } from './elementwise.js';
-import { stridedOffsets } from './strided.js';
+import type { AnyKernel, View } from '../primitives.js';
+import { contiguousStrides } from '../shape.js';
+import { binaryKernels, cast, unaryKernels, where } from './elementwise.js';
 
-// The reference interpreter of fused programs: per element, each step computed in float64
-// and rounded to its dtype, exactly as the unfused kernels compute and store it, so that a
-// fused plan gives the same bits as the unfused one on this backend.
+// The reference "fused" kernel: it runs the program's steps with this backend's own
+// elementwise kernels, each step into an array of its dtype (reused once its last reader has
+// run), so a fused plan gives the same bits as the unfused one here, at the same speed. The
+// CPU backend has it so that the fusion pass is tested on the reference backend too.
 
-const ROUND: Record<DType, (v: number) => number> = {
-  float32: Math.fround,
-  float64: (v) => v,
-  int32: (v) => v | 0,
-  bool: (v) => (v !== 0 ? 1 : 0),
-};
+const KERNELS: Record<string, AnyKernel> = { ...unaryKernels, ...binaryKernels, where, cast } as Record<
+  string,
+  AnyKernel
+>;
 
-type StepFn = (values: Float64Array) => number;
-
-function stepFunction(
-  program: FusedProgram,
-  i: number,
-  read: readonly ((values: Float64Array) => number)[],
-): StepFn {
-  const step = program.steps[i];
-  const round = ROUND[step.dtype];
-  if (step.kind === 'input') return read[step.input];
-  if (step.kind === 'constant') {
-    const value = round(step.value);
-    return () => value;
-  }
-  const [a, b, c] = step.args;
-  switch (step.op) {
-    case 'cast':
-      return (v) => round(v[a]);
-    case 'where':
-      return (v) => (v[a] !== 0 ? v[b] : v[c]);
-  }
-  if (step.args.length === 1) {
-    const fn = unaryFns[step.op as keyof typeof unaryFns];
-    return (v) => round(fn(v[a]));
-  }
-  const fn = binaryFns[step.op as keyof typeof binaryFns];
-  return (v) => round(fn(v[a], v[b]));
+/** Which temporary array each step writes (-1: an output or no array), reusing arrays of one dtype after their last reader. */
+function assignTemporaries(program: FusedProgram): { tempOf: Int32Array; temps: DType[] } {
+  const { steps, outputs } = program;
+  const last = new Float64Array(steps.length).fill(-1);
+  steps.forEach((s, i) => {
+    if (s.kind === 'op') for (const a of s.args) last[a] = i;
+  });
+  const tempOf = new Int32Array(steps.length).fill(-1);
+  const temps: DType[] = [];
+  const free = new Map<DType, number[]>();
+  steps.forEach((s, i) => {
+    if (s.kind === 'op' && !outputs.includes(i))
+      tempOf[i] = free.get(s.dtype)?.pop() ?? temps.push(s.dtype) - 1;
+    if (s.kind !== 'op') return;
+    for (const a of new Set(s.args)) {
+      if (last[a] !== i || tempOf[a] < 0) continue;
+      const list = free.get(steps[a].dtype) ?? [];
+      list.push(tempOf[a]);
+      free.set(steps[a].dtype, list);
+    }
+  });
+  return { tempOf, temps };
 }
 
 /** Fused programs on typed arrays: float32, float64 and bool values (int32 is not fused). */
 export const cpuFusedKernels: FusedKernels<TypedArray> = {
   supports: (program) => program.steps.every((s) => s.dtype !== 'int32'),
   prepare(program: FusedProgram, outputs: readonly View<TypedArray>[], inputs: readonly View<TypedArray>[]) {
-    const size = outputs[0].shape.reduce((n, d) => n * d, 1);
-    const offsets = inputs.map((x) => stridedOffsets(x));
-    const element = { index: 0 };
-    const read = inputs.map((x, j) => {
-      const table = offsets[j];
-      return table === null ? () => x.handle[x.offset + element.index] : () => x.handle[table[element.index]];
-    });
-    const steps = program.steps.map((_, i) => stepFunction(program, i, read));
-    const values = new Float64Array(steps.length);
-    return () => {
-      for (let e = 0; e < size; e++) {
-        element.index = e;
-        for (let s = 0; s < steps.length; s++) values[s] = steps[s](values);
-        for (let o = 0; o < outputs.length; o++) outputs[o].handle[e] = values[program.outputs[o]];
+    const shape = outputs[0].shape;
+    const size = shape.reduce((n, d) => n * d, 1);
+    const strides = contiguousStrides(shape);
+    const { tempOf, temps } = assignTemporaries(program);
+    const arrays = temps.map((dtype) => allocTyped(dtype, size));
+    const views = program.steps.map((s, i): View<TypedArray> => {
+      const output = program.outputs.indexOf(i);
+      if (output >= 0) return outputs[output];
+      if (s.kind === 'input') return inputs[s.input];
+      if (s.kind === 'constant') {
+        const handle = allocTyped(s.dtype, 1);
+        handle[0] = s.value;
+        return { handle, dtype: s.dtype, shape, strides: shape.map(() => 0), offset: 0 };
       }
+      return { handle: arrays[tempOf[i]], dtype: s.dtype, shape, strides, offset: 0 };
+    });
+    const calls = program.steps.flatMap((s, i) => {
+      if (s.kind !== 'op') return [];
+      const kernel = KERNELS[s.op];
+      const out = [views[i]];
+      const args = s.args.map((a) => views[a]);
+      return [() => kernel(out, args, {})];
+    });
+    return () => {
+      for (const call of calls) call();
+      // An output listed twice gets the first one's values.
+      program.outputs.forEach((o, k) => {
+        if (views[o] !== outputs[k]) outputs[k].handle.set(views[o].handle.subarray(0, size));
+      });
     };
   },
 };
