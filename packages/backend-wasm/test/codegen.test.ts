@@ -322,6 +322,23 @@ describe('generated fused kernels equal the CPU interpreter', () => {
     expectNear(wasm.slice(4), cpu.slice(4), F32_TOL, 'exp of special values');
   });
 
+  it('programs that differ only in a constant JSON cannot tell apart (NaN, ±Infinity, ±0) get their own kernels', () => {
+    const x = T.withBackend(T.cpuBackend, () => T.array(Float32Array.from([-0, 1, -2, 3])));
+    for (const value of [Number.NaN, Infinity, -Infinity, 0, -0]) {
+      const program: T.FusedProgram = {
+        steps: [
+          { kind: 'input', input: 0, dtype: 'float32' },
+          { kind: 'constant', value, dtype: 'float32' },
+          { kind: 'op', op: 'add', args: [0, 1], dtype: 'float32' },
+          { kind: 'op', op: 'maximum', args: [2, 1], dtype: 'float32' },
+        ],
+        outputs: [3],
+      };
+      const [wasm, cpu] = runBoth(program, [x], [4]);
+      expectNear(wasm, cpu, 0, `constant ${value}`);
+    }
+  });
+
   it('bool inputs and outputs run the scalar loop', () => {
     const mask = T.withBackend(T.cpuBackend, () => T.gt(arrayOf('float32', [3, 5], 7), T.scalar(0)));
     const program: T.FusedProgram = {

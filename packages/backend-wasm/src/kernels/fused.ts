@@ -16,6 +16,10 @@ const PARALLEL_MIN_WORK = 1 << 17;
 /** Elements per share of a one-dimensional kernel: whole SIMD vectors, 64-byte aligned. */
 const ELEMENT_GRAIN = 16;
 
+/** A JSON replacer that keeps the numbers JSON would merge (NaN, ±Infinity → null; −0 → 0) apart. */
+const exactNumbers = (_: string, v: unknown) =>
+  typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? '-0' : v}` : v;
+
 /**
  * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
  * layout, validated and compiled once (cached by program and layout), then run with the
@@ -24,6 +28,10 @@ const ELEMENT_GRAIN = 16;
  */
 export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer> {
   const kernels = new Map<string, { readonly id: number; readonly code: FusedKernelCode }>();
+  // A prepared call's args block goes back to the allocator when the plan holding it is collected.
+  const argsBlocks = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
+    runtime.allocator.release(ptr, bytes);
+  });
   return {
     supports: canEmit,
     prepare(
@@ -32,7 +40,7 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       inputs: readonly View<WasmBuffer>[],
     ) {
       const layout = viewsLayout(outputs, inputs);
-      const key = `${JSON.stringify(program)}|${JSON.stringify(layout)}`;
+      const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
       let kernel = kernels.get(key);
       if (kernel === undefined) {
         const code = emitFusedKernel(program, layout, { shared: runtime.variant.shared });
@@ -44,7 +52,8 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       const offsets = operands.map((v) => v.offset * BYTES[v.dtype]);
       // The args block: operand addresses (written per call), then the constants (once).
       const start = constantsOffset(operands.length);
-      const argsPtr = runtime.allocator.alloc(start + 8 * code.constants.length);
+      const argsBytes = start + 8 * code.constants.length;
+      const argsPtr = runtime.allocator.alloc(argsBytes);
       const float32 = program.steps.every((s) => s.dtype !== 'float64');
       code.constants.forEach((c, i) => {
         const at = argsPtr + start + 8 * i;
@@ -57,11 +66,13 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       const mathOps = program.steps.filter((s) => s.kind === 'op' && MATH_OPS.has(s.op)).length;
       const parallel = count > 1 && size * (1 + 4 * mathOps) >= PARALLEL_MIN_WORK;
       const grain = layout.shape.length === 1 ? ELEMENT_GRAIN : 1;
-      return () => {
+      const call = () => {
         if (words.buffer.byteLength === 0) words = new Int32Array(runtime.buffer, argsPtr, operands.length);
         for (let j = 0; j < operands.length; j++) words[j] = operands[j].handle.ptr + offsets[j];
         runtime.generated.run(id, argsPtr, count, grain, parallel);
       };
+      argsBlocks.register(call, { ptr: argsPtr, bytes: argsBytes });
+      return call;
     },
   };
 }
