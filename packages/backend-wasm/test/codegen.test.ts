@@ -418,7 +418,7 @@ describe('fused kernels on two threads', () => {
 
   it('split a large kernel (1-d and 2-d layouts) with the results of one thread', () => {
     for (const [shape, bShape] of [
-      [[40001], [40001]],
+      [[70001], [70001]],
       [[211, 333], [333]],
     ]) {
       const one = run(backends[1], shape, bShape);

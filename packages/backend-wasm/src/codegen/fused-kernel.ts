@@ -1,4 +1,4 @@
-import type { DType, FusedProgram, FusedStep } from '@tsgrad/tensor';
+import { BYTES_PER_ELEMENT, type DType, type FusedProgram, type FusedStep } from '@tsgrad/tensor';
 import type { LoopLayout } from './layout.js';
 import { FunctionBuilder, ModuleBuilder, Op, Simd, ValType } from './module.js';
 
@@ -170,9 +170,6 @@ export interface FusedKernelCode {
   readonly constants: readonly number[];
 }
 
-/** The byte size of a value of `dtype` in memory. */
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
-
 /**
  * The module of `program` over `layout` (operands: outputs, then inputs). Imports `env.memory`,
  * `kernels.vector*` (float32 math) and `math.*` (float64 math); exports `run`, which reads
@@ -210,7 +207,7 @@ export function emitFusedKernel(
   const inner = levels - 1;
   const counter = shape.map(() => fn.local(ValType.i32));
   const ptr = shape.map(() => operandDtypes.map(() => fn.local(ValType.i32)));
-  const step = (j: number, d: number) => strides[j][d] * BYTES[operandDtypes[j]];
+  const step = (j: number, d: number) => strides[j][d] * BYTES_PER_ELEMENT[operandDtypes[j]];
 
   const operandsVectorizable = operandDtypes.every(
     (dt, j) => dt !== 'bool' && (strides[j][inner] === 0 || strides[j][inner] === 1),

@@ -1,18 +1,13 @@
-import type { FusedKernels, FusedProgram, View } from '@tsgrad/tensor';
+import { BYTES_PER_ELEMENT, type FusedKernels, type FusedProgram, type View } from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
 import { canEmit, constantsOffset, emitFusedKernel, type FusedKernelCode } from '../codegen/fused-kernel.js';
 import { viewsLayout } from '../codegen/layout.js';
 import { compileModule } from '../codegen/module.js';
 import type { WasmRuntime } from '../runtime.js';
+import { isParallel } from './elementwise.js';
 
-const BYTES = { float32: 4, float64: 8, int32: 4, bool: 1 } as const;
 const MATH_OPS = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'erf', 'log1p', 'expm1']);
 
-/**
- * Below this much work (elements × (1 + 4 per math op)) a fused kernel runs on the calling
- * thread: waking the worker costs more than it saves.
- */
-const PARALLEL_MIN_WORK = 1 << 17;
 /** Elements per share of a one-dimensional kernel: whole SIMD vectors, 64-byte aligned. */
 const ELEMENT_GRAIN = 16;
 
@@ -24,7 +19,7 @@ const exactNumbers = (_: string, v: unknown) =>
  * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
  * layout, validated and compiled once (cached by program and layout), then run with the
  * operands' addresses in a small block of the memory: on the calling thread for small work,
- * split across the pool above PARALLEL_MIN_WORK.
+ * split across the pool above the unfused elementwise kernels' thresholds.
  */
 export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer> {
   const kernels = new Map<string, { readonly id: number; readonly code: FusedKernelCode }>();
@@ -49,7 +44,7 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       }
       const { id, code } = kernel;
       const operands = [...outputs, ...inputs];
-      const offsets = operands.map((v) => v.offset * BYTES[v.dtype]);
+      const offsets = operands.map((v) => v.offset * BYTES_PER_ELEMENT[v.dtype]);
       // The args block: operand addresses (written per call), then the constants (once).
       const start = constantsOffset(operands.length);
       const argsBytes = start + 8 * code.constants.length;
@@ -63,8 +58,9 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       let words = new Int32Array(runtime.buffer, argsPtr, operands.length);
       const count = layout.shape[0];
       const size = layout.shape.reduce((n, d) => n * d, 1);
-      const mathOps = program.steps.filter((s) => s.kind === 'op' && MATH_OPS.has(s.op)).length;
-      const parallel = count > 1 && size * (1 + 4 * mathOps) >= PARALLEL_MIN_WORK;
+      // The unfused kernels' thresholds: a fused kernel does at least their work per element.
+      const costly = program.steps.some((s) => s.kind === 'op' && MATH_OPS.has(s.op));
+      const parallel = count > 1 && isParallel(size, costly);
       const grain = layout.shape.length === 1 ? ELEMENT_GRAIN : 1;
       const call = () => {
         if (words.buffer.byteLength === 0) words = new Int32Array(runtime.buffer, argsPtr, operands.length);
