@@ -30,6 +30,25 @@ describe('elementwise fusion', () => {
     expect(g.equations[0].outputs).toHaveLength(2);
   });
 
+  it('moves a chain past an equation that reads it but does not feed it', () => {
+    const g = fused((v) => {
+      const h = A.tanh(A.mul(v, 2));
+      const s = A.sum(h); // reads h, and the chain below does not depend on it
+      return [s, A.neg(A.exp(h))];
+    }, x);
+    expect(primitives(g)).toEqual(['fused', 'sum']);
+    expect(g.equations[0].outputs).toHaveLength(2);
+  });
+
+  it('does not fuse across a reduction of the chain itself (the kernels would wait for each other)', () => {
+    const f = (v: A.Tensor) => {
+      const h = A.mul(A.exp(v), 3);
+      return A.sub(h, A.sum(h, { axis: 1, keepdims: true }));
+    };
+    expect(primitives(fused(f, x))).toEqual(['fused', 'sum', 'sub']);
+    expectClose(jit(f)(x), f(x));
+  });
+
   it('stops at reductions, matmuls and views that do not line up elementwise', () => {
     const g = fused((v) => A.exp(A.add(A.transpose(A.neg(v)), 1)), x);
     // neg alone is not worth a kernel; the transposed read of its output must be in memory.

@@ -63,19 +63,31 @@ interface Group {
   readonly members: number[];
   readonly shape: readonly number[];
   dtype: DType;
-  /** Read by an equation outside the group: its position is fixed, nothing may join. */
-  sealed: boolean;
+  /**
+   * Groups this one depends on through an equation outside it (null: too many to track, so
+   * any). Joining one of them would make the two wait for each other.
+   */
+  via: Set<Group> | null;
   /** Merged into another group. */
   mergedInto: Group | null;
 }
 
 /** Most equations one kernel takes (a longer chain continues in the next kernel). */
 const MAX_MEMBERS = 4096;
+/** Most groups a `via` set tracks before it stands for all of them. */
+const MAX_VIA = 256;
 
 function root(g: Group): Group {
   let r = g;
   while (r.mergedInto) r = r.mergedInto;
   return r;
+}
+
+/** Adds `from`'s groups (as their current roots) to `into`; null stands for all groups. */
+function addVia(into: Set<Group> | null, from: Iterable<Group> | null): Set<Group> | null {
+  if (into === null || from === null) return null;
+  for (const g of from) into.add(root(g));
+  return into.size > MAX_VIA ? null : into;
 }
 
 /** The one-equation program of `eq`, to ask the backend whether it supports the op. */
@@ -94,44 +106,59 @@ function singleProgram(g: Graph, eq: Equation): FusedProgram {
   return { steps, outputs: [steps.length - 1] };
 }
 
-/** Groups equations into fusible chains; returns each equation's group (or null). */
+/**
+ * Groups equations into fusible chains; returns each equation's group (or null). An equation
+ * joins the groups of the inputs it reads element for element, unless a group also reaches it
+ * through an equation outside (a reduction, a matmul, a shifted view of it): that group must
+ * be written out before.
+ */
 function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
   const fused = backend.fused;
   const groupOfBuffer = new Array<Group | null>(g.buffers.length).fill(null);
+  /** For buffers made outside any group: the groups they depend on. */
+  const viaOfBuffer = new Array<Set<Group> | null>(g.buffers.length);
+  const via = (id: number): Set<Group> | null => {
+    const group = groupOfBuffer[id];
+    return group ? root(group).via : (viaOfBuffer[id] ?? new Set());
+  };
   const groupOfEquation: (Group | null)[] = [];
-  for (const eq of g.equations) {
-    let own = fusibleDtype(g, eq);
-    if (own !== null && !fused?.supports(singleProgram(g, eq))) own = null;
-    let dtype = own;
+  g.equations.forEach((eq, index) => {
+    let dtype = fusibleDtype(g, eq);
+    if (dtype !== null && !fused?.supports(singleProgram(g, eq))) dtype = null;
     const shape = g.buffers[eq.outputs[0]]?.shape ?? [];
-    const joins = new Set<Group>();
+    // What the equation depends on through outside paths, and the groups it could join.
+    let blocked: Set<Group> | null = new Set();
+    const candidates = new Set<Group>();
     for (const v of eq.inputs) {
+      blocked = addVia(blocked, via(v.buffer));
       const producer = groupOfBuffer[v.buffer];
       if (producer === null) continue;
       const group = root(producer);
-      const together = dtype === null ? null : joint(group.dtype, dtype);
       const aligned =
         isWholeView(v, g.buffers[v.buffer]) &&
         sameShape(v.shape, group.shape) &&
         sameShape(group.shape, shape);
-      if (group.sealed || together === null || !aligned) group.sealed = true;
-      else {
-        joins.add(group);
+      if (dtype !== null && aligned && group.members.length < MAX_MEMBERS) candidates.add(group);
+      else blocked = addVia(blocked, [group]);
+    }
+    const joins: Group[] = [];
+    if (dtype !== null && blocked !== null) {
+      for (const group of candidates) {
+        const together = joint(group.dtype, dtype as DType);
+        if (blocked.has(group) || together === null) continue;
+        joins.push(group);
         dtype = together;
       }
     }
-    // Reading a group both in step and through another view: it must be written out first.
-    if ([...joins].some((group) => group.sealed)) {
-      for (const group of joins) group.sealed = true;
-      joins.clear();
-      dtype = own;
-    }
+    const notJoined = [...candidates].filter((c) => !joins.includes(c));
+    const reached = addVia(blocked, notJoined);
     if (dtype === null) {
       groupOfEquation.push(null);
-      continue;
+      for (const out of eq.outputs) viaOfBuffer[out] = reached;
+      return;
     }
     // Merge into the largest group (so that a long chain is not copied at every step).
-    let group: Group = { members: [], shape, dtype, sealed: false, mergedInto: null };
+    let group: Group = { members: [], shape, dtype, via: new Set(), mergedInto: null };
     for (const other of joins) if (other.members.length > group.members.length) group = other;
     group.dtype = dtype;
     for (const other of joins) {
@@ -139,12 +166,62 @@ function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
       for (const m of other.members) group.members.push(m);
       other.mergedInto = group;
     }
-    group.members.push(groupOfEquation.length);
-    if (group.members.length >= MAX_MEMBERS) group.sealed = true;
+    group.via = addVia(group.via, reached);
+    group.members.push(index);
     groupOfEquation.push(group);
     groupOfBuffer[eq.outputs[0]] = group;
-  }
+  });
   return groupOfEquation.map((group) => (group ? root(group) : null));
+}
+
+/**
+ * The plan's equations in an order where every buffer is written before it is read, with each
+ * group as one unit: its members' places may have moved past equations that do not depend on
+ * them. Units keep their order where they can (a depth-first order over the dependencies).
+ */
+function schedule(g: Graph, units: readonly (readonly number[])[]): number[] {
+  const unitOf = new Int32Array(g.equations.length);
+  units.forEach((members, u) => {
+    for (const m of members) unitOf[m] = u;
+  });
+  const producer = new Int32Array(g.buffers.length).fill(-1);
+  g.equations.forEach((eq, i) => {
+    for (const out of eq.outputs) producer[out] = unitOf[i];
+  });
+  const dependencies = units.map((members, u) => {
+    const deps = new Set<number>();
+    for (const m of members)
+      for (const v of g.equations[m].inputs) {
+        const p = producer[v.buffer];
+        if (p >= 0 && p !== u) deps.add(p);
+      }
+    return [...deps];
+  });
+  const state = new Uint8Array(units.length); // 0 new, 1 on the stack, 2 placed
+  const order: number[] = [];
+  for (let start = 0; start < units.length; start++) {
+    if (state[start] !== 0) continue;
+    const stack: [number, number][] = [[start, 0]];
+    state[start] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const [u, next] = top;
+      if (next < dependencies[u].length) {
+        top[1]++;
+        const d = dependencies[u][next];
+        if (state[d] === 1) throw new Error('fuseElementwise: fused groups depend on each other');
+        if (state[d] === 0) {
+          state[d] = 1;
+          stack.push([d, 0]);
+        }
+      } else {
+        stack.pop();
+        state[u] = 2;
+        order.push(u);
+      }
+    }
+  }
+  return order;
 }
 
 const viewKey = (v: ViewRef) => `${v.buffer}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
@@ -192,9 +269,7 @@ function fusedEquation(
 /**
  * Fuses chains of elementwise equations (unary, binary, where, cast; broadcast and strided
  * inputs; scalar constants inline) of one shape and one float dtype into fused equations,
- * where `backend` supports them. An intermediate read elsewhere becomes an extra output. A
- * chain stops growing once an equation outside it reads it, so each fused equation can run
- * where its last member ran.
+ * where `backend` supports them. An intermediate read elsewhere becomes an extra output.
  */
 export function fuseElementwise(g: Graph, backend: Backend): PlanGraph {
   if (backend.fused === undefined) return g;
@@ -206,17 +281,27 @@ export function fuseElementwise(g: Graph, backend: Backend): PlanGraph {
   });
   const outside = new Set<number>(g.outputs.map((v) => v.buffer));
   g.equations.forEach((eq, i) => {
-    for (const v of eq.inputs)
-      if (groupOfBuffer.has(v.buffer) && groupOfBuffer.get(v.buffer) !== groups[i]) outside.add(v.buffer);
-  });
-  const equations: PlanEquation[] = [];
-  g.equations.forEach((eq, i) => {
-    const group = groups[i];
-    if (group === null || group.members.length < 2) equations.push(eq);
-    else if (group.members[group.members.length - 1] === i) {
-      const members = [...group.members].sort((a, b) => a - b).map((m) => g.equations[m]);
-      equations.push(fusedEquation(g, members, (id) => outside.has(id)));
+    for (const v of eq.inputs) {
+      const producer = groupOfBuffer.get(v.buffer);
+      if (producer !== undefined && producer !== groups[i]) outside.add(v.buffer);
     }
+  });
+  // Units: each group of two or more members, in the order of its last member; every other equation alone.
+  const units: number[][] = [];
+  g.equations.forEach((_, i) => {
+    const group = groups[i];
+    if (group === null || group.members.length < 2) units.push([i]);
+    else if (group.members[group.members.length - 1] === i)
+      units.push([...group.members].sort((a, b) => a - b));
+  });
+  const equations = schedule(g, units).map((u): PlanEquation => {
+    const members = units[u];
+    if (members.length === 1) return g.equations[members[0]];
+    return fusedEquation(
+      g,
+      members.map((m) => g.equations[m]),
+      (id) => outside.has(id),
+    );
   });
   return { ...g, equations };
 }
