@@ -5,6 +5,7 @@ import {
   type FusedOp,
   type FusedProgram,
   type FusedStep,
+  isFloat,
   type Primitive,
   UNARY_PRIMITIVES,
 } from '@tsgrad/tensor';
@@ -28,8 +29,6 @@ const FUSIBLE: ReadonlySet<Primitive> = new Set<Primitive>([
   'where',
   'cast',
 ]);
-
-const isFloat = (d: DType) => d === 'float32' || d === 'float64';
 
 /** The float dtype an elementwise equation computes in ('bool' for logic on bools), or null if not fusible. */
 function fusibleDtype(g: Graph, eq: Equation): DType | null {
