@@ -26,8 +26,7 @@ function powC(a: number, b: number): number {
   return a ** b;
 }
 
-/** The scalar function of each unary primitive, in float64 (callers round to the dtype). */
-export const unaryFns: Record<UnaryPrimitive, Fn1> = {
+const unaryFns: Record<UnaryPrimitive, Fn1> = {
   neg: (x) => -x,
   abs: Math.abs,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
@@ -47,8 +46,7 @@ export const unaryFns: Record<UnaryPrimitive, Fn1> = {
   logicalNot: (x) => (x === 0 ? 1 : 0),
 };
 
-/** The scalar function of each binary primitive on floats and bools (int32 has overrides). */
-export const binaryFns: Record<BinaryPrimitive, Fn2> = {
+const binaryFns: Record<BinaryPrimitive, Fn2> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
