@@ -57,6 +57,7 @@ export interface FusedEquation {
   readonly outputs: readonly number[];
 }
 
+/** An equation of a compiled plan: a primitive equation or a fused one. */
 export type PlanEquation = Equation | FusedEquation;
 
 /** A graph as the executor runs it: primitive equations and fused ones. */
