@@ -67,7 +67,8 @@ type Style = 'disposed' | 'no dispose';
 /** Peers other than tsgrad load lazily: one that fails to install or start leaves an n/a column. */
 const PEERS: readonly { name: string; load: () => Promise<Peer> }[] = [
   { name: 'tsgrad', load: async () => tsgradPeers()[0] },
-  { name: 'tsgrad-jit', load: async () => tsgradJitPeer() },
+  { name: 'tsgrad-jit', load: async () => tsgradJitPeer(false) },
+  { name: 'tsgrad-jit+fusion', load: async () => tsgradJitPeer(true) },
   { name: 'tfjs-wasm', load: async () => (await import('./peers/tfjs.js')).createTfjs() },
   { name: 'jax-js', load: async () => (await import('./peers/jaxjs.js')).createJaxjs() },
   { name: 'tsgrad-cpu', load: async () => tsgradPeers()[1] },

@@ -1,6 +1,7 @@
 import type { Backend, DType, KernelTable, TypedArray } from '@tsgrad/tensor';
 import { bytesOf, typedView, WasmBuffer } from './buffer.js';
 import { elementwisePreparer } from './kernels/elementwise.js';
+import { wasmFusedKernels } from './kernels/fused.js';
 import { fastKernels } from './kernels/index.js';
 import { referenceKernels } from './reference.js';
 import { type RuntimeOptions, WasmRuntime } from './runtime.js';
@@ -31,6 +32,7 @@ export function createWasmBackend(options: RuntimeOptions = {}): WasmBackend {
     runtime,
     allocUninitialized,
     prepare: elementwisePreparer(runtime),
+    fused: wasmFusedKernels(runtime),
     alloc(dtype, size) {
       const handle = allocUninitialized(dtype, size);
       if (size > 0) runtime.exports.fillZero(handle.ptr, handle.bytes);

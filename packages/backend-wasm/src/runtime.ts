@@ -2,6 +2,7 @@ import { Allocator } from './allocator.js';
 import { binaryFor, relaxedSimdSupported, type Variant } from './binaries.js';
 import { CONTROL_BYTES } from './control.js';
 import type { KernelExports } from './exports.js';
+import { GeneratedKernels } from './generated.js';
 import { ThreadPool, type WorkerPlatform } from './pool.js';
 import { PARALLEL_TASKS } from './tasks.js';
 
@@ -41,6 +42,8 @@ export class WasmRuntime {
   readonly pool: ThreadPool;
   /** Which build of the kernels runs: SIMD or relaxed SIMD. */
   readonly variant: Variant;
+  /** Kernels generated at run time, on this thread and the workers. */
+  readonly generated: GeneratedKernels;
   private readonly instance: WebAssembly.Instance;
 
   constructor(options: RuntimeOptions = {}) {
@@ -54,6 +57,7 @@ export class WasmRuntime {
     this.exports = instance.exports as unknown as KernelExports;
     this.allocator = new Allocator(this.memory, this.exports.heapBase());
     const control = this.allocator.alloc(CONTROL_BYTES);
+    this.generated = new GeneratedKernels(this.memory, instance.exports, this.allocator, () => this.pool);
     const threads = shared ? (options.threads ?? 1) : 1;
     this.pool = new ThreadPool(
       module,
@@ -61,7 +65,7 @@ export class WasmRuntime {
       control,
       threads,
       shared ? options.platform : undefined,
-      instance.exports as Record<string, unknown>,
+      { ...instance.exports, ...this.generated.tasks },
       PARALLEL_TASKS,
     );
   }

@@ -19,4 +19,7 @@ export const PARALLEL_TASKS: readonly string[] = [
   'mapWhere',
   'reduceRows',
   'reduceColumns',
+  // Built into the worker body (worker-main.ts), for kernels generated at run time.
+  'loadGenerated',
+  'runGenerated',
 ];

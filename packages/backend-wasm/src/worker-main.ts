@@ -28,7 +28,27 @@ export function workerMain(init: WorkerInit): void {
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
   const control = new Int32Array(init.memory.buffer, init.control, L.words);
   const args = new Float64Array(init.memory.buffer, init.control + L.words * 4, L.maxArgs);
-  const tasks = init.tasks.map((name) => instance.exports[name] as TaskFn);
+  // Kernels generated at run time (generated.ts): the main thread sends each one's bytes
+  // through the memory once (loadGenerated), then runs it by its index (runGenerated).
+  const generated: TaskFn[] = [];
+  const builtins: Record<string, TaskFn> = {
+    loadGenerated: (ptr, length) => {
+      const module = new WebAssembly.Module(new Uint8Array(init.memory.buffer, ptr, length).slice());
+      const imports = {
+        env: { memory: init.memory },
+        kernels: instance.exports,
+        math: Math as unknown as WebAssembly.ModuleImports,
+      };
+      generated.push(new WebAssembly.Instance(module, imports).exports.run as TaskFn);
+    },
+    runGenerated: (id, args, begin, end, grain, part, parts) => {
+      // The same split as GeneratedKernels.runPart (this body cannot import it).
+      const share = Math.ceil((end - begin) / parts / grain) * grain;
+      const from = begin + part * share;
+      if (from < end) generated[id](args, from, Math.min(end, from + share));
+    },
+  };
+  const tasks = init.tasks.map((name) => builtins[name] ?? (instance.exports[name] as TaskFn));
   Atomics.add(control, L.ready, 1);
   let seen = Atomics.load(control, L.generation);
   for (;;) {

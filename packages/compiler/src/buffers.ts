@@ -1,6 +1,6 @@
 import type { DType } from '@tsgrad/tensor';
 import { checkFlags, checkGraph } from './check.js';
-import type { Graph } from './graph.js';
+import type { PlanGraph } from './graph.js';
 
 // Liveness-based buffer planning: every buffer of the graph gets a cell, the memory it lives
 // in during a call. Intermediates share cells once the earlier one is dead; an elementwise
@@ -38,7 +38,7 @@ export interface BufferPlan {
 }
 
 /** The index of the last equation that reads each buffer (-1: none; Infinity: a graph output). */
-export function lastUses(g: Graph): Float64Array {
+export function lastUses(g: PlanGraph): Float64Array {
   checkGraph('lastUses', g);
   const last = new Float64Array(g.buffers.length).fill(-1);
   g.equations.forEach((eq, i) => {
@@ -52,7 +52,7 @@ export function lastUses(g: Graph): Float64Array {
  * Assigns each buffer of `g` a cell by liveness: intermediates share cells once dead, and a donated input
  * (`donated[i]`) lends its memory to a buffer of the same dtype and size.
  */
-export function planBuffers(g: Graph, donated: readonly boolean[] = []): BufferPlan {
+export function planBuffers(g: PlanGraph, donated: readonly boolean[] = []): BufferPlan {
   checkGraph('planBuffers', g);
   checkFlags('planBuffers', 'donated', donated);
   const cells: Cell[] = [];

@@ -1,5 +1,5 @@
 import * as T from '@tsgrad/tensor';
-import type { BufferInfo, Graph, ViewRef } from './ir.js';
+import type { BufferInfo, PlanGraph, ViewRef } from './ir.js';
 
 // Checks at the compiler's public boundary. A graph from outside (a user building or editing
 // one) is checked once, whole, before a pass or the planner reads it; graphs the tracer and
@@ -8,7 +8,7 @@ import type { BufferInfo, Graph, ViewRef } from './ir.js';
 const trusted = new WeakSet<object>();
 
 /** Marks a graph the compiler made itself (the tracer's, a pass's result) as checked. */
-export function trust<G extends Graph>(g: G): G {
+export function trust<G extends object>(g: G): G {
   trusted.add(g);
   return g;
 }
@@ -81,7 +81,7 @@ function checkBuffer(op: string, b: unknown, index?: number): asserts b is Buffe
 }
 
 /** Checks that `g` is a well-formed graph (unless the compiler made it). */
-export function checkGraph(op: string, g: unknown): asserts g is Graph {
+export function checkGraph(op: string, g: unknown): asserts g is PlanGraph {
   if (typeof g === 'object' && g !== null && trusted.has(g)) return;
   T.checkRecord(op, 'graph', g);
   checkList(op, 'buffers', g.buffers);

@@ -4,13 +4,12 @@ import {
   contiguousStrides,
   type DType,
   NDArray,
-  type Primitive,
   runPrimitive,
   ValueError,
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
 import { checkBackend, checkFlags, checkGraph } from './check.js';
-import { type Graph, GraphInvariantError, type ViewRef } from './graph.js';
+import { GraphInvariantError, type PlanEquation, type PlanGraph, type ViewRef } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
 // per equation is built once, at compile time: the kernel, its params and the view objects it
@@ -26,13 +25,12 @@ interface MutableView {
 }
 
 /** One equation's kernel call on its views, prepared by the backend where it can. */
-function boundCall(
-  backend: Backend,
-  primitive: Primitive,
-  outs: MutableView[],
-  ins: MutableView[],
-  params: unknown,
-) {
+function boundCall(backend: Backend, eq: PlanEquation, outs: MutableView[], ins: MutableView[]) {
+  if (eq.primitive === 'fused') {
+    if (!backend.fused) throw new ValueError('jit', `the ${backend.name} backend has no fused kernels`);
+    return backend.fused.prepare(eq.params, outs, ins);
+  }
+  const { primitive, params } = eq;
   const prepared = backend.prepare?.(primitive, outs, ins, params);
   if (prepared) return prepared;
   const kernel = backend.kernels[primitive] as unknown as AnyKernel;
@@ -53,9 +51,30 @@ export interface ExecutableStats {
   readonly workspaceCells: number;
   /** The total size of the workspace cells, in bytes. */
   readonly workspaceBytes: number;
+  /** Fused elementwise kernels among the equations. */
+  readonly fused: number;
 }
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+/** Time spent in plan kernels while `profileKernels` runs (null: not profiling). */
+let kernelClock: { ms: number } | null = null;
+
+/**
+ * Runs `fn` and measures the time every compiled plan it replays spends inside kernel calls
+ * (the rest of a step is overhead: the executor, argument handling, eager code around it).
+ * Timing each call costs about a microsecond, so profile separately from timing.
+ */
+export function profileKernels<R>(fn: () => R): { readonly result: R; readonly kernelMs: number } {
+  const clock = { ms: 0 };
+  const outer = kernelClock;
+  kernelClock = clock;
+  try {
+    return { result: fn(), kernelMs: clock.ms };
+  } finally {
+    kernelClock = outer;
+  }
+}
 
 /** A compiled graph: `run(inputs)` returns the outputs as new arrays. */
 export class Executable {
@@ -71,7 +90,7 @@ export class Executable {
 
   constructor(
     /** The graph the plan runs. */
-    readonly graph: Graph,
+    readonly graph: PlanGraph,
     /** The backend whose kernels the plan calls. */
     readonly backend: Backend,
     donated: readonly boolean[] = [],
@@ -116,6 +135,7 @@ export class Executable {
       this.viewsOfCell[cell].push(view);
       return view;
     };
+    let fused = 0;
     for (const eq of graph.equations) {
       const outs = eq.outputs.map((id) => {
         const b = graph.buffers[id];
@@ -123,12 +143,14 @@ export class Executable {
       });
       // Kernels never see empty outputs (as in runPrimitive).
       if (outs.length > 0 && eq.outputs.every((id) => graph.buffers[id].size === 0)) continue;
-      this.calls.push(boundCall(backend, eq.primitive, outs, eq.inputs.map(viewOf), eq.params));
+      this.calls.push(boundCall(backend, eq, outs, eq.inputs.map(viewOf)));
+      if (eq.primitive === 'fused') fused++;
     }
     this.stats = {
       equations: this.calls.length,
       workspaceCells: cells.filter((c) => c.kind.kind === 'workspace').length,
       workspaceBytes,
+      fused,
     };
   }
 
@@ -168,7 +190,15 @@ export class Executable {
       this.point(cell, array.storage.handle);
     }
     const { calls } = this;
-    for (let i = 0; i < calls.length; i++) calls[i]();
+    if (kernelClock === null) {
+      for (let i = 0; i < calls.length; i++) calls[i]();
+    } else {
+      for (let i = 0; i < calls.length; i++) {
+        const start = performance.now();
+        calls[i]();
+        kernelClock.ms += performance.now() - start;
+      }
+    }
     const results = graph.outputs.map((ref) => {
       const base = cellArrays[this.plan.cellOf[ref.buffer]] as NDArray;
       return NDArray.view(base, ref.shape, ref.strides, ref.offset, 'jit');

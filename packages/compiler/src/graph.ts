@@ -1,6 +1,13 @@
-import type { DType, TypedArray } from '@tsgrad/tensor';
+import type { DType, FusedProgram, TypedArray } from '@tsgrad/tensor';
 import { checkGraph, checkView } from './check.js';
-import { type BufferInfo, type Equation, type Graph, readsWhole, type ViewRef } from './ir.js';
+import {
+  type BufferInfo,
+  type Equation,
+  type Graph,
+  type PlanGraph,
+  readsWhole,
+  type ViewRef,
+} from './ir.js';
 
 // The IR's types (ir.ts) and its readable text form, one equation a line like a printed jaxpr.
 
@@ -8,8 +15,11 @@ export {
   type BufferInfo,
   type BufferSource,
   type Equation,
+  type FusedEquation,
   type Graph,
   GraphInvariantError,
+  type PlanEquation,
+  type PlanGraph,
   type ViewRef,
 } from './ir.js';
 
@@ -34,7 +44,7 @@ export function isWholeView(v: ViewRef, buffer: BufferInfo): boolean {
   return readsWhole(v, buffer);
 }
 
-function viewText(g: Graph, v: ViewRef): string {
+function viewText(g: PlanGraph, v: ViewRef): string {
   const b = g.buffers[v.buffer];
   const name = bufferName(v.buffer);
   if (readsWhole(v, b) && v.shape.length === b.shape.length && v.shape.every((d, i) => d === b.shape[i]))
@@ -42,6 +52,18 @@ function viewText(g: Graph, v: ViewRef): string {
   if (readsWhole(v, b)) return `${name}.reshape([${v.shape.join(',')}])`;
   const offset = v.offset === 0 ? '' : ` +${v.offset}`;
   return `${name}.view([${v.shape.join(',')}] strides [${v.strides.join(',')}]${offset})`;
+}
+
+/** A fused program as `{ t3 = exp(in0); t4 = mul(t3, in0) → t4 }`. */
+function fusedText(p: FusedProgram): string {
+  const name = (i: number) => {
+    const s = p.steps[i];
+    return s.kind === 'input' ? `in${s.input}` : s.kind === 'constant' ? String(s.value) : `t${i}`;
+  };
+  const lines = p.steps.flatMap((s, i) =>
+    s.kind === 'op' ? [`t${i} = ${s.op}(${s.args.map(name).join(', ')})`] : [],
+  );
+  return `{ ${lines.join('; ')} → ${p.outputs.map(name).join(', ')} }`;
 }
 
 function paramsText(params: unknown): string {
@@ -58,7 +80,7 @@ function constantText(data: TypedArray): string {
 }
 
 /** The readable form of a graph, one equation a line, like a printed jaxpr. */
-export function graphText(g: Graph): string {
+export function graphText(g: PlanGraph): string {
   checkGraph('graphText', g);
   const used = usedConstants(g);
   const lines = [
@@ -73,14 +95,15 @@ export function graphText(g: Graph): string {
   for (const eq of g.equations) {
     const outs = eq.outputs.map((id) => `${bufferName(id)}:${typeOf(g.buffers[id])}`).join(' ');
     const ins = eq.inputs.map((v) => viewText(g, v)).join(' ');
-    lines.push(`    ${outs} = ${eq.primitive}${paramsText(eq.params)} ${ins}`);
+    const params = eq.primitive === 'fused' ? fusedText(eq.params) : paramsText(eq.params);
+    lines.push(`    ${outs} = ${eq.primitive}${params} ${ins}`);
   }
   lines.push(`  in (${g.outputs.map((v) => viewText(g, v)).join(', ')}) }`);
   return lines.join('\n');
 }
 
 /** Constant buffers the equations or outputs read, in id order. */
-export function usedConstants(g: Graph): number[] {
+export function usedConstants(g: PlanGraph): number[] {
   const seen = new Set<number>();
   const note = (v: ViewRef) => {
     if (g.buffers[v.buffer].source.kind === 'constant') seen.add(v.buffer);

@@ -1,14 +1,17 @@
 export { type BufferPlan, type Cell, type CellKind, lastUses, planBuffers } from './buffers.js';
-export { Executable, type ExecutableStats } from './executor.js';
+export { Executable, type ExecutableStats, profileKernels } from './executor.js';
 export {
   type BufferInfo,
   type BufferSource,
   type Equation,
+  type FusedEquation,
   type Graph,
   GraphInvariantError,
   GraphText,
   graphText,
   isWholeView,
+  type PlanEquation,
+  type PlanGraph,
   type ViewRef,
 } from './graph.js';
 export {

@@ -1,4 +1,4 @@
-import { type DType, type Primitive, TsgradError, type TypedArray } from '@tsgrad/tensor';
+import { type DType, type FusedProgram, type Primitive, TsgradError, type TypedArray } from '@tsgrad/tensor';
 
 // The IR: a flat list of primitive equations over buffers, like a jaxpr. Every buffer is
 // written once (SSA): by the caller (an input), at compile time (a constant) or by exactly
@@ -47,6 +47,25 @@ export interface Graph {
   readonly inputs: readonly number[];
   readonly equations: readonly Equation[];
   readonly outputs: readonly ViewRef[];
+}
+
+/**
+ * A fused elementwise kernel, made by the fusion pass (passes/fuse.ts) in the compile
+ * pipeline only: `makeGraph` and the other passes see primitive equations alone.
+ */
+export interface FusedEquation {
+  readonly primitive: 'fused';
+  readonly params: FusedProgram;
+  readonly inputs: readonly ViewRef[];
+  readonly outputs: readonly number[];
+}
+
+/** An equation of a compiled plan: a primitive equation or a fused one. */
+export type PlanEquation = Equation | FusedEquation;
+
+/** A graph as the executor runs it: primitive equations and fused ones. */
+export interface PlanGraph extends Omit<Graph, 'equations'> {
+  readonly equations: readonly PlanEquation[];
 }
 
 /** Whether `v` reads its whole buffer in order, as a buffer of `v.shape`. */

@@ -13,8 +13,8 @@ import * as T from '@tsgrad/tensor';
 import { getBackend, isFloat, NDArray, random, runPrimitive, ValueError, withBackend } from '@tsgrad/tensor';
 import { checkFunction } from './check.js';
 import { Executable, type ExecutableStats } from './executor.js';
-import { type Graph, GraphText } from './graph.js';
-import { optimizeGraph } from './passes/index.js';
+import { type Graph, GraphText, type PlanGraph } from './graph.js';
+import { fuseElementwise, optimizeGraph } from './passes/index.js';
 import { type HostStep, isTracing, Recorder } from './trace.js';
 
 /** Options of `jit`. */
@@ -30,6 +30,8 @@ export interface JitOptions {
    * is dropped (and traced again if its signature comes back).
    */
   readonly cacheSize?: number;
+  /** Fuse elementwise chains into generated kernels, where the backend has them (default true; needs `optimize`). */
+  readonly fusion?: boolean;
 }
 
 /** The default bound of a jitted function's cache of compiled signatures. */
@@ -410,7 +412,11 @@ export function jit<Args extends unknown[], R>(
     );
     const traced = performance.now();
     const backend = leaves[0]?.peekValue().backend ?? getBackend();
-    const optimized = options.optimize === false ? graph : optimizeGraph(graph, backend);
+    let optimized: PlanGraph = graph;
+    if (options.optimize !== false) {
+      const simplified = optimizeGraph(graph, backend);
+      optimized = options.fusion === false ? simplified : fuseElementwise(simplified, backend);
+    }
     const optimizedAt = performance.now();
     const donatedLeaves = args.flatMap((a, i) =>
       statics.has(i) ? [] : flattenLifted(a).leaves.map(() => donated.has(i)),

@@ -50,6 +50,8 @@ export interface CompileStepOptions<Batch extends unknown[], R extends LossResul
    * torch's `clip_grad_norm_` (inside the plan); the step's `gradNorm` is the norm before.
    */
   readonly maxGradNorm?: number;
+  /** Fuse elementwise chains (jit's option; default true). */
+  readonly fusion?: boolean;
 }
 
 interface OptimizerArguments {
@@ -208,7 +210,7 @@ export function compileStep<Batch extends unknown[], R extends LossResult = Tens
           ];
         }),
       ),
-    { donateArgnums: 2 },
+    { donateArgnums: 2, fusion: options.fusion },
   );
   /** The gradients this step put in `.grad`, freed when the next step replaces them. */
   let given: Tensor[] = [];

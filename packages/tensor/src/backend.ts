@@ -1,4 +1,5 @@
 import type { DType, TypedArray } from './dtype.js';
+import type { FusedKernels } from './fused.js';
 import type { KernelTable, Primitive, View } from './primitives.js';
 
 /**
@@ -37,4 +38,6 @@ export interface Backend<H = unknown> {
     inputs: readonly View<H>[],
     params: unknown,
   ): (() => void) | undefined;
+  /** Kernels for the compiler's fused elementwise programs (see FusedProgram). */
+  readonly fused?: FusedKernels<H>;
 }

@@ -38,6 +38,7 @@ export {
 } from './errors.js';
 export { checkPath, FileError } from './file-error.js';
 export { type FormatOptions, formatNDArray } from './format.js';
+export type { FusedKernels, FusedOp, FusedProgram, FusedStep } from './fused.js';
 export * from './kernel-layout.js';
 export { type ArrayCreatedHook, NDArray, type NestedArray, setArrayCreatedHook } from './ndarray.js';
 export * from './ops/combine.js';

@@ -90,7 +90,8 @@ function elementwiseOp(
   return code === undefined ? undefined : { task: 'mapBinary', code, costly: COSTLY.has(primitive) };
 }
 
-const isParallel = (count: number, costly: boolean) =>
+/** Whether an elementwise kernel over `count` elements pays for waking the workers (measured for these kernels). */
+export const isParallel = (count: number, costly: boolean) =>
   count >= (costly ? PARALLEL_MIN_COSTLY : PARALLEL_MIN_CHEAP);
 
 /**

@@ -4,9 +4,10 @@ import type { Graph } from '../graph.js';
 import { eliminateCommonSubexpressions } from './cse.js';
 import { eliminateDeadCode } from './dce.js';
 import { foldConstants } from './fold.js';
+import { fuseElementwise } from './fuse.js';
 import { simplifyAlgebra } from './simplify.js';
 
-export { eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, simplifyAlgebra };
+export { eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, simplifyAlgebra };
 
 /** The passes in the order `jit` runs them. */
 export function optimizeGraph(g: Graph, backend: Backend): Graph {

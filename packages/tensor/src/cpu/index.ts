@@ -3,6 +3,7 @@ import { allocTyped, type DType, type TypedArray } from '../dtype.js';
 import type { KernelTable } from '../primitives.js';
 import { conv2d, conv2dWeightGrad, convTranspose2d } from './conv.js';
 import { binaryKernels, cast, copy, unaryKernels, where } from './elementwise.js';
+import { cpuFusedKernels } from './fused.js';
 import { gather, indexSelect, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
 import { concat, pad } from './movement.js';
@@ -47,6 +48,7 @@ export const cpuBackend: Backend<TypedArray> = {
   name: 'cpu',
   dtypes: ['float32', 'float64', 'int32', 'bool'],
   kernels,
+  fused: cpuFusedKernels,
   alloc: (dtype: DType, size: number) => allocTyped(dtype, size),
   write: (handle, _dtype, data) => handle.set(data),
   read: (handle, _dtype, offset, size) => handle.slice(offset, offset + size),

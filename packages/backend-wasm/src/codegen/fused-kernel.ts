@@ -1,0 +1,461 @@
+import { BYTES_PER_ELEMENT, type DType, type FusedProgram, type FusedStep } from '@tsgrad/tensor';
+import type { LoopLayout } from './layout.js';
+import { FunctionBuilder, ModuleBuilder, Op, Simd, ValType } from './module.js';
+
+// Generates the WebAssembly of a fused elementwise program for one loop layout. The function
+// `run(args, begin, end)` reads the operands' byte addresses (outputs, then inputs) from the
+// words at `args` and computes rows [begin, end) of the outermost dimension (elements, for a
+// one-dimensional layout). The innermost
+// dimension runs on SIMD lanes where every operand walks it contiguously or not at all
+// (broadcast), with a scalar loop for the rest. Every value lives in a local of the
+// program's float type; bools are 0 and 1 there, as in the unfused kernels' memory.
+
+type Float = 'float32' | 'float64';
+
+/** Unary ops that need a function: float32 imports the SIMD kernels' math on four lanes, float64 JS's Math. */
+const MATH = {
+  exp: ['vectorExp', 'exp'],
+  log: ['vectorLog', 'log'],
+  tanh: ['vectorTanh', 'tanh'],
+  sin: ['vectorSin', 'sin'],
+  cos: ['vectorCos', 'cos'],
+  erf: ['vectorErf', null],
+  log1p: ['vectorLog1p', 'log1p'],
+  expm1: ['vectorExpm1', 'expm1'],
+} as const;
+type MathOp = keyof typeof MATH;
+const isMath = (op: string): op is MathOp => op in MATH;
+
+// Per float type: scalar and SIMD opcodes of the ops that map one to one.
+const F32 = {
+  scalar: {
+    neg: Op.f32Neg,
+    abs: Op.f32Abs,
+    sqrt: Op.f32Sqrt,
+    ceil: Op.f32Ceil,
+    floor: Op.f32Floor,
+    round: Op.f32Nearest,
+    add: Op.f32Add,
+    sub: Op.f32Sub,
+    mul: Op.f32Mul,
+    div: Op.f32Div,
+    maximum: Op.f32Max,
+    minimum: Op.f32Min,
+    eq: Op.f32Eq,
+    ne: Op.f32Ne,
+    lt: Op.f32Lt,
+    gt: Op.f32Gt,
+    le: Op.f32Le,
+    ge: Op.f32Ge,
+  },
+  vector: {
+    neg: Simd.f32x4Neg,
+    abs: Simd.f32x4Abs,
+    sqrt: Simd.f32x4Sqrt,
+    ceil: Simd.f32x4Ceil,
+    floor: Simd.f32x4Floor,
+    round: Simd.f32x4Nearest,
+    add: Simd.f32x4Add,
+    sub: Simd.f32x4Sub,
+    mul: Simd.f32x4Mul,
+    div: Simd.f32x4Div,
+    maximum: Simd.f32x4Max,
+    minimum: Simd.f32x4Min,
+    eq: Simd.f32x4Eq,
+    ne: Simd.f32x4Ne,
+    lt: Simd.f32x4Lt,
+    gt: Simd.f32x4Gt,
+    le: Simd.f32x4Le,
+    ge: Simd.f32x4Ge,
+  },
+  type: ValType.f32,
+  bytes: 4,
+  lanes: 4,
+  load: Op.f32Load,
+  store: Op.f32Store,
+  loadSplat: Simd.v128Load32Splat,
+  splat: Simd.f32x4Splat,
+  extract: Simd.f32x4ExtractLane,
+  replace: Simd.f32x4ReplaceLane,
+  fromI32: Op.f32ConvertI32U,
+  signBits: [0x00, 0x00, 0x00, 0x80],
+} as const;
+const F64 = {
+  scalar: {
+    neg: Op.f64Neg,
+    abs: Op.f64Abs,
+    sqrt: Op.f64Sqrt,
+    ceil: Op.f64Ceil,
+    floor: Op.f64Floor,
+    round: Op.f64Nearest,
+    add: Op.f64Add,
+    sub: Op.f64Sub,
+    mul: Op.f64Mul,
+    div: Op.f64Div,
+    maximum: Op.f64Max,
+    minimum: Op.f64Min,
+    eq: Op.f64Eq,
+    ne: Op.f64Ne,
+    lt: Op.f64Lt,
+    gt: Op.f64Gt,
+    le: Op.f64Le,
+    ge: Op.f64Ge,
+  },
+  vector: {
+    neg: Simd.f64x2Neg,
+    abs: Simd.f64x2Abs,
+    sqrt: Simd.f64x2Sqrt,
+    ceil: Simd.f64x2Ceil,
+    floor: Simd.f64x2Floor,
+    round: Simd.f64x2Nearest,
+    add: Simd.f64x2Add,
+    sub: Simd.f64x2Sub,
+    mul: Simd.f64x2Mul,
+    div: Simd.f64x2Div,
+    maximum: Simd.f64x2Max,
+    minimum: Simd.f64x2Min,
+    eq: Simd.f64x2Eq,
+    ne: Simd.f64x2Ne,
+    lt: Simd.f64x2Lt,
+    gt: Simd.f64x2Gt,
+    le: Simd.f64x2Le,
+    ge: Simd.f64x2Ge,
+  },
+  type: ValType.f64,
+  bytes: 8,
+  lanes: 2,
+  load: Op.f64Load,
+  store: Op.f64Store,
+  loadSplat: Simd.v128Load64Splat,
+  splat: Simd.f64x2Splat,
+  extract: Simd.f64x2ExtractLane,
+  replace: Simd.f64x2ReplaceLane,
+  fromI32: Op.f64ConvertI32U,
+  signBits: [0, 0, 0, 0, 0, 0, 0, 0x80],
+} as const;
+type Table = typeof F32 | typeof F64;
+type Direct = keyof typeof F32.scalar;
+const COMPARISONS = new Set(['eq', 'ne', 'lt', 'gt', 'le', 'ge']);
+const isDirect = (op: string): op is Direct => op in F32.scalar;
+
+const floatOf = (p: FusedProgram): Float =>
+  p.steps.some((s) => s.dtype === 'float64') ? 'float64' : 'float32';
+
+/** Whether the generator can emit every step of `program` (float32, float64 and bool values). */
+export function canEmit(program: FusedProgram): boolean {
+  const float = floatOf(program);
+  return program.steps.every((s) => {
+    if (s.dtype === 'int32') return false;
+    if (s.kind !== 'op') return true;
+    const { op } = s;
+    if (isMath(op)) return float === 'float32' || MATH[op][1] !== null;
+    return (
+      isDirect(op) ||
+      ['reciprocal', 'sign', 'logicalNot', 'logicalAnd', 'logicalOr', 'where', 'cast'].includes(op)
+    );
+  });
+}
+
+export interface EmitOptions {
+  /** Import the memory as shared (the backend's memory is, when threads are possible). */
+  readonly shared: boolean;
+}
+
+/** Where the constants start in the args block: after the operands' addresses, 8-byte aligned. */
+export const constantsOffset = (operands: number): number => Math.ceil((4 * operands) / 8) * 8;
+
+/** A generated kernel: its module, and the constants its args block must hold (8 bytes each). */
+export interface FusedKernelCode {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly constants: readonly number[];
+}
+
+/**
+ * The module of `program` over `layout` (operands: outputs, then inputs). Imports `env.memory`,
+ * `kernels.vector*` (float32 math) and `math.*` (float64 math); exports `run`, which reads
+ * the operands' addresses and then `constants` from its args block.
+ */
+export function emitFusedKernel(
+  program: FusedProgram,
+  layout: LoopLayout,
+  options: EmitOptions,
+): FusedKernelCode {
+  const float = floatOf(program);
+  const T: Table = float === 'float32' ? F32 : F64;
+  const inputDtypes: DType[] = [];
+  for (const s of program.steps) if (s.kind === 'input') inputDtypes[s.input] = s.dtype;
+  const operandDtypes = [...program.outputs.map((o) => program.steps[o].dtype), ...inputDtypes];
+  const outputs = program.outputs.length;
+
+  const m = new ModuleBuilder();
+  m.importMemory({ module: 'env', name: 'memory', shared: options.shared, minimum: 0, maximum: 65536 });
+  const mathIndex = new Map<string, number>();
+  for (const s of program.steps) {
+    if (s.kind !== 'op' || !isMath(s.op) || mathIndex.has(s.op)) continue;
+    const [vectorName, scalarName] = MATH[s.op];
+    const index =
+      float === 'float32'
+        ? m.importFunction('kernels', vectorName, { params: [ValType.v128], results: [ValType.v128] })
+        : m.importFunction('math', scalarName as string, { params: [ValType.f64], results: [ValType.f64] });
+    mathIndex.set(s.op, index);
+  }
+
+  const fn = new FunctionBuilder({ params: [ValType.i32, ValType.i32, ValType.i32], results: [] });
+  const [ARGS, BEGIN, END] = [0, 1, 2];
+  const { shape, strides } = layout;
+  const levels = shape.length;
+  const inner = levels - 1;
+  const counter = shape.map(() => fn.local(ValType.i32));
+  const ptr = shape.map(() => operandDtypes.map(() => fn.local(ValType.i32)));
+  const step = (j: number, d: number) => strides[j][d] * BYTES_PER_ELEMENT[operandDtypes[j]];
+
+  const operandsVectorizable = operandDtypes.every(
+    (dt, j) => dt !== 'bool' && (strides[j][inner] === 0 || strides[j][inner] === 1),
+  );
+  const vectorizable = shape[inner] >= T.lanes && operandsVectorizable;
+
+  // Vector constants are read from the args block (after the operand addresses, see
+  // `constantsOffset`) with one splatting load each: V8 rebuilds a v128.const or a splat of
+  // an immediate through a general register on every use inside a loop.
+  const constants: number[] = [];
+  const splatConstant = (v: number) => {
+    let index = constants.findIndex((c) => Object.is(c, v));
+    if (index < 0) index = constants.push(v) - 1;
+    fn.get(ARGS).simdMemory(
+      T.loadSplat,
+      Math.log2(T.bytes),
+      constantsOffset(operandDtypes.length) + 8 * index,
+    );
+  };
+
+  /**
+   * e^x on four float32 lanes, inline: the SIMD kernels' algorithm (assembly/math.ts, expV)
+   * for |x| ≤ 87, and a call of theirs when a lane is beyond (subnormal results, overflow).
+   * Leaves the result in `result`.
+   */
+  const inlineExp = (x: number, result: number, call: number) => {
+    const k = (v: number) => {
+      splatConstant(v);
+      return fn;
+    };
+    const [mul, add, sub] = [Simd.f32x4Mul, Simd.f32x4Add, Simd.f32x4Sub];
+    fn.get(x).simd(Simd.f32x4Abs);
+    k(87).simd(Simd.f32x4Gt).simd(Simd.v128AnyTrue);
+    fn.if().get(x).call(call).set(result).op(Op.else);
+    const shifted = fn.local(ValType.v128);
+    const n = fn.local(ValType.v128);
+    const r = fn.local(ValType.v128);
+    const r2 = fn.local(ValType.v128);
+    // shifted = x·log2(e) + (1.5·2^23 + 127): n + 127 in the low mantissa bits; n as a float.
+    fn.get(x);
+    k(Math.LOG2E).simd(mul);
+    k(12583039).simd(add).tee(shifted);
+    k(12583039).simd(sub).set(n);
+    // r = n·(−ln2_lo) + (x − n·ln2_hi)
+    fn.get(n);
+    k(2.1219444e-4).simd(mul).get(x).get(n);
+    k(0.693359375).simd(mul).simd(sub).simd(add).tee(r).get(r).simd(mul).set(r2);
+    // e^r − 1 = r + r²·P(r), P by Estrin's scheme: (c4·r² + (c2 + c3·r))·r² + (c0 + c1·r)
+    const c = [
+      0.4999999403953552, 0.16666515171527863, 0.04166845604777336, 0.008369418792426586,
+      0.0013813144760206342,
+    ];
+    const pair = (i: number) => {
+      k(c[i + 1])
+        .get(r)
+        .simd(mul);
+      k(c[i]).simd(add);
+    };
+    k(c[4]).get(r2).simd(mul);
+    pair(2);
+    fn.simd(add).get(r2).simd(mul);
+    pair(0);
+    fn.simd(add).get(r2).simd(mul).get(r).simd(add);
+    // (e^r − 1 + 1) · 2^n, 2^n from the exponent bits of shifted.
+    k(1).simd(add).get(shifted).i32(23).simd(Simd.i32x4Shl).simd(mul).set(result);
+    fn.end();
+  };
+
+  /** Emits the program once, on SIMD lanes or on one element, storing the outputs. */
+  const emitBody = (vector: boolean) => {
+    const type = vector ? ValType.v128 : T.type;
+    const value = program.steps.map(() => fn.local(type));
+    const P = ptr[inner];
+    const constant = (v: number) => {
+      if (vector) splatConstant(v);
+      else if (T === F32) fn.f32(v);
+      else fn.f64(v);
+    };
+    /** 0/1 of the float type from an i32 (scalar) or lane mask (vector) on the stack. */
+    const fromMask = () => {
+      if (vector) {
+        constant(1);
+        fn.simd(Simd.v128And);
+      } else fn.op(T.fromI32);
+    };
+    /** A mask of the value's nonzero elements. */
+    const nonzero = (s: number) => {
+      fn.get(value[s]);
+      constant(0);
+      if (vector) fn.simd(T.vector.ne);
+      else fn.op(T.scalar.ne);
+    };
+    program.steps.forEach((s: FusedStep, i) => {
+      if (s.kind === 'input') {
+        const j = outputs + s.input;
+        fn.get(P[j]);
+        if (!vector && s.dtype === 'bool') fn.memory(Op.i32Load8U, 0).op(T.fromI32);
+        else if (!vector) fn.memory(T.load, Math.log2(T.bytes));
+        else if (strides[j][inner] === 0) fn.simdMemory(T.loadSplat, Math.log2(T.bytes));
+        else fn.simdMemory(Simd.v128Load, Math.log2(T.bytes));
+      } else if (s.kind === 'constant') {
+        constant(s.value);
+      } else {
+        const [a, b, c] = s.args;
+        const { op } = s;
+        if (isDirect(op)) {
+          for (const arg of s.args) fn.get(value[arg]);
+          if (vector) fn.simd(T.vector[op]);
+          else fn.op(T.scalar[op]);
+          if (COMPARISONS.has(op)) fromMask();
+        } else if (isMath(op)) {
+          const index = mathIndex.get(op) as number;
+          if (float === 'float64' && vector) {
+            // Lane by lane through Math.
+            fn.get(value[a]).lane(T.extract, 0).call(index).simd(T.splat);
+            fn.get(value[a]).lane(T.extract, 1).call(index).lane(T.replace, 1);
+          } else if (op === 'exp' && vector) {
+            inlineExp(value[a], value[i], index);
+            return;
+          } else if (float === 'float64' || vector) {
+            fn.get(value[a]).call(index);
+          } else {
+            fn.get(value[a]).simd(T.splat).call(index).lane(T.extract, 0);
+          }
+        } else if (op === 'reciprocal') {
+          constant(1);
+          fn.get(value[a]);
+          if (vector) fn.simd(T.vector.div);
+          else fn.op(T.scalar.div);
+        } else if (op === 'sign') {
+          // ±1 where x is neither 0 nor NaN, else x itself.
+          if (vector) {
+            fn.get(value[a])
+              .simd(Simd.v128Const, ...repeat(T.signBits, 16 / T.bytes))
+              .simd(Simd.v128And);
+            constant(1);
+            fn.simd(Simd.v128Or).get(value[a]);
+            nonzero(a);
+            fn.get(value[a]).get(value[a]).simd(T.vector.eq).simd(Simd.v128And).simd(Simd.v128Bitselect);
+          } else {
+            constant(1);
+            fn.get(value[a])
+              .op(T === F32 ? Op.f32Copysign : Op.f64Copysign)
+              .get(value[a]);
+            nonzero(a);
+            fn.get(value[a]).get(value[a]).op(T.scalar.eq).op(Op.i32And).op(Op.select);
+          }
+        } else if (op === 'logicalNot') {
+          fn.get(value[a]);
+          constant(0);
+          if (vector) fn.simd(T.vector.eq);
+          else fn.op(T.scalar.eq);
+          fromMask();
+        } else if (op === 'logicalAnd' || op === 'logicalOr') {
+          nonzero(a);
+          nonzero(b);
+          if (vector) fn.simd(op === 'logicalAnd' ? Simd.v128And : Simd.v128Or);
+          else fn.op(op === 'logicalAnd' ? Op.i32And : Op.i32Or);
+          fromMask();
+        } else if (op === 'where') {
+          fn.get(value[b]).get(value[c]);
+          nonzero(a);
+          if (vector) fn.simd(Simd.v128Bitselect);
+          else fn.op(Op.select);
+        } else if (op === 'cast') {
+          if (s.dtype === 'bool') {
+            nonzero(a);
+            fromMask();
+          } else fn.get(value[a]);
+        }
+      }
+      fn.set(value[i]);
+    });
+    program.outputs.forEach((o, k) => {
+      fn.get(P[k]);
+      if (!vector && operandDtypes[k] === 'bool') {
+        nonzero(o);
+        fn.memory(Op.i32Store8, 0);
+      } else {
+        fn.get(value[o]);
+        if (vector) fn.simdMemory(Simd.v128Store, Math.log2(T.bytes));
+        else fn.memory(T.store, Math.log2(T.bytes));
+      }
+    });
+  };
+
+  /** Advances every operand's pointer at level d by `times` strides. */
+  const advance = (d: number, times: number) => {
+    ptr[d].forEach((p, j) => {
+      const bytes = step(j, d) * times;
+      if (bytes !== 0) fn.get(p).i32(bytes).op(Op.i32Add).set(p);
+    });
+  };
+  /** A do-while loop of `count` iterations over `body` at level d, advancing `by` elements a turn. */
+  const countedLoop = (d: number, from: number, count: number, by: number, body: () => void) => {
+    fn.i32(from).set(counter[d]);
+    fn.loop();
+    body();
+    advance(d, by);
+    fn.get(counter[d]).i32(by).op(Op.i32Add).tee(counter[d]).i32(count).op(Op.i32LtU).brIf(0);
+    fn.end();
+  };
+  const level = (d: number) => {
+    ptr[d].forEach((p, j) => {
+      fn.get(ptr[d - 1][j]).set(p);
+    });
+    if (d < inner) {
+      countedLoop(d, 0, shape[d], 1, () => level(d + 1));
+      return;
+    }
+    const n = shape[d];
+    const vectorEnd = vectorizable ? n - (n % T.lanes) : 0;
+    if (vectorEnd > 0) countedLoop(d, 0, vectorEnd, T.lanes, () => emitBody(true));
+    if (vectorEnd < n) countedLoop(d, vectorEnd, n, 1, () => emitBody(false));
+  };
+
+  // Level 0 runs [begin, end): rows of the outermost dimension, or elements when there is
+  // only one dimension (so that threads can split a contiguous array too).
+  const base = fn.local(ValType.i32);
+  operandDtypes.forEach((_, j) => {
+    // ptr[0][j] = args[j] + begin · stride₀
+    fn.get(ARGS)
+      .memory(Op.i32Load, 2, 4 * j)
+      .set(base);
+    fn.get(base);
+    if (step(j, 0) !== 0) fn.get(BEGIN).i32(step(j, 0)).op(Op.i32Mul).op(Op.i32Add);
+    fn.set(ptr[0][j]);
+  });
+  fn.get(BEGIN).set(counter[0]);
+  /** while (counter + by <= end) { body; advance } */
+  const rangeLoop = (by: number, body: () => void) => {
+    fn.block().loop();
+    fn.get(counter[0]).i32(by).op(Op.i32Add).get(END).op(Op.i32GtU).brIf(1);
+    body();
+    advance(0, by);
+    fn.get(counter[0]).i32(by).op(Op.i32Add).set(counter[0]).br(0);
+    fn.end().end();
+  };
+  if (levels === 1) {
+    if (operandsVectorizable) rangeLoop(T.lanes, () => emitBody(true));
+    rangeLoop(1, () => emitBody(false));
+  } else {
+    rangeLoop(1, () => level(1));
+  }
+  m.addFunction(fn, 'run');
+  return { bytes: m.bytes(), constants };
+}
+
+function repeat(bytes: readonly number[], times: number): number[] {
+  return Array.from({ length: times }, () => bytes).flat();
+}

@@ -1,0 +1,74 @@
+import { BYTES_PER_ELEMENT, type FusedKernels, type FusedProgram, type View } from '@tsgrad/tensor';
+import type { WasmBuffer } from '../buffer.js';
+import { canEmit, constantsOffset, emitFusedKernel, type FusedKernelCode } from '../codegen/fused-kernel.js';
+import { viewsLayout } from '../codegen/layout.js';
+import { compileModule } from '../codegen/module.js';
+import type { WasmRuntime } from '../runtime.js';
+import { isParallel } from './elementwise.js';
+
+const MATH_OPS = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'erf', 'log1p', 'expm1']);
+
+/** Elements per share of a one-dimensional kernel: whole SIMD vectors, 64-byte aligned. */
+const ELEMENT_GRAIN = 16;
+
+/** A JSON replacer that keeps the numbers JSON would merge (NaN, ±Infinity → null; −0 → 0) apart. */
+const exactNumbers = (_: string, v: unknown) =>
+  typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? '-0' : v}` : v;
+
+/**
+ * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
+ * layout, validated and compiled once (cached by program and layout), then run with the
+ * operands' addresses in a small block of the memory: on the calling thread for small work,
+ * split across the pool above the unfused elementwise kernels' thresholds.
+ */
+export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer> {
+  const kernels = new Map<string, { readonly id: number; readonly code: FusedKernelCode }>();
+  // A prepared call's args block goes back to the allocator when the plan holding it is collected.
+  const argsBlocks = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
+    runtime.allocator.release(ptr, bytes);
+  });
+  return {
+    supports: canEmit,
+    prepare(
+      program: FusedProgram,
+      outputs: readonly View<WasmBuffer>[],
+      inputs: readonly View<WasmBuffer>[],
+    ) {
+      const layout = viewsLayout(outputs, inputs);
+      const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
+      let kernel = kernels.get(key);
+      if (kernel === undefined) {
+        const code = emitFusedKernel(program, layout, { shared: runtime.variant.shared });
+        kernel = { id: runtime.generated.add(compileModule(code.bytes, 'a fused kernel'), code.bytes), code };
+        kernels.set(key, kernel);
+      }
+      const { id, code } = kernel;
+      const operands = [...outputs, ...inputs];
+      const offsets = operands.map((v) => v.offset * BYTES_PER_ELEMENT[v.dtype]);
+      // The args block: operand addresses (written per call), then the constants (once).
+      const start = constantsOffset(operands.length);
+      const argsBytes = start + 8 * code.constants.length;
+      const argsPtr = runtime.allocator.alloc(argsBytes);
+      const float32 = program.steps.every((s) => s.dtype !== 'float64');
+      code.constants.forEach((c, i) => {
+        const at = argsPtr + start + 8 * i;
+        if (float32) new Float32Array(runtime.buffer, at, 1)[0] = c;
+        else new Float64Array(runtime.buffer, at, 1)[0] = c;
+      });
+      let words = new Int32Array(runtime.buffer, argsPtr, operands.length);
+      const count = layout.shape[0];
+      const size = layout.shape.reduce((n, d) => n * d, 1);
+      // The unfused kernels' thresholds: a fused kernel does at least their work per element.
+      const costly = program.steps.some((s) => s.kind === 'op' && MATH_OPS.has(s.op));
+      const parallel = count > 1 && isParallel(size, costly);
+      const grain = layout.shape.length === 1 ? ELEMENT_GRAIN : 1;
+      const call = () => {
+        if (words.buffer.byteLength === 0) words = new Int32Array(runtime.buffer, argsPtr, operands.length);
+        for (let j = 0; j < operands.length; j++) words[j] = operands[j].handle.ptr + offsets[j];
+        runtime.generated.run(id, argsPtr, count, grain, parallel);
+      };
+      argsBlocks.register(call, { ptr: argsPtr, bytes: argsBytes });
+      return call;
+    },
+  };
+}
