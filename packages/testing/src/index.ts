@@ -16,6 +16,10 @@ export {
   checkOp,
   expectOpConforms,
 } from './conformance.js';
+export { LAYER_CASES, type LayerCase, NOT_LAYERS } from './layer-cases.js';
+export { type HarnessTolerances, tolerancesFor } from './checks.js';
+export { mismatch, type Tolerance } from './compare.js';
+export { type DrawnInputs, drawInputs, mixSeed, seededRandom, toTensors } from './draw.js';
 export {
   formatLayerCounts,
   formatLayerFailure,

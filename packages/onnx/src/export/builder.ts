@@ -1,0 +1,112 @@
+import { allocTyped, type DType, type TypedArray } from '@tsgrad/tensor';
+import { type AttributeProto, type NodeProto, onnx, onnxType, type TensorProto } from '../proto.js';
+
+/** An attribute value: integers (and arrays of them) are INT(S); wrap floats as `{ float }`. */
+export type Attribute =
+  | number
+  | readonly number[]
+  | string
+  | { readonly float: number }
+  | { readonly floats: readonly number[] };
+
+const AttributeType = onnx.AttributeProto.AttributeType;
+
+function attributeProto(name: string, value: Attribute): AttributeProto {
+  if (typeof value === 'number') return { name, type: AttributeType.INT, i: value };
+  if (typeof value === 'string')
+    return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: [...(value as number[])] };
+  if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
+  return { name, type: AttributeType.FLOATS, floats: [...(value as { floats: number[] }).floats] };
+}
+
+/** A tensor initializer holding `data` (row-major) of `shape`. */
+export function tensorProto(
+  name: string,
+  dtype: DType,
+  shape: readonly number[],
+  data: TypedArray,
+): TensorProto {
+  const bytes =
+    dtype === 'bool'
+      ? Uint8Array.from(data as ArrayLike<number>, (v) => (v ? 1 : 0))
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  return { name, dataType: onnxType(dtype), dims: [...shape], rawData: bytes };
+}
+
+/**
+ * Accumulates the nodes and initializers of an ONNX graph, with fresh value names and shared
+ * int64 constants (shapes, axes, indices).
+ */
+export class GraphBuilder {
+  constructor(readonly opset: number) {}
+
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  private readonly int64Constants = new Map<string, string>();
+  private readonly scalars = new Map<string, string>();
+  private count = 0;
+
+  fresh(hint: string): string {
+    return `${hint}_${this.count++}`;
+  }
+
+  /** Adds a node; returns its output names (`outputs` of them, fresh). */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, Attribute> = {},
+    outputs = 1,
+  ): string[] {
+    const names = Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase()));
+    this.nodes.push({
+      opType,
+      name: this.fresh(`${opType}_node`),
+      input: [...inputs],
+      output: names,
+      attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
+    });
+    return names;
+  }
+
+  /** `node` with one output. */
+  op(opType: string, inputs: readonly string[], attributes: Record<string, Attribute> = {}): string {
+    return this.node(opType, inputs, attributes, 1)[0];
+  }
+
+  /** A 1-D int64 constant (or a scalar with `shape` []), shared between uses. */
+  int64(values: readonly number[], shape: readonly number[] = [values.length]): string {
+    const key = `${shape.join(',')}:${values.join(',')}`;
+    let name = this.int64Constants.get(key);
+    if (name === undefined) {
+      name = this.fresh('const_i64');
+      this.initializers.push({
+        name,
+        dataType: onnx.TensorProto.DataType.INT64,
+        dims: [...shape],
+        int64Data: [...values],
+      });
+      this.int64Constants.set(key, name);
+    }
+    return name;
+  }
+
+  /** A scalar constant of `dtype` (shape []), shared between uses. */
+  scalar(dtype: DType, value: number): string {
+    const key = `${dtype}:${value}`;
+    let name = this.scalars.get(key);
+    if (name === undefined) {
+      const data = allocTyped(dtype, 1);
+      data[0] = value;
+      name = this.constant(dtype, [], data);
+      this.scalars.set(key, name);
+    }
+    return name;
+  }
+
+  /** A constant tensor of `dtype`. */
+  constant(dtype: DType, shape: readonly number[], data: TypedArray, name = this.fresh('const')): string {
+    this.initializers.push(tensorProto(name, dtype, shape, data));
+    return name;
+  }
+}

@@ -1,0 +1,2 @@
+export { type Exportable, type ExportOptions, exportOnnx } from './export/export.js';
+export { OnnxError, UnsupportedOperatorError } from './proto.js';
