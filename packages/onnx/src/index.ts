@@ -1,2 +1,3 @@
 export { type Exportable, type ExportOptions, exportOnnx } from './export/export.js';
+export { importOnnx, type OnnxModule } from './import/import.js';
 export { OnnxError, UnsupportedOperatorError } from './proto.js';

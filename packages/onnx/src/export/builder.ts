@@ -1,13 +1,14 @@
 import { allocTyped, type DType, type TypedArray } from '@tsgrad/tensor';
 import { type AttributeProto, type NodeProto, onnx, onnxType, type TensorProto } from '../proto.js';
 
-/** An attribute value: integers (and arrays of them) are INT(S); wrap floats as `{ float }`. */
+/** An attribute value: integers (and arrays of them) are INT(S); wrap floats as `{ float }`, tensors as `{ tensor }`. */
 export type Attribute =
   | number
   | readonly number[]
   | string
   | { readonly float: number }
-  | { readonly floats: readonly number[] };
+  | { readonly floats: readonly number[] }
+  | { readonly tensor: TensorProto };
 
 const AttributeType = onnx.AttributeProto.AttributeType;
 
@@ -17,6 +18,7 @@ function attributeProto(name: string, value: Attribute): AttributeProto {
     return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: [...(value as number[])] };
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
+  if ('tensor' in value) return { name, type: AttributeType.TENSOR, t: value.tensor };
   return { name, type: AttributeType.FLOATS, floats: [...(value as { floats: number[] }).floats] };
 }
 
@@ -36,7 +38,7 @@ export function tensorProto(
 
 /**
  * Accumulates the nodes and initializers of an ONNX graph, with fresh value names and shared
- * int64 constants (shapes, axes, indices).
+ * constants (shapes, axes, indices, scalars) as Constant nodes.
  */
 export class GraphBuilder {
   constructor(readonly opset: number) {}
@@ -79,13 +81,8 @@ export class GraphBuilder {
     const key = `${shape.join(',')}:${values.join(',')}`;
     let name = this.int64Constants.get(key);
     if (name === undefined) {
-      name = this.fresh('const_i64');
-      this.initializers.push({
-        name,
-        dataType: onnx.TensorProto.DataType.INT64,
-        dims: [...shape],
-        int64Data: [...values],
-      });
+      const tensor = { dataType: onnx.TensorProto.DataType.INT64, dims: [...shape], int64Data: [...values] };
+      name = this.op('Constant', [], { value: { tensor } });
       this.int64Constants.set(key, name);
     }
     return name;
@@ -104,9 +101,8 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A constant tensor of `dtype`. */
-  constant(dtype: DType, shape: readonly number[], data: TypedArray, name = this.fresh('const')): string {
-    this.initializers.push(tensorProto(name, dtype, shape, data));
-    return name;
+  /** A constant tensor of `dtype`: a Constant node (initializers are the model's parameters and buffers). */
+  constant(dtype: DType, shape: readonly number[], data: TypedArray): string {
+    return this.op('Constant', [], { value: { tensor: tensorProto('', dtype, shape, data) } });
   }
 }

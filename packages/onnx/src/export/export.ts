@@ -140,7 +140,7 @@ export function exportOnnx(
     const buffer = graph.buffers[id];
     if (buffer.source.kind !== 'constant')
       throw new OnnxError(OP, `buffer ${id} is read before it is written`);
-    const name = b.constant(buffer.dtype, buffer.shape, buffer.source.data, `const_${id}`);
+    const name = b.constant(buffer.dtype, buffer.shape, buffer.source.data);
     valueOf.set(id, name);
     return name;
   };
