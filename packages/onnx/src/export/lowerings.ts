@@ -314,7 +314,12 @@ export const LOWERINGS: LoweringTable = {
   prod: reduce('ReduceProd'),
   max: reduce('ReduceMax'),
   min: reduce('ReduceMin'),
-  where: (b, call) => [b.op('Where', names(call))],
+  where: (b, call) => {
+    const [c, x, y] = names(call);
+    if (call.inputs[1].dtype !== 'bool') return [b.op('Where', [c, x, y])];
+    // onnxruntime has no boolean Where: (c ∧ x) ∨ (¬c ∧ y).
+    return [b.op('Or', [b.op('And', [c, x]), b.op('And', [b.op('Not', [c]), y])])];
+  },
   cast: (b, { inputs: [x], outputs: [out] }) => [b.op('Cast', [x.name], { to: onnxType(out.dtype) })],
   copy: (b, { inputs: [x] }) => [b.op('Identity', [x.name])],
   argmax: argReduce('ArgMax'),
