@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import * as ort from 'onnxruntime-node';
@@ -24,8 +26,13 @@ function fromOrt(y: ort.Tensor): Tensor {
   return new Tensor(T.array(Float64Array.from(data, Number), { shape: [...y.dims], dtype }));
 }
 
+let written = 0;
+
 /** The outputs of `model` (ONNX bytes) on `inputs`, in the model's output order. */
 export async function runOrt(model: Uint8Array, inputs: readonly Tensor[]): Promise<Tensor[]> {
+  // ONNX_EXPORT_DIR=dir keeps every model run here, for `make_fixtures.py --check dir/*.onnx` (onnx.checker).
+  const keep = process.env.ONNX_EXPORT_DIR;
+  if (keep) writeFileSync(join(keep, `model-${written++}.onnx`), model);
   const session = await ort.InferenceSession.create(model, {
     graphOptimizationLevel: 'disabled',
     intraOpNumThreads: 1,

@@ -3,7 +3,7 @@ import * as nn from '@tsgrad/nn';
 import * as T from '@tsgrad/tensor';
 import { mismatch } from '@tsgrad/testing';
 import { describe, expect, it } from 'vitest';
-import { exportOnnx, importOnnx } from '../src/index.js';
+import { exportOnnx, importOnnx, OnnxError } from '../src/index.js';
 import { runOrt } from './ort.js';
 
 // The models of the example trainers (packages cannot import apps, so each is rebuilt here
@@ -98,19 +98,23 @@ const ids = (shape: number[], vocab: number) =>
     ),
   );
 
-const trainers: [string, () => nn.Module, () => A.Tensor][] = [
-  ['spirals MLP', spiralsMlp, () => A.randn(T.random.key(30), [16, 2])],
-  ['Fashion-MNIST CNN', fashionCnn, () => A.rand(T.random.key(31), [2, 1, 28, 28])],
-  ['char-lm LSTM', () => new CharLSTM(), () => ids([2, 8], 20)],
-  ['char-lm Transformer', () => new CharTransformer(), () => ids([2, 8], 20)],
+/** Each model with a maker of its input at a batch size. */
+const trainers: [string, () => nn.Module, (batch: number) => A.Tensor][] = [
+  ['spirals MLP', spiralsMlp, (batch) => A.randn(T.random.key(30), [batch, 2])],
+  ['Fashion-MNIST CNN', fashionCnn, (batch) => A.rand(T.random.key(31), [batch, 1, 28, 28])],
+  ['char-lm LSTM', () => new CharLSTM(), (batch) => ids([batch, 8], 20)],
+  ['char-lm Transformer', () => new CharTransformer(), (batch) => ids([batch, 8], 20)],
 ];
+
+const forwardOf = (model: nn.Module) => (x: A.Tensor) =>
+  (model as unknown as { forward(x: A.Tensor): A.Tensor }).forward(x);
 
 describe("the trainers' models export, run in onnxruntime and import with equal outputs", () => {
   for (const [name, make, input] of trainers) {
     it(name, async () => {
       const model = make().eval();
-      const x = input();
-      const expected = [(model as unknown as { forward(x: A.Tensor): A.Tensor }).forward(x)];
+      const x = input(2);
+      const expected = [forwardOf(model)(x)];
       const bytes = exportOnnx(model, [x], { inputNames: ['input'], outputNames: ['logits'] });
       expectClose(await runOrt(bytes, [x]), expected);
       const imported = importOnnx(bytes);
@@ -118,4 +122,37 @@ describe("the trainers' models export, run in onnxruntime and import with equal 
       expectClose(imported.run(x), expected);
     }, 30_000);
   }
+});
+
+describe('dynamic axes: one export runs at every batch size', () => {
+  for (const [name, make, input] of trainers) {
+    it(name, async () => {
+      const model = make().eval();
+      const bytes = exportOnnx(model, [input(2)], {
+        inputNames: ['input'],
+        outputNames: ['logits'],
+        dynamicAxes: { input: { 0: 'batch' }, logits: { 0: 'batch' } },
+      });
+      for (const batch of [1, 3, 5]) {
+        const x = input(batch);
+        expectClose(await runOrt(bytes, [x]), [forwardOf(model)(x)]);
+      }
+    }, 60_000);
+  }
+
+  it('refuses a symbol the traced graph is not multilinear in, naming it', () => {
+    // The LSTM is unrolled over time: its graph changes with the sequence length.
+    const lstm = new CharLSTM().eval();
+    expect(() => exportOnnx(lstm, [ids([2, 8], 20)], { dynamicAxes: { input_0: { 1: 'time' } } })).toThrow(
+      /dynamicAxes: the traced graph changes with the size of time/,
+    );
+    expect(() => exportOnnx(lstm, [ids([2, 8], 20)], { dynamicAxes: { input_0: { 2: 'x' } } })).toThrow(
+      OnnxError,
+    );
+    // A mean over the batch divides by a constant that depends on it.
+    const meanOfBatch = (x: A.Tensor) => A.mean(x, { axis: 0 });
+    expect(() =>
+      exportOnnx(meanOfBatch, [A.randn(T.random.key(1), [4, 3])], { dynamicAxes: { input_0: { 0: 'n' } } }),
+    ).toThrow(/dynamicAxes: the constant .* changes with n/);
+  });
 });

@@ -37,7 +37,7 @@ export function tensorProto(
 }
 
 /**
- * Accumulates the nodes and initializers of an ONNX graph, with fresh value names and shared
+ * Accumulates the nodes and initializers of an ONNX graph, with fresh value names and
  * constants (shapes, axes, indices, scalars) as Constant nodes.
  */
 export class GraphBuilder {
@@ -45,8 +45,6 @@ export class GraphBuilder {
 
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
-  private readonly int64Constants = new Map<string, string>();
-  private readonly scalars = new Map<string, string>();
   private count = 0;
 
   fresh(hint: string): string {
@@ -76,29 +74,20 @@ export class GraphBuilder {
     return this.node(opType, inputs, attributes, 1)[0];
   }
 
-  /** A 1-D int64 constant (or a scalar with `shape` []), shared between uses. */
+  /**
+   * A 1-D int64 constant (or a scalar with `shape` []). Not shared between uses by value: the
+   * graph's structure must not depend on sizes (see dynamic.ts).
+   */
   int64(values: readonly number[], shape: readonly number[] = [values.length]): string {
-    const key = `${shape.join(',')}:${values.join(',')}`;
-    let name = this.int64Constants.get(key);
-    if (name === undefined) {
-      const tensor = { dataType: onnx.TensorProto.DataType.INT64, dims: [...shape], int64Data: [...values] };
-      name = this.op('Constant', [], { value: { tensor } });
-      this.int64Constants.set(key, name);
-    }
-    return name;
+    const tensor = { dataType: onnx.TensorProto.DataType.INT64, dims: [...shape], int64Data: [...values] };
+    return this.op('Constant', [], { value: { tensor } });
   }
 
-  /** A scalar constant of `dtype` (shape []), shared between uses. */
+  /** A scalar constant of `dtype` (shape []). */
   scalar(dtype: DType, value: number): string {
-    const key = `${dtype}:${value}`;
-    let name = this.scalars.get(key);
-    if (name === undefined) {
-      const data = allocTyped(dtype, 1);
-      data[0] = value;
-      name = this.constant(dtype, [], data);
-      this.scalars.set(key, name);
-    }
-    return name;
+    const data = allocTyped(dtype, 1);
+    data[0] = value;
+    return this.constant(dtype, [], data);
   }
 
   /** A constant tensor of `dtype`: a Constant node (initializers are the model's parameters and buffers). */

@@ -1,9 +1,17 @@
-import { Tensor, treeFlatten } from '@tsgrad/autograd';
+import { Tensor } from '@tsgrad/autograd';
 import { type Graph, makeGraph } from '@tsgrad/compiler';
 import { functionalCall, Module } from '@tsgrad/nn';
 import * as T from '@tsgrad/tensor';
-import { encodeModel, OnnxError, onnxType, type ValueInfoProto } from '../proto.js';
+import {
+  encodeModel,
+  type NodeProto,
+  OnnxError,
+  onnxType,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../proto.js';
 import { GraphBuilder, tensorProto } from './builder.js';
+import { lowerDynamic, symbolicInputs } from './dynamic.js';
 import { LOWERINGS, type LoweringCall } from './lowerings.js';
 import { lowerView } from './views.js';
 
@@ -42,8 +50,9 @@ function checkNames(
 
 /** The module's parameters and buffers by name, each tensor once (a tied weight keeps its first name). */
 function namedState(module: Module): [string, Tensor][] {
-  const seen = new Set<Tensor>();
-  return Object.entries(module.stateDict()).filter(([, t]) => !seen.has(t) && (seen.add(t), true));
+  const byTensor = new Map<Tensor, string>();
+  for (const [name, t] of Object.entries(module.stateDict())) if (!byTensor.has(t)) byTensor.set(t, name);
+  return [...byTensor].map(([t, name]) => [name, t]);
 }
 
 /** Runs `body` with the module in eval mode, as PyTorch's exporter does, and restores every submodule's mode. */
@@ -55,6 +64,83 @@ function inEvalMode<R>(module: Module, body: () => R): R {
   } finally {
     for (const [m, training] of modes) m.training = training;
   }
+}
+
+/** A graph input or output: its name, dtype and static shape. */
+export interface Signature {
+  readonly name: string;
+  readonly dtype: T.DType;
+  readonly shape: readonly number[];
+}
+
+/** The ONNX nodes and initializers of a traced graph. */
+export interface Lowered {
+  readonly nodes: NodeProto[];
+  readonly initializers: TensorProto[];
+  readonly inputs: Signature[];
+  readonly outputs: Signature[];
+}
+
+function lowerGraph(
+  graph: Graph,
+  state: readonly [string, Tensor][],
+  inputNames: readonly string[],
+  outputNames: readonly string[],
+  opset: number,
+): Lowered {
+  const b = new GraphBuilder(opset);
+  const bufferNames = new Map<number, string>();
+  const inputs: Signature[] = [];
+  graph.inputs.forEach((id, i) => {
+    const buffer = graph.buffers[id];
+    if (i < state.length) {
+      const [name, tensor] = state[i];
+      b.initializers.push(tensorProto(name, buffer.dtype, buffer.shape, tensor.value.toTypedArray()));
+      bufferNames.set(id, name);
+    } else {
+      const name = inputNames[i - state.length];
+      inputs.push({ name, dtype: buffer.dtype, shape: buffer.shape });
+      bufferNames.set(id, name);
+    }
+  });
+  /** The ONNX value of a buffer; a constant becomes an initializer when first read. */
+  const bufferValue = (id: number): string => {
+    const known = bufferNames.get(id);
+    if (known !== undefined) return known;
+    const buffer = graph.buffers[id];
+    if (buffer.source.kind !== 'constant')
+      throw new OnnxError(OP, `buffer ${id} is read before it is written`);
+    const name = b.constant(buffer.dtype, buffer.shape, buffer.source.data);
+    bufferNames.set(id, name);
+    return name;
+  };
+  const views = new Map<string, string>();
+  const read = (v: Graph['outputs'][number]): string => {
+    const key = `${v.buffer}|${v.shape}|${v.strides}|${v.offset}`;
+    let name = views.get(key);
+    if (name === undefined) {
+      name = lowerView(b, bufferValue(v.buffer), graph.buffers[v.buffer], v);
+      views.set(key, name);
+    }
+    return name;
+  };
+  for (const eq of graph.equations) {
+    const call: LoweringCall<unknown> = {
+      inputs: eq.inputs.map((v) => ({ name: read(v), shape: v.shape, dtype: graph.buffers[v.buffer].dtype })),
+      outputs: eq.outputs.map((id) => ({ shape: graph.buffers[id].shape, dtype: graph.buffers[id].dtype })),
+      params: eq.params,
+    };
+    const lowering = LOWERINGS[eq.primitive] as (b: GraphBuilder, call: LoweringCall<unknown>) => string[];
+    lowering(b, call).forEach((name, k) => {
+      bufferNames.set(eq.outputs[k], name);
+    });
+  }
+  const outputs = graph.outputs.map((v, k): Signature => {
+    const name = outputNames[k];
+    b.nodes.push({ opType: 'Identity', name: `${name}_identity`, input: [read(v)], output: [name] });
+    return { name, dtype: graph.buffers[v.buffer].dtype, shape: v.shape };
+  });
+  return { nodes: b.nodes, initializers: b.initializers, inputs, outputs };
 }
 
 /** The traced graph: state tensors (for a module) come first among the graph's inputs. */
@@ -80,7 +166,14 @@ function valueInfo(
   shape: readonly number[],
   symbols: Readonly<Record<number, string>> = {},
 ): ValueInfoProto {
-  const dim = shape.map((d, i) => (symbols[i] !== undefined ? { dimParam: symbols[i] } : { dimValue: d }));
+  // A size that changes with a dynamic input axis (-1) is symbolic even where not named.
+  const dim = shape.map((d, i) =>
+    symbols[i] !== undefined
+      ? { dimParam: symbols[i] }
+      : d < 0
+        ? { dimParam: `${name}_${i}` }
+        : { dimValue: d },
+  );
   return { name, type: { tensorType: { elemType: onnxType(dtype), shape: { dim } } } };
 }
 
@@ -118,56 +211,25 @@ export function exportOnnx(
       );
   }
 
-  const b = new GraphBuilder(opset);
-  const valueOf = new Map<number, string>();
-  const graphInputs: ValueInfoProto[] = [];
-  graph.inputs.forEach((id, i) => {
-    const buffer = graph.buffers[id];
-    if (i < state.length) {
-      const [name, tensor] = state[i];
-      b.initializers.push(tensorProto(name, buffer.dtype, buffer.shape, tensor.value.toTypedArray()));
-      valueOf.set(id, name);
-    } else {
-      const name = inputNames[i - state.length];
-      graphInputs.push(valueInfo(name, buffer.dtype, buffer.shape, dynamicAxes[name]));
-      valueOf.set(id, name);
+  const lowered =
+    symbolicInputs(inputNames, dynamicAxes, exampleInputs).length === 0
+      ? lowerGraph(graph, state, inputNames, outputNames, opset)
+      : lowerDynamic(
+          (inputs) => lowerGraph(traceGraph(model, inputs, state), state, inputNames, outputNames, opset),
+          exampleInputs,
+          inputNames,
+          dynamicAxes,
+        );
+  for (const output of lowered.outputs) {
+    for (const axis of Object.keys(dynamicAxes[output.name] ?? {})) {
+      if (!(output.shape[Number(axis)] < 0))
+        throw new OnnxError(
+          OP,
+          `dynamicAxes: axis ${axis} of output ${output.name} does not depend on any dynamic input axis`,
+        );
     }
-  });
-  /** The ONNX value of a buffer; a constant becomes an initializer when first read. */
-  const bufferValue = (id: number): string => {
-    const known = valueOf.get(id);
-    if (known !== undefined) return known;
-    const buffer = graph.buffers[id];
-    if (buffer.source.kind !== 'constant')
-      throw new OnnxError(OP, `buffer ${id} is read before it is written`);
-    const name = b.constant(buffer.dtype, buffer.shape, buffer.source.data);
-    valueOf.set(id, name);
-    return name;
-  };
-  const views = new Map<string, string>();
-  const read = (v: Graph['outputs'][number]): string => {
-    const key = `${v.buffer}|${v.shape}|${v.strides}|${v.offset}`;
-    let name = views.get(key);
-    if (name === undefined) {
-      name = lowerView(b, bufferValue(v.buffer), graph.buffers[v.buffer], v);
-      views.set(key, name);
-    }
-    return name;
-  };
-  for (const eq of graph.equations) {
-    const call: LoweringCall<unknown> = {
-      inputs: eq.inputs.map((v) => ({ name: read(v), shape: v.shape, dtype: graph.buffers[v.buffer].dtype })),
-      outputs: eq.outputs.map((id) => ({ shape: graph.buffers[id].shape, dtype: graph.buffers[id].dtype })),
-      params: eq.params,
-    };
-    const lowering = LOWERINGS[eq.primitive] as (b: GraphBuilder, call: LoweringCall<unknown>) => string[];
-    lowering(b, call).forEach((name, k) => valueOf.set(eq.outputs[k], name));
   }
-  const graphOutputs = graph.outputs.map((v, k) => {
-    const name = outputNames[k];
-    b.nodes.push({ opType: 'Identity', name: `${name}_identity`, input: [read(v)], output: [name] });
-    return valueInfo(name, graph.buffers[v.buffer].dtype, v.shape, dynamicAxes[name]);
-  });
+  const info = (x: Signature) => valueInfo(x.name, x.dtype, x.shape, dynamicAxes[x.name]);
   return encodeModel({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: opset }],
@@ -175,10 +237,10 @@ export function exportOnnx(
     producerVersion: '0.1.0',
     graph: {
       name: model instanceof Module ? model.constructor.name : model.name || 'main',
-      node: b.nodes,
-      initializer: b.initializers,
-      input: graphInputs,
-      output: graphOutputs,
+      node: lowered.nodes,
+      initializer: lowered.initializers,
+      input: lowered.inputs.map(info),
+      output: lowered.outputs.map(info),
     },
   });
 }

@@ -107,7 +107,9 @@ class Program {
       onHost.add(t);
     }
     for (const [name, t] of state) values.set(name, t);
-    this.inputs.forEach((input, i) => values.set(input.name, inputs[i]));
+    this.inputs.forEach((input, i) => {
+      values.set(input.name, inputs[i]);
+    });
     for (const node of this.nodes) {
       const args = (node.input ?? []).map((name) => {
         if (name === '') return undefined;

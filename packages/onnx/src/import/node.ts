@@ -19,7 +19,7 @@ const INT32_MAX = 2 ** 31 - 1;
 const clampInt = (v: number) => Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, v));
 
 /** The elements of a TensorProto, whichever field holds them. */
-function protoValues(op: string, t: TensorProto): ArrayLike<number> {
+export function protoValues(op: string, t: TensorProto): ArrayLike<number> {
   const type = t.dataType ?? 0;
   const raw = t.rawData;
   if (raw && raw.length > 0) {

@@ -406,8 +406,8 @@ function clip(n: NodeCall): Tensor[] {
 
 function selu(n: NodeCall): Tensor[] {
   const x = n.input(0);
-  const alpha = n.float('alpha', 1.67326319217681884765625);
-  const gamma = n.float('gamma', 1.05070102214813232421875);
+  const alpha = n.float('alpha', 1.6732632423543772);
+  const gamma = n.float('gamma', 1.0507009873554805);
   return [A.mul(A.where(A.gt(x, 0), x, A.mul(A.expm1(x), alpha)), gamma)];
 }
 
