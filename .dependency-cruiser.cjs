@@ -1,6 +1,6 @@
 // The package graph of ARCHITECTURE.md, checked in CI: dependencies point one way, upward, and
 // there are no import cycles. Packages are matched by folder.
-const core = '(tensor|backend-[^/]+|autograd|compiler|nn|optim|data|io)';
+const core = '(tensor|backend-[^/]+|autograd|compiler|nn|optim|data|io|onnx)';
 
 /** `from` may import nothing under packages/ except its own folder and `allowed`. */
 const only = (from, allowed) => ({
@@ -30,6 +30,7 @@ module.exports = {
     only('optim', ['tensor', 'autograd']),
     only('data', ['tensor']),
     only('io', ['tensor', 'autograd']),
+    only('onnx', ['tensor', 'autograd', 'compiler', 'nn']),
     only('testing', [core, 'testing']),
     only('tsgrad', [core]),
     {

@@ -43,7 +43,7 @@ function expectClose(actual: readonly A.Tensor[], expected: readonly A.Tensor[])
 }
 
 describe("PyTorch's models import and give PyTorch's outputs", () => {
-  for (const name of ['mlp', 'cnn', 'lstm', 'gru', 'norm_gelu']) {
+  for (const name of ['mlp', 'cnn', 'lstm', 'gru', 'norm_gelu', 'zoo']) {
     it(name, () => {
       const { bytes, inputs, outputs } = fixture(name);
       const model = importOnnx(bytes);
@@ -89,15 +89,15 @@ describe("PyTorch's models import and give PyTorch's outputs", () => {
     const adam = new optim.Adam(model.parameters(), { lr: 0.01 });
     const lossOf = () => A.mean(A.square(A.sub(model.forward(x) as A.Tensor, target)));
     const first = lossOf().item();
-    for (let step = 0; step < 60; step++) {
+    for (let step = 0; step < 30; step++) {
       adam.zeroGrad();
       lossOf().backward();
       adam.step();
     }
     const last = lossOf().item();
-    console.log(`fine-tuning norm_gelu: loss ${first.toFixed(4)} → ${last.toFixed(4)} in 60 Adam steps`);
+    console.log(`fine-tuning norm_gelu: loss ${first.toFixed(4)} → ${last.toFixed(4)} in 30 Adam steps`);
     expect(last).toBeLessThan(first / 2);
-  });
+  }, 30_000);
 });
 
 describe('what importOnnx refuses', () => {

@@ -14,10 +14,15 @@ const chunks = (x: Tensor, count: number) => A.split(x, count, -1);
 /** Slot d of a [D, …] tensor. */
 const slot = (x: Tensor, d: number) => A.squeeze(A.narrow(x, 0, d, 1), [0]);
 
-function recurrent(n: NodeCall, stateCount: number, step: Step, inputBiasOnly: boolean): Tensor[] {
+function recurrent(
+  n: NodeCall,
+  stateCount: number,
+  step: Step,
+  inputBiasOnly: boolean,
+  activations: readonly string[],
+): Tensor[] {
   if (n.int('layout', 0) !== 0) throw n.unsupported('layout 1');
   if (n.has('clip')) throw n.unsupported('attribute clip');
-  if (n.has('activations')) throw n.unsupported('attribute activations');
   if (n.int('input_forget', 0) !== 0) throw n.unsupported('input_forget 1');
   const x = n.input(0);
   const [seq, batch] = x.shape;
@@ -27,6 +32,10 @@ function recurrent(n: NodeCall, stateCount: number, step: Step, inputBiasOnly: b
   if (n.optional(7) !== undefined) throw n.unsupported('peephole weights (P)');
   const direction = n.string('direction', 'forward');
   const directions = direction === 'bidirectional' ? [false, true] : [direction === 'reverse'];
+  const given = n.strings('activations');
+  const defaults = directions.flatMap(() => activations.map((a) => a.toLowerCase()));
+  if (given !== undefined && given.map((a) => a.toLowerCase()).join() !== defaults.join())
+    throw n.unsupported(`activations ${given.join(', ')} (only the defaults)`);
   const hidden = n.input(2).shape[2];
   const outputs: Tensor[][] = [];
   const finals: Tensor[][] = [];
@@ -94,6 +103,6 @@ const gruStep: Step = (xt, [h], r, rb, n) => {
 
 const rnnStep: Step = (xt, [h], r) => [A.tanh(A.add(xt, A.matmul(h, A.transpose(r))))];
 
-export const lstm = (n: NodeCall) => recurrent(n, 2, lstmStep, false);
-export const gru = (n: NodeCall) => recurrent(n, 1, gruStep, true);
-export const rnn = (n: NodeCall) => recurrent(n, 1, rnnStep, false);
+export const lstm = (n: NodeCall) => recurrent(n, 2, lstmStep, false, ['Sigmoid', 'Tanh', 'Tanh']);
+export const gru = (n: NodeCall) => recurrent(n, 1, gruStep, true, ['Sigmoid', 'Tanh']);
+export const rnn = (n: NodeCall) => recurrent(n, 1, rnnStep, false, ['Tanh']);
