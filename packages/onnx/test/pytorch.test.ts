@@ -132,3 +132,60 @@ describe('what importOnnx refuses', () => {
     expect(() => model.run(A.tensor([1, 2, 3]))).toThrow(/input x must be float32\[2\], got float32\[3\]/);
   });
 });
+
+describe('operators no fixture emits, in hand-built models', () => {
+  /** A one-node model over float32 inputs of the given shapes. */
+  const oneNode = (
+    opType: string,
+    shapes: number[][],
+    attribute: object[] = [],
+    opset = 17,
+    extra: { input: string[]; constants?: object[] } = { input: [] },
+  ) =>
+    importOnnx(
+      onnx.ModelProto.encode({
+        irVersion: 8,
+        opsetImport: [{ domain: '', version: opset }],
+        graph: {
+          name: 'g',
+          initializer: extra.constants ?? [],
+          node: [
+            {
+              opType,
+              name: 'n',
+              input: [...shapes.map((_, i) => `x${i}`), ...extra.input],
+              output: ['y'],
+              attribute,
+            },
+          ],
+          input: shapes.map((shape, i) => ({
+            name: `x${i}`,
+            type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+          })),
+          output: [{ name: 'y' }],
+        },
+      }).finish(),
+    );
+  const a = A.tensor([
+    [-1.5, 2, 0.25],
+    [3, -0.5, -2],
+  ]);
+  const b = A.tensor([0.5, -1, 2]);
+  const values = (x: A.Tensor) => Array.from(x.value.toTypedArray() as Float32Array);
+
+  it('Sum, Mean, Gelu, Mod (fmod), GlobalMaxPool, Range', () => {
+    expect(values(oneNode('Sum', [[2, 3], [3]]).run(a, b)[0])).toEqual(values(A.add(a, b)));
+    expect(values(oneNode('Mean', [[2, 3], [3]]).run(a, b)[0])).toEqual(values(A.div(A.add(a, b), 2)));
+    expect(values(oneNode('Gelu', [[2, 3]], [], 20).run(a)[0])).toEqual(values(A.gelu(a)));
+    const fmod = oneNode('Mod', [[2, 3], [3]], [{ name: 'fmod', type: 2, i: 1 }]).run(a, b)[0];
+    expect(values(fmod).map((v) => v + 0)).toEqual([0, 0, 0.25, 0, -0.5, 0]); // the dividend's sign: -1.5 fmod 0.5 is 0
+    const image = A.reshape(A.arange(12, undefined, 1, { dtype: 'float32' }), [1, 3, 2, 2]);
+    expect(values(oneNode('GlobalMaxPool', [[1, 3, 2, 2]]).run(image)[0])).toEqual([3, 7, 11]);
+    const scalar = (name: string, v: number) => ({ name, dataType: 1, dims: [], floatData: [v] });
+    const range = oneNode('Range', [], [], 17, {
+      input: ['start', 'limit', 'delta'],
+      constants: [scalar('start', 1), scalar('limit', 2.5), scalar('delta', 0.5)],
+    });
+    expect(values(range.run()[0])).toEqual([1, 1.5, 2]);
+  });
+});
