@@ -30,7 +30,9 @@ module.exports = {
     only('optim', ['tensor', 'autograd']),
     only('data', ['tensor']),
     only('io', ['tensor', 'autograd']),
-    only('onnx', ['tensor', 'autograd', 'compiler', 'nn']),
+    only('onnx/src', ['tensor', 'autograd', 'compiler', 'nn']),
+    // Its tests also train (optim) and reuse the harness's layer cases and input draws (testing).
+    only('onnx/test', ['onnx', 'tensor', 'autograd', 'compiler', 'nn', 'optim', 'testing']),
     only('testing', [core, 'testing']),
     only('tsgrad', [core]),
     {

@@ -88,13 +88,13 @@ describe("PyTorch's models import and give PyTorch's outputs", () => {
     const target = A.tanh(A.randn(T.random.key(2), [2, 3, 6]));
     const adam = new optim.Adam(model.parameters(), { lr: 0.01 });
     const lossOf = () => A.mean(A.square(A.sub(model.forward(x) as A.Tensor, target)));
-    const first = lossOf().item();
+    const first = Number(lossOf().item());
     for (let step = 0; step < 30; step++) {
       adam.zeroGrad();
       lossOf().backward();
       adam.step();
     }
-    const last = lossOf().item();
+    const last = Number(lossOf().item());
     console.log(`fine-tuning norm_gelu: loss ${first.toFixed(4)} → ${last.toFixed(4)} in 30 Adam steps`);
     expect(last).toBeLessThan(first / 2);
   }, 30_000);

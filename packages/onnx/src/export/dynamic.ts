@@ -3,7 +3,6 @@ import * as A from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { protoValues } from '../import/node.js';
 import { type NodeProto, OnnxError, onnx, type TensorProto, toNumber } from '../proto.js';
-import type { Lowered } from './export.js';
 
 // Dynamic axes. A traced graph has every size built in (reshape targets, broadcast shapes,
 // slice bounds). To make some input sizes symbolic, the model is traced at sizes 2 and 3 of
@@ -11,6 +10,21 @@ import type { Lowered } from './export.js';
 // int64 constants; each element of those must be multilinear in the symbols (as N·H, N·T·C…),
 // and is then computed at run time from the inputs' shapes. Anything else that changes with a
 // symbol (a float constant such as 1/N, a Gather's indices) is refused with the node's name.
+
+/** A graph input or output: its name, dtype and shape (-1 for a size that follows a symbol). */
+export interface Signature {
+  readonly name: string;
+  readonly dtype: T.DType;
+  readonly shape: readonly number[];
+}
+
+/** The ONNX nodes and initializers of a traced graph, as export.ts lowers it. */
+export interface Lowered {
+  readonly nodes: NodeProto[];
+  readonly initializers: TensorProto[];
+  readonly inputs: Signature[];
+  readonly outputs: Signature[];
+}
 
 export type DynamicAxes = Readonly<Record<string, Readonly<Record<number, string>>>>;
 

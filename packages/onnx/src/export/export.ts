@@ -2,16 +2,9 @@ import { Tensor } from '@tsgrad/autograd';
 import { type Graph, makeGraph } from '@tsgrad/compiler';
 import { functionalCall, Module } from '@tsgrad/nn';
 import * as T from '@tsgrad/tensor';
-import {
-  encodeModel,
-  type NodeProto,
-  OnnxError,
-  onnxType,
-  type TensorProto,
-  type ValueInfoProto,
-} from '../proto.js';
+import { encodeModel, OnnxError, onnxType, type ValueInfoProto } from '../proto.js';
 import { GraphBuilder, tensorProto } from './builder.js';
-import { lowerDynamic, symbolicInputs } from './dynamic.js';
+import { type Lowered, lowerDynamic, type Signature, symbolicInputs } from './dynamic.js';
 import { LOWERINGS, type LoweringCall } from './lowerings.js';
 import { lowerView } from './views.js';
 
@@ -64,21 +57,6 @@ function inEvalMode<R>(module: Module, body: () => R): R {
   } finally {
     for (const [m, training] of modes) m.training = training;
   }
-}
-
-/** A graph input or output: its name, dtype and static shape. */
-export interface Signature {
-  readonly name: string;
-  readonly dtype: T.DType;
-  readonly shape: readonly number[];
-}
-
-/** The ONNX nodes and initializers of a traced graph. */
-export interface Lowered {
-  readonly nodes: NodeProto[];
-  readonly initializers: TensorProto[];
-  readonly inputs: Signature[];
-  readonly outputs: Signature[];
 }
 
 function lowerGraph(
