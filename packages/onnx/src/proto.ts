@@ -1,5 +1,6 @@
-import { type DType, TsgradError } from '@tsgrad/tensor';
+import type { DType } from '@tsgrad/tensor';
 import onnxProto from 'onnx-proto';
+import { OnnxError, UnsupportedOperatorError } from './errors.js';
 
 // The ONNX protobuf messages come from `onnx-proto` (protobufjs code generated from onnx.proto,
 // with typings), so no wire format is written by hand. Everything else in the package talks
@@ -13,11 +14,7 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
-/** An error about an ONNX model: a malformed file, or a model tsgrad cannot export or import. */
-export class OnnxError extends TsgradError {}
-
-/** An operator (or an attribute of one) that `importOnnx` does not support. */
-export class UnsupportedOperatorError extends OnnxError {}
+export { OnnxError, UnsupportedOperatorError };
 
 export const DataType = onnx.TensorProto.DataType;
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -58,20 +59,28 @@ function packageFolder(name: string, from: string): string {
 }
 
 /**
- * The third-party packages the workspace packages depend on (onnx-proto and what it needs),
- * each packed from the folder it is installed in: the offline install takes them from there.
+ * The third-party packages tsgrad needs at run time (onnx-proto and its protobuf runtime),
+ * found through the `dependencies` of tsgrad and its workspace packages and each packed from
+ * the folder it is installed in: the offline install takes them from there.
  */
 function packThirdParty(destination: string): Map<string, string> {
+  mkdirSync(destination, { recursive: true });
   const packed = new Map<string, string>();
-  const queue = readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p));
+  const visited = new Set<string>();
+  const queue = [join(root, 'packages', 'tsgrad')];
   while (queue.length > 0) {
     const folder = queue.pop() as string;
+    if (visited.has(folder)) continue;
+    visited.add(folder);
     const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as {
-      name: string;
       dependencies?: Record<string, string>;
     };
     for (const [name, version] of Object.entries(manifest.dependencies ?? {})) {
-      if (version.startsWith('workspace:') || packed.has(name)) continue;
+      if (version.startsWith('workspace:')) {
+        queue.push(join(root, 'packages', name.replace('@tsgrad/', '')));
+        continue;
+      }
+      if (packed.has(name)) continue;
       const dependency = packageFolder(name, folder);
       const [{ filename }] = JSON.parse(
         execFileSync(

@@ -27,8 +27,16 @@ interface GraphInput {
   readonly shape: readonly (number | null)[];
 }
 
+/** What an OnnxModule evaluates (declared without protobuf types, which stay out of the public typings). */
+interface Evaluator {
+  readonly state: readonly (readonly [string, Tensor])[];
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(inputs: readonly Tensor[], state: ReadonlyMap<string, Tensor>): Tensor[];
+}
+
 /** The decoded graph, ready to evaluate. */
-class Program {
+class Program implements Evaluator {
   /** Non-float initializers: constants kept on the CPU backend, where their values can be read under `jit`. */
   readonly constants = new Map<string, Tensor>();
   readonly state: [string, Tensor][] = [];
@@ -85,6 +93,14 @@ class Program {
         };
       });
     this.outputs = (graph.output ?? []).map((v) => v.name ?? '');
+  }
+
+  get inputNames(): string[] {
+    return this.inputs.map((x) => x.name);
+  }
+
+  get outputNames(): string[] {
+    return [...this.outputs];
   }
 
   /** The graph's outputs for `inputs`, reading parameters and buffers from `state`. */
@@ -184,7 +200,7 @@ class ParameterScope extends Module {
  * optimizers, `functionalCall` and `jit` work on it as on any module.
  */
 export class OnnxModule extends Module {
-  readonly #program: Program;
+  readonly #program: Evaluator;
   /** Where each initializer lives: read at every call, so that functionalCall's replacements are seen. */
   readonly #slots: {
     readonly name: string;
@@ -193,7 +209,7 @@ export class OnnxModule extends Module {
   }[] = [];
 
   /** @internal Built by `importOnnx`. */
-  constructor(program: Program) {
+  constructor(program: Evaluator) {
     super();
     this.#program = program;
     for (const [name, tensor] of program.state) {
@@ -213,12 +229,12 @@ export class OnnxModule extends Module {
 
   /** The graph's input names, in order. */
   get inputNames(): string[] {
-    return this.#program.inputs.map((x) => x.name);
+    return [...this.#program.inputNames];
   }
 
   /** The graph's output names, in order. */
   get outputNames(): string[] {
-    return [...this.#program.outputs];
+    return [...this.#program.outputNames];
   }
 
   /** Every output of the graph, in order. */
