@@ -77,6 +77,8 @@ function layerInputs(c: LayerCase, random: () => number): A.Tensor[] {
   return xs.map((x) => (T.isFloat(x.dtype) ? x.to('float32') : x));
 }
 
+// Export follows PyTorch's exporter: a module is traced in eval mode (dropout off, batch norm on
+// its running statistics), so the harness's training-mode cases are checked in eval mode here.
 describe('every layer configuration of the layer harness exports (eval mode) with equal outputs', () => {
   for (const c of LAYER_CASES) {
     const module = c.make();
@@ -129,6 +131,11 @@ it('exports a gradient: the backward graph of a loss runs in onnxruntime', async
     atol: 1e-5,
     rtol: 1e-4,
   });
+});
+
+it('matched every registered op and every layer configuration (none is skipped)', () => {
+  expect(matched.ops.size).toBe(A.registeredOps().length);
+  expect(matched.layers).toBe(LAYER_CASES.length);
 });
 
 afterAll(() => {
