@@ -32,7 +32,7 @@ let written = 0;
 export async function runOrt(model: Uint8Array, inputs: readonly Tensor[]): Promise<Tensor[]> {
   // ONNX_EXPORT_DIR=dir keeps every model run here, for `make_fixtures.py --check dir/*.onnx` (onnx.checker).
   const keep = process.env.ONNX_EXPORT_DIR;
-  if (keep) writeFileSync(join(keep, `model-${written++}.onnx`), model);
+  if (keep) writeFileSync(join(keep, `model-${process.pid}-${written++}.onnx`), model);
   const session = await ort.InferenceSession.create(model, {
     graphOptimizationLevel: 'disabled',
     intraOpNumThreads: 1,

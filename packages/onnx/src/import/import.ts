@@ -162,9 +162,8 @@ class Program implements Evaluator {
   }
 
   private checkInputs(inputs: readonly Tensor[]): void {
-    const expected = this.inputs
-      .map((x) => `${x.name}: ${x.dtype}[${x.shape.map((d) => d ?? '?').join(',')}]`)
-      .join(', ');
+    const typeOf = (x: GraphInput) => `${x.dtype}[${x.shape.map((d) => d ?? '?').join(',')}]`;
+    const expected = this.inputs.map((x) => `${x.name}: ${typeOf(x)}`).join(', ');
     if (
       !Array.isArray(inputs) ||
       inputs.length !== this.inputs.length ||
@@ -181,7 +180,7 @@ class Program implements Evaluator {
       if (!fits || !dtypeFits)
         throw new OnnxError(
           OP,
-          `input ${spec.name} must be ${expected.split(', ')[i].split(': ')[1]}, got ${x.dtype}${T.formatShape(x.shape)}`,
+          `input ${spec.name} must be ${typeOf(spec)}, got ${x.dtype}${T.formatShape(x.shape)}`,
         );
     });
   }
