@@ -1,6 +1,6 @@
 // The package graph of ARCHITECTURE.md, checked in CI: dependencies point one way, upward, and
 // there are no import cycles. Packages are matched by folder.
-const core = '(tensor|backend-[^/]+|autograd|compiler|nn|optim|data|io)';
+const core = '(tensor|backend-[^/]+|autograd|compiler|nn|optim|data|io|onnx)';
 
 /** `from` may import nothing under packages/ except its own folder and `allowed`. */
 const only = (from, allowed) => ({
@@ -30,6 +30,9 @@ module.exports = {
     only('optim', ['tensor', 'autograd']),
     only('data', ['tensor']),
     only('io', ['tensor', 'autograd']),
+    only('onnx/src', ['tensor', 'autograd', 'compiler', 'nn']),
+    // Its tests also train (optim) and reuse the harness's layer cases and input draws (testing).
+    only('onnx/test', ['onnx', 'tensor', 'autograd', 'compiler', 'nn', 'optim', 'testing']),
     only('testing', [core, 'testing']),
     only('tsgrad', [core]),
     {

