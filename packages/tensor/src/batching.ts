@@ -1,8 +1,16 @@
 import type { Backend } from './backend.js';
 import { BATCH_RULES, type Physical } from './batch-rules.js';
-import { depthOf, runPrimitive, type TracingBackend, withBackend } from './dispatch.js';
+import { checkArrayList, checkInteger } from './check.js';
+import {
+  depthOf,
+  getBackend,
+  isTracingBackend,
+  runPrimitive,
+  type TracingBackend,
+  withBackend,
+} from './dispatch.js';
 import { allocTyped, type DType, type TypedArray } from './dtype.js';
-import { TsgradError, ValueError } from './errors.js';
+import { describe, TsgradError, ValueError } from './errors.js';
 import { NDArray, setArrayCreatedHook } from './ndarray.js';
 import {
   type AnyKernel,
@@ -52,12 +60,35 @@ export class BatchingBackend implements TracingBackend {
     readonly below: Backend,
     readonly size: number,
   ) {
+    if (
+      typeof below !== 'object' ||
+      below === null ||
+      typeof below.kernels !== 'object' ||
+      below.kernels === null
+    ) {
+      throw new ValueError('BatchingBackend', `expected the backend below, got ${describe(below)}`);
+    }
+    if (checkInteger('BatchingBackend', 'size', size) < 0) {
+      throw new ValueError('BatchingBackend', `the batch size must be non-negative, got ${size}`);
+    }
     this.name = `vmap${nextLevel++}(${below.name})`;
     this.dtypes = below.dtypes;
     this.depth = depthOf(below) + 1;
     const table: Record<string, unknown> = {};
     for (const name of Object.keys(below.kernels) as Primitive[]) table[name] = this.batchingKernel(name);
     this.kernels = table as unknown as KernelTable<BatchHandle>;
+  }
+
+  /**
+   * A level over the arrays `inputs` will use: on the deepest tracing backend among them and
+   * the current one (an outer vmap, a jit trace), else on the backend of the first input.
+   */
+  static over(inputs: readonly NDArray[], size: number): BatchingBackend {
+    checkArrayList('vmap', inputs);
+    let below = getBackend();
+    if (!isTracingBackend(below) && inputs.length > 0) below = inputs[0].backend;
+    for (const x of inputs) if (depthOf(x.backend) > depthOf(below)) below = x.backend;
+    return new BatchingBackend(below, size);
   }
 
   alloc(dtype: DType, size: number): BatchHandle {

@@ -4,7 +4,6 @@ export { checkArray, checkArrayList, checkInteger, checkNumber, checkOptions, ch
 export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,
-  depthOf,
   getBackend,
   isBackendSelected,
   isTracingBackend,

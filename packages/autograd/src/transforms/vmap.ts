@@ -117,17 +117,6 @@ function normalizeAxis(what: string, axis: number, ndim: number): number {
   return axis < 0 ? axis + ndim : axis;
 }
 
-/** The backend the level computes on: the deepest tracing one in use, else the inputs'. */
-function backendBelow(leaves: readonly Tensor[]): T.Backend {
-  let below = T.getBackend();
-  if (!T.isTracingBackend(below) && leaves.length > 0) below = leaves[0].peekValue().backend;
-  for (const x of leaves) {
-    const b = x.peekValue().backend;
-    if (T.depthOf(b) > T.depthOf(below)) below = b;
-  }
-  return below;
-}
-
 /**
  * Vectorizing map, as JAX's `vmap`: `vmap(f)(xs)` equals stacking `f(x)` over the batch axis
  * of `xs`, computed in one pass by batched kernels. Arguments and results are pytrees;
@@ -166,7 +155,10 @@ export function vmap<Args extends unknown[], Out>(
         return s === null ? null : normalizeAxis('inAxes', s, x.ndim);
       });
       const size = batchSize(leaves, axes, options.axisSize);
-      const level = new T.BatchingBackend(backendBelow(leaves), size);
+      const level = T.BatchingBackend.over(
+        leaves.map((x) => x.peekValue()),
+        size,
+      );
       const inside = leaves.map((x, i) => (axes[i] === null ? x : enter(x, { level, axis: axes[i] })));
       const out = T.withBackend(level, () =>
         inUserCode(() => f(...(treeUnflatten(def, inside) as Args)), inside),
