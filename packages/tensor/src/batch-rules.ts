@@ -113,7 +113,9 @@ export const BATCH_RULES: { readonly [P in Primitive]: BatchRule<PrimitiveParams
   scatterAdd: along('scatterAdd', axisShifted),
   sort: along('sort', axisShifted),
   indexSelect: ([x, index], { axis }, outputs, size) => {
-    if (!index.batched) return along('indexSelect', axisShifted)([x, index], { axis }, outputs, size);
+    if (!index.batched) {
+      return runPrimitive('indexSelect', [x.x, index.x], { axis: axis + 1 }, stacked(outputs, size));
+    }
     // One index per batch element: a gather with the index spread over the output's shape.
     const shape = outputs[0].shape;
     const [rowStride, step] = index.x.strides;

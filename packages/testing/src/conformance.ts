@@ -26,6 +26,7 @@ import {
   type OpReport,
   summarize,
 } from './report.js';
+import { checkVmap } from './vmap-checks.js';
 
 export interface ConformanceOptions {
   /** The fast-check seed (default: fast-check's global seed, else a fixed one). */
@@ -155,6 +156,21 @@ function checkDraw<P>(
     for (const float of ['float64', 'float32'] as const) {
       const [diff, rest] = split(drawn, toTensors(drawn, float));
       checkerFor(drawn)(diff, rest, tolerances.float32, jitRandom);
+    }
+  });
+  const vmapRandom = seededRandom(mixSeed(drawSeed, op.definition.name, sampleIndex, 'vmap'));
+  recorder.run('vmap', where, () => {
+    // 1 to 3 examples: this draw and fresh ones.
+    const more = Array.from({ length: Math.floor(vmapRandom() * 3) }, () =>
+      drawInputs(spec, sample, vmapRandom),
+    );
+    const f = splitOp(op, params, drawn.differentiable);
+    for (const float of ['float64', 'float32'] as const) {
+      const examples = [drawn, ...more].map((d) => {
+        const [diff, rest] = split(drawn, toTensors(d, float));
+        return { diff, rest };
+      });
+      checkVmap(f, examples, tolerances.float32, vmapRandom);
     }
   });
   const { compareWith } = options;

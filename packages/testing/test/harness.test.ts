@@ -102,6 +102,24 @@ describe('checkOp on user-defined ops', () => {
     expect(report.failures[0].message).toMatch(/vs reference: output 0 element \[0\]: got .*, expected/);
   });
 
+  it('reports an op that cannot be batched by vmap (its forward computes on the host)', () => {
+    const onHost = unregistered({
+      ...goodSquare.definition,
+      name: 'hostSquare',
+      forward: ([x]) => {
+        if (x.dtype === 'bool') throw new T.DTypeError('hostSquare', 'expected a float array, got bool');
+        const squares = Float64Array.from(x.toTypedArray(), (v) => Number(v) ** 2);
+        return T.cast(T.array(squares, { shape: x.shape }), x.dtype);
+      },
+    });
+    const report = checkOp(onHost, { throwOnFailure: false });
+    expect(report.checks.forward.status).toBe('passed');
+    expect(report.checks.vmap.status).toBe('failed');
+    expect(report.failures.find((f) => f.check === 'vmap')?.message).toMatch(
+      /cannot read the value of an array batched by vmap/,
+    );
+  });
+
   it('reports error samples that do not throw the declared class or do not name the op', () => {
     const silent = unregistered({
       ...goodSquare.definition,
@@ -232,7 +250,7 @@ describe('checkAllOps', () => {
     expect(lines).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^conformance: ${names.length} ops; checked at order 1: \\d+; at order 2: \\d+; under jit: \\d+ of ${names.length}; failed: \\d+$`,
+          `^conformance: ${names.length} ops; checked at order 1: \\d+; at order 2: \\d+; under jit: \\d+ of ${names.length}; under vmap: \\d+ of ${names.length}; failed: \\d+$`,
         ),
       ),
     ]);
@@ -243,7 +261,7 @@ describe('checkAllOps', () => {
     const ops = [goodSquare, wrongVjp, wrongJvp];
     const report = checkAllOps({ ops, throwOnFailure: false, log: (line) => lines.push(line) });
     expect(lines).toEqual([
-      'conformance: 3 ops; checked at order 1: 3; at order 2: 3; under jit: 3 of 3; failed: 2',
+      'conformance: 3 ops; checked at order 1: 3; at order 2: 3; under jit: 3 of 3; under vmap: 3 of 3; failed: 2',
     ]);
     expect(new Set(report.failures.map((f) => f.op))).toEqual(new Set(['wrongVjpSquare', 'wrongJvpSquare']));
     expect(() => checkAllOps({ ops, log: false })).toThrow(
