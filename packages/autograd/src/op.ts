@@ -1,4 +1,4 @@
-import { isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
+import { batchLevels, isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { checkTensorList } from './check.js';
 import { creationSite } from './creation-site.js';
@@ -126,6 +126,7 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
       savedVersions(saved.inputs, saved.outputs),
+      inputs.map((x) => batchLevels(x.peekValue())),
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);

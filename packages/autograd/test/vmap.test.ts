@@ -17,8 +17,9 @@ const expectClose = (actual: A.Tensor, expected: A.Tensor, digits = 10) => {
 const loop = (f: (x: A.Tensor) => A.Tensor, x: A.Tensor) =>
   A.stack(Array.from({ length: x.shape[0] }, (_, b) => f(A.squeeze(A.narrow(x, 0, b, 1), 0))));
 
+const w = random(1, [5, 4]);
+
 describe('vmap', () => {
-  const w = random(1, [5, 4]);
   const mlp = (x: A.Tensor) => A.sum(A.tanh(A.matmul(w, x)).mul(A.relu(x.sum().add(A.exp(x.mean())))));
 
   it('equals stacking f over the batch, for elementwise, reductions, matmul and movement', () => {
@@ -87,5 +88,26 @@ describe('vmap', () => {
   it('broadcasts outputs that do not depend on the batch; axisSize sets the size', () => {
     const out = A.vmap(() => A.full([2], 1, 'float64'), { axisSize: 3 })();
     expect(out.shape).toEqual([3, 2]);
+  });
+});
+
+describe('grad through vmap of what f closes over', () => {
+  it('sums the per-example gradients of an unbatched argument or closure', () => {
+    const xs = random(11, [3, 4]);
+    const v = random(12, [5, 4]);
+    const viaArgument = A.grad((w: A.Tensor) =>
+      A.sum(A.vmap((x: A.Tensor, u: A.Tensor) => A.tanh(A.matmul(u, x)), { inAxes: [0, null] })(xs, w)),
+    )(v);
+    const viaClosure = A.grad((w: A.Tensor) => A.sum(A.vmap((x: A.Tensor) => A.tanh(A.matmul(w, x)))(xs)))(v);
+    const direct = A.grad((w: A.Tensor) => A.sum(loop((x) => A.tanh(A.matmul(w, x)), xs)))(v);
+    expectClose(viaArgument, direct);
+    expectClose(viaClosure, direct);
+  });
+
+  it('jacrev of jacrev and hessian agree (a finished vmap differentiated inside a newer one)', () => {
+    const f = (x: A.Tensor) => A.sum(A.tanh(A.matmul(w, x)).mul(x.sum()));
+    const x = random(13, [4]);
+    expectClose(A.jacrev(A.jacrev(f))(x), A.hessian(f)(x));
+    expectClose(A.jacfwd(A.jacrev(f))(x), A.jacrev(A.jacfwd(f))(x));
   });
 });

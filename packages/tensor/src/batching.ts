@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { BATCH_RULES, type Physical } from './batch-rules.js';
-import { checkArrayList, checkInteger } from './check.js';
+import { checkArray, checkArrayList, checkInteger } from './check.js';
 import {
   depthOf,
   getBackend,
@@ -12,13 +12,7 @@ import {
 import { allocTyped, type DType, type TypedArray } from './dtype.js';
 import { describe, TsgradError, ValueError } from './errors.js';
 import { NDArray, setArrayCreatedHook } from './ndarray.js';
-import {
-  type AnyKernel,
-  type KernelTable,
-  type Primitive,
-  STRIDED_PRIMITIVES,
-  type View,
-} from './primitives.js';
+import type { KernelTable, Primitive, View } from './primitives.js';
 import { isCheckingValues } from './tracing.js';
 
 // vmap as a backend. Inside `vmap` every array lives on a BatchingBackend: its shape is the
@@ -45,14 +39,23 @@ export interface BatchHandle {
 }
 
 let nextLevel = 1;
+/** Above any recorder's (1). */
+let nextRank = 2;
 
 /** One `vmap` level: the arrays of a function mapped over `size` batch elements. */
 export class BatchingBackend implements TracingBackend {
   readonly name: string;
   readonly dtypes: readonly DType[];
   readonly kernels: KernelTable<BatchHandle>;
-  /** Nesting depth for `runPrimitive`: deeper tracing backends take in the arrays of outer ones. */
+  /**
+   * Its rank for `runPrimitive`: an op mixing arrays of several levels runs on the highest,
+   * which takes in the others. Levels rank in the order they were made, so a level's buffers
+   * only ever hold arrays of lower ones (also when a reverse pass runs the rules a finished
+   * vmap recorded inside a newer one, as jacrev(jacrev(f)) does).
+   */
   readonly depth: number;
+  /** Whether its vmap call is running (set by vmap): a reverse pass keeps gradients per example. */
+  active = false;
   private pending: { readonly physical: NDArray; readonly batched: boolean } | null = null;
   private readonly adopted = new WeakMap<NDArray, NDArray>();
 
@@ -73,7 +76,7 @@ export class BatchingBackend implements TracingBackend {
     }
     this.name = `vmap${nextLevel++}(${below.name})`;
     this.dtypes = below.dtypes;
-    this.depth = depthOf(below) + 1;
+    this.depth = Math.max(depthOf(below) + 1, nextRank++);
     const table: Record<string, unknown> = {};
     for (const name of Object.keys(below.kernels) as Primitive[]) table[name] = this.batchingKernel(name);
     this.kernels = table as unknown as KernelTable<BatchHandle>;
@@ -194,14 +197,15 @@ export class BatchingBackend implements TracingBackend {
     }
   }
 
-  /** `x` as an array of the backend below (tracing backends below take it in). */
+  /**
+   * `x` as a physical value: arrays of lower levels stay as they are; a tracing backend below
+   * takes in the arrays of backends it sits above (a jit trace makes them constants).
+   */
   private toBelow(x: NDArray): NDArray {
-    if (x.backend === this.below) return x;
-    if ('adopt' in this.below) return (this.below as TracingBackend).adopt(x);
-    throw new ValueError(
-      'vmap',
-      `an array on the ${x.backend.name} backend used where vmap runs on ${this.below.name}`,
-    );
+    if (x.backend !== this.below && depthOf(x.backend) < depthOf(this.below)) {
+      return (this.below as TracingBackend).adopt(x);
+    }
+    return x;
   }
 
   private replace(handle: BatchHandle, physical: NDArray, batched: boolean): void {
@@ -255,23 +259,19 @@ export class BatchingBackend implements TracingBackend {
       outputs: readonly { shape: readonly number[]; dtype: DType }[],
       size: number,
     ) => NDArray[];
-    const kernel = this.below.kernels[primitive] as AnyKernel;
     return (outputs: readonly View<BatchHandle>[], inputs: readonly View<BatchHandle>[], params: unknown) => {
       const batched = inputs.some((v) => v.handle.batched);
       const results = this.untracked(() => {
+        const specs = outputs.map((o) => ({ shape: o.shape, dtype: o.dtype }));
         if (!batched) {
-          // One example for all: the kernel below, on the same views.
+          // One example for all: the primitive below, on the same views.
           const ins = inputs.map((v) => this.physicalView(v.handle, v, false));
-          const ready = STRIDED_PRIMITIVES.has(primitive) ? ins : ins.map(packedCopy);
-          const outs = outputs.map((o) => NDArray.uninitialized(this.below, o.dtype, o.shape));
-          kernel(outs.map(viewOf), ready.map(viewOf), params);
-          return outs;
+          return runPrimitive(primitive, ins, params as never, specs);
         }
         const ins = inputs.map((v) => ({
           x: this.physicalView(v.handle, v, false),
           batched: v.handle.batched,
         }));
-        const specs = outputs.map((o) => ({ shape: o.shape, dtype: o.dtype }));
         return rule(ins, params, specs, this.size).map((r) => (r.isContiguous ? r : contiguousCopy(r)));
       });
       outputs.forEach((o, i) => {
@@ -281,22 +281,27 @@ export class BatchingBackend implements TracingBackend {
   }
 }
 
-function viewOf(x: NDArray): View<unknown> {
-  return { handle: x.storage.handle, dtype: x.dtype, shape: x.shape, strides: x.strides, offset: x.offset };
-}
-
 function contiguousCopy(x: NDArray): NDArray {
   return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
-}
-
-/** Contiguous from element 0 and spanning its buffer, as non-strided kernels read inputs. */
-function packedCopy(x: NDArray): NDArray {
-  if (x.isContiguous && x.offset === 0 && x.storage.size === x.size) return x;
-  return contiguousCopy(x);
 }
 
 function padded(data: TypedArray, dtype: DType, size: number): TypedArray {
   const out = allocTyped(dtype, size);
   out.set(data.subarray(0, size) as never);
   return out;
+}
+
+const NO_LEVELS: readonly BatchingBackend[] = [];
+
+/** The vmap levels `x` belongs to, newest first: its backend's and those inside its buffers. */
+export function batchLevels(x: NDArray): readonly BatchingBackend[] {
+  checkArray('batchLevels', x);
+  if (!(x.backend instanceof BatchingBackend)) return NO_LEVELS;
+  const found: BatchingBackend[] = [];
+  let at: NDArray | null = x;
+  while (at !== null && at.backend instanceof BatchingBackend) {
+    found.push(at.backend);
+    at = (at.storage.handle as BatchHandle).physical;
+  }
+  return found;
 }

@@ -1,10 +1,9 @@
 import * as T from '@tsgrad/tensor';
+import { enter, leave } from '../batch-levels.js';
 import { checkFunction } from '../check.js';
 import { inLibrary, inUserCode } from '../lifetime.js';
-import { defineOp } from '../op.js';
 import { treeFlatten, treeUnflatten } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
-import { internalSpec } from './trace.js';
 
 // vmap as in JAX: f runs once, on arrays of a BatchingBackend (@tsgrad/tensor) whose shapes
 // are one example's; each primitive's batching rule computes all examples at once. Entering
@@ -26,55 +25,6 @@ export interface VmapOptions {
   readonly outAxes?: AxisSpec;
   /** The batch size, needed when no argument is batched. */
   readonly axisSize?: number;
-}
-
-interface LevelParams {
-  readonly level: T.BatchingBackend;
-  /** The batch axis outside the level; null: not batched (an output the same for every example). */
-  readonly axis: number | null;
-}
-
-/** [..., B at axis, ...] outside → one example inside the level. */
-const enterOp = defineOp<LevelParams>(
-  {
-    name: 'vmapIn',
-    forward: ([x], { level, axis }) => level.batch(moveAxis(x, axis ?? 0, 0)),
-    vjp: ({ params }, [g]) => [leave(g, params)],
-    jvp: ({ params }, [t]) => [enter(t, params)],
-    save: { inputs: false },
-    spec: internalSpec(),
-  },
-  { register: false },
-);
-
-/** One example inside the level → [..., B at axis, ...] outside. */
-const leaveOp = defineOp<LevelParams>(
-  {
-    name: 'vmapOut',
-    forward: ([y], { level, axis }) => {
-      const all = level.unbatch(y);
-      if (axis !== null) return moveAxis(all, 0, axis);
-      if (level.isBatched(y)) {
-        throw new T.ValueError('vmap', 'outAxes is null for an output that differs between batch elements');
-      }
-      return T.NDArray.view(all, all.shape.slice(1), all.strides.slice(1), all.offset, 'vmap');
-    },
-    vjp: ({ params }, [g]) => [params.axis === null ? g : enter(g, params)],
-    jvp: ({ params }, [t]) => [leave(t, params)],
-    save: { inputs: false },
-    spec: internalSpec(),
-  },
-  { register: false },
-);
-
-const enter = (x: Tensor, params: LevelParams): Tensor => enterOp.apply([x], params)[0];
-const leave = (y: Tensor, params: LevelParams): Tensor => leaveOp.apply([y], params)[0];
-
-function moveAxis(x: T.NDArray, from: number, to: number): T.NDArray {
-  if (from === to) return x;
-  const order = x.shape.map((_, i) => i).filter((i) => i !== from);
-  order.splice(to, 0, from);
-  return T.permute(x, order);
 }
 
 /** The spec of every leaf of `tree`, in `treeFlatten` order; `spec` is a prefix of the tree. */
@@ -160,9 +110,15 @@ export function vmap<Args extends unknown[], Out>(
         size,
       );
       const inside = leaves.map((x, i) => (axes[i] === null ? x : enter(x, { level, axis: axes[i] })));
-      const out = T.withBackend(level, () =>
-        inUserCode(() => f(...(treeUnflatten(def, inside) as Args)), inside),
-      );
+      level.active = true;
+      let out: Out;
+      try {
+        out = T.withBackend(level, () =>
+          inUserCode(() => f(...(treeUnflatten(def, inside) as Args)), inside),
+        );
+      } finally {
+        level.active = false;
+      }
       const [results, outDef] = treeFlatten(out);
       const outSpecs = leafSpecs(outAxes, out, 'outAxes', '');
       const outside = results.map((y, i) => {
