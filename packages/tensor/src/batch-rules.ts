@@ -137,6 +137,22 @@ export const BATCH_RULES: { readonly [P in Primitive]: BatchRule<PrimitiveParams
       ]);
       return [unfoldBatch(y, size)];
     }
+    const [m, k] = a.x.shape.slice(-2);
+    if (k === 1) {
+      // An outer product (per-example weight gradients): one elementwise pass, not B GEMMs.
+      const n = b.x.shape[b.x.ndim - 1];
+      const rows = expanded(a, size);
+      const columns = expanded(b, size);
+      const spread = (x: NDArray, axis: number) =>
+        NDArray.view(
+          x,
+          x.shape.map((d, i) => (i === x.ndim + axis ? (axis === -1 ? n : m) : d)),
+          x.strides.map((st, i) => (i === x.ndim + axis ? 0 : st)),
+          x.offset,
+          'vmap',
+        );
+      return runPrimitive('mul', [spread(rows, -1), spread(columns, -2)], {}, stacked(outputs, size));
+    }
     return along('matmul', same)([a, b], params, outputs, size);
   },
   conv2d: ([x, w], params, outputs, size) => {
