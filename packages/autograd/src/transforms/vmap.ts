@@ -4,6 +4,7 @@ import { checkFunction } from '../check.js';
 import { inLibrary, inUserCode } from '../lifetime.js';
 import { treeFlatten, treeUnflatten } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
+import { copy } from './trace.js';
 
 // vmap as in JAX: f runs once, on arrays of a BatchingBackend (@tsgrad/tensor) whose shapes
 // are one example's; each primitive's batching rule computes all examples at once. Entering
@@ -109,7 +110,8 @@ export function vmap<Args extends unknown[], Out>(
         leaves.map((x) => x.peekValue()),
         size,
       );
-      const inside = leaves.map((x, i) => (axes[i] === null ? x : enter(x, { level, axis: axes[i] })));
+      // f gets its own tensors: what it assigns to one (a running statistic) stays inside.
+      const inside = leaves.map((x, i) => (axes[i] === null ? copy(x) : enter(x, { level, axis: axes[i] })));
       level.active = true;
       let out: Out;
       try {
