@@ -282,6 +282,7 @@ export function checkOp<P>(op: Op<P>, options: ConformanceOptions = {}): OpRepor
     checks: recorder.summaries(),
     failures: recorder.failures,
     milliseconds: performance.now() - start,
+    ...(definition.batch ? { batchedByLoop: definition.batch.loop } : {}),
   };
   if (resolved.throwOnFailure && report.failures.length > 0) throw new ConformanceError(report);
   return report;

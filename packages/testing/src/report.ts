@@ -43,6 +43,8 @@ export interface OpReport {
   readonly checks: Readonly<Record<CheckName, CheckSummary>>;
   readonly failures: readonly ConformanceFailure[];
   readonly milliseconds: number;
+  /** Why vmap runs the op once per batch element (its definition's `batch.loop`), if it does. */
+  readonly batchedByLoop?: string;
 }
 
 export interface ConformanceCounts {
@@ -56,6 +58,8 @@ export interface ConformanceCounts {
   readonly underJit: number;
   /** Ops checked under vmap without a failure of that check. */
   readonly underVmap: number;
+  /** Of those, ops that vmap runs once per batch element (`batch: { loop }`). */
+  readonly byLoop: number;
 }
 
 export interface ConformanceReport {
@@ -78,7 +82,15 @@ export function summarize(reports: readonly OpReport[]): ConformanceReport {
   const { order1, order2, failed, failures, milliseconds, underJit, underVmap } = tally(reports);
   return {
     ops: reports,
-    counts: { ops: reports.length, order1, order2, failedOps: failed, underJit, underVmap },
+    counts: {
+      ops: reports.length,
+      order1,
+      order2,
+      failedOps: failed,
+      underJit,
+      underVmap,
+      byLoop: reports.filter((r) => r.batchedByLoop !== undefined).length,
+    },
     failures,
     milliseconds,
   };
@@ -136,7 +148,7 @@ export function formatFailure(f: ConformanceFailure): string {
 
 /** The counts line: "N ops; checked at order 1: A; at order 2: B; under jit: J of N; under vmap: V of N; failed: F". */
 export function formatCounts(counts: ConformanceCounts): string {
-  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.ops}; under vmap: ${counts.underVmap} of ${counts.ops}; failed: ${counts.failedOps}`;
+  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.ops}; under vmap: ${counts.underVmap} of ${counts.ops}${counts.byLoop > 0 ? ` (${counts.byLoop} by a loop)` : ''}; failed: ${counts.failedOps}`;
 }
 
 function formatOp(r: OpReport): string {
@@ -149,5 +161,10 @@ export function formatReport(report: OpReport | ConformanceReport): string {
     'counts' in report
       ? `conformance: ${formatCounts(report.counts)} (${(report.milliseconds / 1000).toFixed(1)} s)`
       : formatOp(report);
-  return [head, ...report.failures.map((f) => `  ${formatFailure(f)}`)].join('\n');
+  const loops = ('counts' in report ? report.ops : [report]).flatMap((r) =>
+    r.batchedByLoop === undefined
+      ? []
+      : [`  ${r.op}: under vmap by a loop over the batch: ${r.batchedByLoop}`],
+  );
+  return [head, ...loops, ...report.failures.map((f) => `  ${formatFailure(f)}`)].join('\n');
 }
