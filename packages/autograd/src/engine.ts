@@ -1,5 +1,6 @@
 import { checkOptions, describe, ShapeError, ValueError } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
+import { sumFinishedLevels } from './batch-levels.js';
 import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
 import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
 import { add, cast, full, sumToShape } from './ops/index.js';
@@ -179,7 +180,7 @@ function reversePass(
       if (raw) consumed.push(raw);
       if (edge === null) return;
       if (raw) {
-        const grad = reduce(raw, node.inputShapes[i], node.inputDtypes[i], createGraph);
+        const grad = reduce(raw, node, i, createGraph);
         if ('leaf' in edge) {
           if (targets === undefined || targets.leaves.has(edge.leaf)) addToLeaf(edge.leaf, grad);
           else consumed.push(grad);
@@ -246,9 +247,11 @@ function runVjp(
   return grads;
 }
 
-function reduce(grad: Tensor, shape: readonly number[], dtype: string, createGraph: boolean): Tensor {
+/** Input i's gradient summed to its shape (and its vmap levels) and cast to its dtype. */
+function reduce(grad: Tensor, node: Node, i: number, createGraph: boolean): Tensor {
+  const dtype = node.inputDtypes[i];
   return withGrad(createGraph, () => {
-    const summed = sumToShape(grad, shape);
+    const summed = sumToShape(sumFinishedLevels(grad, node.inputLevels[i] ?? []), node.inputShapes[i]);
     return summed.dtype === dtype ? summed : cast(summed, dtype as Tensor['dtype']);
   });
 }

@@ -1,5 +1,6 @@
-import { isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
+import { batchLevels, isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
+import { forwardByLoop } from './batch-loop.js';
 import { checkTensorList } from './check.js';
 import { creationSite } from './creation-site.js';
 import { inLibrary, noteSaved } from './lifetime.js';
@@ -28,6 +29,12 @@ export interface OpDefinition<P = Record<string, never>> {
    * without it forward mode derives the JVP from `vjp` by the double-VJP trick.
    */
   readonly jvp?: (ctx: OpContext<P>, tangents: readonly Tensor[]) => readonly Tensor[];
+  /**
+   * Under vmap every op batches through its primitives' batching rules. An op whose forward
+   * computes on the host (reads values) cannot: `batch: { loop: why }` makes vmap run its
+   * forward once per batch element instead (slow; the conformance report lists it).
+   */
+  readonly batch?: { readonly loop: string };
   /** What the rules need kept alive until backward (default: inputs only). */
   readonly save?: { readonly inputs?: boolean; readonly outputs?: boolean };
   /** The test spec the conformance harness checks the op with; required. */
@@ -85,6 +92,12 @@ export function defineOp<P = Record<string, never>>(
     throw new ValueError('defineOp', 'expected a definition with a name, a forward and a vjp function');
   }
   if (!definition.spec) throw new ValueError('defineOp', `op '${definition.name}' has no spec`);
+  if (d.batch !== undefined && typeof d.batch?.loop !== 'string') {
+    throw new ValueError(
+      'defineOp',
+      `op '${definition.name}': batch must be { loop: 'why the op cannot batch' }`,
+    );
+  }
   const op: Op<P> = { definition, apply: (inputs, params) => applyOp(definition, inputs, params) };
   if (options.register !== false) {
     if (registry.some((o) => o.definition.name === definition.name)) {
@@ -108,7 +121,14 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   checkTensorList(definition.name, inputs);
   const arrays = inputs.map((x) => x.peekValue());
   // The forward's temporaries are freed as soon as it returns.
-  const values = inLibrary(() => ownArrays(definition.forward(arrays, params), arrays));
+  const values = inLibrary(() =>
+    ownArrays(
+      definition.batch
+        ? forwardByLoop(definition.forward, arrays, params)
+        : definition.forward(arrays, params),
+      arrays,
+    ),
+  );
   const record = isGradEnabled() && inputs.some((x) => x.requiresGrad);
   const outputs = values.map(
     (v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }),
@@ -132,6 +152,7 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
       savedVersions(saved.inputs, saved.outputs),
+      inputs.map((x) => batchLevels(x.peekValue())),
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);

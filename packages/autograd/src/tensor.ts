@@ -1,5 +1,6 @@
 import {
   array,
+  type BatchingBackend,
   checkOptions,
   type DType,
   DTypeError,
@@ -346,6 +347,8 @@ export class Node {
     readonly createdAt: string | undefined,
     /** The versions of the saved inputs and outputs when the op ran (versions.ts). */
     readonly savedVersions: readonly number[],
+    /** The vmap levels of each input (`batchLevels`): its gradient is summed over others that ended. */
+    readonly inputLevels: readonly (readonly BatchingBackend[])[] = [],
   ) {
     this.context = context;
     this.hooks = outputMeta.map(() => []);

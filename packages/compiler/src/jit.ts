@@ -10,12 +10,21 @@ import {
   vjp,
 } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { getBackend, isFloat, NDArray, random, runPrimitive, ValueError, withBackend } from '@tsgrad/tensor';
+import {
+  getBackend,
+  isFloat,
+  isTracingBackend,
+  NDArray,
+  random,
+  runPrimitive,
+  ValueError,
+  withBackend,
+} from '@tsgrad/tensor';
 import { checkFunction } from './check.js';
 import { Executable, type ExecutableStats } from './executor.js';
 import { type Graph, GraphText, type PlanGraph } from './graph.js';
 import { fuseElementwise, optimizeGraph } from './passes/index.js';
-import { type HostStep, isTracing, Recorder } from './trace.js';
+import { type HostStep, Recorder } from './trace.js';
 
 /** Options of `jit`. */
 export interface JitOptions {
@@ -453,8 +462,9 @@ export function jit<Args extends unknown[], R>(
   const jitted = (...args: Args): R => {
     const lifted = flattenLifted(args.map((a, i) => (statics.has(i) ? null : a)));
     const { leaves, arrays } = lifted;
-    // Inside another trace, f is simply traced inline.
-    if (isTracing(getBackend()) || leaves.some((x) => isTracing(x.peekValue().backend))) return f(...args);
+    // Inside another trace or a vmap, f is simply traced inline (vmap batches its primitives).
+    if (isTracingBackend(getBackend()) || leaves.some((x) => isTracingBackend(x.peekValue().backend)))
+      return f(...args);
     const signature = leaves.map((x, i) => `${arrays[i] ? 'a' : 't'}${x.dtype}[${x.shape.join(',')}]`);
     const key = `${treeKey(lifted.def)}|${signature.join(';')}|${[...statics]
       .map((i) => staticKey(args[i]))

@@ -251,6 +251,3 @@ function refOf(v: View<TraceHandle>): ViewRef {
 function realView(v: View<TraceHandle>): View<unknown> {
   return { handle: v.handle.real, dtype: v.dtype, shape: v.shape, strides: v.strides, offset: v.offset };
 }
-
-/** Whether arrays live on a recorder, i.e. inside a trace. */
-export const isTracing = (backend: Backend): boolean => backend instanceof Recorder;

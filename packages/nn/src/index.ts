@@ -7,3 +7,4 @@ export * as init from './init.js';
 export { manualSeed } from './init.js';
 export * from './layers/index.js';
 export { type LoadResult, Module, Parameter, StateDictError, type TensorModule } from './module.js';
+export { perSampleGrads } from './per-sample.js';

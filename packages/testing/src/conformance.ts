@@ -26,6 +26,7 @@ import {
   type OpReport,
   summarize,
 } from './report.js';
+import { checkVmap } from './vmap-checks.js';
 
 /** Options of `checkOp`. */
 export interface ConformanceOptions {
@@ -159,6 +160,21 @@ function checkDraw<P>(
       checkerFor(drawn)(diff, rest, tolerances.float32, jitRandom);
     }
   });
+  const vmapRandom = seededRandom(mixSeed(drawSeed, op.definition.name, sampleIndex, 'vmap'));
+  recorder.run('vmap', where, () => {
+    // 1 to 3 examples: this draw and fresh ones.
+    const more = Array.from({ length: Math.floor(vmapRandom() * 3) }, () =>
+      drawInputs(spec, sample, vmapRandom),
+    );
+    const f = splitOp(op, params, drawn.differentiable);
+    for (const float of ['float64', 'float32'] as const) {
+      const examples = [drawn, ...more].map((d) => {
+        const [diff, rest] = split(drawn, toTensors(d, float));
+        return { diff, rest };
+      });
+      checkVmap(f, examples, tolerances.float32, vmapRandom);
+    }
+  });
   const { compareWith } = options;
   if (compareWith && compareWith !== T.getBackend())
     recorder.run('backend', where, () => checkBackend(op, params, drawn, compareWith, random, tolerances));
@@ -268,6 +284,7 @@ export function checkOp<P>(op: Op<P>, options: ConformanceOptions = {}): OpRepor
     checks: recorder.summaries(),
     failures: recorder.failures,
     milliseconds: performance.now() - start,
+    ...(definition.batch ? { batchedByLoop: definition.batch.loop } : {}),
   };
   if (resolved.throwOnFailure && report.failures.length > 0) throw new ConformanceError(report);
   return report;

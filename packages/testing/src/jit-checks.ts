@@ -11,11 +11,12 @@ import { randomTensor } from './draw.js';
 /** `f(diff, rest)`: the outputs from the differentiated inputs and the others. */
 export type SplitFunction = (diff: Tensor[], rest: Tensor[]) => Tensor[];
 
-const FLOAT64: Tolerance = { atol: 1e-12, rtol: 1e-12 };
+export const FLOAT64: Tolerance = { atol: 1e-12, rtol: 1e-12 };
 const EXACT: Tolerance = { atol: 0, rtol: 0 };
 const numbersOf = (x: Tensor): ArrayLike<number> => x.value.toTypedArray() as ArrayLike<number>;
 
-function compare(
+/** Throws unless the outputs match in shape, dtype and values (float64 to 1e-12, float32 to `float32`). */
+export function compare(
   label: string,
   actual: readonly Tensor[],
   expected: readonly Tensor[],

@@ -3,11 +3,20 @@ import { type CheckSummary, formatRuns, tally } from './report.js';
 // What the layer conformance harness (checkLayer) returns, and how it prints.
 
 /** The checks the layer harness runs, in report order. */
-export const LAYER_CHECKS = ['forward', 'gradcheck', 'gradgradcheck', 'dotProduct', 'state', 'jit'] as const;
+export const LAYER_CHECKS = [
+  'forward',
+  'gradcheck',
+  'gradgradcheck',
+  'dotProduct',
+  'state',
+  'jit',
+  'vmap',
+] as const;
 /**
  * 'forward': float64 twice (bit-identical: a deterministic function) and float32 vs float64;
  * 'state': the module's own parameters and buffers are unchanged after the checks;
- * 'jit': the layer compiled with jit gives the eager outputs and gradients.
+ * 'jit': the layer compiled with jit gives the eager outputs and gradients;
+ * 'vmap': the layer under vmap gives the per-example outputs and gradients, stacked.
  */
 export type LayerCheckName = (typeof LAYER_CHECKS)[number];
 
@@ -57,6 +66,8 @@ export interface LayerConformanceCounts {
   readonly failedLayers: number;
   /** Layers checked under jit without a failure of that check. */
   readonly underJit: number;
+  /** Layers checked under vmap without a failure of that check. */
+  readonly underVmap: number;
 }
 
 /** The reports of many layers, with totals (`summarizeLayers`). */
@@ -82,10 +93,10 @@ export class LayerConformanceError extends Error {
 
 /** One report for many layers, with the counts. */
 export function summarizeLayers(reports: readonly LayerReport[]): LayerConformanceReport {
-  const { order1, order2, failed, failures, milliseconds, underJit } = tally(reports);
+  const { order1, order2, failed, failures, milliseconds, underJit, underVmap } = tally(reports);
   return {
     layers: reports,
-    counts: { layers: reports.length, order1, order2, failedLayers: failed, underJit },
+    counts: { layers: reports.length, order1, order2, failedLayers: failed, underJit, underVmap },
     failures,
     milliseconds,
   };
@@ -97,9 +108,9 @@ export function formatLayerFailure(f: LayerFailure): string {
   return `${f.layer}: ${f.check} failed${where}: ${f.message}`;
 }
 
-/** The counts line: "N layers; checked at order 1: A; at order 2: B; under jit: J of N; failed: F". */
+/** The counts line: "N layers; checked at order 1: A; at order 2: B; under jit: J of N; under vmap: V of N; failed: F". */
 export function formatLayerCounts(counts: LayerConformanceCounts): string {
-  return `${counts.layers} layers; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.layers}; failed: ${counts.failedLayers}`;
+  return `${counts.layers} layers; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.layers}; under vmap: ${counts.underVmap} of ${counts.layers}; failed: ${counts.failedLayers}`;
 }
 
 function formatLayer(r: LayerReport): string {

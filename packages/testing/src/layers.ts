@@ -14,6 +14,7 @@ import {
   type LayerReport,
 } from './layer-report.js';
 import type { CheckSummary } from './report.js';
+import { checkVmap } from './vmap-checks.js';
 
 // The conformance harness for layers: a module is checked as a pure function of its
 // parameters and inputs, with float64 copies of its parameters and buffers swapped in by
@@ -209,6 +210,7 @@ function checkDraw<M extends Module>(
   recorder: Recorder,
   where: { run: number; seed: number },
   underJit: ReturnType<typeof jitChecker>,
+  split: SplitFunction,
 ): boolean {
   const random = seededRandom(where.seed);
   const before = recorder.failures.length;
@@ -228,6 +230,21 @@ function checkDraw<M extends Module>(
     for (const dtype of FLOATS) {
       const { diff, rest } = splitDraw(d, variables, dtype);
       underJit(diff, rest, float32, jitRandom);
+    }
+  });
+  const vmapRandom = seededRandom(mixSeed(where.seed, 'vmap'));
+  recorder.run('vmap', where, () => {
+    // 1 to 3 examples: this draw and fresh ones (inputs and parameter perturbations).
+    const more = Array.from({ length: Math.floor(vmapRandom() * 3) }, () =>
+      draw(module, variables, options as LayerCheckOptions<never>, vmapRandom),
+    );
+    for (const dtype of FLOATS) {
+      checkVmap(
+        split,
+        [d, ...more].map((e) => splitDraw(e, variables, dtype)),
+        float32,
+        vmapRandom,
+      );
     }
   });
   const order = options.order ?? 2;
@@ -379,10 +396,11 @@ export function checkLayer<M extends Module>(module: M, options: LayerCheckOptio
   try {
     variables = chooseVariables(module, options as LayerCheckOptions<never>);
     module.train(training);
-    const underJit = jitChecker(splitLayer(module, variables, options));
+    const split = splitLayer(module, variables, options);
+    const underJit = jitChecker(split);
     for (let run = 0; run < (options.numRuns ?? 2); run++) {
       const where = { run, seed: mixSeed(seed, layer, run) };
-      if (!checkDraw(module, variables, options, recorder, where, underJit)) break;
+      if (!checkDraw(module, variables, options, recorder, where, underJit, split)) break;
     }
   } catch (e) {
     recorder.fail('setup', {}, e instanceof Error ? e.message : String(e));

@@ -12,6 +12,7 @@ export const CHECKS = [
   'errors',
   'backend',
   'jit',
+  'vmap',
 ] as const;
 /** The name of one check of the op harness. */
 export type CheckName = (typeof CHECKS)[number];
@@ -54,6 +55,8 @@ export interface OpReport {
   readonly failures: readonly ConformanceFailure[];
   /** The time the checks took, in milliseconds. */
   readonly milliseconds: number;
+  /** Why vmap runs the op once per batch element (its definition's `batch.loop`), if it does. */
+  readonly batchedByLoop?: string;
 }
 
 /** The totals of a conformance run. */
@@ -68,6 +71,10 @@ export interface ConformanceCounts {
   readonly failedOps: number;
   /** Ops checked under jit without a failure of that check. */
   readonly underJit: number;
+  /** Ops checked under vmap without a failure of that check. */
+  readonly underVmap: number;
+  /** Of those, ops that vmap runs once per batch element (`batch: { loop }`). */
+  readonly byLoop: number;
 }
 
 /** The reports of many ops, with totals (what `checkAllOps` returns). */
@@ -93,10 +100,18 @@ export class ConformanceError extends Error {
 
 /** One report for many ops, with the counts. */
 export function summarize(reports: readonly OpReport[]): ConformanceReport {
-  const { order1, order2, failed, failures, milliseconds, underJit } = tally(reports);
+  const { order1, order2, failed, failures, milliseconds, underJit, underVmap } = tally(reports);
   return {
     ops: reports,
-    counts: { ops: reports.length, order1, order2, failedOps: failed, underJit },
+    counts: {
+      ops: reports.length,
+      order1,
+      order2,
+      failedOps: failed,
+      underJit,
+      underVmap,
+      byLoop: reports.filter((r) => r.batchedByLoop !== undefined).length,
+    },
     failures,
     milliseconds,
   };
@@ -105,7 +120,7 @@ export function summarize(reports: readonly OpReport[]): ConformanceReport {
 /** What every summary counts, for op and layer reports alike: gradient checks run, failures, time. */
 export function tally<F>(
   reports: readonly {
-    readonly checks: Readonly<Record<'gradcheck' | 'gradgradcheck' | 'jit', CheckSummary>>;
+    readonly checks: Readonly<Record<'gradcheck' | 'gradgradcheck' | 'jit' | 'vmap', CheckSummary>>;
     readonly failures: readonly F[];
     readonly milliseconds: number;
   }[],
@@ -115,6 +130,7 @@ export function tally<F>(
     order2: reports.filter((r) => r.checks.gradgradcheck.runs > 0).length,
     failed: reports.filter((r) => r.failures.length > 0).length,
     underJit: reports.filter((r) => r.checks.jit.status === 'passed').length,
+    underVmap: reports.filter((r) => r.checks.vmap.status === 'passed').length,
     failures: reports.flatMap((r) => r.failures),
     milliseconds: reports.reduce((t, r) => t + r.milliseconds, 0),
   };
@@ -151,9 +167,9 @@ export function formatFailure(f: ConformanceFailure): string {
   return `${f.op}: ${f.check} failed${where.length > 0 ? ` (${where.join(', ')})` : ''}: ${f.message}`;
 }
 
-/** The counts line: "N ops; checked at order 1: A; at order 2: B; under jit: J of N; failed: F". */
+/** The counts line: "N ops; checked at order 1: A; at order 2: B; under jit: J of N; under vmap: V of N; failed: F". */
 export function formatCounts(counts: ConformanceCounts): string {
-  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.ops}; failed: ${counts.failedOps}`;
+  return `${counts.ops} ops; checked at order 1: ${counts.order1}; at order 2: ${counts.order2}; under jit: ${counts.underJit} of ${counts.ops}; under vmap: ${counts.underVmap} of ${counts.ops}${counts.byLoop > 0 ? ` (${counts.byLoop} by a loop)` : ''}; failed: ${counts.failedOps}`;
 }
 
 function formatOp(r: OpReport): string {
@@ -166,5 +182,10 @@ export function formatReport(report: OpReport | ConformanceReport): string {
     'counts' in report
       ? `conformance: ${formatCounts(report.counts)} (${(report.milliseconds / 1000).toFixed(1)} s)`
       : formatOp(report);
-  return [head, ...report.failures.map((f) => `  ${formatFailure(f)}`)].join('\n');
+  const loops = ('counts' in report ? report.ops : [report]).flatMap((r) =>
+    r.batchedByLoop === undefined
+      ? []
+      : [`  ${r.op}: under vmap by a loop over the batch: ${r.batchedByLoop}`],
+  );
+  return [head, ...loops, ...report.failures.map((f) => `  ${formatFailure(f)}`)].join('\n');
 }

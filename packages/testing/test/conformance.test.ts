@@ -45,6 +45,8 @@ describe.each([
     expect(summary.counts).toMatchObject({ order1: differentiable, order2: twice });
     // Every op also under jit: forward, gradients through jit and the jitted gradient.
     expect(summary.counts.underJit).toBe(registered.length);
+    // And under vmap: batched forward and per-example gradients equal the stacked examples.
+    expect(summary.counts.underVmap).toBe(registered.length);
     if (compareWith)
       expect(reports.filter((r) => r.checks.backend.status === 'passed').length).toBeGreaterThan(60);
   });

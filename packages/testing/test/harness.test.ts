@@ -1,6 +1,13 @@
 import { add, defineOp, mul, type Op, type OpDefinition, registeredOps, type Tensor } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
-import { ConformanceError, checkAllOps, checkOp, expectOpConforms, formatReport } from '@tsgrad/testing';
+import {
+  ConformanceError,
+  checkAllOps,
+  checkOp,
+  expectOpConforms,
+  formatReport,
+  summarize,
+} from '@tsgrad/testing';
 import { describe, expect, it } from 'vitest';
 
 // User-defined ops, registered in this file only (each test file has its own registry).
@@ -49,6 +56,18 @@ const wrongVjp = square('wrongVjpSquare', {
   vjp: ({ inputs: [x] }, [g]) => [mul(g, x)],
   jvp: ({ inputs: [x] }, [t]) => [mul(t, twice(x))],
 });
+/** x² computed on the host: it cannot run on batched arrays (unless vmap loops over the batch). */
+const hostSquare = (name: string, batch?: { readonly loop: string }) =>
+  unregistered({
+    ...goodSquare.definition,
+    name,
+    forward: ([x]) => {
+      if (x.dtype === 'bool') throw new T.DTypeError(name, 'expected a float array, got bool');
+      const squares = Float64Array.from(x.toTypedArray(), (v) => Number(v) ** 2);
+      return T.cast(T.array(squares, { shape: x.shape }), x.dtype);
+    },
+    ...(batch ? { batch } : {}),
+  });
 const wrongJvp = square('wrongJvpSquare', {
   vjp: ({ inputs: [x] }, [g]) => [mul(g, twice(x))],
   jvp: ({ inputs: [x] }, [t]) => [mul(t, x)],
@@ -100,6 +119,30 @@ describe('checkOp on user-defined ops', () => {
     const report = checkOp(cube, { throwOnFailure: false });
     expect(report.checks.reference.status).toBe('failed');
     expect(report.failures[0].message).toMatch(/vs reference: output 0 element \[0\]: got .*, expected/);
+  });
+
+  it('reports an op that cannot be batched by vmap (its forward computes on the host)', () => {
+    const report = checkOp(hostSquare('hostSquare'), { throwOnFailure: false });
+    expect(report.checks.forward.status).toBe('passed');
+    expect(report.checks.vmap.status).toBe('failed');
+    expect(report.failures.find((f) => f.check === 'vmap')?.message).toMatch(
+      /cannot read the value of an array batched by vmap/,
+    );
+  });
+
+  it('runs an op declared with batch: { loop } once per batch element, and lists it', () => {
+    const looped = hostSquare('loopedHostSquare', { loop: 'squares on the host' });
+    const report = checkOp(looped, { throwOnFailure: false });
+    // jit cannot trace a host computation either: that is the only failure.
+    expect(report.failures.filter((f) => f.check !== 'jit')).toEqual([]);
+    expect(report.checks.vmap.status).toBe('passed');
+    expect(report.batchedByLoop).toBe('squares on the host');
+    expect(formatReport(summarize([report]))).toMatch(
+      /under vmap: 1 of 1 \(1 by a loop\).*\n {2}loopedHostSquare: under vmap by a loop over the batch: squares on the host/,
+    );
+    expect(() => unregistered({ ...goodSquare.definition, batch: { loop: 3 } as never })).toThrow(
+      T.ValueError,
+    );
   });
 
   it('reports error samples that do not throw the declared class or do not name the op', () => {
@@ -232,7 +275,7 @@ describe('checkAllOps', () => {
     expect(lines).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^conformance: ${names.length} ops; checked at order 1: \\d+; at order 2: \\d+; under jit: \\d+ of ${names.length}; failed: \\d+$`,
+          `^conformance: ${names.length} ops; checked at order 1: \\d+; at order 2: \\d+; under jit: \\d+ of ${names.length}; under vmap: \\d+ of ${names.length}; failed: \\d+$`,
         ),
       ),
     ]);
@@ -243,7 +286,7 @@ describe('checkAllOps', () => {
     const ops = [goodSquare, wrongVjp, wrongJvp];
     const report = checkAllOps({ ops, throwOnFailure: false, log: (line) => lines.push(line) });
     expect(lines).toEqual([
-      'conformance: 3 ops; checked at order 1: 3; at order 2: 3; under jit: 3 of 3; failed: 2',
+      'conformance: 3 ops; checked at order 1: 3; at order 2: 3; under jit: 3 of 3; under vmap: 3 of 3; failed: 2',
     ]);
     expect(new Set(report.failures.map((f) => f.op))).toEqual(new Set(['wrongVjpSquare', 'wrongJvpSquare']));
     expect(() => checkAllOps({ ops, log: false })).toThrow(

@@ -51,6 +51,7 @@ describe('every built-in layer conforms as a function of its parameters and inpu
       order1: cases.length,
       failedLayers: 0,
       underJit: cases.length,
+      underVmap: cases.length,
     });
   });
 });

@@ -32,6 +32,7 @@ export * as optim from '@tsgrad/optim';
 export {
   ArithmeticError,
   type Backend,
+  BatchedReadError,
   cpuBackend,
   type DType,
   DTypeError,

@@ -1,30 +1,24 @@
 import * as T from '@tsgrad/tensor';
 import { checkFunction } from '../check.js';
-import { constant, full, permute, reshape, stack } from '../ops/index.js';
-import { treeFlatten, treeUnflatten, treeUnflattenAll } from '../pytree.js';
+import { constant, full, reshape } from '../ops/index.js';
+import { type TreeDef, treeFlatten, treeUnflatten, treeUnflattenAll } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
 import { jvp } from './jvp.js';
 import type { GradOptions } from './reverse.js';
 import { normalizeArgnums, traceReverse } from './trace.js';
 import type { Argnums, GradOf, ReplaceLeaves } from './types.js';
+import { vmap } from './vmap.js';
 
 // Jacobians as in JAX: for an output leaf of shape O and an input leaf of shape I the block
 // has shape [...O, ...I]. The result nests the input structure (per `argnums`) inside the
-// output structure. jacrev pulls back one basis cotangent per output element; jacfwd pushes
-// forward one basis tangent per input element.
+// output structure. jacrev pulls back the basis cotangents of an output, jacfwd pushes forward
+// the basis tangents of an input, each as one pass vmapped over the basis.
 
 type Jacobian<Args extends readonly unknown[], Out, N extends Argnums> = ReplaceLeaves<Out, GradOf<Args, N>>;
 
-/** A constant like x with 1 at flat position k and 0 elsewhere. */
-function basis(x: Tensor, k: number): Tensor {
-  const data = T.allocTyped(x.dtype, x.size);
-  data[k] = 1;
-  return constant(T.array(data, { shape: x.shape }));
-}
-
-/** Stacks `parts` (each of shape `shape`) along a new leading axis; empty lists give size 0. */
-function stackParts(parts: readonly Tensor[], shape: readonly number[], dtype: T.DType): Tensor {
-  return parts.length === 0 ? full([0, ...shape], 0, dtype) : stack(parts);
+/** The standard basis of x's space as one constant: [x.size, ...x.shape], row k is e_k. */
+function basis(x: Tensor): Tensor {
+  return constant(T.reshape(T.eye(x.size, x.size, 0, { dtype: x.dtype }), [x.size, ...x.shape]));
 }
 
 /** Nests per-input blocks of one output leaf into the argument structure(s). */
@@ -37,7 +31,7 @@ function arrange(
   return typeof argnums === 'number' ? trees[0] : trees;
 }
 
-/** The Jacobian by reverse mode: one backward pass per output element. */
+/** The Jacobian by reverse mode: one backward pass, vmapped over the output's basis. */
 export function jacrev<Args extends unknown[], Out, const N extends Argnums = 0>(
   f: (...args: Args) => Out,
   options: GradOptions<N> = {},
@@ -56,24 +50,16 @@ export function jacrev<Args extends unknown[], Out, const N extends Argnums = 0>
     const blocks = outputs.map((y) => {
       if (!T.isFloat(y.dtype))
         throw new T.DTypeError('jacrev', `can only differentiate floating-point outputs, got ${y.dtype}`);
-      const rows = Array.from({ length: y.size }, (_, k) => trace.pull([y], [basis(y, k)]));
-      const perInput = trace.inputs.map((x, j) =>
-        reshape(
-          stackParts(
-            rows.map((row) => row[j]),
-            x.shape,
-            x.dtype,
-          ),
-          [...y.shape, ...x.shape],
-        ),
-      );
+      // rows[j]: [y.size, ...x_j.shape], the gradients of every output element.
+      const rows = vmap((cotangent: Tensor) => trace.pull([y], [cotangent]))(basis(y));
+      const perInput = trace.inputs.map((x, j) => reshape(rows[j], [...y.shape, ...x.shape]));
       return arrange(perInput, trace.group, argnums);
     });
     return trace.release(treeUnflatten(def, blocks)) as Jacobian<Args, Out, N>;
   };
 }
 
-/** The Jacobian by forward mode: one jvp per input element. */
+/** The Jacobian by forward mode: one jvp per input, vmapped over the input's basis. */
 export function jacfwd<Args extends unknown[], Out, const N extends Argnums = 0>(
   f: (...args: Args) => Out,
   options: GradOptions<N> = {},
@@ -103,32 +89,28 @@ export function jacfwd<Args extends unknown[], Out, const N extends Argnums = 0>
         trees.map(([, def]) => def),
         flat,
       );
-    // columns[j][k]: the output tangents for basis direction k of input j.
-    let out: unknown;
+    let outDef: TreeDef | undefined;
+    // columns[j][a]: output a's tangents for every basis direction of input j, [...O, x_j.size].
     const columns = inputs.map((x, j) =>
-      Array.from({ length: x.size }, (_, k) => {
-        const tangents = zeros.map((z, i) => (i === j ? basis(x, k) : z));
-        const [y, tangentOut] = jvp(partial, primals, regroup(tangents));
-        out = y;
-        return treeFlatten(tangentOut)[0];
-      }),
+      vmap(
+        (direction: Tensor) => {
+          const tangents = zeros.map((z, i) => (i === j ? direction : z));
+          const [leaves, def] = treeFlatten(jvp(partial, primals, regroup(tangents))[1]);
+          outDef = def;
+          return leaves;
+        },
+        { outAxes: -1 },
+      )(basis(x)),
     );
-    out ??= f(...args);
-    const [outputs, def] = treeFlatten(out);
-    const blocks = outputs.map((y, a) => {
+    outDef ??= treeFlatten(f(...args))[1];
+    const blocks = (columns[0] ?? []).map((_, a) => {
       const perInput = inputs.map((x, j) => {
-        const stacked = stackParts(
-          columns[j].map((column) => column[a]),
-          y.shape,
-          y.dtype,
-        );
-        // [n, ...O] → [...O, n] → [...O, ...I]
-        const moved = permute(stacked, [...y.shape.map((_, i) => i + 1), 0]);
-        return reshape(moved, [...y.shape, ...x.shape]);
+        const column = columns[j][a];
+        return reshape(column, [...column.shape.slice(0, -1), ...x.shape]);
       });
       return arrange(perInput, regroup, argnums);
     });
-    return treeUnflatten(def, blocks) as Jacobian<Args, Out, N>;
+    return treeUnflatten(outDef, blocks) as Jacobian<Args, Out, N>;
   };
 }
 
