@@ -38,6 +38,12 @@ export function typedocOptions(entryPoints: EntryPoint[], settings: ReferenceSet
       notDocumented: false,
     },
     logLevel: 'Warn',
+    // Sources keep their file and line (the check reports them) without asking git for a
+    // remote to link to: a clone may have none, or one that is not a known host. The links
+    // point into the checkout the site was built in (pages sit one folder below docs/api).
+    disableGit: true,
+    basePath: repositoryRoot,
+    sourceLinkTemplate: '../../../{path}#L{line}',
     // `tsc` type-checks the sources already (`pnpm typecheck`); doing it again here costs a quarter of the time.
     skipErrorChecking: true,
   };

@@ -8,7 +8,7 @@ import {
   ValueError,
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
-import { checkBackend, checkFlags, checkGraph } from './check.js';
+import { checkBackend, checkFlags, checkFunction, checkGraph } from './check.js';
 import { GraphInvariantError, type PlanEquation, type PlanGraph, type ViewRef } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
@@ -66,6 +66,7 @@ let kernelClock: { ms: number } | null = null;
  * Timing each call costs about a microsecond, so profile separately from timing.
  */
 export function profileKernels<R>(fn: () => R): { readonly result: R; readonly kernelMs: number } {
+  checkFunction('profileKernels', 'fn', fn);
   const clock = { ms: 0 };
   const outer = kernelClock;
   kernelClock = clock;

@@ -115,9 +115,13 @@ export function usedConstants(g: PlanGraph): number[] {
 
 /** A graph with its text form as `toString()`, what `makeGraph` returns. */
 export class GraphText implements Graph {
+  /** Indexed by buffer id. */
   readonly buffers: readonly BufferInfo[];
+  /** Input buffer ids, in argument order. */
   readonly inputs: readonly number[];
+  /** The equations, in an order where every buffer is written before it is read. */
   readonly equations: readonly Equation[];
+  /** The views of the results, in the order the function returns them. */
   readonly outputs: readonly ViewRef[];
 
   constructor(g: Graph) {

@@ -64,7 +64,9 @@ function readMethod(): string {
 export interface HostStep {
   /** Indices into the call's key list (its key arguments, then the keys steps derived). */
   readonly keys: readonly number[];
+  /** The host computation, run on the keys `keys` selects. */
   readonly compute: (keys: readonly object[]) => unknown;
+  /** What it returns: keys (appended to the call's key list) or an array (a host input of the plan). */
   readonly yields: 'keys' | 'array';
 }
 

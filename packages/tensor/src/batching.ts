@@ -33,8 +33,11 @@ export class BatchedReadError extends TsgradError {}
 export interface BatchHandle {
   /** [B, ...] contiguous when batched, one example otherwise; null: zeros, not made yet. */
   physical: NDArray | null;
+  /** Whether it holds one value per batch element (else one value shared by all). */
   batched: boolean;
+  /** The element type. */
   readonly dtype: DType;
+  /** The number of elements of one example. */
   readonly size: number;
 }
 
@@ -60,7 +63,9 @@ export class BatchingBackend implements TracingBackend {
   private readonly adopted = new WeakMap<NDArray, NDArray>();
 
   constructor(
+    /** The backend the batched arrays live on (the real one, or an outer level). */
     readonly below: Backend,
+    /** The batch size. */
     readonly size: number,
   ) {
     if (

@@ -20,7 +20,9 @@ export type FusedStep =
  * is rounded to its dtype, as the unfused kernels would store it.
  */
 export interface FusedProgram {
+  /** The steps, in order; a step reads inputs and earlier steps by index. */
   readonly steps: readonly FusedStep[];
+  /** The indices of the steps written out, one per output buffer. */
   readonly outputs: readonly number[];
 }
 

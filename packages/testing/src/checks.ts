@@ -16,6 +16,7 @@ import { type DrawnInputs, drawInputs, randomTensor, seededRandom, toTensors } f
 // The individual checks of the conformance harness. Each throws an Error describing the first
 // problem it finds; the caller records it with the op, sample and seed.
 
+/** The tolerances of the conformance harness's comparisons, one per kind of check. */
 export interface HarnessTolerances {
   /** float32 forward vs float64 forward. */
   readonly float32: Tolerance;

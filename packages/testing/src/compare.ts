@@ -1,7 +1,10 @@
 // Elementwise comparison that names the first failing element.
 
+/** A comparison's tolerance: |a − b| ≤ atol + rtol·|b|. */
 export interface Tolerance {
+  /** The absolute part. */
   readonly atol: number;
+  /** The part relative to the expected value. */
   readonly rtol: number;
 }
 

@@ -24,7 +24,9 @@ export function mixSeed(seed: number, ...labels: readonly (string | number)[]): 
 
 /** The inputs of one sample: values (rounded to float32, so both float runs see the same ones). */
 export interface DrawnInputs {
+  /** Each input's values, flat in row-major order. */
   readonly values: readonly Float64Array[];
+  /** Each input's shape. */
   readonly shapes: readonly T.Shape[];
   /** Whether input i is differentiated: kind 'float', and float64 in the float64 run. */
   readonly differentiable: readonly boolean[];

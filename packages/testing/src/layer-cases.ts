@@ -68,8 +68,13 @@ export function warmedUp<M extends nn.Module & { forward(x: A.Tensor): A.Tensor 
 
 /** One layer configuration of the layer harness: the class it covers, a fresh instance and how to check it. */
 export interface LayerCase {
-  readonly layer: abstract new (...args: never[]) => nn.Module;
+  /** The layer class the case covers (every exported layer needs one, or a reason in NOT_LAYERS). */
+  readonly layer: abstract new (
+    ...args: never[]
+  ) => nn.Module;
+  /** Makes a fresh instance, initialized from fixed keys. */
   readonly make: () => nn.Module;
+  /** How the harness checks it: input shapes, tolerances, which checks apply. */
   readonly check: LayerCheckOptions<never>;
 }
 

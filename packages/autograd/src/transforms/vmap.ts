@@ -15,6 +15,7 @@ import { copy } from './trace.js';
 /** Where an argument (or output) is batched: an axis, null for not at all, or a tree of them. */
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [key: string]: AxisSpec };
 
+/** Options of `vmap`: where the arguments and results are batched, and the batch size. */
 export interface VmapOptions {
   /**
    * The batch axis of each argument: one spec for all (default 0), or a list with one entry

@@ -8,6 +8,7 @@ import { type Lowered, lowerDynamic, type Signature, symbolicInputs } from './dy
 import { LOWERINGS, type LoweringCall } from './lowerings.js';
 import { lowerView } from './views.js';
 
+/** Options of `exportOnnx`: the opset, the graph's input and output names, the symbolic axes. */
 export interface ExportOptions {
   /** The ONNX opset (default 17, the first with LayerNormalization; at least 17). */
   readonly opset?: number;
