@@ -1,5 +1,6 @@
 export type { Backend } from './backend.js';
 export { checkArray, checkArrayList, checkInteger, checkNumber, checkOptions, checkRecord } from './check.js';
+export { logErfc } from './cpu/erf.js';
 export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,
