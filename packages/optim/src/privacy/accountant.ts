@@ -91,3 +91,50 @@ export class RdpAccountant {
     this.history = state.history.map((h) => ({ ...h }));
   }
 }
+
+export interface NoiseMultiplierForOptions {
+  /** The ε to reach at most. */
+  readonly targetEpsilon: number;
+  readonly delta: number;
+  readonly sampleRate: number;
+  readonly steps: number;
+  readonly conversion?: Conversion;
+}
+
+/**
+ * The smallest noise multiplier σ (to 0.1 %) whose `steps` steps at `sampleRate` spend at most
+ * `targetEpsilon` at `delta` (Opacus's `get_noise_multiplier`), by bisection: ε falls as σ grows.
+ */
+export function noiseMultiplierFor(options: NoiseMultiplierForOptions): number {
+  const op = 'noiseMultiplierFor';
+  V.checkOptions(
+    op,
+    {
+      targetEpsilon: V.positive,
+      delta: openUnitInterval,
+      sampleRate: V.unitInterval,
+      steps: V.count,
+      conversion: V.oneOf('tight', 'classic'),
+    },
+    options,
+    ['targetEpsilon', 'delta', 'sampleRate', 'steps'],
+  );
+  const { targetEpsilon, delta, sampleRate, steps, conversion } = options;
+  const epsilonAt = (noiseMultiplier: number) => {
+    const accountant = new RdpAccountant();
+    accountant.step({ noiseMultiplier, sampleRate, steps });
+    return accountant.getPrivacySpent(delta, { conversion }).epsilon;
+  };
+  let low = 0;
+  let high = 1;
+  while (epsilonAt(high) > targetEpsilon) {
+    high *= 2;
+    if (high > 1e6) throw new T.ValueError(op, `no noise multiplier up to 1e6 reaches ε = ${targetEpsilon}`);
+  }
+  while (high - low > 1e-3 * high) {
+    const middle = (low + high) / 2;
+    if (epsilonAt(middle) > targetEpsilon) low = middle;
+    else high = middle;
+  }
+  return high;
+}

@@ -28,7 +28,8 @@ export interface PrivacySpent {
   readonly order: number;
 }
 
-const openUnitInterval: V.Rule = (op, name, value) => {
+/** δ: a number in (0, 1). */
+export const openUnitInterval: V.Rule = (op, name, value) => {
   if (typeof value !== 'number' || !(value > 0 && value < 1))
     throw new T.ValueError(op, `${name} must be a number in (0, 1), got ${T.describe(value)}`);
 };

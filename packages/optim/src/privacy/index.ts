@@ -3,9 +3,11 @@
 export {
   type GetPrivacySpentOptions,
   type MechanismSteps,
+  type NoiseMultiplierForOptions,
+  noiseMultiplierFor,
   RdpAccountant,
   type RdpAccountantStateDict,
 } from './accountant.js';
 export { type Conversion, type PrivacySpent, type RdpToEpsilonOptions, rdpToEpsilon } from './conversion.js';
-export { type PrivateGradients, type PrivatizeOptions, poissonSample, privatizeGradients } from './dp-sgd.js';
+export { type ClippedSum, clipAndSum, type NoiseOptions, noisyMean, poissonSample } from './dp-sgd.js';
 export { DEFAULT_ORDERS, type SampledGaussianOptions, sampledGaussianRdp } from './rdp.js';

@@ -22,7 +22,7 @@ function reference(grads: Float64Array[][], maxGradNorm: number, expectedBatchSi
   return sums;
 }
 
-describe('privatizeGradients', () => {
+describe('clipAndSum and noisyMean', () => {
   it('clips each example over all parameters jointly, sums and divides by the expected batch size', () => {
     const arb = fc.record({
       batch: fc.integer({ min: 1, max: 6 }),
@@ -42,7 +42,8 @@ describe('privatizeGradients', () => {
           const row = flat.length / batch;
           return Array.from({ length: batch }, (_, b) => flat.subarray(b * row, (b + 1) * row));
         });
-        const { grads, norms } = privacy.privatizeGradients(arrays, {
+        const { sums, norms } = privacy.clipAndSum(arrays, maxGradNorm);
+        const grads = privacy.noisyMean(sums, {
           maxGradNorm,
           noiseMultiplier: 0,
           expectedBatchSize: 4,
@@ -62,23 +63,24 @@ describe('privatizeGradients', () => {
   });
 
   it('adds N(0, σ²C²) per coordinate, divided by the expected batch size, the same for the same key', () => {
-    const zeros = [T.zeros([8, 20_000])];
+    const zeros = [T.zeros([20_000])];
     const options = { maxGradNorm: 0.5, noiseMultiplier: 2, expectedBatchSize: 10, key: random.key(3) };
-    const [noise] = privacy.privatizeGradients(zeros, options).grads;
+    const [noise] = privacy.noisyMean(zeros, options);
     const x = noise.toTypedArray();
     const mean = x.reduce((s, v) => s + v, 0) / x.length;
     const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length);
     // σC/B = 0.1; the sample std of 20,000 normals is within 2 % with overwhelming probability.
     expect(Math.abs(std - 0.1)).toBeLessThan(0.002);
     expect(Math.abs(mean)).toBeLessThan(0.004);
-    expect(privacy.privatizeGradients(zeros, options).grads[0].toTypedArray()).toEqual(x);
-    const other = privacy.privatizeGradients(zeros, { ...options, key: random.key(4) }).grads[0];
+    expect(privacy.noisyMean(zeros, options)[0].toTypedArray()).toEqual(x);
+    const [other] = privacy.noisyMean(zeros, { ...options, key: random.key(4) });
     expect(other.toTypedArray()).not.toEqual(x);
   });
 
   it('keeps float32 gradients float32 and handles an empty batch (only noise)', () => {
     const empty = [T.zeros([0, 3]), T.zeros([0, 2, 2])];
-    const { grads, norms } = privacy.privatizeGradients(empty, {
+    const { sums, norms } = privacy.clipAndSum(empty, 1);
+    const grads = privacy.noisyMean(sums, {
       maxGradNorm: 1,
       noiseMultiplier: 0,
       expectedBatchSize: 2,
@@ -95,17 +97,19 @@ describe('privatizeGradients', () => {
   it('refuses gradients without a shared batch axis, integer gradients and bad options', () => {
     const key = random.key(0);
     const ok = { maxGradNorm: 1, noiseMultiplier: 1, expectedBatchSize: 2, key };
-    expect(() => privacy.privatizeGradients([T.zeros([2, 3]), T.zeros([3, 3])], ok)).toThrow(
+    expect(() => privacy.clipAndSum([T.zeros([2, 3]), T.zeros([3, 3])], 1)).toThrow(
       /perSampleGrads\[1\] has shape \[3,3\], expected a leading batch axis of 2/,
     );
-    expect(() => privacy.privatizeGradients([T.zeros([2], { dtype: 'int32' })], ok)).toThrow(T.DTypeError);
-    expect(() => privacy.privatizeGradients([T.zeros([2])], { ...ok, maxGradNorm: 0 })).toThrow(
-      /maxGradNorm must be a positive number/,
-    );
-    expect(() => privacy.privatizeGradients([T.zeros([2])], { ...ok, key: 1 as never })).toThrow(
+    expect(() => privacy.clipAndSum([T.zeros([2], { dtype: 'int32' })], 1)).toThrow(T.DTypeError);
+    expect(() => privacy.clipAndSum([T.zeros([2])], 0)).toThrow(/maxGradNorm must be a positive number/);
+    expect(() => privacy.clipAndSum([], 1)).toThrow(/perSampleGrads is empty/);
+    expect(() => privacy.noisyMean([T.zeros([2])], { ...ok, key: 1 as never })).toThrow(
       /key must be a PRNGKey/,
     );
-    expect(() => privacy.privatizeGradients([], ok)).toThrow(/perSampleGrads is empty/);
+    expect(() => privacy.noisyMean([T.zeros([2], { dtype: 'int32' })], ok)).toThrow(T.DTypeError);
+    expect(() => privacy.noisyMean([T.zeros([2])], { ...ok, expectedBatchSize: 0 })).toThrow(
+      /expectedBatchSize must be a positive number/,
+    );
   });
 });
 
