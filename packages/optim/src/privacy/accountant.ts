@@ -1,6 +1,6 @@
 import * as T from '@tsgrad/tensor';
 import * as V from '../validate.js';
-import { type Conversion, type PrivacySpent, rdpToEpsilon } from './conversion.js';
+import { type Conversion, openUnitInterval, type PrivacySpent, rdpToEpsilon } from './conversion.js';
 import { DEFAULT_ORDERS, order, sampledGaussianRdp } from './rdp.js';
 
 /** Steps of the sampled Gaussian mechanism run with the same settings. */
