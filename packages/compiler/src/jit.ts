@@ -9,11 +9,18 @@ import {
   treeUnflatten,
   vjp,
 } from '@tsgrad/autograd';
-import { getBackend, isFloat, type NDArray, runPrimitive, withBackend } from '@tsgrad/tensor';
+import {
+  getBackend,
+  isFloat,
+  isTracingBackend,
+  type NDArray,
+  runPrimitive,
+  withBackend,
+} from '@tsgrad/tensor';
 import { Executable, type ExecutableStats } from './executor.js';
 import { type Graph, GraphText } from './graph.js';
 import { optimizeGraph } from './passes/index.js';
-import { isTracing, Recorder } from './trace.js';
+import { Recorder } from './trace.js';
 
 export interface JitOptions {
   /** Arguments that are not traced: part of the cache key, passed to `f` as they are. */
@@ -257,8 +264,9 @@ export function jit<Args extends unknown[], R>(
   const jitted = (...args: Args): R => {
     const dynamic = args.map((a, i) => (statics.has(i) ? null : a));
     const [leaves, argsDef] = treeFlatten(dynamic);
-    // Inside another trace, f is simply traced inline.
-    if (isTracing(getBackend()) || leaves.some((x) => isTracing(x.peekValue().backend))) return f(...args);
+    // Inside another trace or a vmap, f is simply traced inline (vmap batches its primitives).
+    if (isTracingBackend(getBackend()) || leaves.some((x) => isTracingBackend(x.peekValue().backend)))
+      return f(...args);
     const key = `${treeKey(argsDef)}|${leaves.map((x) => `${x.dtype}[${x.shape.join(',')}]`).join(';')}|${[
       ...statics,
     ]

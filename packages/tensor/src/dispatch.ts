@@ -96,6 +96,11 @@ function packed(x: NDArray): NDArray {
  */
 export interface TracingBackend extends Backend {
   adopt(array: NDArray): NDArray;
+  /**
+   * How deep it sits in a stack of tracing backends (default 1): an op whose inputs live on
+   * several runs on the deepest, which takes in the others' arrays (vmap inside jit, say).
+   */
+  readonly depth?: number;
 }
 
 export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
@@ -105,6 +110,23 @@ export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
 function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {
   if (!isTracingBackend(backend)) return inputs;
   return inputs.map((x) => (x.backend === backend ? x : backend.adopt(x)));
+}
+
+/** How deep a backend sits in a stack of tracing backends (0: a real one). */
+export const depthOf = (backend: Backend): number => (isTracingBackend(backend) ? (backend.depth ?? 1) : 0);
+
+/** The inputs' backend, or the deepest tracing backend among them and the current one. */
+function chooseBackend(inputs: readonly NDArray[]): Backend {
+  let backend = isTracingBackend(current) || inputs.length === 0 ? current : inputs[0].backend;
+  let depth = depthOf(backend);
+  for (const x of inputs) {
+    const d = x.backend === backend ? depth : depthOf(x.backend);
+    if (d > depth) {
+      backend = x.backend;
+      depth = d;
+    }
+  }
+  return backend;
 }
 
 /**
@@ -117,7 +139,7 @@ export function runPrimitive<P extends Primitive>(
   params: PrimitiveParams[P],
   outputs: readonly OutputSpec[],
 ): NDArray[] {
-  const backend = isTracingBackend(current) || inputs.length === 0 ? current : inputs[0].backend;
+  const backend = chooseBackend(inputs);
   const adopted = adoptAll(backend, inputs);
   for (const x of adopted) {
     x.assertLive(primitive);

@@ -1,0 +1,91 @@
+import * as A from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
+import { describe, expect, it } from 'vitest';
+
+// vmap: batching by the per-primitive rules of the BatchingBackend, its pytree axes, nesting,
+// and composition with grad, jvp and the Jacobians.
+
+const random = (seed: number, shape: number[]) =>
+  new A.Tensor(T.random.normal(T.random.key(seed), shape, { dtype: 'float64' }));
+const list = (x: A.Tensor) => Array.from(x.toTypedArray() as Float64Array);
+const expectClose = (actual: A.Tensor, expected: A.Tensor, digits = 10) => {
+  expect(actual.shape).toEqual(expected.shape);
+  const want = list(expected);
+  for (const [i, v] of list(actual).entries()) expect(v).toBeCloseTo(want[i], digits);
+};
+/** f applied to each slice of x along axis 0, stacked. */
+const loop = (f: (x: A.Tensor) => A.Tensor, x: A.Tensor) =>
+  A.stack(Array.from({ length: x.shape[0] }, (_, b) => f(A.squeeze(A.narrow(x, 0, b, 1), 0))));
+
+describe('vmap', () => {
+  const w = random(1, [5, 4]);
+  const mlp = (x: A.Tensor) => A.sum(A.tanh(A.matmul(w, x)).mul(A.relu(x.sum().add(A.exp(x.mean())))));
+
+  it('equals stacking f over the batch, for elementwise, reductions, matmul and movement', () => {
+    const xs = random(2, [3, 4]);
+    const f = (x: A.Tensor) => A.softmax(A.matmul(w, A.sin(x)).reshape([5, 1]).transpose(0, 1), -1);
+    expectClose(A.vmap(f)(xs), loop(f, xs));
+    expectClose(A.vmap(mlp)(xs), loop(mlp, xs));
+  });
+
+  it('takes the batch axis from inAxes (negative, null, trees) and puts it at outAxes', () => {
+    const xs = random(3, [4, 3]);
+    const f = (x: A.Tensor, y: A.Tensor) => A.matmul(w, x).add(y.sum());
+    const y = random(4, [2]);
+    const got = A.vmap(f, { inAxes: [-1, null], outAxes: 1 })(xs, y);
+    const want = loop((x) => f(x, y), xs.transpose(0, 1)).transpose(0, 1);
+    expectClose(got, want);
+    const tree = A.vmap((p: { a: A.Tensor; b: A.Tensor }) => p.a.mul(p.b), { inAxes: [{ a: 0, b: null }] });
+    expectClose(tree({ a: xs, b: y.sum() }), xs.mul(y.sum()));
+  });
+
+  it('gives per-example gradients: vmap(grad(f))', () => {
+    const xs = random(5, [3, 4]);
+    expectClose(A.vmap(A.grad(mlp))(xs), loop(A.grad(mlp), xs));
+    // Gradients with respect to an unbatched argument differ per example too.
+    const loss = (x: A.Tensor, v: A.Tensor) => A.sum(A.tanh(A.matmul(v, x)));
+    const perExample = A.vmap(A.grad(loss, { argnums: 1 }), { inAxes: [0, null] })(xs, w);
+    expectClose(
+      perExample,
+      loop((x) => A.grad(loss, { argnums: 1 })(x, w), xs),
+    );
+  });
+
+  it('differentiates through the map: grad(vmap(f)) and jvp', () => {
+    const xs = random(6, [3, 4]);
+    const total = (x: A.Tensor) => A.sum(A.vmap(mlp)(x));
+    const direct = (x: A.Tensor) => A.sum(loop(mlp, x));
+    expectClose(A.grad(total)(xs), A.grad(direct)(xs));
+    const t = random(7, [3, 4]);
+    expectClose(A.jvp(A.vmap(mlp), [xs], [t])[1], A.jvp((x: A.Tensor) => loop(mlp, x), [xs], [t])[1]);
+    const inner = A.vmap((x: A.Tensor, d: A.Tensor) => A.jvp(mlp, [x], [d])[1])(xs, t);
+    expectClose(inner, A.jvp((x: A.Tensor) => loop(mlp, x), [xs], [t])[1]);
+  });
+
+  it('nests: vmap(vmap(f)) maps over two axes, and second order works inside', () => {
+    const xs = random(8, [2, 3, 4]);
+    const got = A.vmap(A.vmap(mlp))(xs);
+    expectClose(
+      got,
+      loop((x) => loop(mlp, x), xs),
+    );
+    const hess = A.vmap(A.hessian(mlp))(xs.reshape([6, 4]));
+    expectClose(hess, loop(A.hessian(mlp), xs.reshape([6, 4])), 8);
+  });
+
+  it('refuses host reads of batched values and inconsistent batch sizes', () => {
+    expect(() => A.vmap((x: A.Tensor) => A.full([], x.sum().item() as number))(random(9, [3, 2]))).toThrow(
+      T.BatchedReadError,
+    );
+    expect(() => A.vmap((x: A.Tensor, y: A.Tensor) => x.add(y))(random(1, [3]), random(2, [4]))).toThrow(
+      T.ShapeError,
+    );
+    expect(() => A.vmap((x: A.Tensor) => x, { inAxes: 2 })(random(1, [3]))).toThrow(T.IndexError);
+    expect(() => A.vmap(() => A.full([], 1))()).toThrow(T.ValueError);
+  });
+
+  it('broadcasts outputs that do not depend on the batch; axisSize sets the size', () => {
+    const out = A.vmap(() => A.full([2], 1, 'float64'), { axisSize: 3 })();
+    expect(out.shape).toEqual([3, 2]);
+  });
+});

@@ -1,0 +1,271 @@
+import type { Backend } from './backend.js';
+import { BATCH_RULES, type Physical } from './batch-rules.js';
+import { depthOf, runPrimitive, type TracingBackend, withBackend } from './dispatch.js';
+import { allocTyped, type DType, type TypedArray } from './dtype.js';
+import { TsgradError, ValueError } from './errors.js';
+import { NDArray, setArrayCreatedHook } from './ndarray.js';
+import {
+  type AnyKernel,
+  type KernelTable,
+  type Primitive,
+  STRIDED_PRIMITIVES,
+  type View,
+} from './primitives.js';
+import { isCheckingValues } from './tracing.js';
+
+// vmap as a backend. Inside `vmap` every array lives on a BatchingBackend: its shape is the
+// *logical* shape (one example), and its buffer holds either one example (unbatched: the
+// same for every batch element) or all of them (batched: a contiguous [B, N] array on the
+// backend below). Views (reshape, permute, slice) stay views: a logical view with strides s
+// and offset o of a batched buffer is the physical view [B, ...shape] with strides [N, ...s].
+// Every kernel call is rewritten by its primitive's batching rule (batch-rules.ts) into
+// kernel calls on the backend below. Everything above the primitives — ops, their VJP and
+// JVP rules, composites, layers — therefore batches without a rule of its own. Nested vmap
+// stacks these backends; after `vmap` returns its arrays keep working (a reverse pass over a
+// vmapped function runs its recorded rules later).
+
+/** A batched value was read on the host inside `vmap`: it has one value per batch element. */
+export class BatchedReadError extends TsgradError {}
+
+/** A buffer of the batching backend. */
+export interface BatchHandle {
+  /** [B, ...] contiguous when batched, one example otherwise; null: zeros, not made yet. */
+  physical: NDArray | null;
+  batched: boolean;
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+let nextLevel = 1;
+
+/** One `vmap` level: the arrays of a function mapped over `size` batch elements. */
+export class BatchingBackend implements TracingBackend {
+  readonly name: string;
+  readonly dtypes: readonly DType[];
+  readonly kernels: KernelTable<BatchHandle>;
+  /** Nesting depth for `runPrimitive`: deeper tracing backends take in the arrays of outer ones. */
+  readonly depth: number;
+  private pending: { readonly physical: NDArray; readonly batched: boolean } | null = null;
+  private readonly adopted = new WeakMap<NDArray, NDArray>();
+
+  constructor(
+    readonly below: Backend,
+    readonly size: number,
+  ) {
+    this.name = `vmap${nextLevel++}(${below.name})`;
+    this.dtypes = below.dtypes;
+    this.depth = depthOf(below) + 1;
+    const table: Record<string, unknown> = {};
+    for (const name of Object.keys(below.kernels) as Primitive[]) table[name] = this.batchingKernel(name);
+    this.kernels = table as unknown as KernelTable<BatchHandle>;
+  }
+
+  alloc(dtype: DType, size: number): BatchHandle {
+    return { physical: null, batched: false, dtype, size };
+  }
+
+  allocUninitialized(dtype: DType, size: number): BatchHandle {
+    const pending = this.pending;
+    this.pending = null;
+    return { physical: pending?.physical ?? null, batched: pending?.batched ?? false, dtype, size };
+  }
+
+  write(handle: BatchHandle, dtype: DType, data: TypedArray): void {
+    const full = data.length === handle.size ? data : padded(data, dtype, handle.size);
+    this.replace(
+      handle,
+      this.untracked(() => NDArray.fromTyped(this.below, dtype, [handle.size], full)),
+      false,
+    );
+  }
+
+  read(handle: BatchHandle, dtype: DType, offset: number, size: number): TypedArray {
+    // Checks of values (index ranges, class targets) see the first batch element's.
+    if (handle.batched && !isCheckingValues()) {
+      throw new BatchedReadError(
+        'read',
+        `cannot read the value of an array batched by vmap (${this.size} values per element) inside the mapped function; ` +
+          'return it from the function instead',
+      );
+    }
+    if (handle.physical === null) return allocTyped(dtype, size);
+    const { backend, handle: real } = handle.physical.storage;
+    return backend.read(real, dtype, handle.physical.offset + offset, size);
+  }
+
+  free(handle: BatchHandle): void {
+    handle.physical?.dispose();
+    handle.physical = null;
+  }
+
+  /** An array of an outer level (or of the backend below) used inside: the same for every element. */
+  adopt(x: NDArray): NDArray {
+    const known = this.adopted.get(x);
+    if (known !== undefined && !known.isDisposed) return known;
+    const whole = this.untracked(() => {
+      const below = this.toBelow(x);
+      return NDArray.view(below, [below.storage.size], [1], 0, 'vmap');
+    });
+    const adopted = this.untracked(() => {
+      const placeholder = this.withPending(whole, false, () =>
+        NDArray.uninitialized(this, x.dtype, [whole.size]),
+      );
+      const view = NDArray.view(placeholder, x.shape, x.strides, x.offset, 'vmap');
+      placeholder.dispose();
+      return view;
+    });
+    this.adopted.set(x, adopted);
+    return adopted;
+  }
+
+  /** The logical array whose batch elements are the rows of `physical` ([B, ...shape]). */
+  batch(physical: NDArray): NDArray {
+    if (physical.shape[0] !== this.size) {
+      throw new ValueError(
+        'vmap',
+        `expected ${this.size} batch elements, got shape [${physical.shape.join(',')}]`,
+      );
+    }
+    const own = this.untracked(() => {
+      const below = this.toBelow(physical);
+      return below.isContiguous
+        ? NDArray.view(below, below.shape, below.strides, below.offset)
+        : contiguousCopy(below);
+    });
+    return this.withPending(own, true, () =>
+      NDArray.uninitialized(this, physical.dtype, physical.shape.slice(1)),
+    );
+  }
+
+  /** The batch elements of `x` as one array [B, ...x.shape] on the backend below (a view). */
+  unbatch(x: NDArray): NDArray {
+    if (x.backend !== this) {
+      const row = NDArray.view(x, [1, ...x.shape], [0, ...x.strides], x.offset, 'vmap');
+      const out = NDArray.view(row, [this.size, ...x.shape], [0, ...x.strides], x.offset, 'vmap');
+      row.dispose();
+      return out;
+    }
+    const handle = x.storage.handle as BatchHandle;
+    return this.physicalView(handle, x, true);
+  }
+
+  /** Whether `x` (an array of this level) differs between batch elements. */
+  isBatched(x: NDArray): boolean {
+    return x.backend === this && (x.storage.handle as BatchHandle).batched;
+  }
+
+  private withPending(physical: NDArray, batched: boolean, make: () => NDArray): NDArray {
+    this.pending = { physical, batched };
+    try {
+      return make();
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  /** `x` as an array of the backend below (tracing backends below take it in). */
+  private toBelow(x: NDArray): NDArray {
+    if (x.backend === this.below) return x;
+    if ('adopt' in this.below) return (this.below as TracingBackend).adopt(x);
+    throw new ValueError(
+      'vmap',
+      `an array on the ${x.backend.name} backend used where vmap runs on ${this.below.name}`,
+    );
+  }
+
+  private replace(handle: BatchHandle, physical: NDArray, batched: boolean): void {
+    handle.physical?.dispose();
+    handle.physical = physical;
+    handle.batched = batched;
+  }
+
+  /** The physical view of a logical view: [B, ...shape] if batched (or `expand`), else shape. */
+  private physicalView(
+    handle: BatchHandle,
+    v: Pick<View<unknown>, 'shape' | 'strides' | 'offset'>,
+    expand: boolean,
+  ) {
+    if (handle.physical === null) {
+      const zeros = this.untracked(() => NDArray.empty(this.below, handle.dtype, [handle.size], 'vmap'));
+      this.replace(handle, zeros, false);
+    }
+    const p = handle.physical as NDArray;
+    const offset = p.offset + v.offset;
+    if (handle.batched)
+      return NDArray.view(p, [this.size, ...v.shape], [handle.size, ...v.strides], offset, 'vmap');
+    if (expand) return NDArray.view(p, [this.size, ...v.shape], [0, ...v.strides], offset, 'vmap');
+    return NDArray.view(p, v.shape, v.strides, offset, 'vmap');
+  }
+
+  /**
+   * Runs `fn` on the backend below, where the arrays it makes are not the caller's (no
+   * library frame records them): those it does not return are disposed.
+   */
+  private untracked<R extends NDArray | readonly NDArray[]>(fn: () => R): R {
+    const made: NDArray[] = [];
+    const previous = setArrayCreatedHook((a) => {
+      made.push(a);
+    });
+    let result: R;
+    try {
+      result = withBackend(this.below, fn);
+    } finally {
+      setArrayCreatedHook(previous);
+    }
+    const kept: readonly NDArray[] = Array.isArray(result) ? result : [result as NDArray];
+    for (const a of made) if (!kept.includes(a)) a.dispose();
+    return result;
+  }
+
+  private batchingKernel(primitive: Primitive) {
+    const rule = BATCH_RULES[primitive] as (
+      inputs: readonly Physical[],
+      params: unknown,
+      outputs: readonly { shape: readonly number[]; dtype: DType }[],
+      size: number,
+    ) => NDArray[];
+    const kernel = this.below.kernels[primitive] as AnyKernel;
+    return (outputs: readonly View<BatchHandle>[], inputs: readonly View<BatchHandle>[], params: unknown) => {
+      const batched = inputs.some((v) => v.handle.batched);
+      const results = this.untracked(() => {
+        if (!batched) {
+          // One example for all: the kernel below, on the same views.
+          const ins = inputs.map((v) => this.physicalView(v.handle, v, false));
+          const ready = STRIDED_PRIMITIVES.has(primitive) ? ins : ins.map(packedCopy);
+          const outs = outputs.map((o) => NDArray.uninitialized(this.below, o.dtype, o.shape));
+          kernel(outs.map(viewOf), ready.map(viewOf), params);
+          return outs;
+        }
+        const ins = inputs.map((v) => ({
+          x: this.physicalView(v.handle, v, false),
+          batched: v.handle.batched,
+        }));
+        const specs = outputs.map((o) => ({ shape: o.shape, dtype: o.dtype }));
+        return rule(ins, params, specs, this.size).map((r) => (r.isContiguous ? r : contiguousCopy(r)));
+      });
+      outputs.forEach((o, i) => {
+        this.replace(o.handle, results[i], batched);
+      });
+    };
+  }
+}
+
+function viewOf(x: NDArray): View<unknown> {
+  return { handle: x.storage.handle, dtype: x.dtype, shape: x.shape, strides: x.strides, offset: x.offset };
+}
+
+function contiguousCopy(x: NDArray): NDArray {
+  return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+
+/** Contiguous from element 0 and spanning its buffer, as non-strided kernels read inputs. */
+function packedCopy(x: NDArray): NDArray {
+  if (x.isContiguous && x.offset === 0 && x.storage.size === x.size) return x;
+  return contiguousCopy(x);
+}
+
+function padded(data: TypedArray, dtype: DType, size: number): TypedArray {
+  const out = allocTyped(dtype, size);
+  out.set(data.subarray(0, size) as never);
+  return out;
+}
