@@ -8,39 +8,39 @@ export interface PerExampleResult {
 }
 
 /**
- * Per-example gradients of `loss(model(x_b), y_b)` with respect to the model's parameters: a
- * jitted gradient of one example's loss (through `functionalCall`), run for each example and
- * stacked. This is the loop that `vmap(grad)` replaces; the rest of DP-SGD only sees the
- * stacked arrays.
+ * Per-example gradients of `loss(model(x_b), y_b)` with respect to the model's parameters, as
+ * `jit(vmap(grad(loss of one example)))` through `functionalCall`. Batches are padded to
+ * `chunk` examples (repeating the first) so that Poisson batches of any size reuse one compiled
+ * plan; the padding's rows are dropped from the result.
  */
 export function perExampleGradients(
   model: tg.nn.Module & { forward(x: tg.Tensor): tg.Tensor },
   lossFn: (logits: tg.Tensor, y: tg.Tensor) => tg.Tensor,
+  chunk: number,
 ): (x: tg.Tensor, y: tg.Tensor) => PerExampleResult {
   const names = [...model.namedParameters()].map(([name]) => name);
-  const lossOf = (params: tg.Tensor[], x: tg.Tensor, y: tg.Tensor) => {
+  const lossOfOne = (params: tg.Tensor[], x: tg.Tensor, y: tg.Tensor) => {
     const loss = tg.nn.functionalCall(model, Object.fromEntries(names.map((n, i) => [n, params[i]])), (m) =>
-      lossFn(m.forward(x), y),
+      lossFn(m.forward(x.unsqueeze(0)), y.unsqueeze(0)),
     );
     return [loss, loss.detach()] as const;
   };
-  const gradOne = tg.jit(tg.grad(lossOf, { hasAux: true }));
+  const perExample = tg.jit(tg.vmap(tg.grad(lossOfOne, { hasAux: true }), { inAxes: [null, 0, 0] }));
   return (x, y) => {
-    const params = model.parameters();
     const batch = x.shape[0];
-    const perParam: tg.Tensor[][] = params.map(() => []);
-    const losses = new Float32Array(batch);
-    for (let b = 0; b < batch; b++) {
-      const rows = [{ start: b, stop: b + 1 }];
-      const [grads, loss] = gradOne(params, tg.slice(x, rows), tg.slice(y, rows));
-      grads.forEach((g, i) => {
-        perParam[i].push(g);
-      });
-      losses[b] = Number(loss.item());
+    if (batch > chunk || batch === 0) {
+      throw new tg.ValueError('perExampleGradients', `a batch of ${batch}, expected 1 to ${chunk} examples`);
     }
+    const padding = Int32Array.from({ length: chunk }, (_, i) => (i < batch ? i : 0));
+    const [grads, losses] = perExample(
+      model.parameters(),
+      tg.indexSelect(x, 0, padding),
+      tg.indexSelect(y, 0, padding),
+    );
+    const rows = [{ start: 0, stop: batch }];
     return {
-      grads: perParam.map((gs, i) => (batch === 0 ? tg.zeros([0, ...params[i].shape]) : tg.stack(gs)).value),
-      losses,
+      grads: grads.map((g) => tg.slice(g, rows).value),
+      losses: Float32Array.from(tg.slice(losses, rows).toTypedArray()),
     };
   };
 }

