@@ -1,7 +1,7 @@
 /**
  * Checkpoints as one safetensors file: the model's state dict under `model.*`, the optimizer's
- * state under `optimizer.*`, and as JSON metadata where the run stopped, its settings and the
- * accountant's history (so a resumed run reports the same ε).
+ * state under `optimizer.*`, and as JSON metadata where the run stopped, its settings, the
+ * scheduler's position and the accountant's history (so a resumed run reports the same ε).
  */
 import { io, load, type NDArray, type nn, type optim, save } from 'tsgrad/node';
 
@@ -13,6 +13,7 @@ export interface RunSettings {
   maxGradNorm: number;
   seed: number;
   optimizer: string;
+  schedule: string;
   limit: number | null;
 }
 
@@ -26,12 +27,14 @@ export interface CheckpointInfo {
 
 interface Metadata extends CheckpointInfo {
   optimizer: optim.OptimizerStateDict['meta'];
+  scheduler: optim.LRSchedulerStateDict;
   accountant: optim.privacy.RdpAccountantStateDict;
 }
 
 export interface Trainable {
   model: nn.Module;
   optimizer: optim.Optimizer<{ lr: number }>;
+  scheduler: optim.LRScheduler;
   accountant: optim.privacy.RdpAccountant;
 }
 
@@ -47,7 +50,12 @@ export function saveCheckpoint(path: string, run: Trainable, info: CheckpointInf
   for (const [name, tensor] of Object.entries(run.model.stateDict())) tensors[MODEL + name] = tensor;
   const { state, meta } = run.optimizer.stateDict();
   for (const [name, array] of Object.entries(state)) tensors[OPTIMIZER + name] = array;
-  const metadata: Metadata = { ...info, optimizer: meta, accountant: run.accountant.stateDict() };
+  const metadata: Metadata = {
+    ...info,
+    optimizer: meta,
+    scheduler: run.scheduler.stateDict(),
+    accountant: run.accountant.stateDict(),
+  };
   save(tensors, path, { metadata: io.encodeJsonMetadata(metadata) });
 }
 
@@ -66,6 +74,7 @@ export function loadCheckpoint(path: string, run: Trainable, settings: RunSettin
   }
   run.model.loadStateDict(withPrefix(tensors, MODEL));
   run.optimizer.loadStateDict({ state: withPrefix(tensors, OPTIMIZER), meta: saved.optimizer });
+  run.scheduler.loadStateDict(saved.scheduler);
   run.accountant.loadStateDict(saved.accountant);
   return { epoch: saved.epoch, step: saved.step, settings: saved.settings };
 }

@@ -63,6 +63,13 @@ function makeOptimizer(config: TrainConfig, model: tg.nn.Module): tg.optim.Optim
   }
 }
 
+/** Per-step learning rates: constant, or cosine from `lr` to 0 over the run. */
+function makeSchedule(config: TrainConfig, lr: number, steps: number): tg.optim.Schedule {
+  return config.schedule === 'cosine'
+    ? tg.optim.cosineAnnealingSchedule({ lr, tMax: steps })
+    : tg.optim.constantSchedule(lr);
+}
+
 export function evaluate(model: tg.nn.Sequential, dataset: tg.data.TensorDataset) {
   const lossSum = new tg.nn.CrossEntropyLoss({ reduction: 'sum' });
   const [images, labels] = dataset.arrays.map((array) => tg.tensor(array));
@@ -105,8 +112,11 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
   const chunk = config.chunk ?? 256;
   const gradients = perExampleGradients(model, (logits, y) => ce.forward(logits, y), chunk);
   const optimizer = makeOptimizer(config, model);
+  const scheduler = new tg.optim.LRScheduler(optimizer, (lr) =>
+    makeSchedule(config, lr, config.epochs * stepsPerEpoch),
+  );
   const accountant = new privacy.RdpAccountant();
-  const run = { model, optimizer, accountant };
+  const run = { model, optimizer, scheduler, accountant };
   const settings: RunSettings = {
     model: config.model,
     batchSize: config.batchSize,
@@ -114,6 +124,7 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
     maxGradNorm: config.maxGradNorm,
     seed: config.seed,
     optimizer: config.optimizer,
+    schedule: config.schedule,
     limit: config.limit ?? null,
   };
 
@@ -174,7 +185,9 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
       params.forEach((p, i) => {
         p.grad = tg.tensor(noisy[i]);
       });
+      const lr = optimizer.paramGroups[0].lr;
       optimizer.step();
+      scheduler.step();
       accountant.step({ noiseMultiplier: config.noiseMultiplier, sampleRate });
       step++;
       const n = chosen.length;
@@ -188,6 +201,7 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
         loss: n > 0 ? lossSum / n : Number.NaN,
         batchSize: n,
         clippedFraction: n > 0 ? clipped / n : 0,
+        lr,
       });
     }
     const trainSeconds = clock.lap();

@@ -24,7 +24,7 @@ function config(name: string, overrides: Partial<TrainConfig> = {}): TrainConfig
     batchSize: 32,
     lr: 2,
     optimizer: 'sgd',
-    schedule: 'constant',
+    schedule: 'cosine',
     noiseMultiplier: 1.1,
     maxGradNorm: 0.5,
     limit: 128,
