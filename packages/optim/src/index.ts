@@ -15,6 +15,7 @@ export {
 } from './optimizer.js';
 export * from './optimizers.js';
 export * from './plateau.js';
+export * as privacy from './privacy/index.js';
 export * from './regularizers.js';
 export * from './scheduler.js';
 export * from './schedules.js';

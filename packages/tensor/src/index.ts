@@ -1,6 +1,7 @@
 export type { Backend } from './backend.js';
 export { BatchedReadError, type BatchHandle, BatchingBackend, batchLevels } from './batching.js';
 export { checkArray, checkArrayList, checkInteger, checkNumber, checkOptions, checkRecord } from './check.js';
+export { logErfc } from './cpu/erf.js';
 export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,

@@ -1,3 +1,5 @@
+import { checkNumber } from '../check.js';
+
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
 /**
@@ -21,10 +23,28 @@ export function erf(x: number): number {
   return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
 }
 
-/** erfc(x) for x ≥ 3 by the continued fraction of Laplace, evaluated bottom-up. */
+/**
+ * log erfc(x), also far beyond where erfc(x) itself underflows (x > 26.5), as the privacy
+ * accountant's tail probabilities need: for x ≥ 3 from the continued fraction, below from erf.
+ */
+export function logErfc(x: number): number {
+  checkNumber('logErfc', 'x', x);
+  if (x >= 3) return -x * x - Math.log(Math.sqrt(Math.PI) * (x + continuedFractionTail(x)));
+  return Math.log1p(-erf(x));
+}
+
+/** erfc(x) for x ≥ 3. */
 function erfcLarge(x: number): number {
   if (x > 27) return 0;
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * (x + continuedFractionTail(x)));
+}
+
+/**
+ * The tail f of Laplace's continued fraction erfc(x) = e^(−x²) / (√π (x + f)), for x ≥ 3,
+ * evaluated bottom-up.
+ */
+function continuedFractionTail(x: number): number {
   let f = 0;
   for (let k = 60; k >= 1; k--) f = k / 2 / (x + f);
-  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * (x + f));
+  return f;
 }
