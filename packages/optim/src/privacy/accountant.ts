@@ -5,17 +5,23 @@ import { DEFAULT_ORDERS, order, sampledGaussianRdp } from './rdp.js';
 
 /** Steps of the sampled Gaussian mechanism run with the same settings. */
 export interface MechanismSteps {
+  /** σ: the noise's standard deviation divided by the clipping norm. */
   readonly noiseMultiplier: number;
+  /** q: the probability with which each example joins a batch (Poisson sampling). */
   readonly sampleRate: number;
+  /** How many steps ran with these settings. */
   readonly steps: number;
 }
 
 /** What `RdpAccountant.stateDict` returns: plain JSON, for a checkpoint's metadata. */
 export interface RdpAccountantStateDict {
+  /** Every run of steps so far, in order. */
   readonly history: readonly MechanismSteps[];
 }
 
+/** Options of `RdpAccountant.getPrivacySpent`. */
 export interface GetPrivacySpentOptions {
+  /** How RDP becomes (ε, δ): 'tight' (default) or 'classic'. */
   readonly conversion?: Conversion;
   /** The orders to minimise over (default `DEFAULT_ORDERS`). */
   readonly orders?: readonly number[];
@@ -75,6 +81,7 @@ export class RdpAccountant {
     return rdpToEpsilon({ rdp, orders, delta, conversion: options.conversion });
   }
 
+  /** The history of steps as plain JSON (for a checkpoint), a copy. */
   stateDict(): RdpAccountantStateDict {
     return { history: this.history.map((h) => ({ ...h })) };
   }
@@ -92,12 +99,17 @@ export class RdpAccountant {
   }
 }
 
+/** Options of `noiseMultiplierFor`: the privacy target and the training it must cover. */
 export interface NoiseMultiplierForOptions {
   /** The ε to reach at most. */
   readonly targetEpsilon: number;
+  /** δ, in (0, 1). */
   readonly delta: number;
+  /** q: the probability with which each example joins a batch (Poisson sampling). */
   readonly sampleRate: number;
+  /** How many steps the training runs. */
   readonly steps: number;
+  /** How RDP becomes (ε, δ): 'tight' (default) or 'classic'. */
   readonly conversion?: Conversion;
 }
 

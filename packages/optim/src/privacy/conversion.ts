@@ -12,6 +12,7 @@ import { DEFAULT_ORDERS, order } from './rdp.js';
  */
 export type Conversion = 'tight' | 'classic';
 
+/** Options of `rdpToEpsilon`: the RDP curve, δ and the conversion. */
 export interface RdpToEpsilonOptions {
   /** The RDP ε(α) at each of `orders`. */
   readonly rdp: readonly number[];
@@ -19,10 +20,13 @@ export interface RdpToEpsilonOptions {
   readonly orders?: readonly number[];
   /** δ, in (0, 1). */
   readonly delta: number;
+  /** How RDP becomes (ε, δ): 'tight' (default) or 'classic'. */
   readonly conversion?: Conversion;
 }
 
+/** The (ε, δ) guarantee reached: ε, and the order that gives it. */
 export interface PrivacySpent {
+  /** The smallest ε over the orders, for the δ asked. */
   readonly epsilon: number;
   /** The order at which ε is smallest. */
   readonly order: number;

@@ -2,6 +2,7 @@ import { inLibrary } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import * as V from '../validate.js';
 
+/** Options of `noisyMean`: the sensitivity, the noise scale, the divisor and the key. */
 export interface NoiseOptions {
   /** C, the clipping norm given to `clipAndSum`: the sum's sensitivity. */
   readonly maxGradNorm: number;
@@ -16,6 +17,7 @@ export interface NoiseOptions {
   readonly key: T.random.PRNGKey;
 }
 
+/** What `clipAndSum` returns: the clipped per-example gradients summed, and their norms. */
 export interface ClippedSum {
   /** Σ_b min(1, C / (‖g_b‖ + 1e-6)) · g_b for each parameter, shaped like the parameter. */
   readonly sums: T.NDArray[];

@@ -1,5 +1,8 @@
-// Differential privacy: the Rényi-DP accountant of the sampled Gaussian mechanism and the
-// clipping and noising of DP-SGD. Exported from @tsgrad/optim as the `privacy` namespace.
+/**
+ * Differential privacy: the Rényi-DP accountant of the sampled Gaussian mechanism and the
+ * clipping and noising of DP-SGD. Exported from @tsgrad/optim as the `privacy` namespace.
+ * @packageDocumentation
+ */
 export {
   type GetPrivacySpentOptions,
   type MechanismSteps,

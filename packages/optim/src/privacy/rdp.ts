@@ -10,6 +10,7 @@ export const DEFAULT_ORDERS: readonly number[] = Object.freeze([
   ...Array.from({ length: 52 }, (_, i) => 12 + i),
 ]);
 
+/** Options of `sampledGaussianRdp`: the mechanism's settings and the orders to evaluate. */
 export interface SampledGaussianOptions {
   /** The probability q with which each example joins a batch (Poisson sampling), in [0, 1]. */
   readonly sampleRate: number;
