@@ -6,7 +6,7 @@ import { readMetrics } from '@tsgrad/app-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointMismatchError } from '../src/checkpoint.js';
 import { evaluationStarts, splitCorpus, trainingBatch, unigramEntropyBits } from '../src/corpus.js';
-import { type TrainOptions, train } from '../src/train.js';
+import { type TrainOptions, train, trainDefaults } from '../src/train.js';
 
 const root = mkdtempSync(join(tmpdir(), 'char-lm-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -129,6 +129,30 @@ describe('char-lm', () => {
     },
     60_000,
   );
+
+  // The default 64-character context made the fusion pass group two chains that depend on
+  // each other through unfused equations (a cycle it used to throw on); they now run unfused.
+  it('compiles the LSTM step at the default context length the same as eager', async () => {
+    const run = (jit: boolean) =>
+      train({
+        ...tiny,
+        architecture: 'lstm',
+        dModel: 8,
+        embedDim: 8,
+        context: trainDefaults.context,
+        epochs: 1,
+        stepsPerEpoch: 2,
+        jit,
+        finalFullEval: false,
+        outDir: join(root, `context-${jit}`),
+      });
+    const [compiled, eager] = [await run(true), await run(false)];
+    const trainLoss = (r: typeof compiled) =>
+      readMetrics(r.files.metrics).flatMap((m) => (m.split === 'train' ? [Number(m.loss)] : []));
+    const [a, b] = [trainLoss(compiled), trainLoss(eager)];
+    expect(a).toHaveLength(2);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-4);
+  }, 60_000);
 
   it('refuses a checkpoint of another model', async () => {
     const outDir = join(root, 'mismatch');

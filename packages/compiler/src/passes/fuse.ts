@@ -173,7 +173,10 @@ function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
  * group as one unit: its members' places may have moved past equations that do not depend on
  * them. Units keep their order where they can (a depth-first order over the dependencies).
  */
-function schedule(g: Graph, units: readonly (readonly number[])[]): number[] {
+function schedule(
+  g: Graph,
+  units: readonly (readonly number[])[],
+): { order: number[] } | { cycle: number[] } {
   const unitOf = new Int32Array(g.equations.length);
   units.forEach((members, u) => {
     for (const m of members) unitOf[m] = u;
@@ -203,7 +206,7 @@ function schedule(g: Graph, units: readonly (readonly number[])[]): number[] {
       if (next < dependencies[u].length) {
         top[1]++;
         const d = dependencies[u][next];
-        if (state[d] === 1) throw new Error('fuseElementwise: fused groups depend on each other');
+        if (state[d] === 1) return { cycle: stack.slice(stack.findIndex(([v]) => v === d)).map(([v]) => v) };
         if (state[d] === 0) {
           state[d] = 1;
           stack.push([d, 0]);
@@ -215,7 +218,7 @@ function schedule(g: Graph, units: readonly (readonly number[])[]): number[] {
       }
     }
   }
-  return order;
+  return { order };
 }
 
 const viewKey = (v: ViewRef) => `${v.buffer}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
@@ -270,34 +273,43 @@ export function fuseElementwise(g: Graph, backend: Backend): PlanGraph {
   checkBackend('fuseElementwise', backend);
   if (backend.fused === undefined) return g;
   const groups = groupEquations(g, backend);
-  const groupOfBuffer = new Map<number, Group>();
-  g.equations.forEach((eq, i) => {
-    const group = groups[i];
-    if (group) groupOfBuffer.set(eq.outputs[0], group);
-  });
-  const outside = new Set<number>(g.outputs.map((v) => v.buffer));
-  g.equations.forEach((eq, i) => {
-    for (const v of eq.inputs) {
-      const producer = groupOfBuffer.get(v.buffer);
-      if (producer !== undefined && producer !== groups[i]) outside.add(v.buffer);
+  for (;;) {
+    const groupOfBuffer = new Map<number, Group>();
+    g.equations.forEach((eq, i) => {
+      const group = groups[i];
+      if (group) groupOfBuffer.set(eq.outputs[0], group);
+    });
+    const outside = new Set<number>(g.outputs.map((v) => v.buffer));
+    g.equations.forEach((eq, i) => {
+      for (const v of eq.inputs) {
+        const producer = groupOfBuffer.get(v.buffer);
+        if (producer !== undefined && producer !== groups[i]) outside.add(v.buffer);
+      }
+    });
+    // Units: each group of two or more members, in the order of its last member; every other equation alone.
+    const units: number[][] = [];
+    g.equations.forEach((_, i) => {
+      const group = groups[i];
+      if (group === null || group.members.length < 2) units.push([i]);
+      else if (group.members[group.members.length - 1] === i)
+        units.push([...group.members].sort((a, b) => a - b));
+    });
+    const scheduled = schedule(g, units);
+    if ('cycle' in scheduled) {
+      // The grouping missed a path through other equations between two groups: those on the
+      // cycle run unfused, and the rest is scheduled again.
+      for (const u of scheduled.cycle) for (const m of units[u]) groups[m] = null;
+      continue;
     }
-  });
-  // Units: each group of two or more members, in the order of its last member; every other equation alone.
-  const units: number[][] = [];
-  g.equations.forEach((_, i) => {
-    const group = groups[i];
-    if (group === null || group.members.length < 2) units.push([i]);
-    else if (group.members[group.members.length - 1] === i)
-      units.push([...group.members].sort((a, b) => a - b));
-  });
-  const equations = schedule(g, units).map((u): PlanEquation => {
-    const members = units[u];
-    if (members.length === 1) return g.equations[members[0]];
-    return fusedEquation(
-      g,
-      members.map((m) => g.equations[m]),
-      (id) => outside.has(id),
-    );
-  });
-  return trust({ ...g, equations });
+    const equations = scheduled.order.map((u): PlanEquation => {
+      const members = units[u];
+      if (members.length === 1) return g.equations[members[0]];
+      return fusedEquation(
+        g,
+        members.map((m) => g.equations[m]),
+        (id) => outside.has(id),
+      );
+    });
+    return trust({ ...g, equations });
+  }
 }
