@@ -150,8 +150,10 @@ it('keeps memory flat over a long elementwise chain on 1e6 elements without any 
   const [x0, y0] = [x, y].map((t) => t.peekValue().toTypedArray()[123]);
   expect(y0).toBeCloseTo(Math.exp(x0) * x0 + 1, 5);
   const [early, middle, late] = samples;
-  // No leak: the live arrays are the same (x and the last y) at every sample.
-  expect(Math.abs(late.wasmLive - early.wasmLive)).toBeLessThanOrEqual(MiB);
+  // No leak: the live arrays are x and the last y at every sample, give or take one 4 MB
+  // intermediate that a collection may not have reached yet (seen once in a CI run);
+  // a leak would grow with the iterations (900 × 4 MB between the first and last sample).
+  expect(Math.abs(late.wasmLive - early.wasmLive)).toBeLessThanOrEqual(4 * MiB + MiB);
   expect(late.wasmLive).toBeLessThanOrEqual(16 * MiB);
   // The memory stopped growing before the first sample, within the bound on garbage.
   for (const s of [middle, late]) expect(s.wasmMemory).toBe(early.wasmMemory);
