@@ -12,11 +12,17 @@ export function writeBlock(
 ): void {
   const ndim = shape.length;
   if (src.length === 0) return;
-  const index = new Array<number>(ndim).fill(0);
+  const inner = ndim === 0 ? 1 : shape[ndim - 1];
+  // Rows of a few elements or more are copied whole (a native copy each), not one by one.
+  const byRows = ndim > 0 && strides[ndim - 1] === 1 && inner >= 8;
+  const step = byRows ? inner : 1;
+  const dims = byRows ? ndim - 1 : ndim;
+  const index = new Array<number>(dims).fill(0);
   let at = offset;
-  for (let i = 0; i < src.length; i++) {
-    dst[at] = src[i];
-    for (let d = ndim - 1; d >= 0; d--) {
+  for (let i = 0; i < src.length; i += step) {
+    if (byRows) dst.set(src.subarray(i, i + inner), at);
+    else dst[at] = src[i];
+    for (let d = dims - 1; d >= 0; d--) {
       at += strides[d];
       if (++index[d] < shape[d]) break;
       at -= strides[d] * shape[d];
