@@ -1,14 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MetricsWriter, readMetrics, writeLinePlot } from '@tsgrad/app-kit';
-
-/** The run's metrics.jsonl; a resumed run keeps the records up to the checkpoint's step. */
-export function openMetrics(path: string, resumeStep?: number): MetricsWriter {
-  if (resumeStep === undefined || !existsSync(path)) return new MetricsWriter(path);
-  const kept = readMetrics(path).filter((record) => record.step <= resumeStep);
-  writeFileSync(path, kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
-  return new MetricsWriter(path, { append: true });
-}
+import { readMetrics, writeLinePlot } from '@tsgrad/app-kit';
 
 /** Test accuracy against ε (the privacy–utility curve) and the loss against epochs, as PNGs. */
 export async function writeCurves(

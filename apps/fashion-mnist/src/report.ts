@@ -1,17 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MetricsWriter, readMetrics, type Series, writeLinePlot } from '@tsgrad/app-kit';
-
-/**
- * The run's metrics.jsonl. A resumed run keeps the records up to the checkpoint's step and drops
- * any written after it (by epochs that were interrupted before their checkpoint), then appends.
- */
-export function openMetrics(path: string, resumeStep?: number): MetricsWriter {
-  if (resumeStep === undefined || !existsSync(path)) return new MetricsWriter(path);
-  const kept = readMetrics(path).filter((record) => record.step <= resumeStep);
-  writeFileSync(path, kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
-  return new MetricsWriter(path, { append: true });
-}
+import { readMetrics, type Series, writeLinePlot } from '@tsgrad/app-kit';
 
 /** Loss and accuracy curves (train and test, against epochs) from metrics.jsonl, as PNGs. */
 export async function writeCurves(

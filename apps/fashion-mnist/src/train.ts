@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ProgressMode, Stopwatch, type TrainerOptions, TrainingProgress } from '@tsgrad/app-kit';
+import {
+  MetricsWriter,
+  type ProgressMode,
+  Stopwatch,
+  type TrainerOptions,
+  TrainingProgress,
+} from '@tsgrad/app-kit';
 import * as tg from 'tsgrad';
 import { CheckpointError, loadCheckpoint, type RunSettings, saveCheckpoint } from './checkpoint.js';
 import { loadSplit } from './data.js';
 import { type ModelKind, makeModel } from './model.js';
-import { openMetrics, writeCurves } from './report.js';
+import { writeCurves } from './report.js';
 
 export interface TrainConfig extends TrainerOptions {
   model: ModelKind;
@@ -151,7 +157,7 @@ export async function train(config: TrainConfig): Promise<TrainResult> {
   }
 
   const metricsPath = join(config.outDir, 'metrics.jsonl');
-  using metrics = openMetrics(metricsPath, resuming ? step : undefined);
+  using metrics = new MetricsWriter(metricsPath, { append: resuming, keepUpToStep: step });
   using progress = new TrainingProgress({ epochs: config.epochs, stepsPerEpoch, mode: config.progress });
   progress.log(
     `${config.model}: ${model.numParameters().toLocaleString('en-US')} parameters, ` +

@@ -5,7 +5,7 @@
  * written with `writeSync`, so it is in the file as soon as `write` returns, and a crashed or
  * interrupted run keeps every record written before it.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** A record to write; `time` defaults to the seconds since the writer was opened (plus any offset). */
@@ -30,6 +30,11 @@ export interface MetricsRecord extends MetricsInput {
 export interface MetricsWriterOptions {
   /** Keep the records already in the file (a resumed run) instead of starting a new file. */
   append?: boolean;
+  /**
+   * With `append`: keep only the records up to this step, dropping those written after it (by
+   * epochs interrupted before their checkpoint), so that a resumed run continues from its checkpoint.
+   */
+  keepUpToStep?: number;
 }
 
 /** Thrown by `readMetrics` for a line that is not a metrics record; names the file and the line. */
@@ -47,7 +52,13 @@ export class MetricsWriter implements Disposable {
     options: MetricsWriterOptions = {},
   ) {
     const append = options.append === true && existsSync(path);
-    this.timeOffset = append ? (readMetrics(path).at(-1)?.time ?? 0) : 0;
+    let kept = append ? readMetrics(path) : [];
+    const { keepUpToStep } = options;
+    if (keepUpToStep !== undefined && kept.some((r) => r.step > keepUpToStep)) {
+      kept = kept.filter((r) => r.step <= keepUpToStep);
+      writeFileSync(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    }
+    this.timeOffset = kept.at(-1)?.time ?? 0;
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, append ? 'a' : 'w');
   }

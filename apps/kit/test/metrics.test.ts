@@ -53,6 +53,27 @@ describe('MetricsWriter and readMetrics', () => {
     expect(readMetrics(path)).toEqual([]);
   });
 
+  it('drops the records after keepUpToStep when a resumed run appends', () => {
+    const path = join(dir, 'resume-from-checkpoint.jsonl');
+    using first = new MetricsWriter(path);
+    for (const step of [1, 2, 3])
+      first.write({ step, epoch: step, split: 'train', loss: 1, time: 10 * step });
+    first.close();
+
+    const resumed = new MetricsWriter(path, { append: true, keepUpToStep: 2 });
+    resumed.write({ step: 3, epoch: 3, split: 'train', loss: 0.5 });
+    resumed.close();
+    const records = readMetrics(path);
+    expect(records.map((r) => [r.step, r.loss])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 0.5],
+    ]);
+    // The clock continues from the last record kept, not from the dropped one.
+    expect(records[2].time).toBeGreaterThanOrEqual(20);
+    expect(records[2].time).toBeLessThan(25);
+  });
+
   it('refuses writes after close', () => {
     const writer = new MetricsWriter(join(dir, 'closed.jsonl'));
     writer.close();
