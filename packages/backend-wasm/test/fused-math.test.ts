@@ -1,6 +1,6 @@
 import type { WasmBuffer } from '@tsgrad/backend-wasm';
 import { createNodeWasmBackend, type WasmBackend } from '@tsgrad/backend-wasm/node';
-import type * as T from '@tsgrad/tensor';
+import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
 
 // The inline e^x of generated kernels (src/codegen/math.ts) against float64 Math.exp rounded to
@@ -42,21 +42,19 @@ function sampleInputs(): Float32Array {
 
 /** Runs the fused e^x over `xs` on `backend`; returns the results. */
 function fusedExp(backend: WasmBackend, xs: Float32Array): Float32Array {
-  const n = xs.length;
-  const input = backend.allocUninitialized('float32', n);
-  const output = backend.allocUninitialized('float32', n);
-  backend.write(input, 'float32', xs);
-  const view = (handle: WasmBuffer) => ({
-    handle,
-    dtype: 'float32' as const,
-    shape: [n],
-    strides: [1],
-    offset: 0,
+  const input = T.NDArray.fromTyped(backend, 'float32', [xs.length], xs);
+  const output = T.NDArray.uninitialized(backend, 'float32', [xs.length]);
+  const view = (a: T.NDArray): T.View<WasmBuffer> => ({
+    handle: a.storage.handle as WasmBuffer,
+    dtype: a.dtype,
+    shape: a.shape,
+    strides: a.strides,
+    offset: a.offset,
   });
   backend.fused?.prepare(EXP_ONLY, [view(output)], [view(input)])();
-  const result = backend.read(output, 'float32', 0, n) as Float32Array;
-  backend.free(input);
-  backend.free(output);
+  const result = output.toTypedArray() as Float32Array;
+  input.dispose();
+  output.dispose();
   return result;
 }
 
