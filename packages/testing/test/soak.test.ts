@@ -101,6 +101,8 @@ it.each(['eager', 'compiled'])(
 interface TimedSample extends Sample {
   /** Mean time per iteration since the previous sample. */
   readonly msPerIteration: number;
+  /** Sweeps (full collections before the memory would grow) since the previous sample. */
+  readonly sweeps: number;
 }
 
 it('keeps memory flat over a long elementwise chain on 1e6 elements without any dispose', () => {
@@ -109,6 +111,13 @@ it('keeps memory flat over a long elementwise chain on 1e6 elements without any 
   const checkpoints = [iterations / 10, iterations / 2, iterations].map(Math.round);
   const x = new Tensor(T.random.uniform(T.random.key(0), [1_000_000], { low: -2, high: 2 }));
   const samples: TimedSample[] = [];
+  const { allocator } = backend.runtime;
+  const sweep = allocator.onPressure;
+  let sweeps = 0;
+  allocator.onPressure = () => {
+    sweeps++;
+    sweep?.();
+  };
   let y = x;
   let previous = { step: 0, time: performance.now() };
   for (let step = 1; step <= iterations; step++) {
@@ -116,18 +125,22 @@ it('keeps memory flat over a long elementwise chain on 1e6 elements without any 
     if (step === checkpoints[samples.length]) {
       const now = performance.now();
       const msPerIteration = (now - previous.time) / (step - previous.step);
+      const swept = sweeps;
       collectGarbage();
       collectGarbage();
       samples.push({
         step,
         msPerIteration,
+        sweeps: swept,
         heap: process.memoryUsage().heapUsed,
         wasmMemory: backend.runtime.memory.buffer.byteLength,
-        wasmLive: backend.runtime.allocator.inUse,
+        wasmLive: allocator.inUse,
       });
+      sweeps = 0;
       previous = { step, time: performance.now() };
     }
   }
+  allocator.onPressure = sweep;
   const disposedStart = performance.now();
   const disposedIterations = Math.max(10, iterations / 10);
   for (let step = 0; step < disposedIterations; step++) {
@@ -141,7 +154,8 @@ it('keeps memory flat over a long elementwise chain on 1e6 elements without any 
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
   for (const s of samples)
     console.log(
-      `soak (1e6 elements): after ${s.step} iterations: ${s.msPerIteration.toFixed(2)} ms per iteration, ` +
+      `soak (1e6 elements): after ${s.step} iterations: ${s.msPerIteration.toFixed(2)} ms per iteration ` +
+        `(${(s.msPerIteration / disposedMs).toFixed(2)}× disposing by hand), ${s.sweeps} sweeps since the last sample, ` +
         `JS heap ${mib(s.heap)}, wasm memory ${mib(s.wasmMemory)} (${mib(s.wasmLive)} in live arrays)`,
     );
   console.log(

@@ -1,5 +1,6 @@
 import { BYTES_PER_ELEMENT, type DType, type FusedProgram, type FusedStep } from '@tsgrad/tensor';
 import type { LoopLayout } from './layout.js';
+import { emitExp, type MathContext } from './math.js';
 import { FunctionBuilder, ModuleBuilder, Op, Simd, ValType } from './module.js';
 
 // Generates the WebAssembly of a fused elementwise program for one loop layout. The function
@@ -159,6 +160,8 @@ export function canEmit(program: FusedProgram): boolean {
 export interface EmitOptions {
   /** Import the memory as shared (the backend's memory is, when threads are possible). */
   readonly shared: boolean;
+  /** Use relaxed SIMD's multiply-add in the inline math (only where the engine accepts it; default false). */
+  readonly relaxed?: boolean;
 }
 
 /** Where the constants start in the args block: after the operands' addresses, 8-byte aligned. */
@@ -214,67 +217,22 @@ export function emitFusedKernel(
   );
   const vectorizable = shape[inner] >= T.lanes && operandsVectorizable;
 
-  // Vector constants are read from the args block (after the operand addresses, see
-  // `constantsOffset`) with one splatting load each: V8 rebuilds a v128.const or a splat of
-  // an immediate through a general register on every use inside a loop.
+  // Vector constants live in locals, loaded once before the loops from the args block (after
+  // the operand addresses, see `constantsOffset`): V8 rebuilds a v128.const or a splat of an
+  // immediate through a general register on every use inside a loop, and a splatting load at
+  // each use is two instructions where a local is a register or one reload (e^x·x + 1 on 1e6
+  // elements: 0.80 → 0.60 ms on one thread).
   const constants: number[] = [];
+  const constantLocals: number[] = [];
   const splatConstant = (v: number) => {
     let index = constants.findIndex((c) => Object.is(c, v));
-    if (index < 0) index = constants.push(v) - 1;
-    fn.get(ARGS).simdMemory(
-      T.loadSplat,
-      Math.log2(T.bytes),
-      constantsOffset(operandDtypes.length) + 8 * index,
-    );
+    if (index < 0) {
+      index = constants.push(v) - 1;
+      constantLocals.push(fn.local(ValType.v128));
+    }
+    fn.get(constantLocals[index]);
   };
-
-  /**
-   * e^x on four float32 lanes, inline: the SIMD kernels' algorithm (assembly/math.ts, expV)
-   * for |x| ≤ 87, and a call of theirs when a lane is beyond (subnormal results, overflow).
-   * Leaves the result in `result`.
-   */
-  const inlineExp = (x: number, result: number, call: number) => {
-    const k = (v: number) => {
-      splatConstant(v);
-      return fn;
-    };
-    const [mul, add, sub] = [Simd.f32x4Mul, Simd.f32x4Add, Simd.f32x4Sub];
-    fn.get(x).simd(Simd.f32x4Abs);
-    k(87).simd(Simd.f32x4Gt).simd(Simd.v128AnyTrue);
-    fn.if().get(x).call(call).set(result).op(Op.else);
-    const shifted = fn.local(ValType.v128);
-    const n = fn.local(ValType.v128);
-    const r = fn.local(ValType.v128);
-    const r2 = fn.local(ValType.v128);
-    // shifted = x·log2(e) + (1.5·2^23 + 127): n + 127 in the low mantissa bits; n as a float.
-    fn.get(x);
-    k(Math.LOG2E).simd(mul);
-    k(12583039).simd(add).tee(shifted);
-    k(12583039).simd(sub).set(n);
-    // r = n·(−ln2_lo) + (x − n·ln2_hi)
-    fn.get(n);
-    k(2.1219444e-4).simd(mul).get(x).get(n);
-    k(0.693359375).simd(mul).simd(sub).simd(add).tee(r).get(r).simd(mul).set(r2);
-    // e^r − 1 = r + r²·P(r), P by Estrin's scheme: (c4·r² + (c2 + c3·r))·r² + (c0 + c1·r)
-    const c = [
-      0.4999999403953552, 0.16666515171527863, 0.04166845604777336, 0.008369418792426586,
-      0.0013813144760206342,
-    ];
-    const pair = (i: number) => {
-      k(c[i + 1])
-        .get(r)
-        .simd(mul);
-      k(c[i]).simd(add);
-    };
-    k(c[4]).get(r2).simd(mul);
-    pair(2);
-    fn.simd(add).get(r2).simd(mul);
-    pair(0);
-    fn.simd(add).get(r2).simd(mul).get(r).simd(add);
-    // (e^r − 1 + 1) · 2^n, 2^n from the exponent bits of shifted.
-    k(1).simd(add).get(shifted).i32(23).simd(Simd.i32x4Shl).simd(mul).set(result);
-    fn.end();
-  };
+  const math: MathContext = { fn, constant: splatConstant, relaxed: options.relaxed ?? false };
 
   /** Emits the program once, on SIMD lanes or on one element, storing the outputs. */
   const emitBody = (vector: boolean) => {
@@ -325,7 +283,7 @@ export function emitFusedKernel(
             fn.get(value[a]).lane(T.extract, 0).call(index).simd(T.splat);
             fn.get(value[a]).lane(T.extract, 1).call(index).lane(T.replace, 1);
           } else if (op === 'exp' && vector) {
-            inlineExp(value[a], value[i], index);
+            emitExp(math, value[a], value[i], index);
             return;
           } else if (float === 'float64' || vector) {
             fn.get(value[a]).call(index);
@@ -452,6 +410,13 @@ export function emitFusedKernel(
   } else {
     rangeLoop(1, () => level(1));
   }
+  fn.prepend(() => {
+    constantLocals.forEach((local, index) => {
+      fn.get(ARGS)
+        .simdMemory(T.loadSplat, Math.log2(T.bytes), constantsOffset(operandDtypes.length) + 8 * index)
+        .set(local);
+    });
+  });
   m.addFunction(fn, 'run');
   return { bytes: m.bytes(), constants };
 }

@@ -135,6 +135,7 @@ export const Simd = {
   f64x2Ceil: 0x74,
   f64x2Floor: 0x75,
   f64x2Nearest: 0x94,
+  i32x4Bitmask: 0xa4,
   i32x4Shl: 0xab,
   f32x4Abs: 0xe0,
   f32x4Neg: 0xe1,
@@ -154,6 +155,8 @@ export const Simd = {
   f64x2Div: 0xf3,
   f64x2Min: 0xf4,
   f64x2Max: 0xf5,
+  /** Relaxed SIMD: a·b + c, fused or not as the engine chooses. */
+  f32x4RelaxedMadd: 0x105,
 } as const;
 
 const SIMD_PREFIX = 0xfd;
@@ -176,6 +179,14 @@ export class FunctionBuilder {
   local(type: ValType): number {
     this.locals.push(type);
     return this.type.params.length + this.locals.length - 1;
+  }
+
+  /** Emits what `emit` appends before everything appended so far (say, loads hoisted out of loops). */
+  prepend(emit: () => void): this {
+    const body = this.code.splice(0);
+    emit();
+    for (const byte of body) this.code.push(byte);
+    return this;
   }
 
   /** Appends an opcode from `Op` and its immediates, already encoded. */

@@ -38,7 +38,7 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
       let kernel = kernels.get(key);
       if (kernel === undefined) {
-        const code = emitFusedKernel(program, layout, { shared: runtime.variant.shared });
+        const code = emitFusedKernel(program, layout, runtime.variant);
         kernel = { id: runtime.generated.add(compileModule(code.bytes, 'a fused kernel'), code.bytes), code };
         kernels.set(key, kernel);
       }
