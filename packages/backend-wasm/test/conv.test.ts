@@ -6,7 +6,9 @@ import { seededValues, threadBackends, workersReady } from './helpers.js';
 // The float32 convolution kernels against the CPU reference on identical inputs: random
 // geometries (groups, strides, dilations, asymmetric padding, kernels as large as the input,
 // size-1 and size-0 axes), one and two threads, inputs large enough to split over the threads
-// and to be processed in several chunks, and float64, which runs the reference itself.
+// and to be processed in several chunks, and float64, which runs the reference itself. Batches
+// of up to 5 images take both paths: split over the images (from two images per thread) or
+// over each GEMM.
 
 const backends = threadBackends();
 
@@ -62,7 +64,7 @@ const axis = fc
 
 const geometry: fc.Arbitrary<Geometry> = fc
   .record({
-    batch: fc.integer({ min: 0, max: 3 }),
+    batch: fc.integer({ min: 0, max: 5 }),
     groups: fc.integer({ min: 1, max: 3 }),
     groupIn: fc.integer({ min: 1, max: 3 }),
     groupOut: fc.integer({ min: 1, max: 3 }),
@@ -192,15 +194,35 @@ describe('convolution kernels in chunks', () => {
     params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
     extra: [0, 0],
   };
-  // 144 taps × 2,304 positions: more than a chunk holds, so each image goes in bands of rows.
+  // 144 taps × 2,304 positions: more than a chunk holds, so each image goes in bands of rows
+  // (two images: chunks on two threads, images on one; four: images on both).
   const rowBands: Geometry = { ...batchChunks, batch: 2, size: [48, 48] };
+  const imageBands: Geometry = { ...rowBands, batch: 4 };
 
   it.each(primitives)('%s matches the reference', (primitive) => {
-    for (const g of [batchChunks, rowBands]) {
+    for (const g of [batchChunks, rowBands, imageBands]) {
       const expected = run(T.cpuBackend, primitive, g, 'float32', 3);
       for (const threads of [1, 2] as const)
         expectClose(run(backends[threads], primitive, g, 'float32', 3), expected);
     }
+  });
+});
+
+describe('convolution kernels split over images', () => {
+  it('give the same weight gradient on one and two threads (its parts are fixed)', () => {
+    const g: Geometry = {
+      batch: 13,
+      groups: 1,
+      groupIn: 16,
+      groupOut: 32,
+      size: [14, 14],
+      kernel: [3, 3],
+      params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
+      extra: [0, 0],
+    };
+    const one = run(backends[1], 'conv2dWeightGrad', g, 'float32', 5);
+    expectSame(run(backends[2], 'conv2dWeightGrad', g, 'float32', 5), one);
+    expectClose(one, run(T.cpuBackend, 'conv2dWeightGrad', g, 'float32', 5));
   });
 });
 

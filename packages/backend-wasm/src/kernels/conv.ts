@@ -2,10 +2,13 @@ import { type Conv2dParams, type ConvShape, convShape, type KernelTable, type Vi
 import type { WasmBuffer } from '../buffer.js';
 import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
-import { gemm } from './gemm.js';
+import { gemm, workspaceOf } from './gemm.js';
 
 // Float32 convolutions as GEMMs over im2col columns, like the reference (packages/tensor/src/
-// cpu/conv.ts). The batch is cut into chunks of images whose column matrix fits COL_BUDGET. For
+// cpu/conv.ts), in one of two ways. A batch of at least two images per thread is split over its
+// images (assembly/conv-images.ts): each thread builds one image's columns (a band of output
+// rows at a time) in a scratch of its own and runs the GEMM on them while they are in its
+// cache, reading and writing the [N, C, H, W] arrays in place. Otherwise the batch is cut into chunks of images whose column matrix fits COL_BUDGET. For
 // a chunk and one group, `col[K × images·P]` holds a row per kernel tap (K = C/g·kh·kw) and the
 // P = Ho·Wo output positions of each image side by side (assembly/conv.ts fills it, and
 // scatters it back for the input gradient). Then one GEMM per chunk and group:
@@ -31,6 +34,21 @@ const COL_BUDGET = 1 << 18;
 const PARALLEL_COLUMN_FLOATS = 1 << 17;
 /** Floats below which copyBlocks stays on the calling thread. */
 const PARALLEL_COPY_FLOATS = 1 << 19;
+
+/**
+ * Column floats per band in the per-image path (each thread has its own): 256 KiB, a core's L2
+ * cache share. Measured on the bench CNN (see README, CNN notes).
+ */
+const BAND_FLOATS = 1 << 16;
+/** Images per thread from which the batch is split over its images (below, the GEMMs are split). */
+const IMAGES_PER_THREAD = 2;
+/** Multiply-adds from which the per-image path uses the threads (as the GEMM, gemm.ts). */
+const PARALLEL_WORK = 1 << 20;
+/**
+ * Parts of a per-image weight gradient: each sums its images into its own partial gradient, and
+ * the partials are added in order, so the result does not depend on the number of threads.
+ */
+const WEIGHT_GRAD_PARTS = 8;
 
 /** Images [n0, n0 + images) and their output rows [oh0, oh1) (all rows unless images is 1). */
 interface Chunk {
@@ -80,11 +98,39 @@ export function convKernels(
   // The geometry block assembly/conv.ts reads (ConvGeometry); kernels run one at a time.
   const geometry = allocator.alloc(64);
 
+  /** Output rows per band of the per-image path: as many as fit BAND_FLOATS columns (at least one). */
+  const bandRowsOf = (s: ConvShape) =>
+    Math.min(s.outH, Math.max(1, Math.floor(BAND_FLOATS / (s.depth * s.outW))));
+
   const setGeometry = (s: ConvShape, p: Conv2dParams) => {
     const fields = [s.channels, s.height, s.width, s.groupIn, s.kh, s.kw, ...p.stride];
     fields.push(p.padding[0], p.padding[2], ...p.dilation, s.outH, s.outW);
+    fields.push(s.batch, s.groups, s.groupOut, bandRowsOf(s));
     new Int32Array(runtime.buffer, geometry, fields.length).set(fields);
   };
+
+  const splitsImages = (s: ConvShape) => s.batch >= IMAGES_PER_THREAD * pool.threads;
+
+  /**
+   * Runs per-image task `name(geometry, ...args, col, threadColFloats, workspace)` over the
+   * batch in `parts` parts (default: up to four per thread), with a column scratch per thread.
+   * With `fixedParts`, every part runs even on one thread (the weight gradient's partials).
+   */
+  const runImages = (s: ConvShape, name: string, args: number[], fixedParts?: number) => {
+    const threadColFloats = s.depth * bandRowsOf(s) * s.outW;
+    const colBytes = 4 * threadColFloats * pool.threads;
+    const col = allocator.alloc(colBytes);
+    try {
+      const all = [geometry, ...args, col, threadColFloats, workspaceOf(runtime)];
+      const parallel = s.batch * s.outChannels * s.depth * s.plane >= PARALLEL_WORK;
+      const parts = fixedParts ?? Math.min(s.batch, 4 * pool.threads);
+      if (fixedParts === undefined || (parallel && pool.ready)) pool.run(name, all, parallel, parts);
+      else for (let part = 0; part < parts; part++) task(name)(...all, part, parts, 0);
+    } finally {
+      allocator.release(col, colBytes);
+    }
+  };
+  const task = (name: string) => runtime.kernels<Record<string, (...args: number[]) => void>>()[name];
 
   /**
    * Runs `body(chunk, group, col, packed)` for every chunk and group, with `col` holding a
@@ -161,6 +207,7 @@ export function convKernels(
       if (y.dtype !== 'float32' || isEmpty([x, w, y])) return fallback.conv2d(outputs, inputs, params);
       const s = convShape(x.shape, w.shape, y.shape, params);
       setGeometry(s, params);
+      if (splitsImages(s)) return runImages(s, 'conv2dImages', [pointer(x), pointer(w), pointer(y), 0, 0]);
       forEachChunk(s, (c, group, col, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const out = channelBlock(s, pointer(y), group, c);
@@ -186,6 +233,7 @@ export function convKernels(
       }
       const s = convShape(dx.shape, w.shape, dy.shape, params);
       setGeometry(s, params);
+      if (splitsImages(s)) return runImages(s, 'convTranspose2dImages', [pointer(dy), pointer(w), pointer(dx)]);
       forEachChunk(s, (c, group, dcol, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const grads = channelBlock(s, pointer(dy), group, c);
@@ -214,6 +262,18 @@ export function convKernels(
       }
       const s = convShape(x.shape, dw.shape, dy.shape, params);
       setGeometry(s, params);
+      if (splitsImages(s)) {
+        const parts = Math.min(s.batch, WEIGHT_GRAD_PARTS);
+        const count = s.outChannels * s.depth;
+        const partials = allocator.alloc(4 * count * parts);
+        try {
+          runImages(s, 'conv2dWeightGradImages', [pointer(x), pointer(dy), partials], parts);
+          task('sumParts')(pointer(dw), partials, count, parts);
+        } finally {
+          allocator.release(partials, 4 * count * parts);
+        }
+        return;
+      }
       forEachChunk(s, (c, group, col, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const grads = channelBlock(s, pointer(dy), group, c);
