@@ -197,3 +197,20 @@ export function sumParts(dst: usize, src: usize, count: i32, parts: i32): void {
     store<f32>(dst + (<usize>i << 2), acc);
   }
 }
+
+/** y `[N, O, P]` = activation(y + bias[o]) (bias 0: none), for the images of one part. */
+export function convEpilogue(
+  y: usize,
+  batch: i32,
+  channels: i32,
+  plane: i32,
+  bias: usize,
+  activation: i32,
+  part: i32,
+  parts: i32,
+): void {
+  const end = share(batch, part + 1, parts);
+  for (let b = share(batch, part, parts); b < end; b++) {
+    epilogue(y + (<usize>(b * channels * plane) << 2), plane, channels, plane, bias, activation);
+  }
+}

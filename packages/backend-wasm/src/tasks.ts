@@ -12,6 +12,7 @@ export const PARALLEL_TASKS: readonly string[] = [
   'conv2dImages',
   'convTranspose2dImages',
   'conv2dWeightGradImages',
+  'convEpilogue',
   'maxPool2d',
   'avgPool2d',
   'avgPool2dGrad',

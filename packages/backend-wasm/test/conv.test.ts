@@ -226,6 +226,83 @@ describe('convolution kernels split over images', () => {
   });
 });
 
+describe('the conv2d epilogue (bias and activation at write-back)', () => {
+  const base: Geometry = {
+    batch: 1,
+    groups: 2,
+    groupIn: 3,
+    groupOut: 5,
+    size: [9, 7],
+    kernel: [3, 3],
+    params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 2 },
+    extra: [0, 0],
+  };
+  const dtype = 'float32';
+
+  /** conv2d(x, w, bias?) with `activation` on `backend`: the kernel's epilogue. */
+  const fused = (
+    backend: T.Backend<unknown>,
+    g: Geometry,
+    withBias: boolean,
+    activation: 'none' | 'relu',
+  ) => {
+    const s = shapes(g);
+    return T.withBackend(backend, () => {
+      const inputs = [
+        T.array(seededValues(T.sizeOf(s.x), 1), { shape: s.x }),
+        T.array(seededValues(T.sizeOf(s.w), 2), { shape: s.w }),
+      ];
+      if (withBias) inputs.push(T.array(seededValues(s.w[0], 3), { shape: [s.w[0]] }));
+      return T.runPrimitive('conv2d', inputs, { ...g.params, activation } as T.Conv2dParams, [
+        { shape: s.y, dtype },
+      ])[0].toTypedArray();
+    });
+  };
+
+  /** The same from separate reference ops. */
+  const unfused = (g: Geometry, withBias: boolean, activation: 'none' | 'relu') => {
+    const s = shapes(g);
+    return T.withBackend(T.cpuBackend, () => {
+      const x = T.array(seededValues(T.sizeOf(s.x), 1), { shape: s.x });
+      const w = T.array(seededValues(T.sizeOf(s.w), 2), { shape: s.w });
+      let y = T.runPrimitive('conv2d', [x, w], g.params, [{ shape: s.y, dtype }])[0];
+      if (withBias) y = T.add(y, T.array(seededValues(s.w[0], 3), { shape: [s.w[0], 1, 1] }));
+      if (activation === 'relu') y = T.maximum(y, T.scalar(0));
+      return y.toTypedArray();
+    });
+  };
+
+  // One image: the chunked GEMMs, then a pass; twelve: per image, at write-back.
+  it.each([1, 12])('matches bias + ReLU done apart, batch %i, on one and two threads', (batch) => {
+    const g = { ...base, batch };
+    for (const [withBias, activation] of [
+      [true, 'relu'],
+      [true, 'none'],
+      [false, 'relu'],
+    ] as const) {
+      const expected = unfused(g, withBias, activation);
+      if (activation === 'relu') expect(expected.some((v) => v === 0)).toBe(true);
+      for (const threads of [1, 2] as const)
+        expectClose(fused(backends[threads], g, withBias, activation), expected);
+    }
+  });
+
+  it('refuses an unknown activation and an epilogue on float64', () => {
+    const s = shapes(base);
+    T.withBackend(backends[1], () => {
+      const x = T.array(seededValues(T.sizeOf(s.x), 1), { shape: s.x });
+      const w = T.array(seededValues(T.sizeOf(s.w), 2), { shape: s.w });
+      const params = { ...base.params, activation: 'gelu' } as unknown as T.Conv2dParams;
+      expect(() => T.runPrimitive('conv2d', [x, w], params, [{ shape: s.y, dtype }])).toThrow(T.ValueError);
+      const relu = { ...base.params, activation: 'relu' } as T.Conv2dParams;
+      const [x64, w64] = [T.cast(x, 'float64'), T.cast(w, 'float64')];
+      expect(() => T.runPrimitive('conv2d', [x64, w64], relu, [{ shape: s.y, dtype: 'float64' }])).toThrow(
+        /float32 only/,
+      );
+    });
+  });
+});
+
 describe('convolution kernels on float64', () => {
   it.each(primitives)('%s runs the reference kernel and matches it exactly', (primitive) => {
     fc.assert(

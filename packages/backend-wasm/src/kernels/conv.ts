@@ -1,4 +1,11 @@
-import { type Conv2dParams, type ConvShape, convShape, type KernelTable, type View } from '@tsgrad/tensor';
+import {
+  type Conv2dParams,
+  type ConvShape,
+  convShape,
+  type KernelTable,
+  ValueError,
+  type View,
+} from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
 import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
@@ -49,6 +56,19 @@ const PARALLEL_WORK = 1 << 20;
  * the partials are added in order, so the result does not depend on the number of threads.
  */
 const WEIGHT_GRAD_PARTS = 8;
+
+/**
+ * The conv2d epilogue, the hook for the fusion pass: an equation `conv2d(x, w, bias?)` whose
+ * params carry `activation` gets y = activation(conv2d(x, w) + bias[o]) computed at write-back,
+ * while each band is in the cache (float32 only). Without a third input and an activation it
+ * is plain conv2d.
+ */
+export interface Conv2dEpilogueParams extends Conv2dParams {
+  readonly activation?: 'none' | 'relu';
+}
+
+/** The activation codes of assembly/conv-images.ts. */
+const ACTIVATIONS = { none: 0, relu: 1 } as const;
 
 /** Images [n0, n0 + images) and their output rows [oh0, oh1) (all rows unless images is 1). */
 interface Chunk {
@@ -201,13 +221,28 @@ export function convKernels(
   };
 
   return {
-    conv2d(outputs, inputs, params) {
+    conv2d(outputs, inputs, params: Conv2dEpilogueParams) {
       const [y] = outputs;
-      const [x, w] = inputs;
+      const [x, w, bias] = inputs;
+      const name = params.activation ?? 'none';
+      if (!Object.hasOwn(ACTIVATIONS, name)) {
+        throw new ValueError('conv2d', `unknown epilogue activation '${name}' (expected 'none' or 'relu')`);
+      }
+      const activation = ACTIVATIONS[name];
+      const epilogue = bias !== undefined || activation !== ACTIVATIONS.none;
+      if (epilogue && y.dtype !== 'float32') {
+        throw new ValueError(
+          'conv2d',
+          `the epilogue (bias, activation) runs on float32 only, got ${y.dtype}`,
+        );
+      }
       if (y.dtype !== 'float32' || isEmpty([x, w, y])) return fallback.conv2d(outputs, inputs, params);
       const s = convShape(x.shape, w.shape, y.shape, params);
       setGeometry(s, params);
-      if (splitsImages(s)) return runImages(s, 'conv2dImages', [pointer(x), pointer(w), pointer(y), 0, 0]);
+      const biasPtr = bias === undefined ? 0 : pointer(bias);
+      if (splitsImages(s)) {
+        return runImages(s, 'conv2dImages', [pointer(x), pointer(w), pointer(y), biasPtr, activation]);
+      }
       forEachChunk(s, (c, group, col, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const out = channelBlock(s, pointer(y), group, c);
@@ -223,6 +258,10 @@ export function convKernels(
         });
         if (c.images > 1) repack(s, out, packed, c, false);
       });
+      if (epilogue) {
+        const args = [pointer(y), s.batch, s.outChannels, s.plane, biasPtr, activation];
+        pool.run('convEpilogue', args, s.batch * s.outChannels * s.plane >= PARALLEL_COPY_FLOATS);
+      }
     },
 
     convTranspose2d(outputs, inputs, params) {
@@ -233,7 +272,8 @@ export function convKernels(
       }
       const s = convShape(dx.shape, w.shape, dy.shape, params);
       setGeometry(s, params);
-      if (splitsImages(s)) return runImages(s, 'convTranspose2dImages', [pointer(dy), pointer(w), pointer(dx)]);
+      if (splitsImages(s))
+        return runImages(s, 'convTranspose2dImages', [pointer(dy), pointer(w), pointer(dx)]);
       forEachChunk(s, (c, group, dcol, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const grads = channelBlock(s, pointer(dy), group, c);
