@@ -10,6 +10,13 @@
 import { col2im, ConvGeometry, im2col } from './conv';
 import { gemmBlock, gemmWorkspaceBytes } from './gemm';
 
+/**
+ * Below this many taps per group (K), the weight gradient multiplies rows directly
+ * (rowProducts) instead of packing them for the GEMM: with K = 9 (a 3×3 kernel on one
+ * channel) the GEMM's 4×8 tiles are half empty and packing costs more than the products.
+ */
+const ROW_PRODUCTS_MAX_DEPTH = 16;
+
 /** The activation codes a forward convolution applies at write-back. */
 const IDENTITY = 0;
 const RELU = 1;
@@ -36,6 +43,82 @@ function scratchOf(col: usize, threadColFloats: i32, thread: i32): usize {
 function outputBlock(g: ConvGeometry, y: usize, b: i32, group: i32, oh0: i32): usize {
   const plane = g.outH * g.outW;
   return y + (<usize>((b * g.groups + group) * g.groupOut * plane + oh0 * g.outW) << 2);
+}
+
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+@inline
+function lanesSum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * c[i, j] = beta·c[i, j] + Σ_p a[i, p]·b[j, p] for p < k (row strides lda, ldb, ldc; beta 0 or
+ * 1): A·Bᵀ with both operands read along their contiguous rows, four rows of B at a time.
+ */
+function rowProducts(m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, beta: f32): void {
+  const k4 = k & ~3;
+  const ldbBytes = <usize>ldb << 2;
+  for (let i = 0; i < m; i++) {
+    const row = a + (<usize>(i * lda) << 2);
+    const out = c + (<usize>(i * ldc) << 2);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const b0 = b + (<usize>(j * ldb) << 2);
+      const b1 = b0 + ldbBytes;
+      const b2 = b1 + ldbBytes;
+      const b3 = b2 + ldbBytes;
+      let s0 = f32x4.splat(0);
+      let s1 = s0;
+      let s2 = s0;
+      let s3 = s0;
+      for (let p = 0; p < k4; p += 4) {
+        const at = <usize>p << 2;
+        const x = v128.load(row + at);
+        s0 = madd(x, v128.load(b0 + at), s0);
+        s1 = madd(x, v128.load(b1 + at), s1);
+        s2 = madd(x, v128.load(b2 + at), s2);
+        s3 = madd(x, v128.load(b3 + at), s3);
+      }
+      let t0 = lanesSum(s0);
+      let t1 = lanesSum(s1);
+      let t2 = lanesSum(s2);
+      let t3 = lanesSum(s3);
+      for (let p = k4; p < k; p++) {
+        const at = <usize>p << 2;
+        const x = load<f32>(row + at);
+        t0 += x * load<f32>(b0 + at);
+        t1 += x * load<f32>(b1 + at);
+        t2 += x * load<f32>(b2 + at);
+        t3 += x * load<f32>(b3 + at);
+      }
+      const to = out + (<usize>j << 2);
+      // c may hold anything (NaN too) when beta is 0: it is not read then.
+      if (beta != 0) {
+        t0 += load<f32>(to);
+        t1 += load<f32>(to, 4);
+        t2 += load<f32>(to, 8);
+        t3 += load<f32>(to, 12);
+      }
+      store<f32>(to, t0);
+      store<f32>(to, t1, 4);
+      store<f32>(to, t2, 8);
+      store<f32>(to, t3, 12);
+    }
+    for (; j < n; j++) {
+      const bj = b + (<usize>(j * ldb) << 2);
+      let s = f32x4.splat(0);
+      for (let p = 0; p < k4; p += 4) s = madd(v128.load(row + (<usize>p << 2)), v128.load(bj + (<usize>p << 2)), s);
+      let t = lanesSum(s);
+      for (let p = k4; p < k; p++) t += load<f32>(row + (<usize>p << 2)) * load<f32>(bj + (<usize>p << 2));
+      const to = out + (<usize>j << 2);
+      store<f32>(to, beta != 0 ? t + load<f32>(to) : t);
+    }
+  }
 }
 
 /** y[row, 0..count) = activation(y + bias[row]) for `rows` rows `ld` floats apart. */
@@ -168,7 +251,8 @@ export function conv2dWeightGradImages(
         im2col(geometry, x, group * g.groupIn, b, 1, oh0, oh1, scratch, n, 0, 1);
         const grads = outputBlock(g, dy, b, group, oh0);
         const out = dw + (<usize>(group * g.groupOut * depth) << 2);
-        gemmBlock(g.groupOut, depth, n, grads, plane, 1, scratch, 1, n, out, depth, beta, space);
+        if (depth < ROW_PRODUCTS_MAX_DEPTH) rowProducts(g.groupOut, depth, n, grads, plane, scratch, n, out, depth, beta);
+        else gemmBlock(g.groupOut, depth, n, grads, plane, 1, scratch, 1, n, out, depth, beta, space);
       }
     }
   }
