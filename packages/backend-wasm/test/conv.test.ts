@@ -224,6 +224,26 @@ describe('convolution kernels split over images', () => {
     expectSame(run(backends[2], 'conv2dWeightGrad', g, 'float32', 5), one);
     expectClose(one, run(T.cpuBackend, 'conv2dWeightGrad', g, 'float32', 5));
   });
+
+  // 73,728 multiply-adds per image: 14 images stay on the calling thread, 15 use the pool (2^20).
+  it.each([14, 15])('match the reference on either side of the threads’ threshold (batch %i)', (batch) => {
+    const g: Geometry = {
+      batch,
+      groups: 1,
+      groupIn: 4,
+      groupOut: 8,
+      size: [16, 16],
+      kernel: [3, 3],
+      params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
+      extra: [0, 0],
+    };
+    for (const primitive of primitives) {
+      const expected = run(T.cpuBackend, primitive, g, 'float32', 9);
+      expectClose(run(backends[2], primitive, g, 'float32', 9), expected);
+    }
+    const one = run(backends[1], 'conv2dWeightGrad', g, 'float32', 9);
+    expectSame(run(backends[2], 'conv2dWeightGrad', g, 'float32', 9), one);
+  });
 });
 
 describe('the conv2d epilogue (bias and activation at write-back)', () => {
