@@ -7,7 +7,7 @@
 
 /** A convolution's sizes, written by JavaScript as consecutive i32s (keep the field order). */
 @unmanaged
-class ConvGeometry {
+export class ConvGeometry {
   channels: i32;
   height: i32;
   width: i32;
@@ -22,6 +22,12 @@ class ConvGeometry {
   dilationW: i32;
   outH: i32;
   outW: i32;
+  // Read by the per-image kernels (conv-images.ts) only.
+  batch: i32;
+  groups: i32;
+  groupOut: i32;
+  /** Output rows per band: the most whose column matrix fits a thread's scratch. */
+  bandRows: i32;
 }
 
 /** floor(a / b) for b > 0. */

@@ -37,8 +37,8 @@ function storeEdge(tile: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumu
   }
 }
 
-/** One part: C[m×n] = beta·C + A·B with a private workspace. */
-function gemmBlock(
+/** One part: C[m×n] = beta·C + A·B with a private workspace (of gemmWorkspaceBytes()). */
+export function gemmBlock(
   m: i32,
   n: i32,
   k: i32,

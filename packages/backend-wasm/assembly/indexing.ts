@@ -46,15 +46,10 @@ export function scatterAddAxis(
   const outLane = axis * inner;
   const start = (outer * part) / parts;
   const end = (outer * (part + 1)) / parts;
-  if (out != base) {
-    memory.copy(
-      out + (<usize>(start * outLane) << 2),
-      base + (<usize>(start * outLane) << 2),
-      <usize>((end - start) * outLane) << 2,
-    );
-  }
   for (let o = start; o < end; o++) {
     const dst = out + (<usize>(o * outLane) << 2);
+    // Lane by lane, so the additions find the copied lane in the cache.
+    if (out != base) memory.copy(dst, base + (<usize>(o * outLane) << 2), <usize>outLane << 2);
     for (let e = o * lane, last = e + lane, t = 0; e < last; e++) {
       const at = load<i32>(index + (<usize>e << 2));
       if (<u32>at < <u32>axis) {

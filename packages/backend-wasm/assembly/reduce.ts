@@ -241,3 +241,22 @@ export function reduceColumns(
     columnBlock(op, src, rowBytes, size, out + ((<usize>o * <usize>inner + <usize>c) << 2), min(BLOCK, inner - c));
   }
 }
+
+/**
+ * out[k] = Σ (or Π) over o and i of x[o, k, i], in float64, for the k of one part: the
+ * reduction of both ends of an array around kept middle axes (a bias gradient over N, H, W).
+ */
+export function reduceEnds(op: i32, x: usize, out: usize, outer: i32, keep: i32, inner: i32, part: i32, parts: i32): void {
+  const end = share(keep, part + 1, parts);
+  const rowBytes = <usize>inner << 2;
+  const outerBytes = <usize>keep * rowBytes;
+  for (let k = share(keep, part, parts); k < end; k++) {
+    let acc: f64 = op == SUM ? 0 : 1;
+    let row = x + <usize>k * rowBytes;
+    for (let o = 0; o < outer; o++, row += outerBytes) {
+      const value = sumOrProdRow(op, row, inner);
+      acc = op == SUM ? acc + value : acc * value;
+    }
+    store<f32>(out + (<usize>k << 2), <f32>acc);
+  }
+}

@@ -9,6 +9,10 @@ export const PARALLEL_TASKS: readonly string[] = [
   'im2col',
   'col2im',
   'copyBlocks',
+  'conv2dImages',
+  'convTranspose2dImages',
+  'conv2dWeightGradImages',
+  'convEpilogue',
   'maxPool2d',
   'avgPool2d',
   'avgPool2dGrad',
@@ -19,6 +23,7 @@ export const PARALLEL_TASKS: readonly string[] = [
   'mapWhere',
   'reduceRows',
   'reduceColumns',
+  'reduceEnds',
   // Built into the worker body (worker-main.ts), for kernels generated at run time.
   'loadGenerated',
   'runGenerated',

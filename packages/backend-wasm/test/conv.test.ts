@@ -6,7 +6,9 @@ import { seededValues, threadBackends, workersReady } from './helpers.js';
 // The float32 convolution kernels against the CPU reference on identical inputs: random
 // geometries (groups, strides, dilations, asymmetric padding, kernels as large as the input,
 // size-1 and size-0 axes), one and two threads, inputs large enough to split over the threads
-// and to be processed in several chunks, and float64, which runs the reference itself.
+// and to be processed in several chunks, and float64, which runs the reference itself. Batches
+// of up to 5 images take both paths: split over the images (from two images per thread) or
+// over each GEMM.
 
 const backends = threadBackends();
 
@@ -62,7 +64,7 @@ const axis = fc
 
 const geometry: fc.Arbitrary<Geometry> = fc
   .record({
-    batch: fc.integer({ min: 0, max: 3 }),
+    batch: fc.integer({ min: 0, max: 5 }),
     groups: fc.integer({ min: 1, max: 3 }),
     groupIn: fc.integer({ min: 1, max: 3 }),
     groupOut: fc.integer({ min: 1, max: 3 }),
@@ -192,15 +194,132 @@ describe('convolution kernels in chunks', () => {
     params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
     extra: [0, 0],
   };
-  // 144 taps × 2,304 positions: more than a chunk holds, so each image goes in bands of rows.
+  // 144 taps × 2,304 positions: more than a chunk holds, so each image goes in bands of rows
+  // (two images: chunks on two threads, images on one; four: images on both).
   const rowBands: Geometry = { ...batchChunks, batch: 2, size: [48, 48] };
+  const imageBands: Geometry = { ...rowBands, batch: 4 };
 
   it.each(primitives)('%s matches the reference', (primitive) => {
-    for (const g of [batchChunks, rowBands]) {
+    for (const g of [batchChunks, rowBands, imageBands]) {
       const expected = run(T.cpuBackend, primitive, g, 'float32', 3);
       for (const threads of [1, 2] as const)
         expectClose(run(backends[threads], primitive, g, 'float32', 3), expected);
     }
+  });
+});
+
+describe('convolution kernels split over images', () => {
+  it('give the same weight gradient on one and two threads (its parts are fixed)', () => {
+    const g: Geometry = {
+      batch: 13,
+      groups: 1,
+      groupIn: 16,
+      groupOut: 32,
+      size: [14, 14],
+      kernel: [3, 3],
+      params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
+      extra: [0, 0],
+    };
+    const one = run(backends[1], 'conv2dWeightGrad', g, 'float32', 5);
+    expectSame(run(backends[2], 'conv2dWeightGrad', g, 'float32', 5), one);
+    expectClose(one, run(T.cpuBackend, 'conv2dWeightGrad', g, 'float32', 5));
+  });
+
+  // 73,728 multiply-adds per image: 14 images stay on the calling thread, 15 use the pool (2^20).
+  it.each([14, 15])('match the reference on either side of the threads’ threshold (batch %i)', (batch) => {
+    const g: Geometry = {
+      batch,
+      groups: 1,
+      groupIn: 4,
+      groupOut: 8,
+      size: [16, 16],
+      kernel: [3, 3],
+      params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
+      extra: [0, 0],
+    };
+    for (const primitive of primitives) {
+      const expected = run(T.cpuBackend, primitive, g, 'float32', 9);
+      expectClose(run(backends[2], primitive, g, 'float32', 9), expected);
+    }
+    const one = run(backends[1], 'conv2dWeightGrad', g, 'float32', 9);
+    expectSame(run(backends[2], 'conv2dWeightGrad', g, 'float32', 9), one);
+  });
+});
+
+describe('the conv2d epilogue (bias and activation at write-back)', () => {
+  const base: Geometry = {
+    batch: 1,
+    groups: 2,
+    groupIn: 3,
+    groupOut: 5,
+    size: [9, 7],
+    kernel: [3, 3],
+    params: { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 2 },
+    extra: [0, 0],
+  };
+  const dtype = 'float32';
+
+  /** conv2d(x, w, bias?) with `activation` on `backend`: the kernel's epilogue. */
+  const fused = (
+    backend: T.Backend<unknown>,
+    g: Geometry,
+    withBias: boolean,
+    activation: 'none' | 'relu',
+  ) => {
+    const s = shapes(g);
+    return T.withBackend(backend, () => {
+      const inputs = [
+        T.array(seededValues(T.sizeOf(s.x), 1), { shape: s.x }),
+        T.array(seededValues(T.sizeOf(s.w), 2), { shape: s.w }),
+      ];
+      if (withBias) inputs.push(T.array(seededValues(s.w[0], 3), { shape: [s.w[0]] }));
+      return T.runPrimitive('conv2d', inputs, { ...g.params, activation } as T.Conv2dParams, [
+        { shape: s.y, dtype },
+      ])[0].toTypedArray();
+    });
+  };
+
+  /** The same from separate reference ops. */
+  const unfused = (g: Geometry, withBias: boolean, activation: 'none' | 'relu') => {
+    const s = shapes(g);
+    return T.withBackend(T.cpuBackend, () => {
+      const x = T.array(seededValues(T.sizeOf(s.x), 1), { shape: s.x });
+      const w = T.array(seededValues(T.sizeOf(s.w), 2), { shape: s.w });
+      let y = T.runPrimitive('conv2d', [x, w], g.params, [{ shape: s.y, dtype }])[0];
+      if (withBias) y = T.add(y, T.array(seededValues(s.w[0], 3), { shape: [s.w[0], 1, 1] }));
+      if (activation === 'relu') y = T.maximum(y, T.scalar(0));
+      return y.toTypedArray();
+    });
+  };
+
+  // One image: the chunked GEMMs, then a pass; twelve: per image, at write-back.
+  it.each([1, 12])('matches bias + ReLU done apart, batch %i, on one and two threads', (batch) => {
+    const g = { ...base, batch };
+    for (const [withBias, activation] of [
+      [true, 'relu'],
+      [true, 'none'],
+      [false, 'relu'],
+    ] as const) {
+      const expected = unfused(g, withBias, activation);
+      if (activation === 'relu') expect(expected.some((v) => v === 0)).toBe(true);
+      for (const threads of [1, 2] as const)
+        expectClose(fused(backends[threads], g, withBias, activation), expected);
+    }
+  });
+
+  it('refuses an unknown activation and an epilogue on float64', () => {
+    const s = shapes(base);
+    T.withBackend(backends[1], () => {
+      const x = T.array(seededValues(T.sizeOf(s.x), 1), { shape: s.x });
+      const w = T.array(seededValues(T.sizeOf(s.w), 2), { shape: s.w });
+      const params = { ...base.params, activation: 'gelu' } as unknown as T.Conv2dParams;
+      expect(() => T.runPrimitive('conv2d', [x, w], params, [{ shape: s.y, dtype }])).toThrow(T.ValueError);
+      const relu = { ...base.params, activation: 'relu' } as T.Conv2dParams;
+      const [x64, w64] = [T.cast(x, 'float64'), T.cast(w, 'float64')];
+      expect(() => T.runPrimitive('conv2d', [x64, w64], relu, [{ shape: s.y, dtype: 'float64' }])).toThrow(
+        /float32 only/,
+      );
+    });
   });
 });
 

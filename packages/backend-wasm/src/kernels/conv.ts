@@ -1,11 +1,21 @@
-import { type Conv2dParams, type ConvShape, convShape, type KernelTable, type View } from '@tsgrad/tensor';
+import {
+  type Conv2dParams,
+  type ConvShape,
+  convShape,
+  type KernelTable,
+  ValueError,
+  type View,
+} from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
 import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
-import { gemm } from './gemm.js';
+import { gemm, workspaceOf } from './gemm.js';
 
 // Float32 convolutions as GEMMs over im2col columns, like the reference (packages/tensor/src/
-// cpu/conv.ts). The batch is cut into chunks of images whose column matrix fits COL_BUDGET. For
+// cpu/conv.ts), in one of two ways. A batch of at least two images per thread is split over its
+// images (assembly/conv-images.ts): each thread builds one image's columns (a band of output
+// rows at a time) in a scratch of its own and runs the GEMM on them while they are in its
+// cache, reading and writing the [N, C, H, W] arrays in place. Otherwise the batch is cut into chunks of images whose column matrix fits COL_BUDGET. For
 // a chunk and one group, `col[K × images·P]` holds a row per kernel tap (K = C/g·kh·kw) and the
 // P = Ho·Wo output positions of each image side by side (assembly/conv.ts fills it, and
 // scatters it back for the input gradient). Then one GEMM per chunk and group:
@@ -31,6 +41,34 @@ const COL_BUDGET = 1 << 18;
 const PARALLEL_COLUMN_FLOATS = 1 << 17;
 /** Floats below which copyBlocks stays on the calling thread. */
 const PARALLEL_COPY_FLOATS = 1 << 19;
+
+/**
+ * Column floats per band in the per-image path (each thread has its own): 256 KiB, a core's L2
+ * cache share. Measured on the bench CNN (see README, CNN notes).
+ */
+const BAND_FLOATS = 1 << 16;
+/** Images per thread from which the batch is split over its images (below, the GEMMs are split). */
+const IMAGES_PER_THREAD = 2;
+/** Multiply-adds from which the per-image path uses the threads (as the GEMM, gemm.ts). */
+const PARALLEL_WORK = 1 << 20;
+/**
+ * Parts of a per-image weight gradient: each sums its images into its own partial gradient, and
+ * the partials are added in order, so the result does not depend on the number of threads.
+ */
+const WEIGHT_GRAD_PARTS = 8;
+
+/**
+ * The conv2d epilogue, the hook for the fusion pass: an equation `conv2d(x, w, bias?)` whose
+ * params carry `activation` gets y = activation(conv2d(x, w) + bias[o]) computed at write-back,
+ * while each band is in the cache (float32 only). Without a third input and an activation it
+ * is plain conv2d.
+ */
+export interface Conv2dEpilogueParams extends Conv2dParams {
+  readonly activation?: 'none' | 'relu';
+}
+
+/** The activation codes of assembly/conv-images.ts. */
+const ACTIVATIONS = { none: 0, relu: 1 } as const;
 
 /** Images [n0, n0 + images) and their output rows [oh0, oh1) (all rows unless images is 1). */
 interface Chunk {
@@ -80,11 +118,39 @@ export function convKernels(
   // The geometry block assembly/conv.ts reads (ConvGeometry); kernels run one at a time.
   const geometry = allocator.alloc(64);
 
+  /** Output rows per band of the per-image path: as many as fit BAND_FLOATS columns (at least one). */
+  const bandRowsOf = (s: ConvShape) =>
+    Math.min(s.outH, Math.max(1, Math.floor(BAND_FLOATS / (s.depth * s.outW))));
+
   const setGeometry = (s: ConvShape, p: Conv2dParams) => {
     const fields = [s.channels, s.height, s.width, s.groupIn, s.kh, s.kw, ...p.stride];
     fields.push(p.padding[0], p.padding[2], ...p.dilation, s.outH, s.outW);
+    fields.push(s.batch, s.groups, s.groupOut, bandRowsOf(s));
     new Int32Array(runtime.buffer, geometry, fields.length).set(fields);
   };
+
+  const splitsImages = (s: ConvShape) => s.batch >= IMAGES_PER_THREAD * pool.threads;
+
+  /**
+   * Runs per-image task `name(geometry, ...args, col, threadColFloats, workspace)` over the
+   * batch in `parts` parts (default: up to four per thread), with a column scratch per thread.
+   * With `fixedParts`, every part runs even on one thread (the weight gradient's partials).
+   */
+  const runImages = (s: ConvShape, name: string, args: number[], fixedParts?: number) => {
+    const threadColFloats = s.depth * bandRowsOf(s) * s.outW;
+    const colBytes = 4 * threadColFloats * pool.threads;
+    const col = allocator.alloc(colBytes);
+    try {
+      const all = [geometry, ...args, col, threadColFloats, workspaceOf(runtime)];
+      const parallel = s.batch * s.outChannels * s.depth * s.plane >= PARALLEL_WORK;
+      const parts = fixedParts ?? Math.min(s.batch, 4 * pool.threads);
+      if (fixedParts === undefined || (parallel && pool.ready)) pool.run(name, all, parallel, parts);
+      else for (let part = 0; part < parts; part++) task(name)(...all, part, parts, 0);
+    } finally {
+      allocator.release(col, colBytes);
+    }
+  };
+  const task = (name: string) => runtime.kernels<Record<string, (...args: number[]) => void>>()[name];
 
   /**
    * Runs `body(chunk, group, col, packed)` for every chunk and group, with `col` holding a
@@ -155,12 +221,28 @@ export function convKernels(
   };
 
   return {
-    conv2d(outputs, inputs, params) {
+    conv2d(outputs, inputs, params: Conv2dEpilogueParams) {
       const [y] = outputs;
-      const [x, w] = inputs;
+      const [x, w, bias] = inputs;
+      const name = params.activation ?? 'none';
+      if (!Object.hasOwn(ACTIVATIONS, name)) {
+        throw new ValueError('conv2d', `unknown epilogue activation '${name}' (expected 'none' or 'relu')`);
+      }
+      const activation = ACTIVATIONS[name];
+      const epilogue = bias !== undefined || activation !== ACTIVATIONS.none;
+      if (epilogue && y.dtype !== 'float32') {
+        throw new ValueError(
+          'conv2d',
+          `the epilogue (bias, activation) runs on float32 only, got ${y.dtype}`,
+        );
+      }
       if (y.dtype !== 'float32' || isEmpty([x, w, y])) return fallback.conv2d(outputs, inputs, params);
       const s = convShape(x.shape, w.shape, y.shape, params);
       setGeometry(s, params);
+      const biasPtr = bias === undefined ? 0 : pointer(bias);
+      if (splitsImages(s)) {
+        return runImages(s, 'conv2dImages', [pointer(x), pointer(w), pointer(y), biasPtr, activation]);
+      }
       forEachChunk(s, (c, group, col, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const out = channelBlock(s, pointer(y), group, c);
@@ -176,6 +258,10 @@ export function convKernels(
         });
         if (c.images > 1) repack(s, out, packed, c, false);
       });
+      if (epilogue) {
+        const args = [pointer(y), s.batch, s.outChannels, s.plane, biasPtr, activation];
+        pool.run('convEpilogue', args, s.batch * s.outChannels * s.plane >= PARALLEL_COPY_FLOATS);
+      }
     },
 
     convTranspose2d(outputs, inputs, params) {
@@ -186,6 +272,8 @@ export function convKernels(
       }
       const s = convShape(dx.shape, w.shape, dy.shape, params);
       setGeometry(s, params);
+      if (splitsImages(s))
+        return runImages(s, 'convTranspose2dImages', [pointer(dy), pointer(w), pointer(dx)]);
       forEachChunk(s, (c, group, dcol, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const grads = channelBlock(s, pointer(dy), group, c);
@@ -214,6 +302,18 @@ export function convKernels(
       }
       const s = convShape(x.shape, dw.shape, dy.shape, params);
       setGeometry(s, params);
+      if (splitsImages(s)) {
+        const parts = Math.min(s.batch, WEIGHT_GRAD_PARTS);
+        const count = s.outChannels * s.depth;
+        const partials = allocator.alloc(4 * count * parts);
+        try {
+          runImages(s, 'conv2dWeightGradImages', [pointer(x), pointer(dy), partials], parts);
+          task('sumParts')(pointer(dw), partials, count, parts);
+        } finally {
+          allocator.release(partials, 4 * count * parts);
+        }
+        return;
+      }
       forEachChunk(s, (c, group, col, packed) => {
         const ldcol = c.images * chunkColumns(s, c);
         const grads = channelBlock(s, pointer(dy), group, c);

@@ -46,7 +46,8 @@ const PARTS_PER_THREAD = 2;
  */
 const workspaces = new WeakMap<WasmRuntime, number>();
 
-function workspaceOf(runtime: WasmRuntime): number {
+/** The runtime's GEMM workspace: gemmWorkspaceBytes() for each of its threads. */
+export function workspaceOf(runtime: WasmRuntime): number {
   let ptr = workspaces.get(runtime);
   if (ptr === undefined) {
     const perThread = runtime.kernels<GemmExports>().gemmWorkspaceBytes();

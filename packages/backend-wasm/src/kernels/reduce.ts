@@ -4,8 +4,9 @@ import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
 
 // float32 reductions (assembly/reduce.ts) of a packed input whose reduced axes form one block:
-// viewed as [outer, size, inner] it reduces the middle axis. Other layouts and dtypes run the
-// reference kernels.
+// viewed as [outer, size, inner] it reduces the middle axis. Sums and products also take the
+// reduction of both ends around kept middle axes ([outer, keep, inner] → [keep], the bias
+// gradient of a convolution over N, H, W). Other layouts and dtypes run the reference kernels.
 
 /** The op codes of assembly/reduce.ts. */
 const CODES = { sum: 0, prod: 1, max: 2, min: 3, argmax: 4, argmin: 5 } as const;
@@ -30,6 +31,21 @@ function blockShape(shape: readonly number[], axes: readonly number[]): [number,
   return [outer, size, inner];
 }
 
+/** [outer, keep, inner] when the axes (size-1 ones ignored) are a leading and a trailing block around the kept ones. */
+function endsShape(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  const kept = shape.map((_, d) => d).filter((d) => shape[d] !== 1 && !axes.includes(d));
+  if (kept.length === 0) return null;
+  const [first, last] = [kept[0], kept[kept.length - 1]];
+  let [outer, keep, inner] = [1, 1, 1];
+  for (let d = 0; d < shape.length; d++) {
+    if (d < first) outer *= shape[d];
+    else if (d > last) inner *= shape[d];
+    else if (shape[d] !== 1 && axes.includes(d)) return null;
+    else keep *= shape[d];
+  }
+  return outer > 1 && inner > 1 ? [outer, keep, inner] : null;
+}
+
 type AnyKernel = (
   outputs: readonly View<WasmBuffer>[],
   inputs: readonly View<WasmBuffer>[],
@@ -47,7 +63,15 @@ export function reduceKernels(
     return (outputs, inputs, params) => {
       const [out] = outputs;
       const [x] = inputs;
-      const block = x.dtype === 'float32' ? blockShape(x.shape, axesOf(params)) : null;
+      if (x.dtype !== 'float32') return fallback(outputs, inputs, params);
+      const axes = axesOf(params);
+      const ends = op === 'sum' || op === 'prod' ? endsShape(x.shape, axes) : null;
+      if (ends) {
+        const [outer, keep, inner] = ends;
+        const args = [CODES[op], x.handle.ptr, outputs[0].handle.ptr, outer, keep, inner];
+        return pool.run('reduceEnds', args, outer * keep * inner >= PARALLEL_MIN && keep > 1);
+      }
+      const block = blockShape(x.shape, axes);
       // argmax/argmin: only along the last (non-trivial) axis.
       if (!block || (arg && block[2] !== 1)) return fallback(outputs, inputs, params);
       const [outer, size, inner] = block;
