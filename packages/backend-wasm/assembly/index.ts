@@ -6,5 +6,6 @@ export { col2im, copyBlocks, im2col } from './conv';
 export { avgPool2d, avgPool2dGrad, maxPool2d } from './pool';
 export { gatherAxis, scatterAddAxis } from './indexing';
 export { mapBinary, mapUnary, mapWhere } from './elementwise';
+export { outerProduct } from './outer';
 export { reduceColumns, reduceRows } from './reduce';
 export { vectorCos, vectorErf, vectorExp, vectorExpm1, vectorLog, vectorLog1p, vectorSin, vectorTanh } from './vector-math';

@@ -17,6 +17,7 @@ export const PARALLEL_TASKS: readonly string[] = [
   'mapUnary',
   'mapBinary',
   'mapWhere',
+  'outerProduct',
   'reduceRows',
   'reduceColumns',
   // Built into the worker body (worker-main.ts), for kernels generated at run time.
