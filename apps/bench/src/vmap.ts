@@ -7,8 +7,9 @@ import { FULL, measure } from './timing.js';
 // vmap against the loops it replaces, in one process on the default (wasm) backend, float32:
 // Jacobians and a Hessian computed one basis vector at a time (how jacrev, jacfwd and hessian
 // worked before) against the vmapped transforms, and per-sample gradients (one backward pass
-// per example, and `nn.perSampleGrads`) against one batch gradient. Run with
-// `node --expose-gc dist/vmap.js` after `tsc -b`.
+// per example, and `nn.perSampleGrads`) against one batch gradient, eager and under `jit`.
+// Every run's results are disposed, as a trainer disposes gradients it has used. Run with
+// `node --expose-gc dist/vmap.js [--only TEXT]` after `tsc -b`.
 
 const N = 64;
 const randn = (seed: number, shape: number[]) => tg.randn(tg.random.key(seed), shape);
@@ -89,75 +90,117 @@ function perSampleByLoop(model: tg.nn.Sequential, x: tg.Tensor, y: tg.Tensor): t
   return tg.stack(rows);
 }
 
-const firstOf = (grads: Record<string, tg.Tensor>) => Object.values(grads)[0];
+// The same per-sample and batch gradients as functions of the parameters, for `jit`.
+const mlpNames = mlp.namedParameters().map(([name]) => name);
+const mlpLoss = (params: tg.Tensor[], x: tg.Tensor, y: tg.Tensor) =>
+  tg.nn.functionalCall(mlp, Object.fromEntries(mlpNames.map((n, i) => [n, params[i]])), (m) =>
+    loss(m.forward(x), y),
+  );
+const mlpLossOfOne = (params: tg.Tensor[], x: tg.Tensor, y: tg.Tensor) =>
+  mlpLoss(params, tg.unsqueeze(x, 0), tg.unsqueeze(y, 0));
+const jitBatchGradient = tg.jit(tg.grad(mlpLoss));
+const jitPerSample = tg.jit(tg.vmap(tg.grad(mlpLossOfOne), { inAxes: [null, 0, 0] }));
+const jitJacrev = tg.jit(tg.jacrev(layer));
 
 interface Row {
   readonly name: string;
   readonly before: string;
-  readonly beforeRun: () => tg.Tensor | undefined;
-  readonly afterRun: () => tg.Tensor;
+  /** Every tensor a run returns is disposed after it (a gradient a trainer has used). */
+  readonly beforeRun: () => tg.Tensor[];
+  readonly afterRun: () => tg.Tensor[];
+  /** Whether the first results of both runs are the same values (else only the cost is compared). */
+  readonly compare: boolean;
 }
+
+const perSampleMlp = () => Object.values(tg.nn.perSampleGrads(mlp, loss, mlpX, mlpY));
+const perSampleCnn = () => Object.values(tg.nn.perSampleGrads(cnn, loss, cnnX, cnnY));
+const batchGradientOf = (model: tg.nn.Sequential, x: tg.Tensor, y: tg.Tensor) => () => {
+  batchGradient(model, x, y);
+  return [];
+};
 
 const ROWS: readonly Row[] = [
   {
     name: 'jacrev, [64] → [64]',
     before: 'loop of 64 vjp',
-    beforeRun: () => jacobianByRows(x64),
-    afterRun: () => tg.jacrev(layer)(x64),
+    beforeRun: () => [jacobianByRows(x64)],
+    afterRun: () => [tg.jacrev(layer)(x64)],
+    compare: true,
+  },
+  {
+    name: 'jit(jacrev), [64] → [64]',
+    before: 'loop of 64 vjp',
+    beforeRun: () => [jacobianByRows(x64)],
+    afterRun: () => [jitJacrev(x64)],
+    compare: true,
   },
   {
     name: 'jacfwd, [64] → [64]',
     before: 'loop of 64 jvp',
-    beforeRun: () => jacobianByColumns(x64),
-    afterRun: () => tg.jacfwd(layer)(x64),
+    beforeRun: () => [jacobianByColumns(x64)],
+    afterRun: () => [tg.jacfwd(layer)(x64)],
+    compare: true,
   },
   {
     name: 'hessian, [64] → scalar',
     before: 'loop of 64 jvp(grad)',
-    beforeRun: () => hessianByColumns(x64),
-    afterRun: () => tg.hessian(energy)(x64),
+    beforeRun: () => [hessianByColumns(x64)],
+    afterRun: () => [tg.hessian(energy)(x64)],
+    compare: true,
   },
   {
     name: 'per-sample grads, MLP 784-256-10, batch 128',
     before: 'loop of 128 backward',
-    beforeRun: () => perSampleByLoop(mlp, mlpX, mlpY),
-    afterRun: () => firstOf(tg.nn.perSampleGrads(mlp, loss, mlpX, mlpY)),
+    beforeRun: () => [perSampleByLoop(mlp, mlpX, mlpY)],
+    afterRun: perSampleMlp,
+    compare: true,
   },
   {
     name: 'per-sample grads, CNN (2 conv3×3 + pool, dense), batch 32',
     before: 'loop of 32 backward',
-    beforeRun: () => perSampleByLoop(cnn, cnnX, cnnY),
-    afterRun: () => firstOf(tg.nn.perSampleGrads(cnn, loss, cnnX, cnnY)),
+    beforeRun: () => [perSampleByLoop(cnn, cnnX, cnnY)],
+    afterRun: perSampleCnn,
+    compare: true,
   },
   {
     name: 'per-sample grads (vmap) vs one batch gradient, MLP, batch 128',
     before: 'batch gradient',
-    beforeRun: () => {
-      batchGradient(mlp, mlpX, mlpY);
-      return undefined;
-    },
-    afterRun: () => firstOf(tg.nn.perSampleGrads(mlp, loss, mlpX, mlpY)),
+    beforeRun: batchGradientOf(mlp, mlpX, mlpY),
+    afterRun: perSampleMlp,
+    compare: false,
+  },
+  {
+    name: 'jit(vmap(grad)) vs jit(grad), MLP, batch 128',
+    before: 'jit(grad), batch',
+    beforeRun: () => jitBatchGradient(mlp.parameters(), mlpX, mlpY),
+    afterRun: () => jitPerSample(mlp.parameters(), mlpX, mlpY),
+    compare: false,
   },
   {
     name: 'per-sample grads (vmap) vs one batch gradient, CNN, batch 32',
     before: 'batch gradient',
-    beforeRun: () => {
-      batchGradient(cnn, cnnX, cnnY);
-      return undefined;
-    },
-    afterRun: () => firstOf(tg.nn.perSampleGrads(cnn, loss, cnnX, cnnY)),
+    beforeRun: batchGradientOf(cnn, cnnX, cnnY),
+    afterRun: perSampleCnn,
+    compare: false,
   },
 ];
 
+// `--only TEXT` runs the rows whose name contains TEXT.
+const only = process.argv.indexOf('--only');
+const selected = only < 0 ? ROWS : ROWS.filter((row) => row.name.includes(process.argv[only + 1] ?? ''));
+const disposeAll = (tensors: tg.Tensor[]) => {
+  for (const t of tensors) t.dispose();
+};
 const policy = { ...FULL, budgetMs: 1500 };
 const rows: string[][] = [];
-for (const row of ROWS) {
+for (const row of selected) {
   process.stderr.write(`${row.name}…\n`);
   const expected = row.beforeRun();
   const got = row.afterRun();
-  const diff = expected === undefined ? '–' : maxDiff(got, expected).toExponential(1);
-  const before = await measure(() => void row.beforeRun(), policy);
-  const after = await measure(() => void row.afterRun(), policy);
+  const diff = row.compare ? maxDiff(got[0], expected[0]).toExponential(1) : '–';
+  disposeAll([...expected, ...got]);
+  const before = await measure(() => disposeAll(row.beforeRun()), policy);
+  const after = await measure(() => disposeAll(row.afterRun()), policy);
   rows.push([
     row.name,
     row.before,
@@ -169,3 +212,16 @@ for (const row of ROWS) {
 }
 console.log(`vmap, float32, ${tg.getBackend().name} backend; load average ${loadavg()[0].toFixed(1)}`);
 console.log(markdownTable(['workload', 'before', 'before ms', 'vmap ms', 'speed-up', 'max |diff|'], rows));
+
+// The floor of the MLP's per-sample gradients: their first weight gradient alone is 128 copies
+// of 784×256 floats, which no kernel writes faster than memory takes them.
+if (only < 0 || 'memory floor'.includes(process.argv[only + 1] ?? '')) {
+  const written = new Float32Array(batch * 784 * 256);
+  const fill = await measure(() => void written.fill(1), policy);
+  const gradient = await measure(() => batchGradient(mlp, mlpX, mlpY), policy);
+  console.log(
+    `memory floor: writing the ${((written.length * 4) / 1e6).toFixed(0)} MB of one per-sample weight gradient ` +
+      `(Float32Array.fill, one thread) takes ${formatValue(fill.medianMs)} ms, ` +
+      `${formatRatio(fill.medianMs / gradient.medianMs)} the batch gradient (${formatValue(gradient.medianMs)} ms)`,
+  );
+}

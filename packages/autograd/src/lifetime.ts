@@ -156,7 +156,12 @@ export function release(t: Owned): void {
   if (t.frame !== null && t.frame === innermost()) letGo(t);
 }
 
-function letGo(t: Owned): void {
+/**
+ * Only the tape may still use `t` (a value f returned inside a transform that has returned, as
+ * vmap's level arrays once they left the level): it is freed now, or when backward releases
+ * the last tape node that saved it, whoever made it.
+ */
+export function letGo(t: Owned): void {
   t.frame = null;
   if (t.saves === 0) t.dispose();
   else t.released = true;

@@ -105,6 +105,23 @@ describe('linear', () => {
     gradcheck((x, w, b) => A.linear(x, w, b), [randomLeaf([3, 4]), randomLeaf([2, 4]), randomLeaf([2])]);
   });
 
+  it("gives the weight a gradient in the weight's own layout (contiguous), per example too", () => {
+    const x = randomLeaf([3, 4]);
+    const w = randomLeaf([5, 4]);
+    const [, dw] = A.grad((xs: A.Tensor, v: A.Tensor) => A.sum(A.linear(xs, v)), { argnums: [0, 1] })(x, w);
+    expect(dw.peekValue().isContiguous).toBe(true);
+    // d/dW of the sum of x·Wᵀ: every row is the sum of x's rows.
+    closeTo(values(dw), values(T.matmul(T.ones([5, 3], { dtype: 'float64' }), x.value)));
+    const perExample = A.vmap(
+      A.grad((xi: A.Tensor, v: A.Tensor) => A.sum(A.linear(xi, v)), { argnums: 1 }),
+      {
+        inAxes: [0, null],
+      },
+    )(x, w);
+    expect(perExample.shape).toEqual([3, 5, 4]);
+    expect(perExample.peekValue().isContiguous).toBe(true);
+  });
+
   it('rejects a weight that is not [out, in] or [in]', () => {
     expect(() => A.linear(randomLeaf([2, 3]), randomLeaf([1, 2, 3]))).toThrow(/^linear: /);
     expect(() => A.linear(randomLeaf([2, 3]), randomLeaf([2, 4]))).toThrow(T.ShapeError);

@@ -52,6 +52,21 @@ describe('vmap', () => {
     );
   });
 
+  it("lets go of f's results inside once they left the level: disposing a result frees its buffer", () => {
+    const xs = random(8, [3, 4]);
+    let inside: A.Tensor | undefined;
+    const ys = A.vmap((x: A.Tensor) => {
+      inside = A.exp(x);
+      return inside;
+    })(xs);
+    // As in JAX, a value of the level that escaped f is not usable after vmap returns.
+    expect(inside?.peekValue().isDisposed).toBe(true);
+    expectClose(ys, A.exp(xs));
+    const { storage } = ys.peekValue();
+    ys.dispose();
+    expect(storage.live).toBe(false);
+  });
+
   it('differentiates through the map: grad(vmap(f)) and jvp', () => {
     const xs = random(6, [3, 4]);
     const total = (x: A.Tensor) => A.sum(A.vmap(mlp)(x));

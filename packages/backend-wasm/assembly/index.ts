@@ -7,5 +7,6 @@ export { conv2dImages, conv2dWeightGradImages, convEpilogue, convTranspose2dImag
 export { avgPool2d, avgPool2dGrad, maxPool2d } from './pool';
 export { gatherAxis, scatterAddAxis } from './indexing';
 export { mapBinary, mapUnary, mapWhere } from './elementwise';
+export { outerProduct } from './outer';
 export { reduceColumns, reduceEnds, reduceRows } from './reduce';
 export { vectorCos, vectorErf, vectorExp, vectorExpm1, vectorLog, vectorLog1p, vectorSin, vectorTanh } from './vector-math';

@@ -21,6 +21,7 @@ export const PARALLEL_TASKS: readonly string[] = [
   'mapUnary',
   'mapBinary',
   'mapWhere',
+  'outerProduct',
   'reduceRows',
   'reduceColumns',
   'reduceEnds',

@@ -185,6 +185,36 @@ describe('matmul on the wasm backend', () => {
     );
   });
 
+  it('runs an inner dimension of 1 (batched outer products) over any layout, on one and two threads', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ batch: fc.integer({ min: 0, max: 3 }), m: dimArb, n: dimArb }),
+        fc.boolean(),
+        fc.boolean(),
+        layoutArb,
+        layoutArb,
+        threadsArb,
+        fc.integer(),
+        ({ batch, m, n }, aBatched, bBatched, aLayout, bLayout, threads, seed) => {
+          checkAgainstReference(
+            threads,
+            { shape: [aBatched ? batch : 1, m, 1], layout: aLayout, seed },
+            { shape: [bBatched ? batch : 1, 1, n], layout: bLayout, seed: seed + 1 },
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
+    // Per-example weight gradients: large enough for the threads to split the rows.
+    for (const threads of [1, 2] as const) {
+      checkAgainstReference(
+        threads,
+        { shape: [5, 301, 1], layout: 'transposed', seed: 7 },
+        { shape: [5, 1, 257], layout: 'contiguous', seed: 8 },
+      );
+    }
+  });
+
   it('writes zeros for an empty inner dimension', () => {
     for (const threads of [1, 2] as const) {
       checkAgainstReference(

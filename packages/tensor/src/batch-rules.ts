@@ -137,22 +137,18 @@ export const BATCH_RULES: { readonly [P in Primitive]: BatchRule<PrimitiveParams
       ]);
       return [unfoldBatch(y, size)];
     }
-    const [m, k] = a.x.shape.slice(-2);
-    if (k === 1) {
-      // An outer product (per-example weight gradients): one elementwise pass, not B GEMMs.
-      const n = b.x.shape[b.x.ndim - 1];
-      const rows = expanded(a, size);
-      const columns = expanded(b, size);
-      const spread = (x: NDArray, axis: number) =>
-        NDArray.view(
-          x,
-          x.shape.map((d, i) => (i === x.ndim + axis ? (axis === -1 ? n : m) : d)),
-          x.strides.map((st, i) => (i === x.ndim + axis ? 0 : st)),
-          x.offset,
-          'vmap',
-        );
-      return runPrimitive('mul', [spread(rows, -1), spread(columns, -2)], {}, stacked(outputs, size));
+    if (!a.batched && b.batched && a.x.ndim === 2 && b.x.shape[2] === 1) {
+      // A matrix times a vector per example ([m, k] × [B, k, 1], as in a VJP through A·x):
+      // the rows of Y = X·Aᵀ ([B, k] × [k, m]), one product instead of B.
+      const [m, k] = a.x.shape;
+      const x = NDArray.view(b.x, [size, k], b.x.strides.slice(0, 2), b.x.offset, 'vmap');
+      const [y] = runPrimitive('matmul', [x, permute(a.x, [1, 0])], params, [
+        { shape: [size, m], dtype: outputs[0].dtype },
+      ]);
+      return [reshape(y, [size, m, 1])];
     }
+    // Otherwise one batched product; per-example weight gradients ([m,1]×[1,n], k = 1) are
+    // batched outer products, which backends run as one pass over the output.
     return along('matmul', same)([a, b], params, outputs, size);
   },
   conv2d: ([x, w], params, outputs, size) => {

@@ -141,15 +141,19 @@ export class BatchingBackend implements TracingBackend {
   adopt(x: NDArray): NDArray {
     const known = this.adopted.get(x);
     if (known !== undefined && !known.isDisposed) return known;
+    // The view as the backend below holds it: a trace below takes x in as a constant of its
+    // own layout (a contiguous copy), so x's strides and offset no longer apply.
+    let layout: Pick<NDArray, 'shape' | 'strides' | 'offset'> = x;
     const whole = this.untracked(() => {
       const below = this.toBelow(x);
+      layout = below;
       return NDArray.view(below, [below.storage.size], [1], 0, 'vmap');
     });
     const adopted = this.untracked(() => {
       const placeholder = this.withPending(whole, false, () =>
         NDArray.uninitialized(this, x.dtype, [whole.size]),
       );
-      const view = NDArray.view(placeholder, x.shape, x.strides, x.offset, 'vmap');
+      const view = NDArray.view(placeholder, layout.shape, layout.strides, layout.offset, 'vmap');
       placeholder.dispose();
       return view;
     });

@@ -1,7 +1,7 @@
 import * as T from '@tsgrad/tensor';
 import { enter, leave } from '../batch-levels.js';
 import { checkFunction } from '../check.js';
-import { inLibrary, inUserCode } from '../lifetime.js';
+import { inLibrary, inUserCode, letGo } from '../lifetime.js';
 import { treeFlatten, treeUnflatten } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
 import { copy } from './trace.js';
@@ -129,6 +129,10 @@ export function vmap<Args extends unknown[], Out>(
         const axis = s === null ? null : normalizeAxis('outAxes', s, y.ndim + 1);
         return leave(y, { level, axis });
       });
+      // The results outside are views of the buffers of f's results inside, which nothing but
+      // the tape can reach now (as in JAX, a value of the level that escaped f is not usable
+      // after vmap returns): let them go, so that disposing a result frees its memory.
+      for (const y of new Set(results)) if (y.peekValue().backend === level) letGo(y);
       return treeUnflatten(outDef, outside) as Out;
     });
 }

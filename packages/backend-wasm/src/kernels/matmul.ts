@@ -3,12 +3,15 @@ import type { WasmBuffer } from '../buffer.js';
 import { referenceKernel } from '../reference.js';
 import type { WasmRuntime } from '../runtime.js';
 import { gemm } from './gemm.js';
+import { outerProduct } from './outer.js';
 
 /**
  * Batched matmul [..., m, k] × [..., k, n] → contiguous [..., m, n]. Float32 runs the SIMD GEMM
  * once per batch, reading both operands through their strides (so transposed and expanded
  * operands are free); when B is the same for every batch (activations × weights), the batch is
- * folded into the rows of A and B is packed once. Other dtypes run the reference kernel.
+ * folded into the rows of A and B is packed once. An inner dimension of 1 (vmap's per-example
+ * weight gradients) is an outer product: one pass over the output. Other dtypes run the
+ * reference kernel.
  */
 export function matmulKernels(runtime: WasmRuntime): Pick<KernelTable<WasmBuffer>, 'matmul'> {
   const fallback = referenceKernel(runtime, 'matmul');
@@ -18,6 +21,7 @@ export function matmulKernels(runtime: WasmRuntime): Pick<KernelTable<WasmBuffer
       const [a, b] = inputs;
       if (out.dtype !== 'float32') return fallback(outputs, inputs, params);
       const rank = out.shape.length;
+      if (a.shape[rank - 1] === 1 && rank <= 3) return outerProduct(runtime, out, a, b);
       const { batch, rows, n, k, aRowStride } = matmulLayout(out, a, b);
       const plane = rows * n;
       const aPtr = a.handle.ptr;
