@@ -1,4 +1,5 @@
 import * as A from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
 import { jit, TracerReadError } from '../src/index.js';
 import { expectClose, seeded } from './helpers.js';
@@ -100,15 +101,37 @@ describe('jit', () => {
     expectClose(loss(logits, y), A.crossEntropy(logits, y));
   });
 
+  it("lets the library's checks read a value computed inside the trace (the kernels run only then)", () => {
+    const x = seeded([5], 20);
+    const checked: number[][] = [];
+    const f = (v: A.Tensor) => {
+      const w = A.add(A.mul(v, 2), 1);
+      const u = A.exp(w);
+      w.dispose(); // the read recomputes a freed intermediate, and frees it again
+      const values = T.checkValues(() => u.toTypedArray());
+      checked.push(Array.from(values, Number));
+      return A.sum(u);
+    };
+    expectClose(jit(f)(x), f(x));
+    expect(checked).toHaveLength(2);
+    checked[0].forEach((value, i) => {
+      expect(Math.abs(value - checked[1][i])).toBeLessThanOrEqual(1e-12 * Math.abs(checked[1][i]));
+    });
+  });
+
   it('handles a 100,000-op function without deep recursion', () => {
     const long = (x: A.Tensor) => {
       let y = x;
       for (let i = 0; i < 100_000; i++) y = i % 2 === 0 ? A.mul(y, 1.0001) : A.add(y, -0.0001);
+      // A checked read at the end runs the whole chain on the real backend, iteratively too.
+      checkedSum = T.checkValues(() => y.toTypedArray()).reduce((s, v) => s + Number(v), 0);
       return A.sum(y);
     };
+    let checkedSum = Number.NaN;
     const g = jit(long);
     const x = seeded([4], 19);
     const first = g(x);
+    expect(Math.abs(checkedSum - (first.item() as number))).toBeLessThanOrEqual(1e-9);
     expect(g.lastCompile?.tracedEquations).toBeGreaterThanOrEqual(100_000);
     expectClose(g(x), first);
     expect(Number.isFinite(first.item())).toBe(true);
