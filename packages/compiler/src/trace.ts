@@ -49,8 +49,6 @@ interface Slot {
   equation: number;
   /** Its value on the real backend: an input's buffer, or made when a check reads it (null: not made). */
   real: unknown;
-  /** Whether its array was freed (a buffer made later for a read is freed right after). */
-  freed: boolean;
 }
 
 const READ_METHOD = /\b(?:NDArray|Tensor)\.(item|toArray|toTypedArray|toString)\b/g;
@@ -113,7 +111,6 @@ export class Recorder implements TracingBackend {
       data: null,
       equation: -1,
       real,
-      freed: false,
     });
     return { id: this.slots.length - 1 };
   }
@@ -151,33 +148,28 @@ export class Recorder implements TracingBackend {
       );
     }
     if (!traced) return (slot.data ?? allocTyped(dtype, slot.size)).slice(offset, offset + size);
-    const made = this.materialize(handle.id);
-    try {
-      return this.real.read(slot.real, dtype, offset, size);
-    } finally {
-      for (const id of made) this.freeReal(this.slots[id]);
+    this.materialize(handle.id);
+    return this.real.read(slot.real, dtype, offset, size);
+  }
+
+  // No `free`: without it, arrays on this backend are not tracked by the storage's
+  // FinalizationRegistry (registering every traced array took about a third of a trace).
+  // What the recorder holds on the real backend is what checked reads made; `close` frees it.
+
+  /** Frees the real buffers the trace's checked reads made; call it once the trace is done. */
+  close(): void {
+    for (const slot of this.slots) {
+      if (slot.real === null || slot.state === 'input') continue;
+      this.real.free?.(slot.real, slot.dtype);
+      slot.real = null;
     }
-  }
-
-  free(handle: TraceHandle): void {
-    const slot = this.slots[handle.id];
-    slot.freed = true;
-    if (slot.state !== 'input') this.freeReal(slot);
-  }
-
-  private freeReal(slot: Slot): void {
-    if (slot.real === null) return;
-    this.real.free?.(slot.real, slot.dtype);
-    slot.real = null;
   }
 
   /**
    * Gives slot `id`, and the slots it is computed from, their values on the real backend, by
-   * running the equations that write them (iteratively: a chain may be 100,000 equations
-   * long). Returns the slots made here that must be freed after the read (their arrays are dead).
+   * running the equations that write them (iteratively: a chain may be 100,000 equations long).
    */
-  private materialize(id: number): number[] {
-    const dead: number[] = [];
+  private materialize(id: number): void {
     const stack = [id];
     while (stack.length > 0) {
       const slot = this.slots[stack[stack.length - 1]];
@@ -188,7 +180,6 @@ export class Recorder implements TracingBackend {
       if (slot.state !== 'equation') {
         slot.real = this.real.alloc(slot.dtype, slot.size);
         if (slot.data !== null) this.real.write(slot.real, slot.dtype, slot.data);
-        if (slot.freed) dead.push(stack[stack.length - 1]);
         stack.pop();
         continue;
       }
@@ -201,7 +192,6 @@ export class Recorder implements TracingBackend {
       for (const out of eq.outputs) {
         const o = this.slots[out];
         o.real = this.real.allocUninitialized?.(o.dtype, o.size) ?? this.real.alloc(o.dtype, o.size);
-        if (o.freed) dead.push(out);
       }
       const kernel = this.real.kernels[eq.primitive] as AnyKernel;
       kernel(
@@ -213,7 +203,6 @@ export class Recorder implements TracingBackend {
       );
       stack.pop();
     }
-    return dead;
   }
 
   private realView(

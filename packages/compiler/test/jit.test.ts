@@ -1,7 +1,7 @@
 import * as A from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { jit, TracerReadError } from '../src/index.js';
+import { jit, makeGraph, TracerReadError } from '../src/index.js';
 import { expectClose, seeded } from './helpers.js';
 
 const mlp = (p: { w: A.Tensor; b: A.Tensor }, x: A.Tensor) => A.sum(A.tanh(A.add(A.matmul(x, p.w), p.b)));
@@ -107,7 +107,7 @@ describe('jit', () => {
     const f = (v: A.Tensor) => {
       const w = A.add(A.mul(v, 2), 1);
       const u = A.exp(w);
-      w.dispose(); // the read recomputes a freed intermediate, and frees it again
+      w.dispose(); // the read recomputes a disposed intermediate
       const values = T.checkValues(() => u.toTypedArray());
       checked.push(Array.from(values, Number));
       return A.sum(u);
@@ -117,6 +117,34 @@ describe('jit', () => {
     checked[0].forEach((value, i) => {
       expect(Math.abs(value - checked[1][i])).toBeLessThanOrEqual(1e-12 * Math.abs(checked[1][i]));
     });
+  });
+
+  it('frees the buffers that checked reads made once the trace is done', () => {
+    const below = T.getBackend();
+    let live = 0;
+    const counting: T.Backend = {
+      ...below,
+      name: 'counting',
+      alloc: (dtype, size) => {
+        live++;
+        return below.alloc(dtype, size);
+      },
+      allocUninitialized: undefined,
+      free: (handle, dtype) => {
+        live--;
+        below.free?.(handle, dtype);
+      },
+    };
+    const x = new A.Tensor(T.withBackend(counting, () => T.array([0.5, 1.5, 2.5], { dtype: 'float64' })));
+    const before = live;
+    let checked = 0;
+    makeGraph((v: A.Tensor) => {
+      const y = A.exp(A.mul(v, 2));
+      checked = T.checkValues(() => y.toTypedArray()).length;
+      return A.sum(y);
+    })(x);
+    expect(checked).toBe(3);
+    expect(live).toBe(before);
   });
 
   it('handles a 100,000-op function without deep recursion', () => {
