@@ -37,10 +37,12 @@ export interface TraceHandle {
   readonly id: number;
 }
 
-interface Slot {
+/** What the recorder knows of a buffer; it is the buffer's handle too (one object per buffer). */
+interface Slot extends TraceHandle {
   readonly dtype: DType;
   readonly size: number;
-  shape: readonly number[];
+  /** The shape an equation wrote it in (null: [size]). */
+  shape: readonly number[] | null;
   /** 'fresh': allocated, not written yet (an empty buffer stays so). */
   state: 'input' | 'zeros' | 'data' | 'fresh' | 'equation';
   inputIndex: number;
@@ -102,17 +104,19 @@ export class Recorder implements TracingBackend {
   }
 
   private newHandle(dtype: DType, size: number, state: Slot['state'], real: unknown): TraceHandle {
-    this.slots.push({
+    const slot: Slot = {
+      id: this.slots.length,
       dtype,
       size,
-      shape: [size],
+      shape: null,
       state,
       inputIndex: -1,
       data: null,
       equation: -1,
       real,
-    });
-    return { id: this.slots.length - 1 };
+    };
+    this.slots.push(slot);
+    return slot;
   }
 
   alloc(dtype: DType, size: number): TraceHandle {
@@ -196,7 +200,7 @@ export class Recorder implements TracingBackend {
       const kernel = this.real.kernels[eq.primitive] as AnyKernel;
       kernel(
         eq.outputs.map((out) =>
-          this.realView(out, this.slots[out].shape, contiguousStrides(this.slots[out].shape), 0),
+          this.realView(out, shapeOf(this.slots[out]), contiguousStrides(shapeOf(this.slots[out])), 0),
         ),
         eq.inputs.map((v) => this.realView(v.buffer, v.shape, v.strides, v.offset)),
         eq.params,
@@ -288,7 +292,8 @@ export class Recorder implements TracingBackend {
   /** The graph from the inputs to `outputs` (arrays on this recorder). */
   graph(outputs: readonly NDArray[]): Graph {
     const buffers = this.slots.map((slot, id): BufferInfo => {
-      const { dtype, size, shape } = slot;
+      const { dtype, size } = slot;
+      const shape = shapeOf(slot);
       if (slot.state === 'input')
         return { id, dtype, size, shape, source: { kind: 'input', index: slot.inputIndex } };
       if (slot.state === 'equation') return { id, dtype, size, shape, source: { kind: 'equation' } };
@@ -304,6 +309,8 @@ export class Recorder implements TracingBackend {
     });
   }
 }
+
+const shapeOf = (slot: Slot): readonly number[] => slot.shape ?? [slot.size];
 
 function viewOf(x: NDArray): View<TraceHandle> {
   return {
