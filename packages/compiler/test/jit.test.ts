@@ -152,8 +152,8 @@ describe('jit', () => {
       let y = x;
       for (let i = 0; i < 100_000; i++) y = i % 2 === 0 ? A.mul(y, 1.0001) : A.add(y, -0.0001);
       // A checked read at the end runs the whole chain on the real backend, iteratively too.
-      const values = Array.from(T.checkValues(() => y.toTypedArray()), Number);
-      checkedSum = values.reduce((s, v) => s + v, 0);
+      const read = T.checkValues(() => y.toTypedArray());
+      checkedSum = Array.from(read, Number).reduce((s, v) => s + v, 0);
       return A.sum(y);
     };
     let checkedSum = Number.NaN;
