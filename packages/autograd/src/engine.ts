@@ -163,7 +163,7 @@ function reversePass(
     }
     const outputGrads = node.outputMeta.map((_, slot) => {
       let g = grads[slot] ?? null;
-      for (const hook of node.hooks[slot]) if (g !== null) g = runHook(hook, g);
+      for (const hook of node.hooksAt(slot)) if (g !== null) g = runHook(hook, g);
       const target = targets?.slots.get(node)?.get(slot);
       if (target !== undefined && g !== null) {
         results.set(target, g);

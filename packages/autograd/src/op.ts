@@ -1,4 +1,4 @@
-import { batchLevels, isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
+import { type BatchingBackend, batchLevels, isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { forwardByLoop } from './batch-loop.js';
 import { checkTensorList } from './check.js';
@@ -117,6 +117,14 @@ function ownArrays(raw: NDArray | readonly NDArray[], inputs: readonly NDArray[]
   return results.map((v, i) => (inputs.includes(v) || results.indexOf(v) < i ? view(v) : v));
 }
 
+const NO_INPUT_LEVELS: readonly (readonly BatchingBackend[])[] = [];
+
+/** The vmap levels of each input, or none when no input has any (all but vmapped ops: nothing kept). */
+function levelsOf(inputs: readonly Tensor[]): readonly (readonly BatchingBackend[])[] {
+  const levels = inputs.map((x) => batchLevels(x.peekValue()));
+  return levels.some((l) => l.length > 0) ? levels : NO_INPUT_LEVELS;
+}
+
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
   checkTensorList(definition.name, inputs);
   const arrays = inputs.map((x) => x.peekValue());
@@ -152,7 +160,7 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
       savedVersions(saved.inputs, saved.outputs),
-      inputs.map((x) => batchLevels(x.peekValue())),
+      levelsOf(inputs),
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);

@@ -262,7 +262,7 @@ export class Tensor implements Owned {
       throw new ValueError('registerHook', `expected a function, got ${typeof hook}`);
     if (!this._requiresGrad) throw new ValueError('registerHook', 'the tensor does not require grad');
     if (this.node === null) this.leafHooks ??= [];
-    const list = this.node === null ? (this.leafHooks as GradHook[]) : this.node.hooks[this.outputIndex];
+    const list = this.node === null ? (this.leafHooks as GradHook[]) : this.node.hooksOf(this.outputIndex);
     list.push(hook);
     return {
       remove: () => {
@@ -332,10 +332,13 @@ export interface TapeOp {
 export type Edge = { readonly node: Node; readonly index: number } | { readonly leaf: Tensor } | null;
 
 /** A recorded op application in the tape. */
+const NO_HOOKS: readonly GradHook[] = [];
+
 export class Node {
   /** Set to null when backward has consumed the saved tensors (unless retainGraph). */
   context: OpContext<unknown> | null;
-  readonly hooks: GradHook[][];
+  /** Gradient hooks per output slot, made on the first registration (few nodes have any). */
+  private hooks: GradHook[][] | null = null;
 
   constructor(
     readonly op: TapeOp,
@@ -351,7 +354,17 @@ export class Node {
     readonly inputLevels: readonly (readonly BatchingBackend[])[] = [],
   ) {
     this.context = context;
-    this.hooks = outputMeta.map(() => []);
+  }
+
+  /** The hooks of output `slot`, for registering one. */
+  hooksOf(slot: number): GradHook[] {
+    this.hooks ??= this.outputMeta.map(() => []);
+    return this.hooks[slot];
+  }
+
+  /** The hooks of output `slot` (none if never registered). */
+  hooksAt(slot: number): readonly GradHook[] {
+    return this.hooks?.[slot] ?? NO_HOOKS;
   }
 }
 

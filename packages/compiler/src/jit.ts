@@ -270,25 +270,29 @@ function trace(
   const ready = inputs.map(packed);
   let outDef: TreeDef = { kind: 'static', value: undefined };
   let outArrays: readonly boolean[] = [];
-  const outputs = withBackend(recorder, () =>
-    inUserCode(() => {
-      const placeholders = ready.map((x) => new Tensor(recorder.input(x)));
-      const result = flattenLifted(call(placeholders, keyArguments(recorder, keys)), true);
-      const results = result.leaves;
-      outDef = result.def;
-      outArrays = result.arrays;
-      // A result that does not depend on the inputs (e.g. a tensor f closes over) is a constant.
-      return results.map((t) => {
-        const v = t.peekValue();
-        return v.backend === recorder ? v : recorder.constant(v);
-      });
-    }),
-  );
-  ready.forEach((x, i) => {
-    if (x !== inputs[i]) x.dispose();
-  });
-  for (const x of recorder.hostArrays) x.dispose();
-  return { graph: recorder.graph(outputs), outDef, outArrays, hostSteps: recorder.hostSteps };
+  try {
+    const outputs = withBackend(recorder, () =>
+      inUserCode(() => {
+        const placeholders = ready.map((x) => new Tensor(recorder.input(x)));
+        const result = flattenLifted(call(placeholders, keyArguments(recorder, keys)), true);
+        const results = result.leaves;
+        outDef = result.def;
+        outArrays = result.arrays;
+        // A result that does not depend on the inputs (e.g. a tensor f closes over) is a constant.
+        return results.map((t) => {
+          const v = t.peekValue();
+          return v.backend === recorder ? v : recorder.constant(v);
+        });
+      }),
+    );
+    return { graph: recorder.graph(outputs), outDef, outArrays, hostSteps: recorder.hostSteps };
+  } finally {
+    recorder.close();
+    ready.forEach((x, i) => {
+      if (x !== inputs[i]) x.dispose();
+    });
+    for (const x of recorder.hostArrays) x.dispose();
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   type AnyKernel,
   allocTyped,
   type Backend,
+  contiguousStrides,
   type DType,
   isCheckingValues,
   type KernelTable,
@@ -18,11 +19,12 @@ import {
 import { checkBackend, trust } from './check.js';
 import type { BufferInfo, Equation, Graph, ViewRef } from './graph.js';
 
-// Tracing: a backend that records every kernel call as an equation and also runs it on the
-// real backend. Every primitive passes through `runPrimitive` with its output shapes already
-// inferred, so running a function on this backend yields the graph of whatever it computes,
-// forward and backward alike. Running for real as well keeps concrete values at hand, for
-// the library's checks of values (index ranges, class targets, see `checkValues`).
+// Tracing: a backend that records every kernel call as an equation. Every primitive passes
+// through `runPrimitive` with its output shapes already inferred, so running a function on
+// this backend yields the graph of whatever it computes, forward and backward alike. Kernels
+// do not run while recording (most of a trace's time went to running them on real buffers):
+// the library's checks of values (index ranges, class targets, see `checkValues`) are the only
+// reads of traced values, and a read runs the equations it depends on then, on the real backend.
 
 /**
  * A traced value was read on the host inside a jitted function (`item()`, `toArray()`, or
@@ -30,22 +32,25 @@ import type { BufferInfo, Equation, Graph, ViewRef } from './graph.js';
  */
 export class TracerReadError extends TsgradError {}
 
-/** A buffer of the trace: its id in the graph and the real buffer that holds its value now. */
+/** A buffer of the trace: its id in the graph. */
 export interface TraceHandle {
   readonly id: number;
-  readonly real: unknown;
 }
 
-interface Slot {
+/** What the recorder knows of a buffer; it is the buffer's handle too (one object per buffer). */
+interface Slot extends TraceHandle {
   readonly dtype: DType;
   readonly size: number;
-  shape: readonly number[];
+  /** The shape an equation wrote it in (null: [size]). */
+  shape: readonly number[] | null;
   /** 'fresh': allocated, not written yet (an empty buffer stays so). */
   state: 'input' | 'zeros' | 'data' | 'fresh' | 'equation';
   inputIndex: number;
   data: TypedArray | null;
-  /** The primitive that wrote it, for error messages. */
-  producer: Primitive | null;
+  /** The index of the equation that wrote it (-1: none). */
+  equation: number;
+  /** Its value on the real backend: an input's buffer, or made when a check reads it (null: not made). */
+  real: unknown;
 }
 
 const READ_METHOD = /\b(?:NDArray|Tensor)\.(item|toArray|toTypedArray|toString)\b/g;
@@ -99,29 +104,35 @@ export class Recorder implements TracingBackend {
   }
 
   private newHandle(dtype: DType, size: number, state: Slot['state'], real: unknown): TraceHandle {
-    this.slots.push({ dtype, size, shape: [size], state, inputIndex: -1, data: null, producer: null });
-    return { id: this.slots.length - 1, real };
+    const slot: Slot = {
+      id: this.slots.length,
+      dtype,
+      size,
+      shape: null,
+      state,
+      inputIndex: -1,
+      data: null,
+      equation: -1,
+      real,
+    };
+    this.slots.push(slot);
+    return slot;
   }
 
   alloc(dtype: DType, size: number): TraceHandle {
-    return this.newHandle(dtype, size, 'zeros', this.real.alloc(dtype, size));
+    return this.newHandle(dtype, size, 'zeros', null);
   }
 
   allocUninitialized(dtype: DType, size: number): TraceHandle {
-    if (this.pendingInput !== null) {
-      const handle = this.newHandle(dtype, size, 'input', this.pendingInput);
-      this.pendingInput = null;
-      return handle;
-    }
-    const real = this.real.allocUninitialized?.(dtype, size) ?? this.real.alloc(dtype, size);
-    return this.newHandle(dtype, size, 'fresh', real);
+    const real = this.pendingInput;
+    this.pendingInput = null;
+    return this.newHandle(dtype, size, real === null ? 'fresh' : 'input', real);
   }
 
-  write(handle: TraceHandle, dtype: DType, data: TypedArray): void {
+  write(handle: TraceHandle, _dtype: DType, data: TypedArray): void {
     const slot = this.slots[handle.id];
     slot.state = 'data';
     slot.data = data.slice();
-    this.real.write(handle.real, dtype, data);
   }
 
   read(handle: TraceHandle, dtype: DType, offset: number, size: number): TypedArray {
@@ -130,18 +141,82 @@ export class Recorder implements TracingBackend {
     // Checks of values (index ranges…) may look at the traced call's; nothing else may.
     if (traced && !isCheckingValues()) {
       const method = readMethod();
-      const what = slot.state === 'input' ? `input ${slot.inputIndex}` : `the result of ${slot.producer}`;
+      const what =
+        slot.state === 'input'
+          ? `input ${slot.inputIndex}`
+          : `the result of ${this.equations[slot.equation].primitive}`;
       throw new TracerReadError(
         method,
         `cannot read the value of a traced array (${what}) inside a jitted function: its value changes from call to call. ` +
           'Compute it outside the function, or pass it as a static argument (staticArgnums)',
       );
     }
-    return this.real.read(handle.real, dtype, offset, size);
+    if (!traced) return (slot.data ?? allocTyped(dtype, slot.size)).slice(offset, offset + size);
+    this.materialize(handle.id);
+    return this.real.read(slot.real, dtype, offset, size);
   }
 
-  free(handle: TraceHandle, dtype: DType): void {
-    if (this.slots[handle.id].state !== 'input') this.real.free?.(handle.real, dtype);
+  // No `free`: without it, arrays on this backend are not tracked by the storage's
+  // FinalizationRegistry (registering every traced array took about a third of a trace).
+  // What the recorder holds on the real backend is what checked reads made; `close` frees it.
+
+  /** Frees the real buffers the trace's checked reads made; call it once the trace is done. */
+  close(): void {
+    for (const slot of this.slots) {
+      if (slot.real === null || slot.state === 'input') continue;
+      this.real.free?.(slot.real, slot.dtype);
+      slot.real = null;
+    }
+  }
+
+  /**
+   * Gives slot `id`, and the slots it is computed from, their values on the real backend, by
+   * running the equations that write them (iteratively: a chain may be 100,000 equations long).
+   */
+  private materialize(id: number): void {
+    const stack = [id];
+    while (stack.length > 0) {
+      const slot = this.slots[stack[stack.length - 1]];
+      if (slot.real !== null) {
+        stack.pop();
+        continue;
+      }
+      if (slot.state !== 'equation') {
+        slot.real = this.real.alloc(slot.dtype, slot.size);
+        if (slot.data !== null) this.real.write(slot.real, slot.dtype, slot.data);
+        stack.pop();
+        continue;
+      }
+      const eq = this.equations[slot.equation];
+      const missing = eq.inputs.filter((v) => this.slots[v.buffer].real === null);
+      if (missing.length > 0) {
+        for (const v of missing) stack.push(v.buffer);
+        continue;
+      }
+      for (const out of eq.outputs) {
+        const o = this.slots[out];
+        o.real = this.real.allocUninitialized?.(o.dtype, o.size) ?? this.real.alloc(o.dtype, o.size);
+      }
+      const kernel = this.real.kernels[eq.primitive] as AnyKernel;
+      kernel(
+        eq.outputs.map((out) =>
+          this.realView(out, shapeOf(this.slots[out]), contiguousStrides(shapeOf(this.slots[out])), 0),
+        ),
+        eq.inputs.map((v) => this.realView(v.buffer, v.shape, v.strides, v.offset)),
+        eq.params,
+      );
+      stack.pop();
+    }
+  }
+
+  private realView(
+    id: number,
+    shape: readonly number[],
+    strides: readonly number[],
+    offset: number,
+  ): View<unknown> {
+    const { real, dtype } = this.slots[id];
+    return { handle: real, dtype, shape, strides, offset };
   }
 
   /** A placeholder for input `index`, backed by `value` (packed: contiguous, whole buffer). */
@@ -197,13 +272,13 @@ export class Recorder implements TracingBackend {
   }
 
   private recordingKernel(primitive: Primitive) {
-    const kernel = this.real.kernels[primitive] as AnyKernel;
     return (outputs: readonly View<TraceHandle>[], inputs: readonly View<TraceHandle>[], params: unknown) => {
+      const equation = this.equations.length;
       for (const o of outputs) {
         const slot = this.slots[o.handle.id];
         slot.state = 'equation';
         slot.shape = o.shape;
-        slot.producer = primitive;
+        slot.equation = equation;
       }
       this.equations.push({
         primitive,
@@ -211,14 +286,14 @@ export class Recorder implements TracingBackend {
         inputs: inputs.map(refOf),
         outputs: outputs.map((o) => o.handle.id),
       });
-      kernel(outputs.map(realView), inputs.map(realView), params);
     };
   }
 
   /** The graph from the inputs to `outputs` (arrays on this recorder). */
   graph(outputs: readonly NDArray[]): Graph {
     const buffers = this.slots.map((slot, id): BufferInfo => {
-      const { dtype, size, shape } = slot;
+      const { dtype, size } = slot;
+      const shape = shapeOf(slot);
       if (slot.state === 'input')
         return { id, dtype, size, shape, source: { kind: 'input', index: slot.inputIndex } };
       if (slot.state === 'equation') return { id, dtype, size, shape, source: { kind: 'equation' } };
@@ -235,6 +310,8 @@ export class Recorder implements TracingBackend {
   }
 }
 
+const shapeOf = (slot: Slot): readonly number[] => slot.shape ?? [slot.size];
+
 function viewOf(x: NDArray): View<TraceHandle> {
   return {
     handle: x.storage.handle as TraceHandle,
@@ -248,8 +325,4 @@ function viewOf(x: NDArray): View<TraceHandle> {
 /** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
 function refOf(v: View<TraceHandle>): ViewRef {
   return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
-}
-
-function realView(v: View<TraceHandle>): View<unknown> {
-  return { handle: v.handle.real, dtype: v.dtype, shape: v.shape, strides: v.strides, offset: v.offset };
 }

@@ -1,6 +1,7 @@
 import * as A from '@tsgrad/autograd';
+import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { jit, TracerReadError } from '../src/index.js';
+import { jit, makeGraph, TracerReadError } from '../src/index.js';
 import { expectClose, seeded } from './helpers.js';
 
 const mlp = (p: { w: A.Tensor; b: A.Tensor }, x: A.Tensor) => A.sum(A.tanh(A.add(A.matmul(x, p.w), p.b)));
@@ -100,15 +101,66 @@ describe('jit', () => {
     expectClose(loss(logits, y), A.crossEntropy(logits, y));
   });
 
+  it("lets the library's checks read a value computed inside the trace (the kernels run only then)", () => {
+    const x = seeded([5], 20);
+    const checked: number[][] = [];
+    const f = (v: A.Tensor) => {
+      const w = A.add(A.mul(v, 2), 1);
+      const u = A.exp(w);
+      w.dispose(); // the read recomputes a disposed intermediate
+      const values = T.checkValues(() => u.toTypedArray());
+      checked.push(Array.from(values, Number));
+      return A.sum(u);
+    };
+    expectClose(jit(f)(x), f(x));
+    expect(checked).toHaveLength(2);
+    checked[0].forEach((value, i) => {
+      expect(Math.abs(value - checked[1][i])).toBeLessThanOrEqual(1e-12 * Math.abs(checked[1][i]));
+    });
+  });
+
+  it('frees the buffers that checked reads made once the trace is done', () => {
+    const below = T.getBackend();
+    let live = 0;
+    const counting: T.Backend = {
+      ...below,
+      name: 'counting',
+      alloc: (dtype, size) => {
+        live++;
+        return below.alloc(dtype, size);
+      },
+      allocUninitialized: undefined,
+      free: (handle, dtype) => {
+        live--;
+        below.free?.(handle, dtype);
+      },
+    };
+    const x = new A.Tensor(T.withBackend(counting, () => T.array([0.5, 1.5, 2.5], { dtype: 'float64' })));
+    const before = live;
+    let checked = 0;
+    makeGraph((v: A.Tensor) => {
+      const y = A.exp(A.mul(v, 2));
+      checked = T.checkValues(() => y.toTypedArray()).length;
+      return A.sum(y);
+    })(x);
+    expect(checked).toBe(3);
+    expect(live).toBe(before);
+  });
+
   it('handles a 100,000-op function without deep recursion', () => {
     const long = (x: A.Tensor) => {
       let y = x;
       for (let i = 0; i < 100_000; i++) y = i % 2 === 0 ? A.mul(y, 1.0001) : A.add(y, -0.0001);
+      // A checked read at the end runs the whole chain on the real backend, iteratively too.
+      const read = T.checkValues(() => y.toTypedArray());
+      checkedSum = Array.from(read, Number).reduce((s, v) => s + v, 0);
       return A.sum(y);
     };
+    let checkedSum = Number.NaN;
     const g = jit(long);
     const x = seeded([4], 19);
     const first = g(x);
+    expect(Math.abs(checkedSum - (first.item() as number))).toBeLessThanOrEqual(1e-9);
     expect(g.lastCompile?.tracedEquations).toBeGreaterThanOrEqual(100_000);
     expectClose(g(x), first);
     expect(Number.isFinite(first.item())).toBe(true);

@@ -13,6 +13,8 @@ export const OUTPUT_POINTER_WORD = 9;
 export const inputPointerWord = (j: number): number => FIRST_INPUT_WORD + INPUT_WORDS * j;
 
 const NULL_BUFFER = { ptr: 0 } as WasmBuffer;
+/** Words per block of templates (a 2-input template takes 28). */
+const TEMPLATE_BLOCK_WORDS = 4096;
 
 /**
  * Writes the operand layout that the elementwise kernels read (layout documented in
@@ -28,6 +30,9 @@ export class StridedDescriptor {
   // The merged layout, innermost dimension first.
   private readonly shape = new Array<number>(MAX_DIMS).fill(0);
   private readonly strides = [0, 1, 2].map(() => new Array<number>(MAX_DIMS).fill(0));
+  /** The block templates are carved from, and how much of it is taken. */
+  private templates = new Int32Array(0);
+  private templatesUsed = 0;
 
   constructor(private readonly runtime: WasmRuntime) {
     this.wordCount = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
@@ -103,7 +108,18 @@ export class StridedDescriptor {
     bytes: readonly number[],
   ): Int32Array | undefined {
     const placeholders = inputs.map((v) => ({ ...v, handle: NULL_BUFFER, offset: 0 }));
-    return this.write(shape, 0, placeholders, bytes) ? this.view().slice() : undefined;
+    if (!this.write(shape, 0, placeholders, bytes)) return undefined;
+    // Only the words `write` fills, carved out of a shared block: a plan prepares thousands of
+    // calls, and an ArrayBuffer each cost its compile a collection of thousands of buffers.
+    const used = inputPointerWord(inputs.length);
+    if (this.templates.length - this.templatesUsed < used) {
+      this.templates = new Int32Array(Math.max(TEMPLATE_BLOCK_WORDS, used));
+      this.templatesUsed = 0;
+    }
+    const template = this.templates.subarray(this.templatesUsed, this.templatesUsed + used);
+    this.templatesUsed += used;
+    template.set(this.view().subarray(0, used));
+    return template;
   }
 
   /** Writes a `template` into the descriptor and returns its words, for the caller to add the addresses. */

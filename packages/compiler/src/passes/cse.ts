@@ -7,9 +7,20 @@ const MAX_COMPARED_CONSTANT = 4096;
 
 const viewKey = (v: ViewRef) => `${v.buffer}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
 
+/** Params as text; most equations (elementwise ones) have none, which JSON.stringify would still walk. */
+function paramsKey(params: unknown): string {
+  if (typeof params === 'object' && params !== null) {
+    for (const _ in params) return JSON.stringify(params);
+    return '';
+  }
+  return JSON.stringify(params) ?? '';
+}
+
 function equationKey(g: Graph, eq: Equation): string {
-  const outs = eq.outputs.map((id) => `${g.buffers[id].dtype}[${g.buffers[id].shape.join(',')}]`);
-  return `${eq.primitive}|${JSON.stringify(eq.params)}|${eq.inputs.map(viewKey).join(';')}|${outs.join(';')}`;
+  let key = `${eq.primitive}|${paramsKey(eq.params)}|`;
+  for (const v of eq.inputs) key += `${viewKey(v)};`;
+  for (const id of eq.outputs) key += `|${g.buffers[id].dtype}[${g.buffers[id].shape.join(',')}]`;
+  return key;
 }
 
 /**

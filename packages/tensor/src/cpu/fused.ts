@@ -14,9 +14,21 @@ const KERNELS: Record<string, AnyKernel> = { ...unaryKernels, ...binaryKernels, 
   AnyKernel
 >;
 
+/** The output each step writes (its first place in `program.outputs`), or -1. */
+function outputOfSteps(program: FusedProgram): Int32Array {
+  const outputOf = new Int32Array(program.steps.length).fill(-1);
+  program.outputs.forEach((step, k) => {
+    if (outputOf[step] < 0) outputOf[step] = k;
+  });
+  return outputOf;
+}
+
 /** Which temporary array each step writes (-1: an output or no array), reusing arrays of one dtype after their last reader. */
-function assignTemporaries(program: FusedProgram): { tempOf: Int32Array; temps: DType[] } {
-  const { steps, outputs } = program;
+function assignTemporaries(
+  program: FusedProgram,
+  outputOf: Int32Array,
+): { tempOf: Int32Array; temps: DType[] } {
+  const { steps } = program;
   const last = new Float64Array(steps.length).fill(-1);
   steps.forEach((s, i) => {
     if (s.kind === 'op') for (const a of s.args) last[a] = i;
@@ -25,8 +37,7 @@ function assignTemporaries(program: FusedProgram): { tempOf: Int32Array; temps: 
   const temps: DType[] = [];
   const free = new Map<DType, number[]>();
   steps.forEach((s, i) => {
-    if (s.kind === 'op' && !outputs.includes(i))
-      tempOf[i] = free.get(s.dtype)?.pop() ?? temps.push(s.dtype) - 1;
+    if (s.kind === 'op' && outputOf[i] < 0) tempOf[i] = free.get(s.dtype)?.pop() ?? temps.push(s.dtype) - 1;
     if (s.kind !== 'op') return;
     for (const a of new Set(s.args)) {
       if (last[a] !== i || tempOf[a] < 0) continue;
@@ -45,11 +56,11 @@ export const cpuFusedKernels: FusedKernels<TypedArray> = {
     const shape = outputs[0].shape;
     const size = shape.reduce((n, d) => n * d, 1);
     const strides = contiguousStrides(shape);
-    const { tempOf, temps } = assignTemporaries(program);
+    const outputOf = outputOfSteps(program);
+    const { tempOf, temps } = assignTemporaries(program, outputOf);
     const arrays = temps.map((dtype) => allocTyped(dtype, size));
     const views = program.steps.map((s, i): View<TypedArray> => {
-      const output = program.outputs.indexOf(i);
-      if (output >= 0) return outputs[output];
+      if (outputOf[i] >= 0) return outputs[outputOf[i]];
       if (s.kind === 'input') return inputs[s.input];
       if (s.kind === 'constant') {
         const handle = allocTyped(s.dtype, 1);
