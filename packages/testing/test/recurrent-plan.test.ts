@@ -1,0 +1,43 @@
+import * as A from '@tsgrad/autograd';
+import { fuseElementwise, makeGraph, optimizeGraph, type PlanGraph } from '@tsgrad/compiler';
+import * as nn from '@tsgrad/nn';
+import { getBackend } from '@tsgrad/tensor';
+import { describe, expect, it } from 'vitest';
+
+// What a compiled LSTM training step is made of: the kernels per time step, counted in the
+// fused plan of the loss's gradient with respect to every parameter.
+
+const count = (g: PlanGraph, primitive: string) =>
+  g.equations.filter((eq) => eq.primitive === primitive).length;
+const fusedPlan = (g: PlanGraph) => fuseElementwise(optimizeGraph(g, getBackend()), getBackend());
+const values = (n: number) => A.tensor(Array.from({ length: n }, (_, i) => Math.sin(i)));
+
+/** The fused plan of the gradient of sum(output²) of an LSTM over `seq` steps. */
+function lstmGradientPlan(seq: number): PlanGraph {
+  const lstm = new nn.LSTM(4, 8, { batchFirst: true });
+  const names = [...lstm.namedParameters()].map(([name]) => name);
+  const x = values(2 * seq * 4).reshape([2, seq, 4]);
+  const loss = (...params: A.Tensor[]) =>
+    nn.functionalCall(lstm, Object.fromEntries(names.map((name, i) => [name, params[i]])), (m) => {
+      const [y] = m.forward(x);
+      return A.sum(A.mul(y, y));
+    });
+  const gradient = A.grad(loss, { argnums: names.map((_, i) => i) });
+  return fusedPlan(makeGraph(gradient)(...[...lstm.namedParameters()].map(([, p]) => p.detach())));
+}
+
+describe('the compiled LSTM', () => {
+  it("split's gradient is one concat of the pieces' gradients, not a zero-padded copy per piece", () => {
+    const f = A.grad((x: A.Tensor) => {
+      const [a, b, c] = A.split(x, 3, -1);
+      return A.sum(A.add(A.mul(a, b), A.exp(c)));
+    });
+    const g = makeGraph(f, { optimize: true })(values(12).reshape([2, 6]));
+    expect(count(g, 'concat')).toBe(1);
+    expect(count(g, 'pad')).toBe(0);
+  });
+
+  it('pads nothing in its backward pass, whatever the sequence length', () => {
+    for (const seq of [3, 6]) expect(count(lstmGradientPlan(seq), 'pad')).toBe(0);
+  });
+});
