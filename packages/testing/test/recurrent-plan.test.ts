@@ -37,7 +37,17 @@ describe('the compiled LSTM', () => {
     expect(count(g, 'pad')).toBe(0);
   });
 
-  it('pads nothing in its backward pass, whatever the sequence length', () => {
-    for (const seq of [3, 6]) expect(count(lstmGradientPlan(seq), 'pad')).toBe(0);
+  it('takes one matmul and one fused gate kernel per step forward, one fused kernel, a concat and a matmul backward', () => {
+    const kernels = (g: PlanGraph) => {
+      const counts: Record<string, number> = {};
+      for (const eq of g.equations) counts[eq.primitive] = (counts[eq.primitive] ?? 0) + 1;
+      return counts;
+    };
+    const [short, long] = [kernels(lstmGradientPlan(3)), kernels(lstmGradientPlan(6))];
+    const perStep = Object.fromEntries(
+      Object.keys(long).map((primitive) => [primitive, (long[primitive] - (short[primitive] ?? 0)) / 3]),
+    );
+    expect(perStep).toEqual({ matmul: 2, fused: 2, concat: 1, add: 0, sum: 0 });
+    expect(count(lstmGradientPlan(3), 'pad')).toBe(0);
   });
 });
