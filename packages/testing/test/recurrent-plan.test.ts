@@ -44,10 +44,13 @@ describe('the compiled LSTM', () => {
       return counts;
     };
     const [short, long] = [kernels(lstmGradientPlan(3)), kernels(lstmGradientPlan(6))];
+    // What each added step adds to the plan (primitives whose count does not change left out).
     const perStep = Object.fromEntries(
-      Object.keys(long).map((primitive) => [primitive, (long[primitive] - (short[primitive] ?? 0)) / 3]),
+      Object.keys(long)
+        .map((primitive) => [primitive, (long[primitive] - (short[primitive] ?? 0)) / 3] as const)
+        .filter(([, added]) => added !== 0),
     );
-    expect(perStep).toEqual({ matmul: 2, fused: 2, concat: 1, add: 0, sum: 0 });
+    expect(perStep).toEqual({ matmul: 2, fused: 2, concat: 1 });
     expect(count(lstmGradientPlan(3), 'pad')).toBe(0);
   });
 });

@@ -19,8 +19,14 @@ interface StepResiduals {
   readonly tanhCell: Tensor;
 }
 
-/** The recurrence's arguments: the input projection for every step, W_hh, b_hh and the start state. */
-type Args = [projections: Tensor, weight: Tensor, bias: Tensor | null, h0: Tensor, c0: Tensor];
+/** The recurrence's arguments: W_ih x for every step, W_hh, [b_ih, b_hh] and the start state. */
+type Args = [
+  projections: Tensor,
+  weight: Tensor,
+  biases: readonly [Tensor, Tensor] | null,
+  h0: Tensor,
+  c0: Tensor,
+];
 /** Its results: the output h of every step [seq, batch, hidden], and the final h and c. */
 type Out = [Tensor, Tensor, Tensor];
 
@@ -28,9 +34,10 @@ type Out = [Tensor, Tensor, Tensor];
 const step = (x: Tensor, t: number) => A.slice(x, [t]);
 
 /** Runs the steps in `order`, keeping each step's residuals. */
-function loop(reverse: boolean, [projections, weight, bias, h0, c0]: Args): [Out, StepResiduals[]] {
+function loop(reverse: boolean, [projections, weight, biases, h0, c0]: Args): [Out, StepResiduals[]] {
   const seq = projections.shape[0];
-  const biases = bias === null ? null : A.split(bias, 4, -1);
+  // The biases join the gate kernel, rather than a pass of their own over all steps.
+  const [biasIh, biasHh] = biases === null ? [null, null] : biases.map((b) => A.split(b, 4, -1));
   const outputs: Tensor[] = new Array(seq);
   const residuals: StepResiduals[] = new Array(seq);
   let [h, c] = [h0, c0];
@@ -39,7 +46,9 @@ function loop(reverse: boolean, [projections, weight, bias, h0, c0]: Args): [Out
     // PyTorch's order of additions: (W_ih x + b_ih) + (W_hh h + b_hh), gate by gate.
     const hidden = A.split(A.matmul(h, A.transpose(weight)), 4, -1);
     const pre = A.split(step(projections, t), 4, -1).map((x, k) =>
-      A.add(x, biases === null ? hidden[k] : A.add(hidden[k], biases[k])),
+      biasIh === null || biasHh === null
+        ? A.add(x, hidden[k])
+        : A.add(A.add(x, biasIh[k]), A.add(hidden[k], biasHh[k])),
     );
     const gates = [A.sigmoid(pre[0]), A.sigmoid(pre[1]), A.tanh(pre[2]), A.sigmoid(pre[3])] as const;
     const cell = A.add(A.mul(gates[1], c), A.mul(gates[0], gates[2]));
@@ -52,13 +61,21 @@ function loop(reverse: boolean, [projections, weight, bias, h0, c0]: Args): [Out
   return [[A.concat(outputs, 0), h, c], residuals];
 }
 
+// dy·σ' = dy·y(1 − y) and dy·tanh' = dy(1 − t²), written so that no factor depends on forward
+// values alone: fusion would compute such a factor in the forward kernel and store it.
+function sigmoidGrad(y: Tensor, dy: Tensor): Tensor {
+  const dyY = A.mul(dy, y);
+  return A.sub(dyY, A.mul(dyY, y));
+}
+const tanhGrad = (t: Tensor, dy: Tensor) => A.sub(dy, A.mul(A.mul(dy, t), t));
+
 /** The gradients of the arguments from those of the results, a step at a time backwards. */
 function backward(
   reverse: boolean,
-  [, weight, bias]: Args,
+  [, weight, biases]: Args,
   residuals: readonly StepResiduals[],
   [dOutput, dhLast, dcLast]: Out,
-): (Tensor | null)[] {
+): [Tensor, Tensor, [Tensor, Tensor] | null, Tensor, Tensor] {
   const seq = residuals.length;
   const dGates: Tensor[] = new Array(seq);
   let [dh, dc] = [dhLast, dcLast];
@@ -67,13 +84,12 @@ function backward(
     const { c, gates, tanhCell } = residuals[t];
     const [i, f, g, o] = gates;
     const dhTotal = A.add(step(dOutput, t), dh);
-    const dCell = A.add(dc, A.mul(A.mul(dhTotal, o), A.sub(1, A.mul(tanhCell, tanhCell))));
-    const sigmoidGrad = (y: Tensor, dy: Tensor) => A.mul(dy, A.mul(y, A.sub(1, y)));
+    const dCell = A.add(dc, tanhGrad(tanhCell, A.mul(dhTotal, o)));
     dGates[t] = A.concat(
       [
         sigmoidGrad(i, A.mul(dCell, g)),
         sigmoidGrad(f, A.mul(dCell, c)),
-        A.mul(A.mul(dCell, i), A.sub(1, A.mul(g, g))),
+        tanhGrad(g, A.mul(dCell, i)),
         sigmoidGrad(o, A.mul(dhTotal, tanhCell)),
       ],
       -1,
@@ -92,8 +108,9 @@ function backward(
     A.transpose(A.reshape(dGate, [-1, gates])),
     A.reshape(starts, [-1, weight.shape[1]]),
   );
-  const dBias = bias === null ? null : A.sum(dGate, { axis: [0, 1] });
-  return [dGate, dWeight, dBias, dh, dc];
+  // b_ih and b_hh get the same gradient (one sum, once common subexpressions merge).
+  const dBias = () => A.sum(dGate, { axis: [0, 1] });
+  return [dGate, dWeight, biases === null ? null : [dBias(), dBias()], dh, dc];
 }
 
 const recurrence = (reverse: boolean) =>
@@ -112,17 +129,17 @@ const backwards = recurrence(true);
 
 /**
  * One LSTM layer and direction over a sequence: `projections` [seq, batch, 4·hidden] holds
- * W_ih x + b_ih for every step, `weight` is W_hh [4·hidden, hidden], `bias` b_hh (or null), and
- * `h0`, `c0` [batch, hidden] the start state. Returns every step's h [seq, batch, hidden] and
- * the final h and c; `reverse` runs from the last step to the first.
+ * W_ih x for every step, `weight` is W_hh [4·hidden, hidden], `biases` [b_ih, b_hh] (or null),
+ * and `h0`, `c0` [batch, hidden] the start state. Returns every step's h [seq, batch, hidden]
+ * and the final h and c; `reverse` runs from the last step to the first.
  */
 export function lstmRecurrence(
   projections: Tensor,
   weight: Tensor,
-  bias: Tensor | null,
+  biases: readonly [Tensor, Tensor] | null,
   h0: Tensor,
   c0: Tensor,
   reverse: boolean,
 ): Out {
-  return (reverse ? backwards : forwards)(projections, weight, bias, h0, c0);
+  return (reverse ? backwards : forwards)(projections, weight, biases, h0, c0);
 }

@@ -188,7 +188,12 @@ export abstract class RNNBase extends Module {
       const perDirection: Tensor[] = [];
       for (let direction = 0; direction < this.numDirections; direction++) {
         const w = this.cellWeights(layer, direction);
-        const projected = A.linear(layerInput, w.ih, w.biasIh ?? undefined);
+        // The LSTM adds b_ih in its gate kernel, step by step.
+        const projected = A.linear(
+          layerInput,
+          w.ih,
+          this.#mode === 'LSTM' ? undefined : (w.biasIh ?? undefined),
+        );
         const index = layer * this.numDirections + direction;
         const state = start.map((s) => A.squeeze(A.narrow(s, 0, index, 1), 0));
         const { output, final } = this.#overTime(projected, state, w, direction === 1);
@@ -220,7 +225,8 @@ export abstract class RNNBase extends Module {
     reverse: boolean,
   ): { output: Tensor; final: State } {
     if (this.#mode === 'LSTM') {
-      const [output, h, c] = lstmRecurrence(projected, w.hh, w.biasHh, start[0], start[1], reverse);
+      const biases = w.biasIh && w.biasHh ? ([w.biasIh, w.biasHh] as const) : null;
+      const [output, h, c] = lstmRecurrence(projected, w.hh, biases, start[0], start[1], reverse);
       return { output, final: [h, c] };
     }
     const seqLength = projected.shape[0];
