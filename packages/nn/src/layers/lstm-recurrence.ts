@@ -40,11 +40,15 @@ function loop(reverse: boolean, [projections, weight, biases, h0, c0]: Args): [O
   const [biasIh, biasHh] = biases === null ? [null, null] : biases.map((b) => A.split(b, 4, -1));
   const outputs: Tensor[] = new Array(seq);
   const residuals: StepResiduals[] = new Array(seq);
+  // W_hhᵀ copied once: the GEMM reads a B with contiguous rows in place when A has few rows
+  // (a batch of 16), where a transposed view is packed again on every step.
+  const [gates, hidden] = weight.shape;
+  const weightT = A.reshape(A.reshape(A.transpose(weight), [gates * hidden]), [hidden, gates]);
   let [h, c] = [h0, c0];
   for (let n = 0; n < seq; n++) {
     const t = reverse ? seq - 1 - n : n;
     // PyTorch's order of additions: (W_ih x + b_ih) + (W_hh h + b_hh), gate by gate.
-    const hidden = A.split(A.matmul(h, A.transpose(weight)), 4, -1);
+    const hidden = A.split(A.matmul(h, weightT), 4, -1);
     const pre = A.split(step(projections, t), 4, -1).map((x, k) =>
       biasIh === null || biasHh === null
         ? A.add(x, hidden[k])
