@@ -333,7 +333,10 @@ describe('customVjp', () => {
     const twice = A.customVjp(
       (x: A.Tensor) => A.concat([x, x]),
       (x: A.Tensor) => [A.concat([x, x]), { scale: A.add(A.mul(x, 0), 2) }] as const,
-      (r: { scale: A.Tensor }, g: A.Tensor) => [A.mul(A.add(...A.split(g, 2)), A.mul(r.scale, 0.5))],
+      (r: { scale: A.Tensor }, g: A.Tensor) => {
+        const [first, second] = A.split(g, 2);
+        return [A.mul(A.add(first, second), A.mul(r.scale, 0.5))];
+      },
     );
     const x = f64([0.5, 1]);
     x.requiresGrad = true;

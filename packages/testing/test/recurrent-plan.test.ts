@@ -1,5 +1,5 @@
 import * as A from '@tsgrad/autograd';
-import { fuseElementwise, makeGraph, optimizeGraph, type PlanGraph } from '@tsgrad/compiler';
+import { fuseElementwise, type Graph, makeGraph, optimizeGraph, type PlanGraph } from '@tsgrad/compiler';
 import * as nn from '@tsgrad/nn';
 import { getBackend } from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const count = (g: PlanGraph, primitive: string) =>
   g.equations.filter((eq) => eq.primitive === primitive).length;
-const fusedPlan = (g: PlanGraph) => fuseElementwise(optimizeGraph(g, getBackend()), getBackend());
+const fusedPlan = (g: Graph) => fuseElementwise(optimizeGraph(g, getBackend()), getBackend());
 const values = (n: number) => A.tensor(Array.from({ length: n }, (_, i) => Math.sin(i)));
 
 /** The fused plan of the gradient of sum(output²) of an LSTM over `seq` steps. */
