@@ -33,7 +33,7 @@ type Out = [Tensor, Tensor, Tensor];
 /** Time step `t` of a [seq, …] tensor: a view, also of a strided one (squeezing one would copy it). */
 const step = (x: Tensor, t: number) => A.slice(x, [t]);
 
-/** Runs the steps in `order`, keeping each step's residuals. */
+/** Runs the steps (from the last to the first if `reverse`), keeping each step's residuals. */
 function loop(reverse: boolean, [projections, weight, biases, h0, c0]: Args): [Out, StepResiduals[]] {
   const seq = projections.shape[0];
   // The biases join the gate kernel, rather than a pass of their own over all steps.
@@ -42,8 +42,8 @@ function loop(reverse: boolean, [projections, weight, biases, h0, c0]: Args): [O
   const residuals: StepResiduals[] = new Array(seq);
   // W_hhᵀ copied once: the GEMM reads a B with contiguous rows in place when A has few rows
   // (a batch of 16), where a transposed view is packed again on every step.
-  const [gates, hidden] = weight.shape;
-  const weightT = A.reshape(A.reshape(A.transpose(weight), [gates * hidden]), [hidden, gates]);
+  const [gateRows, hiddenSize] = weight.shape;
+  const weightT = A.reshape(A.reshape(A.transpose(weight), [gateRows * hiddenSize]), [hiddenSize, gateRows]);
   let [h, c] = [h0, c0];
   for (let n = 0; n < seq; n++) {
     const t = reverse ? seq - 1 - n : n;
@@ -102,15 +102,15 @@ function backward(
     dc = A.mul(dCell, f);
   }
   // W_hh's gradient over all steps at once: Σ_t dgates_tᵀ h_{t-1}.
-  const gates = weight.shape[0];
+  const [gateRows, hiddenSize] = weight.shape;
   const dGate = A.stack(dGates, 0);
   const starts = A.stack(
     residuals.map((r) => r.h),
     0,
   );
   const dWeight = A.matmul(
-    A.transpose(A.reshape(dGate, [-1, gates])),
-    A.reshape(starts, [-1, weight.shape[1]]),
+    A.transpose(A.reshape(dGate, [-1, gateRows])),
+    A.reshape(starts, [-1, hiddenSize]),
   );
   // b_ih and b_hh get the same gradient (one sum, once common subexpressions merge).
   const dBias = () => A.sum(dGate, { axis: [0, 1] });
