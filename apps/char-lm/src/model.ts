@@ -12,8 +12,8 @@ export interface ModelConfig {
   /** The Transformer's width; the LSTM's hidden size. */
   readonly dModel: number;
   /**
-   * The LSTM's character embedding width. Small is enough for ~90 characters, and it matters:
-   * nn.LSTM projects the input at every time step, so its cost grows with this width.
+   * The LSTM's character embedding width. Small is enough for ~90 characters; the input
+   * projection (one matmul over the whole sequence) grows with it.
    */
   readonly embedDim: number;
   readonly layers: number;

@@ -327,6 +327,24 @@ describe('customVjp', () => {
     // Forward mode is derived from bwd (double-VJP trick).
     expect(A.jvp(smooth, [scalar(0.5)], [scalar(2)])[1].item()).toBeCloseTo(2 * Math.cos(0.5), 12);
   });
+
+  it('works from library code, whose frame frees what it does not return', () => {
+    // fwd's output (a concat nothing saves) and its residual are temporaries of the frame.
+    const twice = A.customVjp(
+      (x: A.Tensor) => A.concat([x, x]),
+      (x: A.Tensor) => [A.concat([x, x]), { scale: A.add(A.mul(x, 0), 2) }] as const,
+      (r: { scale: A.Tensor }, g: A.Tensor) => {
+        const [first, second] = A.split(g, 2);
+        return [A.mul(A.add(first, second), A.mul(r.scale, 0.5))];
+      },
+    );
+    const x = f64([0.5, 1]);
+    x.requiresGrad = true;
+    const y = A.inLibrary(() => twice(x));
+    expectClose(y, [0.5, 1, 0.5, 1]);
+    A.sum(A.mul(y, f64([1, 2, 3, 4]))).backward();
+    expectClose(x.grad as A.Tensor, [4, 6]);
+  });
 });
 
 describe('checkpoint', () => {

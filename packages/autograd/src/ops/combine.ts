@@ -8,8 +8,8 @@ import { flatOf, tabulate } from './coords.js';
 import { where } from './elementwise.js';
 import { narrow, unsqueeze } from './movement.js';
 
-// Joining and splitting along an axis, and triangular masks. Only concat is an op of its own:
-// its VJP cuts the gradient into the inputs' pieces; the rest compose differentiable ops.
+// Joining and splitting along an axis, and triangular masks. concat and split are ops of
+// their own, each the other's VJP; the rest compose differentiable ops.
 
 const concatOp = defineOp<{ axis: number }>({
   name: 'concat',
@@ -105,6 +105,50 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   );
 }
 
+// One op rather than a slice per piece: the gradient is one concat of the pieces' gradients,
+// where slices would each pad theirs to the whole input and add them up (an LSTM's split of
+// its 32-step input projection made 32 full-size pads and adds per backward pass).
+const splitOp = defineOp<{ sizes: readonly number[]; axis: number }>({
+  name: 'split',
+  forward: ([x], { sizes, axis }) => T.split(x, sizes, axis),
+  vjp: ({ params, needsInputGrad }, gradOutputs) => [
+    needsInputGrad[0] ? concat(gradOutputs, params.axis) : null,
+  ],
+  jvp: ({ params }, [t]) => split(t, params.sizes, params.axis),
+  save: { inputs: false },
+  spec: {
+    inputs: [{}],
+    samples: [
+      { shapes: [[5]], params: { sizes: [2, 3], axis: 0 } },
+      { shapes: [[2, 6]], params: { sizes: [2, 2, 2], axis: -1 } },
+      { shapes: [[3, 2, 4]], params: { sizes: [1, 0, 2], axis: 0 } },
+    ],
+    reference: ([x], [shape], { sizes, axis }) => {
+      const a = axis < 0 ? axis + shape.length : axis;
+      let start = 0;
+      return sizes.map((size) => {
+        const pieceShape = shape.map((d, i) => (i === a ? size : d));
+        const at = start;
+        start += size;
+        return tabulate(
+          pieceShape,
+          (c) =>
+            x[
+              flatOf(
+                c.map((v, i) => (i === a ? v + at : v)),
+                shape,
+              )
+            ],
+        );
+      });
+    },
+    errors: [
+      { shapes: [[5]], params: { sizes: [2, 2], axis: 0 }, throws: T.ValueError },
+      { shapes: [[5]], params: { sizes: [5], axis: 1 }, throws: T.IndexError },
+    ],
+  },
+});
+
 /**
  * Splits along `axis` as `T.split` does: into pieces of the given sizes (which must add up to
  * the axis length) or into `sections` equal pieces (NumPy's meaning of a number, not
@@ -112,17 +156,10 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  */
 export function split(x: Tensor, sizesOrSections: number | readonly number[], axis = 0): Tensor[] {
   checkTensor('split', x);
-  return inLibrary(() => {
-    // T.split validates and returns views, so this costs no copies.
-    const pieces = T.split(x.peekValue(), sizesOrSections, axis);
-    const a = T.normalizeAxis('split', axis, x.ndim);
-    let start = 0;
-    return pieces.map((piece) => {
-      const length = piece.shape[a];
-      start += length;
-      return narrow(x, a, start - length, length);
-    });
-  });
+  // T.split validates (and names split in its errors); its pieces give the sizes.
+  const a = T.normalizeAxis('split', axis, x.ndim);
+  const sizes = T.split(x.peekValue(), sizesOrSections, axis).map((piece) => piece.shape[a]);
+  return splitOp.apply([x], { sizes, axis: a });
 }
 
 function triangle(op: 'tril' | 'triu', x: Tensor, k: number): Tensor {

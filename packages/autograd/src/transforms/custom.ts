@@ -1,4 +1,4 @@
-import { type NDArray, ValueError } from '@tsgrad/tensor';
+import { type NDArray, ValueError, view } from '@tsgrad/tensor';
 import { checkFunction } from '../check.js';
 import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
@@ -12,6 +12,8 @@ interface CustomParams {
   /** The outputs, computed by `fwd` before the op is applied. */
   readonly values: readonly NDArray[];
   readonly backward: (cotangents: readonly Tensor[]) => (Tensor | null)[];
+  /** How many of the op's inputs are the residuals' tensors, after the arguments'. */
+  readonly residuals: number;
 }
 
 /**
@@ -38,9 +40,13 @@ export function customVjp<Args extends unknown[], Out, Residuals>(
   const op = defineOp<CustomParams>(
     {
       name: `customVjp(${f.name || 'anonymous'})`,
-      forward: (_, { values }) => values,
-      vjp: ({ params }, cotangents) => params.backward(cotangents),
-      save: { inputs: false },
+      // Views: the op's outputs own their arrays apart from fwd's tensors, which a library
+      // frame calling customVjp frees when it ends.
+      forward: (_, { values }) => values.map(view),
+      vjp: ({ params }, cotangents) => [
+        ...params.backward(cotangents),
+        ...new Array<null>(params.residuals).fill(null),
+      ],
       spec: internalSpec(),
     },
     { register: false },
@@ -56,7 +62,14 @@ export function customVjp<Args extends unknown[], Out, Residuals>(
       const given = inUserCode(() => bwd(residuals, treeUnflatten(outDef, cotangents) as Out), cotangents);
       return flattenCotangents(op.definition.name, given, argsDef, args.length);
     };
-    const results = op.apply(inputs, { values: outputs.map((y) => y.peekValue()), backward });
+    // The residuals' tensors are inputs of the node too (with no gradient of their own), so
+    // that the tape keeps them alive until backward even when library code made them.
+    const kept = tensorsIn(residuals);
+    const results = op.apply([...inputs, ...kept], {
+      values: outputs.map((y) => y.peekValue()),
+      backward,
+      residuals: kept.length,
+    });
     return treeUnflatten(outDef, results) as Out;
   };
 }
@@ -90,4 +103,15 @@ function leavesMatching(name: string, cotangent: unknown, def: TreeDef, arg: num
       return def.children.flatMap((child, i) => leavesMatching(name, fields[def.keys[i]], child, arg));
     }
   }
+}
+
+/** The tensors in arrays and plain objects of `value` (residuals may hold anything else too). */
+function tensorsIn(value: unknown, found: Tensor[] = [], seen = new Set<unknown>()): Tensor[] {
+  if (value instanceof Tensor) found.push(value);
+  else if (typeof value === 'object' && value !== null && !seen.has(value)) {
+    seen.add(value);
+    const isPlain = Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
+    if (isPlain) for (const child of Object.values(value)) tensorsIn(child, found, seen);
+  }
+  return found;
 }

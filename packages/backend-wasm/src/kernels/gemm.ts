@@ -27,9 +27,11 @@ interface GemmExports {
  * Multiply-adds (m·n·k) from which the pool's threads share the work: 2^20 take about 45 µs on
  * one thread. Measured on 2 cores: a worker still spinning from the previous task joins in
  * under a microsecond, and halves even 2^15; a sleeping one costs 10–50 µs to wake, so two
- * threads break even near 2^20 and win from 2^21.
+ * threads break even near 2^20 and win from 2^21. Break-even work stays on the calling thread:
+ * an LSTM step's [16,128]×[128,512] (2^20) runs 63 times per char-RNN step, and on a loaded
+ * machine a descheduled worker stalls each of them.
  */
-const PARALLEL_WORK = 1 << 20;
+const PARALLEL_WORK = 1 << 21;
 /**
  * Parts per thread: every part packs its own copy of the smaller operand, so fewer than the
  * pool's default. Under load (load average 10 on 2 cores), matmul n=128 ran at 46, 45, 42 and

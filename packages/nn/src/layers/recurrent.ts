@@ -5,6 +5,7 @@ import { nextKey } from '../init.js';
 import { Module, markBuiltIn, type Parameter } from '../module.js';
 import { checkTensor } from '../validate.js';
 import { type LayerOptions, uniformParameter } from './linear.js';
+import { lstmRecurrence } from './lstm-recurrence.js';
 
 // Recurrent layers as PyTorch's nn.RNN / nn.LSTM / nn.GRU: the same constructor, the same
 // parameter names and shapes (so state_dicts move between the two), the same gate order and
@@ -128,21 +129,17 @@ export abstract class RNNBase extends Module {
     };
   }
 
-  /** One time step: the new state from the input projection W_ih x + b_ih and the old state. */
+  /** One time step of an RNN or GRU: the new state from the input projection W_ih x + b_ih and the old one. */
   #step(inputProjection: Tensor, state: State, w: CellWeights): State {
-    const [h, c] = state;
+    const [h] = state;
     const hidden = A.linear(h, w.hh, w.biasHh ?? undefined);
     switch (this.#mode) {
       case 'RNN_TANH':
         return [A.tanh(A.add(inputProjection, hidden))];
       case 'RNN_RELU':
         return [A.relu(A.add(inputProjection, hidden))];
-      case 'LSTM': {
-        const [i, f, g, o] = A.split(A.add(inputProjection, hidden), 4, -1);
-        const cell = A.add(A.mul(A.sigmoid(f), c), A.mul(A.sigmoid(i), A.tanh(g)));
-        return [A.mul(A.sigmoid(o), A.tanh(cell)), cell];
-      }
-      case 'GRU': {
+      default: {
+        // GRU (the LSTM runs its loop in lstmRecurrence).
         const [xr, xz, xn] = A.split(inputProjection, 3, -1);
         const [hr, hz, hn] = A.split(hidden, 3, -1);
         const r = A.sigmoid(A.add(xr, hr));
@@ -184,36 +181,29 @@ export abstract class RNNBase extends Module {
     }
 
     // Each layer's input projection W_ih x + b_ih for all time steps is one matmul over the
-    // [seq, batch, feature] input; the recurrence then reads it as a list of [batch, gates]
-    // steps (one split), so the backward pass does not build a full-sequence gradient per step.
+    // [seq, batch, feature] input.
     let layerInput = input;
-    let steps: Tensor[] = [];
     const finals: State[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
-      const perDirection: Tensor[][] = [];
+      const perDirection: Tensor[] = [];
       for (let direction = 0; direction < this.numDirections; direction++) {
         const w = this.cellWeights(layer, direction);
+        // The LSTM adds b_ih in its gate kernel, step by step.
+        const projected = A.linear(
+          layerInput,
+          w.ih,
+          this.#mode === 'LSTM' ? undefined : (w.biasIh ?? undefined),
+        );
         const index = layer * this.numDirections + direction;
-        const projected = A.linear(layerInput, w.ih, w.biasIh ?? undefined);
-        const projections = A.split(projected, seqLength, 0).map((x) => A.squeeze(x, 0));
-        let state = start.map((s) => A.squeeze(A.narrow(s, 0, index, 1), 0));
-        const outputs: Tensor[] = new Array(seqLength);
-        for (let n = 0; n < seqLength; n++) {
-          const t = direction === 0 ? n : seqLength - 1 - n;
-          state = this.#step(projections[t], state, w);
-          outputs[t] = state[0];
-        }
-        perDirection.push(outputs);
-        finals.push(state);
+        const state = start.map((s) => A.squeeze(A.narrow(s, 0, index, 1), 0));
+        const { output, final } = this.#overTime(projected, state, w, direction === 1);
+        perDirection.push(output);
+        finals.push(final);
       }
-      steps =
-        this.numDirections === 1
-          ? perDirection[0]
-          : perDirection[0].map((forward, t) => A.concat([forward, perDirection[1][t]], -1));
+      layerInput = this.numDirections === 1 ? perDirection[0] : A.concat(perDirection, -1);
       if (layer < this.numLayers - 1 && this.training && this.dropout > 0) {
-        steps = steps.map((x) => A.dropout(x, { p: this.dropout, key: nextKey() }));
+        layerInput = A.dropout(layerInput, { p: this.dropout, key: nextKey() });
       }
-      if (layer < this.numLayers - 1) layerInput = A.stack(steps, 0);
     }
     const final = Array.from({ length: components }, (_, c) =>
       A.stack(
@@ -221,7 +211,34 @@ export abstract class RNNBase extends Module {
         0,
       ),
     );
-    return { output: A.stack(steps, 0), final };
+    return { output: layerInput, final };
+  }
+
+  /**
+   * One layer and direction over the sequence: the outputs [seq, batch, hidden] and the final
+   * state, from the input projections [seq, batch, gates] and the start state.
+   */
+  #overTime(
+    projected: Tensor,
+    start: State,
+    w: CellWeights,
+    reverse: boolean,
+  ): { output: Tensor; final: State } {
+    if (this.#mode === 'LSTM') {
+      const biases = w.biasIh && w.biasHh ? ([w.biasIh, w.biasHh] as const) : null;
+      const [output, h, c] = lstmRecurrence(projected, w.hh, biases, start[0], start[1], reverse);
+      return { output, final: [h, c] };
+    }
+    const seqLength = projected.shape[0];
+    const projections = A.split(projected, seqLength, 0).map((x) => A.squeeze(x, 0));
+    let state = start;
+    const outputs: Tensor[] = new Array(seqLength);
+    for (let n = 0; n < seqLength; n++) {
+      const t = reverse ? seqLength - 1 - n : n;
+      state = this.#step(projections[t], state, w);
+      outputs[t] = state[0];
+    }
+    return { output: A.stack(outputs, 0), final: state };
   }
 
   /**
