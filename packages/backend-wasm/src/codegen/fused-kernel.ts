@@ -1,6 +1,14 @@
-import { BYTES_PER_ELEMENT, type DType, type FusedProgram, type FusedStep } from '@tsgrad/tensor';
+import {
+  BYTES_PER_ELEMENT,
+  type DType,
+  FusedDomain,
+  type FusedProgram,
+  type FusedStep,
+  fusedDomains,
+} from '@tsgrad/tensor';
 import type { LoopLayout } from './layout.js';
 import { FunctionBuilder, ModuleBuilder, Op, Simd, ValType } from './module.js';
+import { emitRow, type Sweep } from './reduce-loops.js';
 
 // Generates the WebAssembly of a fused elementwise program for one loop layout. The function
 // `run(args, begin, end)` reads the operands' byte addresses (outputs, then inputs) from the
@@ -9,6 +17,8 @@ import { FunctionBuilder, ModuleBuilder, Op, Simd, ValType } from './module.js';
 // dimension runs on SIMD lanes where every operand walks it contiguously or not at all
 // (broadcast), with a scalar loop for the rest. Every value lives in a local of the
 // program's float type; bools are 0 and 1 there, as in the unfused kernels' memory.
+// A program with reductions runs rows of its kept dimensions instead, each row in sweeps over
+// its reduced dimensions (reduce-loops.ts): `emitBody` then emits one sweep's part.
 
 type Float = 'float32' | 'float64';
 
@@ -144,8 +154,11 @@ const floatOf = (p: FusedProgram): Float =>
 /** Whether the generator can emit every step of `program` (float32, float64 and bool values). */
 export function canEmit(program: FusedProgram): boolean {
   const float = floatOf(program);
+  if (program.reduce !== undefined && !reducesTrailingAxes(program.reduce)) return false;
+  if (fusedDomains(program) === null) return false;
   return program.steps.every((s) => {
     if (s.dtype === 'int32') return false;
+    if (s.kind === 'reduce') return s.dtype !== 'bool';
     if (s.kind !== 'op') return true;
     const { op } = s;
     if (isMath(op)) return float === 'float32' || MATH[op][1] !== null;
@@ -154,6 +167,17 @@ export function canEmit(program: FusedProgram): boolean {
       ['reciprocal', 'sign', 'logicalNot', 'logicalAnd', 'logicalOr', 'where', 'cast'].includes(op)
     );
   });
+}
+
+/**
+ * Whether the reduced axes are the last ones (size-1 dimensions aside): each row's reduction
+ * then walks memory in order, on SIMD lanes. (Other axes would walk columns one lane at a
+ * time, slower than the unfused reduction kernels: they are not fused.)
+ */
+function reducesTrailingAxes(reduce: NonNullable<FusedProgram['reduce']>): boolean {
+  const { shape, axes } = reduce;
+  const lastKept = shape.findLastIndex((d, i) => d !== 1 && !axes.includes(i));
+  return axes.every((a) => a > lastKept || shape[a] === 1);
 }
 
 export interface EmitOptions {
@@ -277,10 +301,10 @@ export function emitFusedKernel(
   };
 
   /** Emits the program once, on SIMD lanes or on one element, storing the outputs. */
-  const emitBody = (vector: boolean) => {
+  const emitBody = (vector: boolean, sweep?: Sweep) => {
     const type = vector ? ValType.v128 : T.type;
-    const value = program.steps.map(() => fn.local(type));
-    const P = ptr[inner];
+    const value = program.steps.map((_, i) => sweep?.given(i, vector) ?? fn.local(type));
+    const P = sweep?.pointers ?? ptr[inner];
     const constant = (v: number) => {
       if (vector) splatConstant(v);
       else if (T === F32) fn.f32(v);
@@ -301,6 +325,11 @@ export function emitFusedKernel(
       else fn.op(T.scalar.ne);
     };
     program.steps.forEach((s: FusedStep, i) => {
+      if (sweep && !sweep.computes(i)) return;
+      if (s.kind === 'reduce') {
+        sweep?.accumulate(i, value[s.arg], vector);
+        return;
+      }
       if (s.kind === 'input') {
         const j = outputs + s.input;
         fn.get(P[j]);
@@ -382,6 +411,7 @@ export function emitFusedKernel(
       fn.set(value[i]);
     });
     program.outputs.forEach((o, k) => {
+      if (sweep && !sweep.stores(k)) return;
       fn.get(P[k]);
       if (!vector && operandDtypes[k] === 'bool') {
         nonzero(o);
@@ -446,7 +476,44 @@ export function emitFusedKernel(
     fn.get(counter[0]).i32(by).op(Op.i32Add).set(counter[0]).br(0);
     fn.end().end();
   };
-  if (levels === 1) {
+  if (layout.kept !== undefined) {
+    // A reduction: rows of the kept dimensions, each in sweeps over the reduced ones.
+    const kept = layout.kept;
+    const domains = fusedDomains(program);
+    const elementOperand = (j: number) =>
+      j < outputs
+        ? domains?.domain[program.outputs[j]] !== FusedDomain.row
+        : !program.steps.some((s) => s.kind === 'input' && s.input === j - outputs && s.row);
+    const rowVectorizable =
+      shape[inner] >= T.lanes &&
+      operandDtypes.every(
+        (dt, j) =>
+          !elementOperand(j) || (dt !== 'bool' && (strides[j][inner] === 0 || strides[j][inner] === 1)),
+      );
+    const copyPointers = (d: number) => {
+      ptr[d].forEach((p, j) => {
+        fn.get(ptr[d - 1][j]).set(p);
+      });
+    };
+    const row = () =>
+      emitRow({
+        fn,
+        program,
+        float,
+        shape,
+        kept,
+        vectorizable: rowVectorizable,
+        ptr,
+        copyPointers,
+        countedLoop,
+        emitBody,
+      });
+    const keptLevel = (d: number) => {
+      copyPointers(d);
+      countedLoop(d, 0, shape[d], 1, () => (d < kept - 1 ? keptLevel(d + 1) : row()));
+    };
+    rangeLoop(1, () => (kept > 1 ? keptLevel(1) : row()));
+  } else if (levels === 1) {
     if (operandsVectorizable) rangeLoop(T.lanes, () => emitBody(true));
     rangeLoop(1, () => emitBody(false));
   } else {

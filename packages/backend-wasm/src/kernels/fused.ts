@@ -1,7 +1,14 @@
-import { BYTES_PER_ELEMENT, type FusedKernels, type FusedProgram, type View } from '@tsgrad/tensor';
+import {
+  BYTES_PER_ELEMENT,
+  FusedDomain,
+  type FusedKernels,
+  type FusedProgram,
+  fusedDomains,
+  type View,
+} from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
 import { canEmit, constantsOffset, emitFusedKernel, type FusedKernelCode } from '../codegen/fused-kernel.js';
-import { viewsLayout } from '../codegen/layout.js';
+import { type LoopLayout, reduceLayout, rowStrides, viewsLayout } from '../codegen/layout.js';
 import { compileModule } from '../codegen/module.js';
 import type { WasmRuntime } from '../runtime.js';
 import { isParallel } from './elementwise.js';
@@ -16,6 +23,42 @@ const exactNumbers = (_: string, v: unknown) =>
   typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? '-0' : v}` : v;
 
 /**
+ * A reduction into one row too large for one thread: the unfused kernels split the work
+ * that feeds it across the threads, a fused kernel could not (its rows are its unit of work).
+ */
+function oneLongRow(program: FusedProgram): boolean {
+  const { reduce } = program;
+  if (reduce === undefined) return false;
+  const rows = reduce.shape.reduce((n, d, i) => (reduce.axes.includes(i) ? n : n * d), 1);
+  return (
+    rows === 1 &&
+    isParallel(
+      reduce.shape.reduce((n, d) => n * d, 1),
+      false,
+    )
+  );
+}
+
+/** The loop nest of a program: over its output shape, or (a reduction) its element shape's kept, then reduced, dimensions. */
+function programLayout(
+  program: FusedProgram,
+  outputs: readonly View<WasmBuffer>[],
+  inputs: readonly View<WasmBuffer>[],
+): LoopLayout {
+  const { reduce } = program;
+  if (reduce === undefined) return viewsLayout(outputs, inputs);
+  const domain = fusedDomains(program)?.domain;
+  const rowOutput = program.outputs.map((o) => domain?.[o] === FusedDomain.row);
+  const rowInput: boolean[] = [];
+  for (const s of program.steps) if (s.kind === 'input') rowInput[s.input] = s.row === true;
+  const strides = [...outputs, ...inputs].map((v, j) => {
+    const row = j < outputs.length ? rowOutput[j] : rowInput[j - outputs.length];
+    return row ? rowStrides(v, reduce.shape, reduce.axes) : v.strides;
+  });
+  return reduceLayout(reduce.shape, reduce.axes, strides);
+}
+
+/**
  * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
  * layout, validated and compiled once (cached by program and layout), then run with the
  * operands' addresses in a small block of the memory: on the calling thread for small work,
@@ -28,13 +71,13 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
     runtime.allocator.release(ptr, bytes);
   });
   return {
-    supports: canEmit,
+    supports: (program) => canEmit(program) && !oneLongRow(program),
     prepare(
       program: FusedProgram,
       outputs: readonly View<WasmBuffer>[],
       inputs: readonly View<WasmBuffer>[],
     ) {
-      const layout = viewsLayout(outputs, inputs);
+      const layout = programLayout(program, outputs, inputs);
       const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
       let kernel = kernels.get(key);
       if (kernel === undefined) {
