@@ -56,6 +56,22 @@ describe('elementwise fusion', () => {
     expect(primitives(g)).toEqual(['neg', 'fused']);
   });
 
+  it('computes a matmul transposed when everything reads it transposed (a weight gradient)', () => {
+    const w = seeded([4, 3], 5);
+    // The gradient of a [4, 3] weight used as x·wᵀ comes out as gᵀ·x: the update reads it in order.
+    const f = (v: A.Tensor, u: A.Tensor) => {
+      const g = A.grad((p: A.Tensor) => A.sum(A.tanh(A.matmul(v, A.transpose(p)))))(u);
+      return A.sub(u, A.mul(g, 0.1));
+    };
+    const g = fused(f, x, w);
+    const product = g.equations.find((eq) => eq.primitive === 'matmul' && g.buffers[eq.outputs[0]].shape[0] === 4);
+    expect(product).toBeDefined();
+    const update = g.equations[g.equations.length - 1];
+    expect(update.primitive).toBe('fused');
+    expect(update.inputs.every((v) => v.strides[v.strides.length - 1] <= 1)).toBe(true);
+    expectClose(jit(f)(x, w), jit(f, { fusion: false })(x, w));
+  });
+
   it('fuses the forward and backward of a ReLU layer, mask included', () => {
     const f = A.grad((v: A.Tensor, w: A.Tensor) => A.sum(A.mul(A.relu(A.add(v, w)), 3)));
     const g = fused(f, x, b);

@@ -13,6 +13,7 @@ import {
 import { checkBackend, checkGraph, trust } from '../check.js';
 import type { Equation, Graph, PlanEquation, PlanGraph, ViewRef } from '../graph.js';
 import { readsWhole } from '../ir.js';
+import { transposeMatmulOutputs } from './transpose-matmul.js';
 
 // Elementwise fusion: chains of elementwise equations over one shape become one kernel that
 // reads each input once and writes only what the rest of the plan reads. Intermediates live
@@ -411,10 +412,11 @@ function fusedEquation(
  * inputs; scalar constants inline) of one shape and one float dtype into fused equations,
  * where `backend` supports them. An intermediate read elsewhere becomes an extra output.
  */
-export function fuseElementwise(g: Graph, backend: Backend): PlanGraph {
-  checkGraph('fuseElementwise', g);
+export function fuseElementwise(graph: Graph, backend: Backend): PlanGraph {
+  checkGraph('fuseElementwise', graph);
   checkBackend('fuseElementwise', backend);
-  if (backend.fused === undefined) return g;
+  if (backend.fused === undefined) return graph;
+  const g = transposeMatmulOutputs(graph);
   const { groups, row } = groupEquations(g, backend);
   for (;;) {
     const groupOfBuffer = new Map<number, Group>();
