@@ -64,7 +64,9 @@ describe('elementwise fusion', () => {
       return A.sub(u, A.mul(g, 0.1));
     };
     const g = fused(f, x, w);
-    const product = g.equations.find((eq) => eq.primitive === 'matmul' && g.buffers[eq.outputs[0]].shape[0] === 4);
+    const product = g.equations.find(
+      (eq) => eq.primitive === 'matmul' && g.buffers[eq.outputs[0]].shape[0] === 4,
+    );
     expect(product).toBeDefined();
     const update = g.equations[g.equations.length - 1];
     expect(update.primitive).toBe('fused');

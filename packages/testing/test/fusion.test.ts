@@ -125,6 +125,12 @@ describe('fused reductions equal unfused ones on the generated wasm kernels', ()
     'layer norm gradient': A.grad((x: A.Tensor, t: A.Tensor) => A.sum(A.mul(A.layerNorm(x, [75]), t))),
     'max and min': (x) => [A.sub(x, A.max(x, { axis: 1, keepdims: true })), A.min(A.mul(x, 3), { axis: 1 })],
     'product and full sum': (x) => [A.prod(A.add(A.abs(x), 0.9), { axis: 1 }), A.sum(A.exp(x))],
+    // Reductions over leading axes: a bias gradient (a column sum), a column max, channel sums.
+    'column reductions': (x, t) => {
+      const g = A.mul(A.relu(x), t);
+      return [g, A.sum(g, { axis: 0 }), A.sub(x, A.max(x, { axis: 0, keepdims: true }))];
+    },
+    'channel sums of NCHW': (x) => A.sum(A.square(A.reshape(x, [37, 3, 5, 5])), { axis: [0, 2, 3] }),
   };
   for (const dtype of ['float64', 'float32'] as const) {
     for (const [name, f] of Object.entries(cases)) {

@@ -21,6 +21,10 @@ export interface Sweep {
   readonly stores: (k: number) => boolean;
   /** The operands' pointers. */
   readonly pointers: readonly number[];
+  /** The operand to load step i from instead of computing it (a value an earlier sweep stored). */
+  readonly loads?: (i: number) => number | undefined;
+  /** The operand to store step i to once computed (for a later sweep). */
+  readonly spills?: (i: number) => number | undefined;
 }
 
 export interface RowContext {
@@ -37,6 +41,55 @@ export interface RowContext {
   readonly copyPointers: (d: number) => void;
   readonly countedLoop: (d: number, from: number, count: number, by: number, body: () => void) => void;
   readonly emitBody: (vector: boolean, sweep: Sweep) => void;
+  /** The operand holding spilled step i (see `planSweeps`). */
+  readonly spillOperand: (i: number) => number | undefined;
+}
+
+/**
+ * Which element steps each sweep computes (`needed`), and which values a later sweep reads
+ * (`spilled`): each is stored once, in the sweep that computes it, and read back later (from
+ * memory the row has just written, in cache), not recomputed: recomputing softmax's exp
+ * in its last sweep cost more than the unfused kernels saved. Inputs are read again instead.
+ */
+export function planSweeps(program: FusedProgram): {
+  readonly needed: readonly Set<number>[];
+  readonly lastPass: number;
+  readonly spilled: readonly number[];
+} {
+  const { steps, outputs } = program;
+  const { domain, pass } = fusedDomains(program) as NonNullable<ReturnType<typeof fusedDomains>>;
+  const isRow = (i: number) => domain[i] === FusedDomain.row;
+  const argsOf = (i: number): readonly number[] => {
+    const st = steps[i];
+    return st.kind === 'op' ? st.args : st.kind === 'reduce' ? [st.arg] : [];
+  };
+  let lastPass = 0;
+  steps.forEach((st, i) => {
+    if (st.kind === 'reduce') lastPass = Math.max(lastPass, pass[i] - 1);
+  });
+  for (const o of outputs) if (!isRow(o)) lastPass = Math.max(lastPass, pass[o]);
+  const spilled = new Set<number>();
+  const needed: Set<number>[] = [];
+  // Last sweep first: the values it reads back become work of the sweeps before.
+  for (let p = lastPass; p >= 0; p--) {
+    const set = new Set<number>();
+    const visit = (i: number) => {
+      if (isRow(i) || set.has(i)) return;
+      set.add(i);
+      if (steps[i].kind === 'op' && pass[i] < p) {
+        spilled.add(i);
+        return;
+      }
+      for (const a of argsOf(i)) visit(a);
+    };
+    steps.forEach((st, i) => {
+      if (st.kind === 'reduce' && pass[i] === p + 1) visit(st.arg);
+      if (spilled.has(i) && pass[i] === p) visit(i);
+    });
+    for (const o of outputs) if (!isRow(o) && pass[o] === p) visit(o);
+    needed[p] = set;
+  }
+  return { needed, lastPass, spilled: [...spilled].sort((x, y) => x - y) };
 }
 
 const SWAP_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
@@ -77,30 +130,11 @@ export function emitRow(ctx: RowContext): void {
   const rowLocal = steps.map((_, i) => (isRow(i) ? fn.local(T.type) : -1));
   const rowVector = steps.map((_, i) => (isRow(i) && vectorizable ? fn.local(ValType.v128) : -1));
 
-  // The element steps each sweep needs: the outputs of its pass, the arguments of the
-  // reductions it feeds, and what they read (constants included; row values are given).
+  const { needed, lastPass, spilled } = planSweeps(program);
   const argsOf = (i: number): readonly number[] => {
-    const s = steps[i];
-    return s.kind === 'op' ? s.args : s.kind === 'reduce' ? [s.arg] : [];
+    const st = steps[i];
+    return st.kind === 'op' ? st.args : st.kind === 'reduce' ? [st.arg] : [];
   };
-  let lastPass = 0;
-  steps.forEach((s, i) => {
-    if (s.kind === 'reduce') lastPass = Math.max(lastPass, pass[i] - 1);
-  });
-  for (const o of outputs) if (!isRow(o)) lastPass = Math.max(lastPass, pass[o]);
-  const needed = Array.from({ length: lastPass + 1 }, (_, p) => {
-    const set = new Set<number>();
-    const visit = (i: number) => {
-      if (isRow(i) || set.has(i)) return;
-      set.add(i);
-      for (const a of argsOf(i)) visit(a);
-    };
-    steps.forEach((s, i) => {
-      if (s.kind === 'reduce' && pass[i] === p + 1) visit(s.arg);
-    });
-    for (const o of outputs) if (!isRow(o) && pass[o] === p) visit(o);
-    return set;
-  });
 
   // Accumulators of each reduction: float32 sums and products in two f64x2 (low and high
   // lanes), float64 ones in one; max and min in the program's vector type; a scalar for the
@@ -247,7 +281,8 @@ export function emitRow(ctx: RowContext): void {
     // The row values this sweep reads, splatted once.
     if (vectorizable) {
       const read = new Set<number>();
-      for (const i of needed[p]) for (const a of argsOf(i)) if (isRow(a)) read.add(a);
+      for (const i of needed[p])
+        if (!spilled.includes(i) || pass[i] === p) for (const a of argsOf(i)) if (isRow(a)) read.add(a);
       for (const a of read)
         fn.get(rowLocal[a])
           .simd(f32 ? Simd.f32x4Splat : Simd.f64x2Splat)
@@ -255,6 +290,9 @@ export function emitRow(ctx: RowContext): void {
     }
     const sweep: Sweep = {
       computes: (i) => needed[p].has(i) || reduces.includes(i),
+      // A value of an earlier sweep is read back from where that sweep stored it.
+      loads: (i) => (pass[i] < p ? ctx.spillOperand(i) : undefined),
+      spills: (i) => (pass[i] === p ? ctx.spillOperand(i) : undefined),
       given: (i, vector) => (isRow(i) ? (vector ? rowVector[i] : rowLocal[i]) : undefined),
       accumulate,
       stores: (k) => !isRow(outputs[k]) && pass[outputs[k]] === p,
@@ -281,4 +319,17 @@ export function emitRow(ctx: RowContext): void {
     elementSweep(p);
     rowSweep(p + 1);
   }
+}
+
+/**
+ * The spilled steps that need memory of their own (the others are element outputs, read back
+ * from there): the kernel's operands after its inputs, contiguous arrays of the element shape
+ * in the program's float type.
+ */
+export function scratchSteps(program: FusedProgram): number[] {
+  const domain = fusedDomains(program)?.domain;
+  return planSweeps(program).spilled.filter((i) => {
+    const k = program.outputs.indexOf(i);
+    return k < 0 || domain?.[i] === FusedDomain.row || program.steps[i].dtype === 'bool';
+  });
 }

@@ -1,5 +1,6 @@
 import {
   BYTES_PER_ELEMENT,
+  contiguousStrides,
   FusedDomain,
   type FusedKernels,
   type FusedProgram,
@@ -10,6 +11,7 @@ import type { WasmBuffer } from '../buffer.js';
 import { canEmit, constantsOffset, emitFusedKernel, type FusedKernelCode } from '../codegen/fused-kernel.js';
 import { type LoopLayout, reduceLayout, rowStrides, viewsLayout } from '../codegen/layout.js';
 import { compileModule } from '../codegen/module.js';
+import { scratchSteps } from '../codegen/reduce-loops.js';
 import type { WasmRuntime } from '../runtime.js';
 import { isParallel } from './elementwise.js';
 
@@ -55,6 +57,8 @@ function programLayout(
     const row = j < outputs.length ? rowOutput[j] : rowInput[j - outputs.length];
     return row ? rowStrides(v, reduce.shape, reduce.axes) : v.strides;
   });
+  const contiguous = contiguousStrides(reduce.shape);
+  for (const _ of scratchSteps(program)) strides.push(contiguous);
   return reduceLayout(reduce.shape, reduce.axes, strides);
 }
 
@@ -88,11 +92,18 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       const { id, code } = kernel;
       const operands = [...outputs, ...inputs];
       const offsets = operands.map((v) => v.offset * BYTES_PER_ELEMENT[v.dtype]);
-      // The args block: operand addresses (written per call), then the constants (once).
-      const start = constantsOffset(operands.length);
-      const argsBytes = start + 8 * code.constants.length;
-      const argsPtr = runtime.allocator.alloc(argsBytes);
       const float32 = program.steps.every((s) => s.dtype !== 'float64');
+      // The args block: operand addresses (written per call), the constants and the scratch
+      // arrays' addresses (once), then the scratch arrays (values a reduction's later sweeps read).
+      const scratch = program.reduce ? scratchSteps(program).length : 0;
+      const start = constantsOffset(operands.length + scratch);
+      const scratchStart = Math.ceil((start + 8 * code.constants.length) / 16) * 16;
+      const scratchBytes = (program.reduce?.shape.reduce((n, d) => n * d, 1) ?? 0) * (float32 ? 4 : 8);
+      const argsBytes = scratchStart + scratch * scratchBytes;
+      const argsPtr = runtime.allocator.alloc(argsBytes);
+      for (let k = 0; k < scratch; k++)
+        new Int32Array(runtime.buffer, argsPtr, operands.length + scratch)[operands.length + k] =
+          argsPtr + scratchStart + k * scratchBytes;
       code.constants.forEach((c, i) => {
         const at = argsPtr + start + 8 * i;
         if (float32) new Float32Array(runtime.buffer, at, 1)[0] = c;
