@@ -54,15 +54,18 @@ function viewText(g: PlanGraph, v: ViewRef): string {
   return `${name}.view([${v.shape.join(',')}] strides [${v.strides.join(',')}]${offset})`;
 }
 
-/** A fused program as `{ t3 = exp(in0); t4 = mul(t3, in0) → t4 }`. */
+/** A fused program as `{ t3 = exp(in0); t4 = mul(t3, in0) → t4 }` (reductions: `t5 = sum[axes=[1]](t4)`). */
 function fusedText(p: FusedProgram): string {
   const name = (i: number) => {
     const s = p.steps[i];
     return s.kind === 'input' ? `in${s.input}` : s.kind === 'constant' ? String(s.value) : `t${i}`;
   };
-  const lines = p.steps.flatMap((s, i) =>
-    s.kind === 'op' ? [`t${i} = ${s.op}(${s.args.map(name).join(', ')})`] : [],
-  );
+  const lines = p.steps.flatMap((s, i) => {
+    if (s.kind === 'op') return [`t${i} = ${s.op}(${s.args.map(name).join(', ')})`];
+    if (s.kind === 'reduce')
+      return [`t${i} = ${s.op}[axes=${JSON.stringify(p.reduce?.axes)}](${name(s.arg)})`];
+    return [];
+  });
   return `{ ${lines.join('; ')} → ${p.outputs.map(name).join(', ')} }`;
 }
 

@@ -40,7 +40,15 @@ export {
 } from './errors.js';
 export { checkPath, FileError } from './file-error.js';
 export { type FormatOptions, formatNDArray } from './format.js';
-export type { FusedKernels, FusedOp, FusedProgram, FusedStep } from './fused.js';
+export {
+  FusedDomain,
+  type FusedKernels,
+  type FusedOp,
+  type FusedProgram,
+  type FusedReduceOp,
+  type FusedStep,
+  fusedDomains,
+} from './fused.js';
 export * from './kernel-layout.js';
 export { type ArrayCreatedHook, NDArray, type NestedArray, setArrayCreatedHook } from './ndarray.js';
 export * from './ops/combine.js';

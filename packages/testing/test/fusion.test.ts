@@ -4,8 +4,8 @@ import * as T from '@tsgrad/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-// The fusion pass on random programs of elementwise ops, broadcasts, reductions and their
-// gradients: jit with fusion gives what jit without it gives, on the CPU reference backend
+// The fusion pass on random programs of elementwise ops, broadcasts, reductions (which fused
+// kernels absorb) and their gradients: jit with fusion gives what jit without it gives, on the CPU reference backend
 // (whose interpreter rounds every step as the unfused kernels do: exactly) and on the
 // default backend (generated wasm kernels: float64 to 1e-12, float32 to a few ulps).
 
@@ -25,6 +25,9 @@ const UNARY: Record<string, Unary> = {
   sign: A.sign,
   square: (t) => A.mul(t, t),
   erf: A.erf,
+  softmax: (t) => A.softmax(t),
+  centeredSquare: (t) => A.square(A.sub(t, A.mean(t, { axis: -1, keepdims: true }))),
+  logSumExpRow: (t) => A.sub(t, A.log(A.sum(A.exp(A.minimum(t, 5)), { axis: -1, keepdims: true }))),
 };
 const BINARY: Record<string, Binary> = {
   add: A.add,
@@ -111,4 +114,35 @@ describe('fused equals unfused on random programs', () => {
   it('default backend, float64: to 1e-12', () => fusedMatchesUnfused(T.getBackend(), 'float64', 1e-12));
   it('default backend, float32: to a few ulps', () =>
     fusedMatchesUnfused(T.getBackend(), 'float32', 8 * 2 ** -23));
+});
+
+describe('fused reductions equal unfused ones on the generated wasm kernels', () => {
+  // Rows long enough for SIMD lanes, a tail, and several rows per thread.
+  const cases: Record<string, (x: A.Tensor, t: A.Tensor) => unknown> = {
+    softmax: (x) => A.softmax(x),
+    'softmax gradient': A.grad((x: A.Tensor, t: A.Tensor) => A.sum(A.mul(A.softmax(x), t))),
+    'cross-entropy gradient': A.grad((x: A.Tensor, t: A.Tensor) => A.crossEntropy(x, A.softmax(t))),
+    'layer norm gradient': A.grad((x: A.Tensor, t: A.Tensor) => A.sum(A.mul(A.layerNorm(x, [75]), t))),
+    'max and min': (x) => [A.sub(x, A.max(x, { axis: 1, keepdims: true })), A.min(A.mul(x, 3), { axis: 1 })],
+    'product and full sum': (x) => [A.prod(A.add(A.abs(x), 0.9), { axis: 1 }), A.sum(A.exp(x))],
+    // Reductions over leading axes: a bias gradient (a column sum), a column max, channel sums.
+    'column reductions': (x, t) => {
+      const g = A.mul(A.relu(x), t);
+      return [g, A.sum(g, { axis: 0 }), A.sub(x, A.max(x, { axis: 0, keepdims: true }))];
+    },
+    'channel sums of NCHW': (x) => A.sum(A.square(A.reshape(x, [37, 3, 5, 5])), { axis: [0, 2, 3] }),
+  };
+  for (const dtype of ['float64', 'float32'] as const) {
+    for (const [name, f] of Object.entries(cases)) {
+      it(`${name}, ${dtype}`, () => {
+        const x = new A.Tensor(T.random.uniform(T.random.key(1), [37, 75], { dtype, low: -3, high: 3 }));
+        const t = new A.Tensor(T.random.uniform(T.random.key(2), [37, 75], { dtype, low: -1, high: 1 }));
+        const fused = jit(f);
+        const [actual] = A.treeFlatten(fused(x, t));
+        const [expected] = A.treeFlatten(jit(f, { fusion: false })(x, t));
+        expect(fused.lastCompile?.stats.fused).toBeGreaterThan(0);
+        expectClose(actual, expected, dtype === 'float64' ? 1e-12 : 8 * 2 ** -23);
+      });
+    }
+  }
 });

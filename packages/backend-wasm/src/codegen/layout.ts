@@ -9,6 +9,8 @@ export interface LoopLayout {
   readonly shape: readonly number[];
   /** strides[j][d]: operand j's stride along dimension d. */
   readonly strides: readonly (readonly number[])[];
+  /** A reduction's layout: the number of leading dimensions kept (the others are reduced). */
+  readonly kept?: number;
 }
 
 /** The merged loop nest over `shape` for operands with these strides (each of `shape`'s rank). */
@@ -44,4 +46,40 @@ export function viewsLayout<H>(outputs: readonly View<H>[], inputs: readonly Vie
     outputs[0].shape,
     [...outputs, ...inputs].map((v) => v.strides),
   );
+}
+
+/**
+ * The loop nest of a reduction program over its element shape: the kept dimensions
+ * (merged), then the reduced ones (merged). Every operand's strides are over the element
+ * shape (a row operand's are 0 along the reduced axes).
+ */
+export function reduceLayout(
+  shape: readonly number[],
+  axes: readonly number[],
+  operandStrides: readonly (readonly number[])[],
+): LoopLayout {
+  const part = (reduced: boolean) => {
+    const dims = shape.flatMap((_, d) => (axes.includes(d) === reduced ? [d] : []));
+    return loopLayout(
+      dims.map((d) => shape[d]),
+      operandStrides.map((s) => dims.map((d) => s[d])),
+    );
+  };
+  const kept = part(false);
+  const reduced = part(true);
+  return {
+    shape: [...kept.shape, ...reduced.shape],
+    strides: kept.strides.map((s, j) => [...s, ...reduced.strides[j]]),
+    kept: kept.shape.length,
+  };
+}
+
+/**
+ * The strides over the element `shape` of a view of the row shape (`shape` without `axes`;
+ * the view may differ from it by dimensions of size 1): 0 along the reduced axes.
+ */
+export function rowStrides(view: View<unknown>, shape: readonly number[], axes: readonly number[]): number[] {
+  const own = view.strides.filter((_, d) => view.shape[d] !== 1);
+  let k = 0;
+  return shape.map((size, d) => (axes.includes(d) || size === 1 ? 0 : own[k++]));
 }

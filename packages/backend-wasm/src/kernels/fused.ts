@@ -1,8 +1,17 @@
-import { BYTES_PER_ELEMENT, type FusedKernels, type FusedProgram, type View } from '@tsgrad/tensor';
+import {
+  BYTES_PER_ELEMENT,
+  contiguousStrides,
+  FusedDomain,
+  type FusedKernels,
+  type FusedProgram,
+  fusedDomains,
+  type View,
+} from '@tsgrad/tensor';
 import type { WasmBuffer } from '../buffer.js';
 import { canEmit, constantsOffset, emitFusedKernel, type FusedKernelCode } from '../codegen/fused-kernel.js';
-import { viewsLayout } from '../codegen/layout.js';
+import { type LoopLayout, reduceLayout, rowStrides, viewsLayout } from '../codegen/layout.js';
 import { compileModule } from '../codegen/module.js';
+import { scratchSteps } from '../codegen/reduce-loops.js';
 import type { WasmRuntime } from '../runtime.js';
 import { isParallel } from './elementwise.js';
 
@@ -14,6 +23,44 @@ const ELEMENT_GRAIN = 16;
 /** A JSON replacer that keeps the numbers JSON would merge (NaN, ±Infinity → null; −0 → 0) apart. */
 const exactNumbers = (_: string, v: unknown) =>
   typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? '-0' : v}` : v;
+
+/**
+ * A reduction into one row too large for one thread: the unfused kernels split the work
+ * that feeds it across the threads, a fused kernel could not (its rows are its unit of work).
+ */
+function oneLongRow(program: FusedProgram): boolean {
+  const { reduce } = program;
+  if (reduce === undefined) return false;
+  const rows = reduce.shape.reduce((n, d, i) => (reduce.axes.includes(i) ? n : n * d), 1);
+  return (
+    rows === 1 &&
+    isParallel(
+      reduce.shape.reduce((n, d) => n * d, 1),
+      false,
+    )
+  );
+}
+
+/** The loop nest of a program: over its output shape, or (a reduction) its element shape's kept, then reduced, dimensions. */
+function programLayout(
+  program: FusedProgram,
+  outputs: readonly View<WasmBuffer>[],
+  inputs: readonly View<WasmBuffer>[],
+): LoopLayout {
+  const { reduce } = program;
+  if (reduce === undefined) return viewsLayout(outputs, inputs);
+  const domain = fusedDomains(program)?.domain;
+  const rowOutput = program.outputs.map((o) => domain?.[o] === FusedDomain.row);
+  const rowInput: boolean[] = [];
+  for (const s of program.steps) if (s.kind === 'input') rowInput[s.input] = s.row === true;
+  const strides = [...outputs, ...inputs].map((v, j) => {
+    const row = j < outputs.length ? rowOutput[j] : rowInput[j - outputs.length];
+    return row ? rowStrides(v, reduce.shape, reduce.axes) : v.strides;
+  });
+  const contiguous = contiguousStrides(reduce.shape);
+  for (const _ of scratchSteps(program)) strides.push(contiguous);
+  return reduceLayout(reduce.shape, reduce.axes, strides);
+}
 
 /**
  * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
@@ -28,13 +75,13 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
     runtime.allocator.release(ptr, bytes);
   });
   return {
-    supports: canEmit,
+    supports: (program) => canEmit(program) && !oneLongRow(program),
     prepare(
       program: FusedProgram,
       outputs: readonly View<WasmBuffer>[],
       inputs: readonly View<WasmBuffer>[],
     ) {
-      const layout = viewsLayout(outputs, inputs);
+      const layout = programLayout(program, outputs, inputs);
       const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
       let kernel = kernels.get(key);
       if (kernel === undefined) {
@@ -45,11 +92,18 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
       const { id, code } = kernel;
       const operands = [...outputs, ...inputs];
       const offsets = operands.map((v) => v.offset * BYTES_PER_ELEMENT[v.dtype]);
-      // The args block: operand addresses (written per call), then the constants (once).
-      const start = constantsOffset(operands.length);
-      const argsBytes = start + 8 * code.constants.length;
-      const argsPtr = runtime.allocator.alloc(argsBytes);
       const float32 = program.steps.every((s) => s.dtype !== 'float64');
+      // The args block: operand addresses (written per call), the constants and the scratch
+      // arrays' addresses (once), then the scratch arrays (values a reduction's later sweeps read).
+      const scratch = program.reduce ? scratchSteps(program).length : 0;
+      const start = constantsOffset(operands.length + scratch);
+      const scratchStart = Math.ceil((start + 8 * code.constants.length) / 16) * 16;
+      const scratchBytes = (program.reduce?.shape.reduce((n, d) => n * d, 1) ?? 0) * (float32 ? 4 : 8);
+      const argsBytes = scratchStart + scratch * scratchBytes;
+      const argsPtr = runtime.allocator.alloc(argsBytes);
+      for (let k = 0; k < scratch; k++)
+        new Int32Array(runtime.buffer, argsPtr, operands.length + scratch)[operands.length + k] =
+          argsPtr + scratchStart + k * scratchBytes;
       code.constants.forEach((c, i) => {
         const at = argsPtr + start + 8 * i;
         if (float32) new Float32Array(runtime.buffer, at, 1)[0] = c;

@@ -4,6 +4,7 @@ import {
   type DType,
   type FusedOp,
   type FusedProgram,
+  type FusedReduceOp,
   type FusedStep,
   isFloat,
   type Primitive,
@@ -12,11 +13,19 @@ import {
 import { checkBackend, checkGraph, trust } from '../check.js';
 import type { Equation, Graph, PlanEquation, PlanGraph, ViewRef } from '../graph.js';
 import { readsWhole } from '../ir.js';
+import { transposeMatmulOutputs } from './transpose-matmul.js';
 
 // Elementwise fusion: chains of elementwise equations over one shape become one kernel that
 // reads each input once and writes only what the rest of the plan reads. Intermediates live
 // in registers, not memory. Runs last, in the compile pipeline only, and only on a backend
 // with fused kernels (Backend.fused), for the programs that backend supports.
+//
+// A reduction joins the chain that feeds it (its input read whole), and so do the equations
+// that read its result: per row (of the reduced shape), or per element through the view that
+// broadcasts it back along the reduced axes (softmax's x − max(x)). A group then holds
+// element and row equations over one element shape and one set of reduced axes; the kernel
+// sweeps each row's reduced axes once per reduction that later work depends on (softmax: max,
+// then Σ exp, then the quotient: one kernel).
 
 const FUSIBLE: ReadonlySet<Primitive> = new Set<Primitive>([
   ...UNARY_PRIMITIVES,
@@ -35,6 +44,18 @@ function fusibleDtype(g: Graph, eq: Equation): DType | null {
   return floats.size === 1 ? [...floats][0] : 'bool';
 }
 
+const REDUCTIONS: ReadonlySet<Primitive> = new Set<Primitive>(['sum', 'prod', 'max', 'min']);
+
+/** The float dtype of a reduction over at least one axis, or null if not fusible. */
+function reducibleDtype(g: Graph, eq: Equation): DType | null {
+  if (!REDUCTIONS.has(eq.primitive) || eq.outputs.length !== 1 || eq.inputs.length !== 1) return null;
+  if ((eq.params as { axes: readonly number[] }).axes.length === 0) return null;
+  const dtype = g.buffers[eq.outputs[0]].dtype;
+  return isFloat(dtype) && g.buffers[eq.inputs[0].buffer].dtype === dtype ? dtype : null;
+}
+
+const axesOf = (eq: Equation) => (eq.params as { axes: readonly number[] }).axes;
+
 /** Whether float dtypes a and b ('bool': none yet) can share a kernel; returns the joint one. */
 function joint(a: DType, b: DType): DType | null {
   if (a === 'bool') return b;
@@ -44,6 +65,13 @@ function joint(a: DType, b: DType): DType | null {
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Whether two shapes are the same but for dimensions of size 1 (a row value kept with keepdims). */
+const sameSize = (a: readonly number[], b: readonly number[]) =>
+  sameShape(
+    a.filter((d) => d !== 1),
+    b.filter((d) => d !== 1),
+  );
 
 /** A constant read as one value at every element (a scalar broadcast), or undefined. */
 function scalarConstant(g: Graph, v: ViewRef): number | undefined {
@@ -55,7 +83,10 @@ function scalarConstant(g: Graph, v: ViewRef): number | undefined {
 
 interface Group {
   readonly members: number[];
+  /** The element shape. */
   readonly shape: readonly number[];
+  /** The axes its reductions reduce (null: none yet). */
+  axes: readonly number[] | null;
   dtype: DType;
   /**
    * Groups this one depends on through an equation outside it (null: too many to track, so
@@ -84,8 +115,39 @@ function addVia(into: Set<Group> | null, from: Iterable<Group> | null): Set<Grou
   return into.size > MAX_VIA ? null : into;
 }
 
+/** The row shape of a group with reductions: its element shape without the reduced axes. */
+const rowShapeOf = (group: Group) => group.shape.filter((_, d) => !group.axes?.includes(d));
+
+/** Whether `v` reads a row buffer of `group` broadcast back to the element shape, element for element. */
+function expandsRow(v: ViewRef, group: Group): boolean {
+  const axes = group.axes;
+  if (axes === null || v.offset !== 0 || !sameShape(v.shape, group.shape)) return false;
+  let stride = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (axes.includes(d)) {
+      if (v.strides[d] !== 0 && v.shape[d] !== 1) return false;
+    } else {
+      if (v.strides[d] !== stride && v.shape[d] !== 1) return false;
+      stride *= v.shape[d];
+    }
+  }
+  return true;
+}
+
 /** The one-equation program of `eq`, to ask the backend whether it supports the op. */
 function singleProgram(g: Graph, eq: Equation): FusedProgram {
+  if (REDUCTIONS.has(eq.primitive)) {
+    const v = eq.inputs[0];
+    const dtype = g.buffers[v.buffer].dtype;
+    return {
+      steps: [
+        { kind: 'input', input: 0, dtype },
+        { kind: 'reduce', op: eq.primitive as FusedReduceOp, arg: 0, dtype },
+      ],
+      outputs: [1],
+      reduce: { shape: v.shape, axes: axesOf(eq) },
+    };
+  }
   const steps: FusedStep[] = eq.inputs.map((v, input) => ({
     kind: 'input',
     input,
@@ -100,15 +162,29 @@ function singleProgram(g: Graph, eq: Equation): FusedProgram {
   return { steps, outputs: [steps.length - 1] };
 }
 
+/** What `groupEquations` found: each equation's group (or null), and which equations are row equations. */
+interface Grouping {
+  readonly groups: (Group | null)[];
+  readonly row: Uint8Array;
+}
+
+const sameAxes = (a: readonly number[] | null, b: readonly number[] | null) =>
+  a === null || b === null || sameShape(a, b);
+
 /**
  * Groups equations into fusible chains; returns each equation's group (or null). An equation
- * joins the groups of the inputs it reads element for element, unless a group also reaches it
- * through an equation outside (a reduction, a matmul, a shifted view of it): that group must
- * be written out before.
+ * joins the groups of the inputs it reads element for element (a reduction: of the input it
+ * reduces; an equation of the reduced shape: of the reductions it reads; an equation of the
+ * element shape: also of reductions it reads broadcast back), unless a group also reaches it
+ * through an equation outside (a matmul, a shifted view of it): that group must be written
+ * out before.
  */
-function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
+function groupEquations(g: Graph, backend: Backend): Grouping {
   const fused = backend.fused;
   const groupOfBuffer = new Array<Group | null>(g.buffers.length).fill(null);
+  /** Buffers of the row domain of their group (reductions and what reads them per row). */
+  const rowBuffer = new Uint8Array(g.buffers.length);
+  const row = new Uint8Array(g.equations.length);
   /** For buffers made outside any group: the groups they depend on. */
   const viaOfBuffer = new Array<Set<Group> | null>(g.buffers.length);
   const via = (id: number): Set<Group> | null => {
@@ -117,34 +193,71 @@ function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
   };
   const groupOfEquation: (Group | null)[] = [];
   g.equations.forEach((eq, index) => {
-    let dtype = fusibleDtype(g, eq);
+    const reduction = reducibleDtype(g, eq);
+    let dtype = reduction ?? fusibleDtype(g, eq);
     if (dtype !== null && !fused?.supports(singleProgram(g, eq))) dtype = null;
     const shape = g.buffers[eq.outputs[0]]?.shape ?? [];
+    // A reduction's group has the element shape of its input; an elementwise equation's
+    // group the element shape of its output, or (a row equation) its output is the group's row shape.
+    const elementShape = reduction !== null ? eq.inputs[0].shape : shape;
+    const axes = reduction !== null ? axesOf(eq) : null;
     // What the equation depends on through outside paths, and the groups it could join.
     let blocked: Set<Group> | null = new Set();
-    const candidates = new Set<Group>();
+    const elementCandidates = new Set<Group>();
+    const rowCandidates = new Set<Group>();
+    const expandCandidates = new Set<Group>();
+    let outsideInputs = 0;
     for (const v of eq.inputs) {
       blocked = addVia(blocked, via(v.buffer));
       const producer = groupOfBuffer[v.buffer];
-      if (producer === null) continue;
+      if (producer === null) {
+        if (scalarConstant(g, v) === undefined) outsideInputs++;
+        continue;
+      }
       const group = root(producer);
-      const aligned =
-        readsWhole(v, g.buffers[v.buffer]) &&
-        sameShape(v.shape, group.shape) &&
-        sameShape(group.shape, shape);
-      if (dtype !== null && aligned && group.members.length < MAX_MEMBERS) candidates.add(group);
-      else blocked = addVia(blocked, [group]);
+      const fits = dtype !== null && group.members.length < MAX_MEMBERS;
+      const whole = readsWhole(v, g.buffers[v.buffer]);
+      if (!rowBuffer[v.buffer]) {
+        const aligned = whole && sameShape(v.shape, group.shape) && sameShape(group.shape, elementShape);
+        if (fits && aligned && sameAxes(group.axes, axes)) elementCandidates.add(group);
+        else blocked = addVia(blocked, [group]);
+      } else if (
+        fits &&
+        reduction === null &&
+        whole &&
+        sameSize(v.shape, shape) &&
+        sameSize(rowShapeOf(group), shape)
+      ) {
+        rowCandidates.add(group);
+      } else if (fits && reduction === null && expandsRow(v, group) && sameShape(group.shape, shape)) {
+        expandCandidates.add(group);
+      } else blocked = addVia(blocked, [group]);
     }
+    // One domain: per row if it reads only row values of groups, per element otherwise (then
+    // it must read something per element, or it would be a row value of the element shape).
+    const isRow = rowCandidates.size > 0 && elementCandidates.size === 0 && expandCandidates.size === 0;
+    const perElement = elementCandidates.size > 0 || outsideInputs > 0 || reduction !== null;
+    const candidates = isRow
+      ? rowCandidates
+      : new Set([...elementCandidates, ...(perElement ? expandCandidates : [])]);
     const joins: Group[] = [];
+    let groupShape: readonly number[] = elementShape;
+    let groupAxes = axes;
     if (dtype !== null && blocked !== null) {
       for (const group of candidates) {
         const together = joint(group.dtype, dtype as DType);
         if (blocked.has(group) || together === null) continue;
+        if (!sameAxes(group.axes, groupAxes) || (joins.length > 0 && !sameShape(group.shape, groupShape)))
+          continue;
         joins.push(group);
         dtype = together;
+        groupShape = group.shape;
+        groupAxes = groupAxes ?? group.axes;
       }
     }
-    const notJoined = [...candidates].filter((c) => !joins.includes(c));
+    const notJoined = [...elementCandidates, ...rowCandidates, ...expandCandidates].filter(
+      (c) => !joins.includes(c),
+    );
     const reached = addVia(blocked, notJoined);
     if (dtype === null) {
       groupOfEquation.push(null);
@@ -152,9 +265,17 @@ function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
       return;
     }
     // Merge into the largest group (so that a long chain is not copied at every step).
-    let group: Group = { members: [], shape, dtype, via: new Set(), mergedInto: null };
+    let group: Group = {
+      members: [],
+      shape: groupShape,
+      axes: null,
+      dtype,
+      via: new Set(),
+      mergedInto: null,
+    };
     for (const other of joins) if (other.members.length > group.members.length) group = other;
     group.dtype = dtype;
+    group.axes = groupAxes;
     for (const other of joins) {
       if (other === group) continue;
       for (const m of other.members) group.members.push(m);
@@ -164,8 +285,12 @@ function groupEquations(g: Graph, backend: Backend): (Group | null)[] {
     group.members.push(index);
     groupOfEquation.push(group);
     groupOfBuffer[eq.outputs[0]] = group;
+    if (reduction !== null || (isRow && joins.length > 0)) {
+      rowBuffer[eq.outputs[0]] = 1;
+      row[index] = 1;
+    }
   });
-  return groupOfEquation.map((group) => (group ? root(group) : null));
+  return { groups: groupOfEquation.map((group) => (group ? root(group) : null)), row };
 }
 
 /**
@@ -223,25 +348,31 @@ function schedule(
 
 const viewKey = (v: ViewRef) => `${v.buffer}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
 
-/** The fused equation of a group's members (in graph order), writing what `readOutside` says is read elsewhere. */
+/**
+ * The fused equation of a group's members (in graph order; `row` tells the row equations),
+ * writing what `readOutside` says is read elsewhere.
+ */
 function fusedEquation(
   g: Graph,
-  members: readonly Equation[],
+  members: readonly number[],
+  row: Uint8Array,
+  group: Group,
   readOutside: (id: number) => boolean,
 ): PlanEquation {
   const steps: FusedStep[] = [];
   const inputs: ViewRef[] = [];
   const stepOfView = new Map<string, number>();
   const stepOfBuffer = new Map<number, number>();
-  const operand = (v: ViewRef): number => {
+  const operand = (v: ViewRef, perRow: boolean): number => {
     const internal = stepOfBuffer.get(v.buffer);
     if (internal !== undefined) return internal;
-    const key = viewKey(v);
+    const key = `${perRow}|${viewKey(v)}`;
     let step = stepOfView.get(key);
     if (step === undefined) {
       const dtype = g.buffers[v.buffer].dtype;
       const value = scalarConstant(g, v);
       if (value !== undefined) steps.push({ kind: 'constant', value, dtype });
+      else if (perRow) steps.push({ kind: 'input', input: inputs.push(v) - 1, dtype, row: true });
       else steps.push({ kind: 'input', input: inputs.push(v) - 1, dtype });
       step = steps.length - 1;
       stepOfView.set(key, step);
@@ -250,17 +381,30 @@ function fusedEquation(
   };
   const outputs: number[] = [];
   const outputSteps: number[] = [];
-  for (const eq of members) {
-    const args = eq.inputs.map(operand);
+  let reduces = false;
+  for (const m of members) {
+    const eq = g.equations[m];
     const out = eq.outputs[0];
-    steps.push({ kind: 'op', op: eq.primitive as FusedOp, args, dtype: g.buffers[out].dtype });
+    const dtype = g.buffers[out].dtype;
+    if (REDUCTIONS.has(eq.primitive)) {
+      const arg = operand(eq.inputs[0], false);
+      steps.push({ kind: 'reduce', op: eq.primitive as FusedReduceOp, arg, dtype });
+      reduces = true;
+    } else {
+      const args = eq.inputs.map((v) => operand(v, row[m] === 1));
+      steps.push({ kind: 'op', op: eq.primitive as FusedOp, args, dtype });
+    }
     stepOfBuffer.set(out, steps.length - 1);
     if (readOutside(out)) {
       outputs.push(out);
       outputSteps.push(steps.length - 1);
     }
   }
-  return { primitive: 'fused', params: { steps, outputs: outputSteps }, inputs, outputs };
+  const program: FusedProgram =
+    reduces && group.axes !== null
+      ? { steps, outputs: outputSteps, reduce: { shape: group.shape, axes: group.axes } }
+      : { steps, outputs: outputSteps };
+  return { primitive: 'fused', params: program, inputs, outputs };
 }
 
 /**
@@ -268,11 +412,12 @@ function fusedEquation(
  * inputs; scalar constants inline) of one shape and one float dtype into fused equations,
  * where `backend` supports them. An intermediate read elsewhere becomes an extra output.
  */
-export function fuseElementwise(g: Graph, backend: Backend): PlanGraph {
-  checkGraph('fuseElementwise', g);
+export function fuseElementwise(graph: Graph, backend: Backend): PlanGraph {
+  checkGraph('fuseElementwise', graph);
   checkBackend('fuseElementwise', backend);
-  if (backend.fused === undefined) return g;
-  const groups = groupEquations(g, backend);
+  if (backend.fused === undefined) return graph;
+  const g = transposeMatmulOutputs(graph);
+  const { groups, row } = groupEquations(g, backend);
   for (;;) {
     const groupOfBuffer = new Map<number, Group>();
     g.equations.forEach((eq, i) => {
@@ -304,11 +449,7 @@ export function fuseElementwise(g: Graph, backend: Backend): PlanGraph {
     const equations = scheduled.order.map((u): PlanEquation => {
       const members = units[u];
       if (members.length === 1) return g.equations[members[0]];
-      return fusedEquation(
-        g,
-        members.map((m) => g.equations[m]),
-        (id) => outside.has(id),
-      );
+      return fusedEquation(g, members, row, groups[members[0]] as Group, (id) => outside.has(id));
     });
     return trust({ ...g, equations });
   }
