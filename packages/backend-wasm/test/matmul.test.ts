@@ -212,6 +212,12 @@ describe('matmul on the wasm backend', () => {
         { shape: [5, 301, 1], layout: 'transposed', seed: 7 },
         { shape: [5, 1, 257], layout: 'contiguous', seed: 8 },
       );
+      // Over 8 MiB of output: more parts than the pool's default, with boundaries inside examples.
+      checkAgainstReference(
+        threads,
+        { shape: [7, 1001, 1], layout: 'contiguous', seed: 9 },
+        { shape: [7, 1, 331], layout: 'flipped', seed: 10 },
+      );
     }
   });
 
