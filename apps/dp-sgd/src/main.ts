@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // DP-SGD on Fashion-MNIST with a Rényi-DP accountant: `node dist/main.js --epochs 20`.
+import { join } from 'node:path';
 import { formatDuration, parseArg, trainerOptions, trainerProgram } from '@tsgrad/app-kit';
 import { Option } from 'commander';
 import { data, optim } from 'tsgrad';
@@ -22,7 +23,6 @@ const program = trainerProgram({
     lr: 6,
     optimizer: 'momentum',
     schedule: 'cosine',
-    checkpoint: 'out/dp-sgd/checkpoint.safetensors',
   },
   optimizers: ['sgd', 'momentum', 'adam'],
   schedules: ['constant', 'cosine'],
@@ -56,9 +56,17 @@ const program = trainerProgram({
   )
   .addHelpText(
     'after',
-    '\nOutputs go to out/dp-sgd/ (metrics.jsonl, accuracy-vs-epsilon.png, loss.png, checkpoint.safetensors).',
+    '\nOutputs go to --out-dir, by default out/dp-sgd/ (metrics.jsonl, accuracy-vs-epsilon.png, loss.png, and checkpoint.safetensors unless --checkpoint is given).',
   );
 program.parse();
+// Checkpoints go beside the metrics unless --checkpoint says otherwise.
+if (program.getOptionValue('checkpoint') === undefined) {
+  program.setOptionValueWithSource(
+    'checkpoint',
+    join(program.getOptionValue('outDir') as string, 'checkpoint.safetensors'),
+    'default',
+  );
+}
 
 const options = trainerOptions(program);
 const extra = program.opts<{
