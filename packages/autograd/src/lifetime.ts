@@ -210,6 +210,11 @@ function abandon(frame: Frame): void {
 
 /** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
 function collect(value: unknown, into: object[]): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (!Array.isArray(value) && !isPlain(value)) {
+    into.push(value); // the usual result: one tensor or array
+    return;
+  }
   // Iterative: a result may be nested arbitrarily deep.
   const pending: unknown[] = [value];
   while (pending.length > 0) {
@@ -219,8 +224,12 @@ function collect(value: unknown, into: object[]): void {
       for (let i = next.length - 1; i >= 0; i--) pending.push(next[i]);
       continue;
     }
-    const proto = Object.getPrototypeOf(next);
-    if (proto === Object.prototype || proto === null) pending.push(...Object.values(next).reverse());
+    if (isPlain(next)) pending.push(...Object.values(next).reverse());
     else into.push(next);
   }
+}
+
+function isPlain(x: object): boolean {
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
 }

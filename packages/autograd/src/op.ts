@@ -121,9 +121,14 @@ const NO_INPUT_LEVELS: readonly (readonly BatchingBackend[])[] = [];
 
 /** The vmap levels of each input, or none when no input has any (all but vmapped ops: nothing kept). */
 function levelsOf(inputs: readonly Tensor[]): readonly (readonly BatchingBackend[])[] {
-  const levels = inputs.map((x) => batchLevels(x.peekValue()));
-  return levels.some((l) => l.length > 0) ? levels : NO_INPUT_LEVELS;
+  for (const x of inputs) {
+    if (batchLevels(x.peekValue()).length > 0) return inputs.map((y) => batchLevels(y.peekValue()));
+  }
+  return NO_INPUT_LEVELS;
 }
+
+/** What a context holds for a role the op does not save (shared: a tape node never changes it). */
+const NOT_SAVED: readonly Tensor[] = Object.freeze([]);
 
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
   checkTensorList(definition.name, inputs);
@@ -137,15 +142,15 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       arrays,
     ),
   );
-  const record = isGradEnabled() && inputs.some((x) => x.requiresGrad);
+  const needsInputGrad = inputs.map((x) => x.requiresGrad);
+  const record = isGradEnabled() && needsInputGrad.includes(true);
   const outputs = values.map(
     (v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }),
   );
-  const needsInputGrad = inputs.map((x) => x.requiresGrad);
   const save = definition.save ?? { inputs: true };
   const saved: OpContext<P> = {
-    inputs: save.inputs === false ? [] : inputs,
-    outputs: save.outputs ? outputs : [],
+    inputs: save.inputs === false ? NOT_SAVED : inputs,
+    outputs: save.outputs ? outputs : NOT_SAVED,
     params,
     needsInputGrad,
   };

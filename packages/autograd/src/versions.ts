@@ -9,7 +9,10 @@ export class InPlaceModificationError extends TsgradError {}
 
 /** The versions of the tensors a node saves, inputs then outputs (recorded when it is made). */
 export function savedVersions(inputs: readonly Tensor[], outputs: readonly Tensor[]): number[] {
-  return [...inputs, ...outputs].map((t) => t.version);
+  const versions = new Array<number>(inputs.length + outputs.length);
+  for (let i = 0; i < inputs.length; i++) versions[i] = inputs[i].version;
+  for (let i = 0; i < outputs.length; i++) versions[inputs.length + i] = outputs[i].version;
+  return versions;
 }
 
 /** Throws if a tensor `node` saved has been changed in place since `op` (`backward`, …) recorded it. */

@@ -84,12 +84,14 @@ export function contiguous(x: NDArray): NDArray {
   return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
+const isPacked = (x: NDArray): boolean => x.isContiguous && x.offset === 0 && x.storage.size === x.size;
+
 /**
  * The input form of a non-strided kernel: contiguous, starting at element 0 and spanning the
  * whole buffer. A contiguous view into a larger buffer (a row of a matrix) is copied too.
  */
 function packed(x: NDArray): NDArray {
-  if (x.isContiguous && x.offset === 0 && x.storage.size === x.size) return x;
+  if (isPacked(x)) return x;
   return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
@@ -127,7 +129,7 @@ export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
 
 /** The inputs as arrays of a tracing backend; others pass unchanged. */
 function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {
-  if (!isTracingBackend(backend)) return inputs;
+  if (!isTracingBackend(backend) || inputs.every((x) => x.backend === backend)) return inputs;
   return inputs.map((x) => (x.backend === backend ? x : backend.adopt(x)));
 }
 
@@ -175,7 +177,7 @@ export function runPrimitive<P extends Primitive>(
     }
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
-  const ready = strided ? adopted : adopted.map(packed);
+  const ready = strided || adopted.every(isPacked) ? adopted : adopted.map(packed);
   const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape, primitive));
   const kernel = backend.kernels[primitive] as AnyKernel;
   // Kernels never see empty outputs.

@@ -6,7 +6,11 @@ import type { NDArray } from '../ndarray.js';
 
 /** Disposes the arrays an op made, leaving the caller's own `inputs` alone. */
 export function disposeTemporaries(made: readonly NDArray[], inputs: readonly unknown[]): void {
-  for (const x of new Set(made)) if (!inputs.includes(x)) x.dispose();
+  // Indexed, without a Set: this runs for every op, on lists of one or two arrays.
+  for (let i = 0; i < made.length; i++) {
+    const x = made[i];
+    if (made.indexOf(x) === i && !inputs.includes(x)) x.dispose();
+  }
 }
 
 /**

@@ -87,7 +87,6 @@ function broadcastView(op: string, x: NDArray, shape: Shape): NDArray {
   checkShape(op, shape);
   const lead = shape.length - x.ndim;
   const fail = () => new ShapeError(op, `cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
-  checkShape(op, shape);
   if (lead < 0) throw fail();
   const strides = shape.map((d, i) => {
     if (i < lead) return 0;
