@@ -43,6 +43,10 @@ describe('the conv2d epilogue pass: which patterns it rewrites', () => {
     expect(g.equations.map((eq) => eq.primitive)).toEqual(['conv2d', 'tanh']);
   });
 
+  it('leaves a ReLU of the convolution read in another shape alone (the kernel writes [N, O, H, W])', () => {
+    expect(epilogues(plan((u, v) => A.relu(A.reshape(conv(u, v), [2, -1])), [x, w]))).toEqual(['plain/2']);
+  });
+
   it('leaves an intermediate that something else reads in memory', () => {
     // The convolution itself is returned: nothing moves.
     expect(

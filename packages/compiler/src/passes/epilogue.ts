@@ -35,11 +35,18 @@ function scalarConstant(g: Graph, v: ViewRef): number | undefined {
   return v.shape.every((d, i) => d === 1 || v.strides[i] === 0) ? source.data[v.offset] : undefined;
 }
 
-/** The operand of binary `eq` other than whole buffer `id` (null if `eq` does not read `id` whole, once). */
+/** Whether `v` reads buffer `id` whole, in its own shape (so a result of that shape replaces it). */
+const readsAsIs = (g: Graph, v: ViewRef, id: number) =>
+  v.buffer === id &&
+  readsWhole(v, g.buffers[id]) &&
+  v.shape.length === g.buffers[id].shape.length &&
+  v.shape.every((d, i) => d === g.buffers[id].shape[i]);
+
+/** The operand of binary `eq` other than buffer `id` (null if `eq` does not read `id` as is, once). */
 function otherOperand(g: Graph, eq: Equation, id: number): ViewRef | null {
   if (eq.inputs.length !== 2 || eq.outputs.length !== 1) return null;
   const [a, b] = eq.inputs;
-  const whole = (v: ViewRef) => v.buffer === id && readsWhole(v, g.buffers[id]);
+  const whole = (v: ViewRef) => readsAsIs(g, v, id);
   if (whole(a) && b.buffer !== id) return b;
   if (whole(b) && a.buffer !== id) return a;
   return null;
@@ -65,8 +72,7 @@ const isRelu = (g: Graph, eq: Equation, id: number) => {
 const isPositiveMask = (g: Graph, eq: Equation, id: number) =>
   eq.primitive === 'gt' &&
   eq.inputs.length === 2 &&
-  eq.inputs[0].buffer === id &&
-  readsWhole(eq.inputs[0], g.buffers[id]) &&
+  readsAsIs(g, eq.inputs[0], id) &&
   scalarConstant(g, eq.inputs[1]) === 0;
 
 /** `g` with conv2d's bias add and ReLU moved into the conv2d where `backend` supports it. */
