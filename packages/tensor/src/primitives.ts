@@ -103,6 +103,7 @@ export interface Conv2dParams {
  * y = activation(conv2d(x, w) + bias[o]) computed as the kernel writes y.
  */
 export interface Conv2dEpilogueParams extends Conv2dParams {
+  /** Applied after the bias: `'relu'` is max(y, 0); `'none'` (the default) leaves y. */
   readonly activation?: 'none' | 'relu';
 }
 /**
