@@ -33,6 +33,8 @@ export function createWasmBackend(options: RuntimeOptions = {}): WasmBackend {
     allocUninitialized,
     prepare: elementwisePreparer(runtime),
     fused: wasmFusedKernels(runtime),
+    // conv2d's bias and ReLU at write-back (kernels/conv.ts): float32 only.
+    convEpilogue: (dtype) => dtype === 'float32',
     alloc(dtype, size) {
       const handle = allocUninitialized(dtype, size);
       if (size > 0) runtime.exports.fillZero(handle.ptr, handle.bytes);

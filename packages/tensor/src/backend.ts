@@ -38,6 +38,11 @@ export interface Backend<H = unknown> {
     inputs: readonly View<H>[],
     params: unknown,
   ): (() => void) | undefined;
+  /**
+   * Whether conv2d runs the epilogue (bias input and activation, Conv2dEpilogueParams) on
+   * `dtype`. The compiler's epilogue pass rewrites conv2d → add bias → relu only where it does.
+   */
+  convEpilogue?(dtype: DType): boolean;
   /** Kernels for the compiler's fused elementwise programs (see FusedProgram). */
   readonly fused?: FusedKernels<H>;
 }

@@ -98,6 +98,15 @@ export interface Conv2dParams {
   readonly groups: number;
 }
 /**
+ * conv2d with an epilogue, made by the compiler's epilogue pass on backends whose
+ * `convEpilogue` accepts the dtype: a third input bias `[O]` (optional) and
+ * y = activation(conv2d(x, w) + bias[o]) computed as the kernel writes y.
+ */
+export interface Conv2dEpilogueParams extends Conv2dParams {
+  /** Applied after the bias: `'relu'` is max(y, 0); `'none'` (the default) leaves y. */
+  readonly activation?: 'none' | 'relu';
+}
+/**
  * The transpose of conv2d with respect to its input: the input gradient of conv2d and the
  * forward of ConvTranspose2d. Inputs dy `[N, O, h, w]` and w in conv2d's layout
  * `[O, C/groups, kh, kw]`; output `[N, C, ...outSize]`, where input (h, w) adds

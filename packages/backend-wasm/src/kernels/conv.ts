@@ -1,4 +1,5 @@
 import {
+  type Conv2dEpilogueParams,
   type Conv2dParams,
   type ConvShape,
   convShape,
@@ -56,16 +57,6 @@ const PARALLEL_WORK = 1 << 20;
  * the partials are added in order, so the result does not depend on the number of threads.
  */
 const WEIGHT_GRAD_PARTS = 8;
-
-/**
- * The conv2d epilogue, the hook for the fusion pass: an equation `conv2d(x, w, bias?)` whose
- * params carry `activation` gets y = activation(conv2d(x, w) + bias[o]) computed at write-back,
- * while each band is in the cache (float32 only). Without a third input and an activation it
- * is plain conv2d.
- */
-export interface Conv2dEpilogueParams extends Conv2dParams {
-  readonly activation?: 'none' | 'relu';
-}
 
 /** The activation codes of assembly/conv-images.ts. */
 const ACTIVATIONS = { none: 0, relu: 1 } as const;

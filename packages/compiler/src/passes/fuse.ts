@@ -13,6 +13,7 @@ import {
 import { checkBackend, checkGraph, trust } from '../check.js';
 import type { Equation, Graph, PlanEquation, PlanGraph, ViewRef } from '../graph.js';
 import { readsWhole } from '../ir.js';
+import { fuseConvEpilogues } from './epilogue.js';
 import { transposeMatmulOutputs } from './transpose-matmul.js';
 
 // Elementwise fusion: chains of elementwise equations over one shape become one kernel that
@@ -416,7 +417,7 @@ export function fuseElementwise(graph: Graph, backend: Backend): PlanGraph {
   checkGraph('fuseElementwise', graph);
   checkBackend('fuseElementwise', backend);
   if (backend.fused === undefined) return graph;
-  const g = transposeMatmulOutputs(graph);
+  const g = fuseConvEpilogues(transposeMatmulOutputs(graph), backend);
   const { groups, row } = groupEquations(g, backend);
   for (;;) {
     const groupOfBuffer = new Map<number, Group>();
