@@ -19,15 +19,22 @@ interface Targets {
 
 /** Nodes reachable from the roots, with how many edges from reachable nodes point at each. */
 function discover(roots: readonly Node[]): Map<Node, number> {
-  const dependencies = new Map<Node, number>(roots.map((n) => [n, 0]));
-  const stack = [...new Set(roots)];
+  const dependencies = new Map<Node, number>();
+  const stack: Node[] = [];
+  for (let i = 0; i < roots.length; i++) {
+    if (dependencies.has(roots[i])) continue;
+    dependencies.set(roots[i], 0);
+    stack.push(roots[i]);
+  }
+  // Indexed loops, no iterators or tuples: a traced chain walks thousands of nodes per compile.
   while (stack.length > 0) {
-    const node = stack.pop() as Node;
-    for (const edge of node.edges) {
+    const { edges } = stack.pop() as Node;
+    for (let i = 0; i < edges.length; i++) {
+      const edge = edges[i];
       if (edge === null || !('node' in edge)) continue;
-      const seen = dependencies.has(edge.node);
-      dependencies.set(edge.node, (dependencies.get(edge.node) ?? 0) + 1);
-      if (!seen) stack.push(edge.node);
+      const count = dependencies.get(edge.node);
+      dependencies.set(edge.node, (count ?? 0) + 1);
+      if (count === undefined) stack.push(edge.node);
     }
   }
   return dependencies;
@@ -37,26 +44,42 @@ function discover(roots: readonly Node[]): Map<Node, number> {
 function neededFor(nodes: Iterable<Node>, targets: Targets): Set<Node> {
   const needed = new Set<Node>();
   const done = new Set<Node>();
+  // Two parallel stacks: a node, and whether its inputs were pushed already.
+  const stack: Node[] = [];
+  const expandedStack: boolean[] = [];
   for (const start of nodes) {
-    const stack: [Node, boolean][] = [[start, false]];
+    stack.push(start);
+    expandedStack.push(false);
     while (stack.length > 0) {
-      const [node, expanded] = stack.pop() as [Node, boolean];
+      const node = stack.pop() as Node;
+      const expanded = expandedStack.pop() as boolean;
       if (done.has(node)) continue;
+      const { edges } = node;
       if (!expanded) {
-        stack.push([node, true]);
-        for (const e of node.edges)
-          if (e !== null && 'node' in e && !done.has(e.node)) stack.push([e.node, false]);
+        stack.push(node);
+        expandedStack.push(true);
+        for (let i = 0; i < edges.length; i++) {
+          const e = edges[i];
+          if (e !== null && 'node' in e && !done.has(e.node)) {
+            stack.push(e.node);
+            expandedStack.push(false);
+          }
+        }
         continue;
       }
       done.add(node);
-      const feeds = node.edges.some(
-        (e) =>
-          e !== null &&
-          ('leaf' in e
+      for (let i = 0; i < edges.length; i++) {
+        const e = edges[i];
+        if (e === null) continue;
+        const feeds =
+          'leaf' in e
             ? targets.leaves.has(e.leaf)
-            : needed.has(e.node) || (targets.slots.get(e.node)?.has(e.index) ?? false)),
-      );
-      if (feeds) needed.add(node);
+            : needed.has(e.node) || (targets.slots.get(e.node)?.has(e.index) ?? false);
+        if (feeds) {
+          needed.add(node);
+          break;
+        }
+      }
     }
   }
   return needed;

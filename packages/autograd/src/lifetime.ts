@@ -181,19 +181,26 @@ export function forgetSaved(tensors: readonly Owned[]): void {
 
 /** Hands what `result` holds to the enclosing frame (or the user) and frees the rest. */
 function close(frame: Frame, result: unknown): void {
+  // Every library op closes a frame (thousands per traced function): indexed loops, no iterators.
   const kept: object[] = [];
   collect(result, kept);
   const parent = innermost();
   // A tensor released elsewhere that this frame returns is alive again (e.g. a saved input a
   // backward rule returned as a gradient); it is the user's from now on.
-  for (const x of kept) if (isReleased(x)) giveToUser(x);
-  for (const t of frame.tensors) {
+  for (let i = 0; i < kept.length; i++) {
+    const x = kept[i];
+    if (isReleased(x)) giveToUser(x);
+  }
+  const { tensors, arrays } = frame;
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
     if (t.frame !== frame) continue;
     if (!kept.includes(t)) letGo(t);
     else if (parent !== null) parent.addTensor(t);
     else t.frame = null;
   }
-  for (const a of frame.arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
     if (a === null) continue;
     if (!kept.includes(a)) a.dispose();
     else parent?.arrays.push(a);

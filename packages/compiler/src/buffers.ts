@@ -41,11 +41,33 @@ export interface BufferPlan {
 export function lastUses(g: PlanGraph): Float64Array {
   checkGraph('lastUses', g);
   const last = new Float64Array(g.buffers.length).fill(-1);
-  g.equations.forEach((eq, i) => {
-    for (const v of eq.inputs) last[v.buffer] = i;
-  });
-  for (const v of g.outputs) last[v.buffer] = Number.POSITIVE_INFINITY;
+  const { equations, outputs } = g;
+  for (let i = 0; i < equations.length; i++) {
+    const { inputs } = equations[i];
+    for (let j = 0; j < inputs.length; j++) last[inputs[j].buffer] = i;
+  }
+  for (let j = 0; j < outputs.length; j++) last[outputs[j].buffer] = Number.POSITIVE_INFINITY;
   return last;
+}
+
+/** Free cells by dtype, then size (numbers, not `dtype:size` strings: the planner looks one up per buffer). */
+class CellPool {
+  private readonly byDType = new Map<DType, Map<number, number[]>>();
+
+  take(dtype: DType, size: number): number | undefined {
+    return this.byDType.get(dtype)?.get(size)?.pop();
+  }
+
+  put(dtype: DType, size: number, cell: number): void {
+    let bySize = this.byDType.get(dtype);
+    if (bySize === undefined) {
+      bySize = new Map();
+      this.byDType.set(dtype, bySize);
+    }
+    const list = bySize.get(size);
+    if (list === undefined) bySize.set(size, [cell]);
+    else list.push(cell);
+  }
 }
 
 /**
@@ -55,68 +77,68 @@ export function lastUses(g: PlanGraph): Float64Array {
 export function planBuffers(g: PlanGraph, donated: readonly boolean[] = []): BufferPlan {
   checkGraph('planBuffers', g);
   checkFlags('planBuffers', 'donated', donated);
+  const { buffers, equations } = g;
   const cells: Cell[] = [];
-  const cellOf = new Int32Array(g.buffers.length).fill(-1);
+  const cellOf = new Int32Array(buffers.length).fill(-1);
   const last = lastUses(g);
-  const isOutput = new Uint8Array(g.buffers.length);
-  for (const v of g.outputs) isOutput[v.buffer] = 1;
-  /** Dead cells by `dtype:size`, ready for reuse. */
-  const free = new Map<string, number[]>();
-  const keyOf = (c: { dtype: DType; size: number }) => `${c.dtype}:${c.size}`;
-  /** Donated input cells that are free, by `dtype:size` (outputs may take them). */
-  const freeDonated = new Map<string, number[]>();
-  const reusable = new Set<number>();
+  const isOutput = new Uint8Array(buffers.length);
+  for (let j = 0; j < g.outputs.length; j++) isOutput[g.outputs[j].buffer] = 1;
+  /** Dead cells, ready for reuse. */
+  const free = new CellPool();
+  /** Donated input cells that are free (outputs may take them). */
+  const freeDonated = new CellPool();
+  // By cell number (a cell is made for one buffer, so there are at most as many as buffers).
+  const reusable = new Uint8Array(buffers.length);
 
   const newCell = (cell: Cell) => {
     cells.push(cell);
     return cells.length - 1;
   };
   const release = (cell: number) => {
-    if (!reusable.has(cell)) return;
+    if (reusable[cell] === 0) return;
     const c = cells[cell];
-    const pool = c.kind.kind === 'input' ? freeDonated : free;
-    const list = pool.get(keyOf(c)) ?? [];
-    list.push(cell);
-    pool.set(keyOf(c), list);
+    (c.kind.kind === 'input' ? freeDonated : free).put(c.dtype, c.size, cell);
   };
 
   for (const id of g.inputs) {
-    const b = g.buffers[id];
+    const b = buffers[id];
     if (b.source.kind !== 'input') continue;
     cellOf[id] = newCell({ dtype: b.dtype, size: b.size, kind: { kind: 'input', index: b.source.index } });
     if (donated[b.source.index]) {
-      reusable.add(cellOf[id]);
+      reusable[cellOf[id]] = 1;
       if (last[id] < 0) release(cellOf[id]);
     }
   }
-  for (const b of g.buffers) {
+  for (const b of buffers) {
     if (b.source.kind === 'constant' && last[b.id] !== -1) {
       cellOf[b.id] = newCell({ dtype: b.dtype, size: b.size, kind: { kind: 'constant', buffer: b.id } });
     }
   }
 
-  g.equations.forEach((eq, i) => {
-    for (const out of eq.outputs) {
-      const b = g.buffers[out];
-      const key = keyOf(b);
+  for (let i = 0; i < equations.length; i++) {
+    const { inputs, outputs } = equations[i];
+    for (let j = 0; j < outputs.length; j++) {
+      const out = outputs[j];
+      const { dtype, size } = buffers[out];
       if (isOutput[out]) {
         cellOf[out] =
-          freeDonated.get(key)?.pop() ?? newCell({ dtype: b.dtype, size: b.size, kind: { kind: 'output' } });
+          freeDonated.take(dtype, size) ?? newCell({ dtype, size, kind: { kind: 'output' } });
       } else {
         cellOf[out] =
-          free.get(key)?.pop() ??
-          freeDonated.get(key)?.pop() ??
-          newCell({ dtype: b.dtype, size: b.size, kind: { kind: 'workspace' } });
-        reusable.add(cellOf[out]);
+          free.take(dtype, size) ??
+          freeDonated.take(dtype, size) ??
+          newCell({ dtype, size, kind: { kind: 'workspace' } });
+        reusable[cellOf[out]] = 1;
       }
     }
-    for (const v of eq.inputs) {
-      if (last[v.buffer] === i) {
-        last[v.buffer] = -2; // released once, even when read twice
-        release(cellOf[v.buffer]);
+    for (let j = 0; j < inputs.length; j++) {
+      const { buffer } = inputs[j];
+      if (last[buffer] === i) {
+        last[buffer] = -2; // released once, even when read twice
+        release(cellOf[buffer]);
       }
     }
-    for (const out of eq.outputs) if (last[out] === -1) release(cellOf[out]);
-  });
+    for (let j = 0; j < outputs.length; j++) if (last[outputs[j]] === -1) release(cellOf[outputs[j]]);
+  }
   return { cells, cellOf };
 }

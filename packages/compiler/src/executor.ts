@@ -137,14 +137,22 @@ export class Executable {
       return view;
     };
     let fused = 0;
-    for (const eq of graph.equations) {
-      const outs = eq.outputs.map((id) => {
-        const b = graph.buffers[id];
-        return viewOf({ buffer: id, shape: b.shape, strides: contiguousStrides(b.shape), offset: 0 });
-      });
+    const { equations, buffers } = graph;
+    for (let i = 0; i < equations.length; i++) {
+      const eq = equations[i];
       // Kernels never see empty outputs (as in runPrimitive).
-      if (outs.length > 0 && eq.outputs.every((id) => graph.buffers[id].size === 0)) continue;
-      this.calls.push(boundCall(backend, eq, outs, eq.inputs.map(viewOf)));
+      let empty = eq.outputs.length > 0;
+      const outs: MutableView[] = [];
+      for (let j = 0; j < eq.outputs.length; j++) {
+        const id = eq.outputs[j];
+        const b = buffers[id];
+        if (b.size !== 0) empty = false;
+        outs.push(viewOf({ buffer: id, shape: b.shape, strides: contiguousStrides(b.shape), offset: 0 }));
+      }
+      if (empty) continue;
+      const ins: MutableView[] = [];
+      for (let j = 0; j < eq.inputs.length; j++) ins.push(viewOf(eq.inputs[j]));
+      this.calls.push(boundCall(backend, eq, outs, ins));
       if (eq.primitive === 'fused') fused++;
     }
     this.stats = {

@@ -17,9 +17,13 @@ function paramsKey(params: unknown): string {
 }
 
 function equationKey(g: Graph, eq: Equation): string {
+  const { inputs, outputs } = eq;
   let key = `${eq.primitive}|${paramsKey(eq.params)}|`;
-  for (const v of eq.inputs) key += `${viewKey(v)};`;
-  for (const id of eq.outputs) key += `|${g.buffers[id].dtype}[${g.buffers[id].shape.join(',')}]`;
+  for (let j = 0; j < inputs.length; j++) key += `${viewKey(inputs[j])};`;
+  for (let j = 0; j < outputs.length; j++) {
+    const b = g.buffers[outputs[j]];
+    key += `|${b.dtype}[${b.shape.join(',')}]`;
+  }
   return key;
 }
 
@@ -41,17 +45,15 @@ export function eliminateCommonSubexpressions(g: Graph): Graph {
   }
   const seen = new Map<string, readonly number[]>();
   const equations: Equation[] = [];
-  for (const original of g.equations) {
-    const eq = renameInputs(original, to);
+  for (let i = 0; i < g.equations.length; i++) {
+    const eq = renameInputs(g.equations[i], to);
     const key = equationKey(g, eq);
     const earlier = seen.get(key);
     if (earlier === undefined) {
       seen.set(key, eq.outputs);
       equations.push(eq);
     } else {
-      eq.outputs.forEach((id, i) => {
-        to[id] = earlier[i];
-      });
+      for (let j = 0; j < eq.outputs.length; j++) to[eq.outputs[j]] = earlier[j];
     }
   }
   return trust(renameGraph({ ...g, equations }, to));

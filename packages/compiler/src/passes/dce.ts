@@ -9,9 +9,12 @@ export function eliminateDeadCode(g: Graph): Graph {
   const kept = [];
   for (let i = g.equations.length - 1; i >= 0; i--) {
     const eq = g.equations[i];
-    if (!eq.outputs.some((id) => live[id] === 1)) continue;
+    const { inputs, outputs } = eq;
+    let reaches = false;
+    for (let j = 0; j < outputs.length && !reaches; j++) reaches = live[outputs[j]] === 1;
+    if (!reaches) continue;
     kept.push(eq);
-    for (const v of eq.inputs) live[v.buffer] = 1;
+    for (let j = 0; j < inputs.length; j++) live[inputs[j].buffer] = 1;
   }
   return trust({ ...g, equations: kept.reverse() });
 }

@@ -12,9 +12,12 @@ export function renameView(v: ViewRef, to: Int32Array): ViewRef {
 }
 
 export function renameInputs(eq: Equation, to: Int32Array): Equation {
-  return eq.inputs.some((v) => to[v.buffer] !== v.buffer)
-    ? { ...eq, inputs: eq.inputs.map((v) => renameView(v, to)) }
-    : eq;
+  const { inputs } = eq;
+  for (let j = 0; j < inputs.length; j++) {
+    if (to[inputs[j].buffer] !== inputs[j].buffer)
+      return { ...eq, inputs: inputs.map((v) => renameView(v, to)) };
+  }
+  return eq;
 }
 
 /** The graph with buffers renamed everywhere (equations whose outputs were renamed away remain; DCE drops them). */
