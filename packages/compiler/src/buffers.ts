@@ -121,8 +121,7 @@ export function planBuffers(g: PlanGraph, donated: readonly boolean[] = []): Buf
       const out = outputs[j];
       const { dtype, size } = buffers[out];
       if (isOutput[out]) {
-        cellOf[out] =
-          freeDonated.take(dtype, size) ?? newCell({ dtype, size, kind: { kind: 'output' } });
+        cellOf[out] = freeDonated.take(dtype, size) ?? newCell({ dtype, size, kind: { kind: 'output' } });
       } else {
         cellOf[out] =
           free.take(dtype, size) ??
