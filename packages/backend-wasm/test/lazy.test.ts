@@ -188,6 +188,9 @@ type Step =
   | { readonly kind: 'where'; readonly c: number; readonly a: number; readonly b: number }
   | { readonly kind: 'cast'; readonly dtype: 'float32' | 'float64' | 'bool'; readonly a: number };
 
+/** The op frontends by primitive name (each elementwise primitive has one of its name). */
+const byName = T as unknown as Record<Unary | Binary, (...args: T.NDArray[]) => T.NDArray>;
+
 const SPECIAL = [0, -0, 1, -1, 0.5, 2.5, -2.5, 88.8, -104, 1e-40, Number.NaN, Number.POSITIVE_INFINITY];
 
 /** Each step's result (as a host array of bits), computed with the given threshold. */
@@ -214,9 +217,8 @@ function evaluate(
       const pick = (i: number) => values[i % values.length];
       let y: T.NDArray;
       try {
-        if (s.kind === 'unary') y = (T[s.op] as (x: T.NDArray) => T.NDArray)(pick(s.a));
-        else if (s.kind === 'binary')
-          y = (T[s.op] as (a: T.NDArray, b: T.NDArray) => T.NDArray)(pick(s.a), pick(s.b));
+        if (s.kind === 'unary') y = byName[s.op](pick(s.a));
+        else if (s.kind === 'binary') y = byName[s.op](pick(s.a), pick(s.b));
         else if (s.kind === 'where') y = T.where(T.gt(pick(s.c), 0), pick(s.a), pick(s.b));
         else y = T.cast(pick(s.a), s.dtype);
       } catch (error) {
