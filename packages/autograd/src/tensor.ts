@@ -287,7 +287,6 @@ export class Tensor implements Owned {
     return this._value.toArray();
   }
 
-  /** A row-major copy of the values in a typed array of the tensor's dtype. */
   /**
    * Computes the value now if the backend deferred it (NDArray's `realize`; the wasm backend
    * runs large elementwise ops when their result is needed) and returns this tensor. Only
@@ -298,6 +297,7 @@ export class Tensor implements Owned {
     return this;
   }
 
+  /** A row-major copy of the values in a typed array of the tensor's dtype. */
   toTypedArray(): ReturnType<NDArray['toTypedArray']> {
     return this._value.toTypedArray();
   }

@@ -222,7 +222,7 @@ function hostInputs(steps: readonly HostStep[], keys: readonly random.PRNGKey[])
  * whose two moments are one array after the first step) or a deferred expression still reads
  * (tensor's lazy.ts: it must see the value from before the call).
  */
-function unshareDonated(inputs: NDArray[], donated: readonly boolean[]): NDArray[] {
+function unshareDonated(inputs: readonly NDArray[], donated: readonly boolean[]): readonly NDArray[] {
   if (!donated.some(Boolean)) return inputs;
   const uses = new Map<unknown, number>();
   for (const x of inputs) uses.set(x.storage, (uses.get(x.storage) ?? 0) + 1);
@@ -403,7 +403,8 @@ export function jit<Args extends unknown[], R>(
   const op = defineOp<JitParams>(
     {
       name,
-      forward: (arrays, { compiled }) => compiled.executable.run(arrays),
+      forward: (arrays, { compiled }) =>
+        compiled.executable.run(unshareDonated(arrays, compiled.donatedLeaves)),
       vjp: ({ inputs, params }, cotangents) => pullback(params.compiled, inputs, cotangents),
       spec: { inputs: [], samples: [], order: 0 },
     },

@@ -51,6 +51,17 @@ describe('a pending expression keeps reading the values its inputs had at the op
     );
   });
 
+  it('when jit donates an input that requires grad (the differentiable call)', () => {
+    const step = jit((w: A.Tensor) => A.sum(A.exp(A.mul(w, 3))), { donateArgnums: 0, fusion: false });
+    step(A.tensor(values(64, 1), { requiresGrad: true })); // compiles
+    const w = A.tensor(values(64, 2), { requiresGrad: true });
+    const expected = expNow(w);
+    const y = A.exp(w.detach());
+    expect(isPending(y)).toBe(true);
+    step(w).backward();
+    expect(Array.from(y.toTypedArray())).toEqual(expected);
+  });
+
   it('when a compiled training step updates the parameters and optimizer state in place', () => {
     nn.manualSeed(0);
     const model = new nn.Linear(4, 3);
