@@ -287,6 +287,16 @@ export class Tensor implements Owned {
     return this._value.toArray();
   }
 
+  /**
+   * Computes the value now if the backend deferred it (NDArray's `realize`; the wasm backend
+   * runs large elementwise ops when their result is needed) and returns this tensor. Only
+   * timing code needs it, as JAX's `block_until_ready`.
+   */
+  realize(): this {
+    this._value.realize();
+    return this;
+  }
+
   /** A row-major copy of the values in a typed array of the tensor's dtype. */
   toTypedArray(): ReturnType<NDArray['toTypedArray']> {
     return this._value.toTypedArray();

@@ -33,6 +33,8 @@ export function createWasmBackend(options: RuntimeOptions = {}): WasmBackend {
     allocUninitialized,
     prepare: elementwisePreparer(runtime),
     fused: wasmFusedKernels(runtime),
+    // Large eager elementwise ops wait and run as one fused kernel when read (tensor's lazy.ts).
+    deferElementwise: true,
     // conv2d's bias and ReLU at write-back (kernels/conv.ts): float32 only.
     convEpilogue: (dtype) => dtype === 'float32',
     alloc(dtype, size) {

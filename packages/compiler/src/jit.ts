@@ -219,13 +219,15 @@ function hostInputs(steps: readonly HostStep[], keys: readonly random.PRNGKey[])
 /**
  * The inputs with a copy in place of each donated one whose memory another input shares (the
  * plan may overwrite a donated input while it still reads the other, e.g. an AMSGrad state
- * whose two moments are one array after the first step).
+ * whose two moments are one array after the first step) or a deferred expression still reads
+ * (tensor's lazy.ts: it must see the value from before the call).
  */
-function unshareDonated(inputs: NDArray[], donated: readonly boolean[]): NDArray[] {
+function unshareDonated(inputs: readonly NDArray[], donated: readonly boolean[]): readonly NDArray[] {
   if (!donated.some(Boolean)) return inputs;
   const uses = new Map<unknown, number>();
   for (const x of inputs) uses.set(x.storage, (uses.get(x.storage) ?? 0) + 1);
-  return inputs.map((x, i) => (donated[i] && (uses.get(x.storage) ?? 0) > 1 ? copyOf(x) : x));
+  const shared = (x: NDArray) => (uses.get(x.storage) ?? 0) > 1 || x.storage.pendingReaders > 0;
+  return inputs.map((x, i) => (donated[i] && shared(x) ? copyOf(x) : x));
 }
 
 const copyOf = (x: NDArray) => runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
@@ -401,7 +403,8 @@ export function jit<Args extends unknown[], R>(
   const op = defineOp<JitParams>(
     {
       name,
-      forward: (arrays, { compiled }) => compiled.executable.run(arrays),
+      forward: (arrays, { compiled }) =>
+        compiled.executable.run(unshareDonated(arrays, compiled.donatedLeaves)),
       vjp: ({ inputs, params }, cotangents) => pullback(params.compiled, inputs, cotangents),
       spec: { inputs: [], samples: [], order: 0 },
     },

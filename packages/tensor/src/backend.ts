@@ -45,4 +45,9 @@ export interface Backend<H = unknown> {
   convEpilogue?(dtype: DType): boolean;
   /** Kernels for the compiler's fused elementwise programs (see FusedProgram). */
   readonly fused?: FusedKernels<H>;
+  /**
+   * Whether large eager elementwise ops are deferred and run fused when their result is needed
+   * (lazy.ts; needs `fused.run`). Never on a tracing backend: the compiler fuses those itself.
+   */
+  readonly deferElementwise?: boolean;
 }

@@ -3,6 +3,7 @@ import { checkArray } from './check.js';
 import { cpuBackend } from './cpu/index.js';
 import type { DType } from './dtype.js';
 import { DTypeError, describe, ValueError } from './errors.js';
+import { deferElementwise } from './lazy.js';
 import { NDArray } from './ndarray.js';
 import {
   type AnyKernel,
@@ -175,6 +176,10 @@ export function runPrimitive<P extends Primitive>(
     if (!backend.dtypes.includes(out.dtype)) {
       throw new DTypeError(primitive, `the ${backend.name} backend does not support ${out.dtype}`);
     }
+  }
+  if (outputs.length === 1 && backend.deferElementwise === true) {
+    const deferred = deferElementwise(backend, primitive, adopted, outputs[0]);
+    if (deferred !== undefined) return [deferred];
   }
   const strided = STRIDED_PRIMITIVES.has(primitive);
   const ready = strided || adopted.every(isPacked) ? adopted : adopted.map(packed);

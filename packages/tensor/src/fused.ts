@@ -84,4 +84,10 @@ export interface FusedKernels<H = unknown> {
   supports(program: FusedProgram): boolean;
   /** A call of the program over these views, run many times; handles may change between runs. */
   prepare(program: FusedProgram, outputs: readonly View<H>[], inputs: readonly View<H>[]): () => void;
+  /**
+   * Runs the program once over these views (what a deferred expression does when it is
+   * materialised, see lazy.ts): no plan is kept, so nothing is allocated per call beyond what
+   * a new program or layout compiles.
+   */
+  run?(program: FusedProgram, outputs: readonly View<H>[], inputs: readonly View<H>[]): void;
 }

@@ -50,6 +50,7 @@ export {
   fusedDomains,
 } from './fused.js';
 export * from './kernel-layout.js';
+export { setDeferThreshold } from './lazy.js';
 export { type ArrayCreatedHook, NDArray, type NestedArray, setArrayCreatedHook } from './ndarray.js';
 export * from './ops/combine.js';
 export * from './ops/conv.js';

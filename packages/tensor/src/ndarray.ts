@@ -3,7 +3,7 @@ import { allocTyped, type DType, type TypedArray } from './dtype.js';
 import { describe, ValueError } from './errors.js';
 import { formatNDArray } from './format.js';
 import { checkAllocation, contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
-import { Storage } from './storage.js';
+import { type Pending, Storage } from './storage.js';
 
 // Symbol.dispose, declared as TypeScript's esnext.disposable lib and @types/node declare it.
 // NDArray and the autograd Tensor implement it, so our declaration files name it; with this
@@ -89,6 +89,16 @@ export class NDArray {
     return out;
   }
 
+  /**
+   * A new contiguous array whose value `pending` computes the first time its buffer is needed
+   * (a deferred elementwise expression, lazy.ts).
+   */
+  static pending(backend: Backend, dtype: DType, shape: Shape, pending: Pending): NDArray {
+    const size = sizeOf(shape);
+    const storage = new Storage(backend, undefined, dtype, size, pending);
+    return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
+  }
+
   /** Another view of the same storage; `op` names the view op in the error for a disposed base. */
   static view(base: NDArray, shape: Shape, strides: readonly number[], offset: number, op = 'view'): NDArray {
     base.assertLive(op);
@@ -135,6 +145,18 @@ export class NDArray {
   /** Disposes the view at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /**
+   * Computes the value now if it is still pending (eager elementwise ops on some backends are
+   * deferred until their result is needed, then run as one fused kernel) and returns this
+   * array. Nothing needs it for correctness: every read computes what it reads. It is for
+   * timing code, like JAX's `block_until_ready`.
+   */
+  realize(): this {
+    this.assertLive('realize');
+    void this.storage.handle;
+    return this;
   }
 
   /** The elements in row-major order, as a new host typed array. */

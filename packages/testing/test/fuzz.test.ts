@@ -76,15 +76,18 @@ function callables(pkg: PackageName): Callable[] {
   return found;
 }
 
-/** The global state a call may change (`setBackend`, `setGradEnabled`, `setArrayCreatedHook`…), restored after it. */
+/** The global state a call may change (`setBackend`, `setGradEnabled`, `setArrayCreatedHook`, `setDeferThreshold`…), restored after it. */
 function saveGlobals() {
   const backend = T.getBackend();
   const grad = A.isGradEnabled();
   const anomaly = A.isAnomalyEnabled();
   const hook = T.setArrayCreatedHook(undefined);
   T.setArrayCreatedHook(hook);
+  const deferThreshold = T.setDeferThreshold(2 ** 15);
+  T.setDeferThreshold(deferThreshold);
   return () => {
     T.setBackend(backend);
+    T.setDeferThreshold(deferThreshold);
     T.setArrayCreatedHook(hook);
     A.setGradEnabled(grad);
     A.setAnomalyDetection(anomaly);

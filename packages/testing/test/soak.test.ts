@@ -91,8 +91,9 @@ it.each(['eager', 'compiled'])(
   120_000,
 );
 
-// The same for large tensors: y = exp(x)·x + 1 on 1e6 elements, written as users write it,
-// 12 MiB of arrays dropped per iteration. Every one of them waits for a sweep (a full garbage
+// The same for large tensors: y = exp(x)·x + 1 on 1e6 elements, written as users write it.
+// The wasm backend defers the three ops and runs them as one fused kernel, so the intermediates
+// never get a buffer; the 4 MiB result dropped per iteration waits for a sweep (a full garbage
 // collection), so the memory holds the live arrays plus the garbage allowed between sweeps
 // (at most 256 MiB, and the growth step beyond it), and that bound stays put. The same loop
 // freeing by hand gives the time to compare with. TSGRAD_SOAK_LARGE sets the iterations (1,000
@@ -121,7 +122,9 @@ it('keeps memory flat over a long elementwise chain on 1e6 elements without any 
   let y = x;
   let previous = { step: 0, time: performance.now() };
   for (let step = 1; step <= iterations; step++) {
-    y = x.exp().mul(x).add(1);
+    // realize: the wasm backend defers elementwise ops until their result is read; without it
+    // the loop would build expressions and never compute one.
+    y = x.exp().mul(x).add(1).realize();
     if (step === checkpoints[samples.length]) {
       const now = performance.now();
       const msPerIteration = (now - previous.time) / (step - previous.step);
@@ -147,7 +150,7 @@ it('keeps memory flat over a long elementwise chain on 1e6 elements without any 
     const e = x.exp();
     const product = e.mul(x);
     e.dispose();
-    product.add(1).dispose();
+    product.add(1).realize().dispose();
     product.dispose();
   }
   const disposedMs = (performance.now() - disposedStart) / disposedIterations;

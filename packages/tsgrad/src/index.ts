@@ -47,6 +47,7 @@ export {
   type Shape,
   ShapeError,
   setBackend,
+  setDeferThreshold,
   TsgradError,
   ValueError,
   withBackend,

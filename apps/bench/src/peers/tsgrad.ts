@@ -185,8 +185,9 @@ function workloads(free: Free): Workloads {
         return y;
       };
       return {
+        // realize: the wasm backend defers large elementwise ops until their result is read.
         run: () => {
-          free(f());
+          free(f().realize());
         },
         probe: () => sumOfSquares(f().toTypedArray()),
         dispose: () => {},

@@ -62,6 +62,21 @@ function programLayout(
   return reduceLayout(reduce.shape, reduce.axes, strides);
 }
 
+/** A compiled program for one layout, and how a call of it is laid out and run. */
+interface Call {
+  readonly id: number;
+  readonly operands: readonly View<WasmBuffer>[];
+  /** Each operand's offset in bytes, added to its buffer's address. */
+  readonly offsets: readonly number[];
+  /** The args block's size: operand addresses, constants, scratch addresses and scratch arrays. */
+  readonly argsBytes: number;
+  /** Writes what the args block holds besides the operand addresses (once per block). */
+  readonly fill: (argsPtr: number) => void;
+  readonly count: number;
+  readonly grain: number;
+  readonly parallel: boolean;
+}
+
 /**
  * Fused elementwise kernels generated as WebAssembly: each program is emitted for its loop
  * layout, validated and compiled once (cached by program and layout), then run with the
@@ -74,33 +89,33 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
   const argsBlocks = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
     runtime.allocator.release(ptr, bytes);
   });
-  return {
-    supports: (program) => canEmit(program) && !oneLongRow(program),
-    prepare(
-      program: FusedProgram,
-      outputs: readonly View<WasmBuffer>[],
-      inputs: readonly View<WasmBuffer>[],
-    ) {
-      const layout = programLayout(program, outputs, inputs);
-      const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
-      let kernel = kernels.get(key);
-      if (kernel === undefined) {
-        const code = emitFusedKernel(program, layout, runtime.variant);
-        kernel = { id: runtime.generated.add(compileModule(code.bytes, 'a fused kernel'), code.bytes), code };
-        kernels.set(key, kernel);
-      }
-      const { id, code } = kernel;
-      const operands = [...outputs, ...inputs];
-      const offsets = operands.map((v) => v.offset * BYTES_PER_ELEMENT[v.dtype]);
-      const float32 = program.steps.every((s) => s.dtype !== 'float64');
-      // The args block: operand addresses (written per call), the constants and the scratch
-      // arrays' addresses (once), then the scratch arrays (values a reduction's later sweeps read).
-      const scratch = program.reduce ? scratchSteps(program).length : 0;
-      const start = constantsOffset(operands.length + scratch);
-      const scratchStart = Math.ceil((start + 8 * code.constants.length) / 16) * 16;
-      const scratchBytes = (program.reduce?.shape.reduce((n, d) => n * d, 1) ?? 0) * (float32 ? 4 : 8);
-      const argsBytes = scratchStart + scratch * scratchBytes;
-      const argsPtr = runtime.allocator.alloc(argsBytes);
+  /** One-shot runs share one args block, grown as needed (a run finishes before the next starts). */
+  let shared = { ptr: 0, bytes: 0 };
+
+  function callOf(
+    program: FusedProgram,
+    outputs: readonly View<WasmBuffer>[],
+    inputs: readonly View<WasmBuffer>[],
+  ): Call {
+    const layout = programLayout(program, outputs, inputs);
+    const key = `${JSON.stringify(program, exactNumbers)}|${JSON.stringify(layout)}`;
+    let kernel = kernels.get(key);
+    if (kernel === undefined) {
+      const code = emitFusedKernel(program, layout, runtime.variant);
+      kernel = { id: runtime.generated.add(compileModule(code.bytes, 'a fused kernel'), code.bytes), code };
+      kernels.set(key, kernel);
+    }
+    const { id, code } = kernel;
+    const operands = [...outputs, ...inputs];
+    const offsets = operands.map((v) => v.offset * BYTES_PER_ELEMENT[v.dtype]);
+    const float32 = program.steps.every((s) => s.dtype !== 'float64');
+    // The args block: operand addresses (written per call), the constants and the scratch
+    // arrays' addresses (once), then the scratch arrays (values a reduction's later sweeps read).
+    const scratch = program.reduce ? scratchSteps(program).length : 0;
+    const start = constantsOffset(operands.length + scratch);
+    const scratchStart = Math.ceil((start + 8 * code.constants.length) / 16) * 16;
+    const scratchBytes = (program.reduce?.shape.reduce((n, d) => n * d, 1) ?? 0) * (float32 ? 4 : 8);
+    const fill = (argsPtr: number) => {
       for (let k = 0; k < scratch; k++)
         new Int32Array(runtime.buffer, argsPtr, operands.length + scratch)[operands.length + k] =
           argsPtr + scratchStart + k * scratchBytes;
@@ -109,20 +124,52 @@ export function wasmFusedKernels(runtime: WasmRuntime): FusedKernels<WasmBuffer>
         if (float32) new Float32Array(runtime.buffer, at, 1)[0] = c;
         else new Float64Array(runtime.buffer, at, 1)[0] = c;
       });
-      let words = new Int32Array(runtime.buffer, argsPtr, operands.length);
-      const count = layout.shape[0];
-      const size = layout.shape.reduce((n, d) => n * d, 1);
-      // The unfused kernels' thresholds: a fused kernel does at least their work per element.
-      const costly = program.steps.some((s) => s.kind === 'op' && MATH_OPS.has(s.op));
-      const parallel = count > 1 && isParallel(size, costly);
-      const grain = layout.shape.length === 1 ? ELEMENT_GRAIN : 1;
+    };
+    const count = layout.shape[0];
+    const size = layout.shape.reduce((n, d) => n * d, 1);
+    // The unfused kernels' thresholds: a fused kernel does at least their work per element.
+    const costly = program.steps.some((s) => s.kind === 'op' && MATH_OPS.has(s.op));
+    return {
+      id,
+      operands,
+      offsets,
+      argsBytes: scratchStart + scratch * scratchBytes,
+      fill,
+      count,
+      grain: layout.shape.length === 1 ? ELEMENT_GRAIN : 1,
+      parallel: count > 1 && isParallel(size, costly),
+    };
+  }
+
+  function writeOperands(words: Int32Array, { operands, offsets }: Call): void {
+    for (let j = 0; j < operands.length; j++) words[j] = operands[j].handle.ptr + offsets[j];
+  }
+
+  return {
+    supports: (program) => canEmit(program) && !oneLongRow(program),
+    prepare(program, outputs, inputs) {
+      const c = callOf(program, outputs, inputs);
+      const argsPtr = runtime.allocator.alloc(c.argsBytes);
+      c.fill(argsPtr);
+      let words = new Int32Array(runtime.buffer, argsPtr, c.operands.length);
       const call = () => {
-        if (words.buffer.byteLength === 0) words = new Int32Array(runtime.buffer, argsPtr, operands.length);
-        for (let j = 0; j < operands.length; j++) words[j] = operands[j].handle.ptr + offsets[j];
-        runtime.generated.run(id, argsPtr, count, grain, parallel);
+        if (words.buffer.byteLength === 0) words = new Int32Array(runtime.buffer, argsPtr, c.operands.length);
+        writeOperands(words, c);
+        runtime.generated.run(c.id, argsPtr, c.count, c.grain, c.parallel);
       };
-      argsBlocks.register(call, { ptr: argsPtr, bytes: argsBytes });
+      argsBlocks.register(call, { ptr: argsPtr, bytes: c.argsBytes });
       return call;
+    },
+    run(program, outputs, inputs) {
+      const c = callOf(program, outputs, inputs);
+      if (shared.bytes < c.argsBytes) {
+        if (shared.bytes > 0) runtime.allocator.release(shared.ptr, shared.bytes);
+        const bytes = Math.max(c.argsBytes, 256);
+        shared = { ptr: runtime.allocator.alloc(bytes), bytes };
+      }
+      c.fill(shared.ptr);
+      writeOperands(new Int32Array(runtime.buffer, shared.ptr, c.operands.length), c);
+      runtime.generated.run(c.id, shared.ptr, c.count, c.grain, c.parallel);
     },
   };
 }
