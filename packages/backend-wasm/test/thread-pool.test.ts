@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryFor } from '../src/binaries.js';
 import { CONTROL_BYTES, Control } from '../src/control.js';
 import { nodeWorkerPlatform } from '../src/node/platform.js';
+import { binaryFor } from '../src/binaries.js';
 import { ThreadPool, type WorkerPlatform } from '../src/pool.js';
 import { WasmRuntime } from '../src/runtime.js';
 import { type WorkerInit, workerMain } from '../src/worker-main.js';
@@ -95,14 +95,7 @@ describe('a worker between tasks', () => {
   const at = (memory.buffer.byteLength - CONTROL_BYTES) & ~7;
   const control = new Int32Array(memory.buffer, at, Control.words);
   Atomics.store(control, Control.joined, Control.closed);
-  const init: WorkerInit = {
-    module,
-    memory,
-    control: at,
-    index: 1,
-    tasks: [],
-    layout: { ...Control, spinMs },
-  };
+  const init: WorkerInit = { module, memory, control: at, index: 1, tasks: [], layout: { ...Control, spinMs } };
   const worker = nodeWorkerPlatform.spawn(nodeWorkerPlatform.wrap(`(${workerMain.toString()})`), init);
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /** Wakes the worker if it sleeps (no task is open, so it goes back to spinning); true if it did. */
