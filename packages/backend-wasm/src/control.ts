@@ -28,19 +28,12 @@ export const Control = {
   next: 7,
   /** 1 when every thread runs the task once (a broadcast) instead of claiming parts. */
   broadcast: 8,
-  /**
-   * Bumped by the main thread for every task, also those it runs alone: while it changes, the
-   * main thread is running kernels and a parallel task may come any moment.
-   */
-  beat: 9,
   /** Int32 words before the float64 argument area (a multiple of 2, for its alignment). */
   words: 10,
   /** Maximum number of task arguments. */
   maxArgs: 24,
   /** The bit of `joined` that marks the task closed. */
   closed: 1 << 30,
-  /** How long a worker keeps spinning after the main thread's last task before it sleeps (ms). */
-  spinMs: 2,
 } as const;
 
 /** Bytes of the control block. */

@@ -83,7 +83,6 @@ export class ThreadPool {
    */
   run(name: string, args: readonly number[], parallel = true, parts = this.threads * PARTS_PER_THREAD): void {
     const fn = this.exports[name] as TaskFn;
-    this.control[Control.beat]++;
     if (!parallel || !this.ready || parts <= 1) {
       fn(...args, 0, 1, 0);
       return;

@@ -52,21 +52,9 @@ export function workerMain(init: WorkerInit): void {
   Atomics.add(control, L.ready, 1);
   let seen = Atomics.load(control, L.generation);
   for (;;) {
-    // Spin until the main thread has run no task for spinMs, then sleep: eager code hands out
-    // parallel tasks between stretches of JavaScript and small kernels the main thread runs
-    // alone, and waking a sleeping worker costs 10–50 µs on an idle machine, milliseconds on
-    // a busy one (the woken thread may preempt the main thread).
-    let beat = Atomics.load(control, L.beat);
-    let quietSince = performance.now();
-    for (let spin = 1; Atomics.load(control, L.generation) === seen; spin++) {
-      if ((spin & 1023) !== 0) continue;
-      const now = performance.now();
-      const latest = Atomics.load(control, L.beat);
-      if (latest !== beat) {
-        beat = latest;
-        quietSince = now;
-      } else if (now - quietSince > L.spinMs) break;
-    }
+    // Spin for about a millisecond before sleeping: a training step hands out tasks in quick
+    // succession, and waking a sleeping worker costs 10–50 µs each time.
+    for (let spin = 0; spin < 100000 && Atomics.load(control, L.generation) === seen; spin++);
     Atomics.wait(control, L.generation, seen);
     seen = Atomics.load(control, L.generation);
     if (Atomics.load(control, L.stop) === 1) return;

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_BYTES, Control } from '../src/control.js';
 import { nodeWorkerPlatform } from '../src/node/platform.js';
-import { binaryFor } from '../src/binaries.js';
 import { ThreadPool, type WorkerPlatform } from '../src/pool.js';
 import { WasmRuntime } from '../src/runtime.js';
-import { type WorkerInit, workerMain } from '../src/worker-main.js';
 
 // The pool splits a task into parts that the threads claim from a shared counter: every part
 // runs exactly once, and the calling thread never waits for a worker that has not joined.
@@ -83,45 +81,5 @@ describe('a pool with a real worker', () => {
     for (let t = 0; t < broadcasts; t++)
       runtime.pool.broadcast('gemm', [m, n, 1, a, 1, 1, b, n, 1, c, n, 1, workspace]);
     expectAll(c, m * n, broadcasts);
-  });
-});
-
-describe('a worker between tasks', () => {
-  // One worker driven by hand through the control block, with a 50 ms spin window so that a
-  // busy machine descheduling this thread for a few ms changes nothing.
-  const spinMs = 50;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
-  const module = new WebAssembly.Module(binaryFor({ relaxed: false, shared: true }));
-  const at = (memory.buffer.byteLength - CONTROL_BYTES) & ~7;
-  const control = new Int32Array(memory.buffer, at, Control.words);
-  Atomics.store(control, Control.joined, Control.closed);
-  const init: WorkerInit = { module, memory, control: at, index: 1, tasks: [], layout: { ...Control, spinMs } };
-  const worker = nodeWorkerPlatform.spawn(nodeWorkerPlatform.wrap(`(${workerMain.toString()})`), init);
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  /** Wakes the worker if it sleeps (no task is open, so it goes back to spinning); true if it did. */
-  const wake = () => Atomics.notify(control, Control.generation) > 0;
-  beforeAll(async () => {
-    for (let wait = 0; wait < 500 && Atomics.load(control, Control.ready) === 0; wait++) await pause(10);
-  });
-  afterAll(() => {
-    Atomics.store(control, Control.stop, 1);
-    Atomics.add(control, Control.generation, 1);
-    Atomics.notify(control, Control.generation);
-    worker.terminate();
-  });
-
-  it('spins while this thread keeps running tasks, and sleeps once it stopped for spinMs', async () => {
-    expect(Atomics.load(control, Control.ready)).toBe(1);
-    wake();
-    // Eager code: tasks this thread runs alone (each bumps beat) for 4 spin windows.
-    for (const end = performance.now() + 4 * spinMs; performance.now() < end; ) control[Control.beat]++;
-    expect(wake()).toBe(false);
-    // Idle: the worker falls asleep (it may be descheduled for a while on a busy machine).
-    let slept = false;
-    for (let tries = 0; tries < 40 && !slept; tries++) {
-      await pause(2 * spinMs);
-      slept = wake();
-    }
-    expect(slept).toBe(true);
   });
 });
