@@ -44,6 +44,11 @@ export function forwardByLoop<P>(
   });
   if (perElement.length === 0)
     throw new T.ValueError('vmap', 'an op that loops over the batch needs at least one batch element');
-  const outputs = perElement[0].map((_, k) => level.batch(T.stack(perElement.map((r) => r[k]))));
+  // Stacked on the backend below: stacked on the level (the current backend), the rows would
+  // make an unbatched array of the level whose one example is the whole batch.
+  const stacked = T.withBackend(level.below, () =>
+    perElement[0].map((_, k) => T.stack(perElement.map((r) => r[k]))),
+  );
+  const outputs = stacked.map((y) => level.batch(y));
   return single ? outputs[0] : outputs;
 }

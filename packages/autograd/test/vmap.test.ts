@@ -19,6 +19,25 @@ const loop = (f: (x: A.Tensor) => A.Tensor, x: A.Tensor) =>
 
 const w = random(1, [5, 4]);
 
+/** The CPU backend, counting its live buffers. */
+function countingBackend(): { readonly backend: T.Backend; live(): number } {
+  const cpu = T.cpuBackend;
+  const live = new Set<unknown>();
+  const backend: T.Backend = {
+    ...cpu,
+    name: 'counting',
+    alloc(dtype, size) {
+      const handle = cpu.alloc(dtype, size);
+      live.add(handle);
+      return handle;
+    },
+    free(handle) {
+      if (!live.delete(handle)) throw new Error('a buffer was freed twice');
+    },
+  };
+  return { backend, live: () => live.size };
+}
+
 describe('vmap', () => {
   const mlp = (x: A.Tensor) => A.sum(A.tanh(A.matmul(w, x)).mul(A.relu(x.sum().add(A.exp(x.mean())))));
 
@@ -65,6 +84,35 @@ describe('vmap', () => {
     const { storage } = ys.peekValue();
     ys.dispose();
     expect(storage.live).toBe(false);
+  });
+
+  it('frees every array made inside at return when nothing outside recorded through it', () => {
+    const { backend, live } = countingBackend();
+    T.withBackend(backend, () => {
+      const xs = random(14, [3, 4]);
+      const v = random(15, [5, 4]);
+      const loss = (x: A.Tensor, u: A.Tensor) => A.sum(A.tanh(A.matmul(u, x)));
+      const expected = loop((x) => A.grad(loss, { argnums: 1 })(x, v), xs);
+      const before = live();
+      let escaped: A.Tensor | undefined;
+      const grads = A.vmap(
+        (x: A.Tensor, u: A.Tensor) => {
+          escaped = A.tanh(A.matmul(u, x));
+          return A.grad(loss, { argnums: 1 })(x, u);
+        },
+        { inAxes: [0, null] },
+      )(xs, v);
+      // Only the result's own buffer is left: f's tensors (user code's, which the library
+      // would otherwise leave to the garbage collector) are freed.
+      expect(live()).toBe(before + 1);
+      expect(() => escaped?.exp()).toThrow(/vmap call that has returned/);
+      expectClose(grads, expected);
+      grads.dispose();
+      expect(live()).toBe(before);
+      // An outer reverse pass through the map keeps them until it has run.
+      const g = A.grad((u: A.Tensor) => A.sum(A.vmap((x: A.Tensor) => A.tanh(A.matmul(u, x)))(xs)))(v);
+      expectClose(g, A.grad((u: A.Tensor) => A.sum(loop((x) => A.tanh(A.matmul(u, x)), xs)))(v));
+    });
   });
 
   it('differentiates through the map: grad(vmap(f)) and jvp', () => {

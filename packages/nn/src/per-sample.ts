@@ -1,4 +1,4 @@
-import { grad, Tensor, unsqueeze, vmap } from '@tsgrad/autograd';
+import { grad, noGrad, Tensor, unsqueeze, vmap } from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { functionalCall } from './functional-call.js';
 import { Module, type TensorModule } from './module.js';
@@ -12,6 +12,9 @@ import { Module, type TensorModule } from './module.js';
  * Each example runs through the model as a batch of one, so layers that mix examples
  * (batch norm in training mode) see only that example, and randomness (dropout) draws one
  * mask for the whole batch: use `model.eval()` for them, as Opacus requires.
+ *
+ * The gradients are values, like `.grad`: nothing records how they depend on the parameters
+ * or the inputs (differentiate `vmap(grad(f))` for that), so no tape is kept for them.
  */
 export function perSampleGrads(
   model: TensorModule,
@@ -35,5 +38,5 @@ export function perSampleGrads(
       functionalCall(model, p, (m) => m.forward(unsqueeze(xi, 0))),
       unsqueeze(yi, 0),
     );
-  return vmap(grad(lossOf), { inAxes: [null, 0, 0] })(params, x, y);
+  return noGrad(() => vmap(grad(lossOf), { inAxes: [null, 0, 0] })(params, x, y));
 }

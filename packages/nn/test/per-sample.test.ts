@@ -49,6 +49,32 @@ describe('perSampleGrads', () => {
     expectPerExample(model, random(6, [3, 2, 4, 4]), A.tensor([1, 0, 2], { dtype: 'int32' }));
   });
 
+  it('returns values: nothing records them, and nothing else made inside stays alive', () => {
+    const cpu = T.cpuBackend;
+    const live = new Set<unknown>();
+    const counting: T.Backend = {
+      ...cpu,
+      name: 'counting',
+      alloc(dtype, size) {
+        const handle = cpu.alloc(dtype, size);
+        live.add(handle);
+        return handle;
+      },
+      free(handle) {
+        live.delete(handle);
+      },
+    };
+    T.withBackend(counting, () => {
+      const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3));
+      const x = random(7, [5, 4]);
+      const y = A.tensor([0, 2, 1, 1, 0], { dtype: 'int32' });
+      const before = live.size;
+      const grads = Object.values(nn.perSampleGrads(model, A.crossEntropy, x, y));
+      expect(grads.map((g) => g.requiresGrad)).toEqual([false, false, false, false]);
+      expect(live.size).toBe(before + grads.length);
+    });
+  });
+
   it('checks its arguments', () => {
     const model = new nn.Linear(2, 2);
     const loss = (out: A.Tensor, target: A.Tensor) => A.mseLoss(out, target);

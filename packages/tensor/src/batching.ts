@@ -23,8 +23,9 @@ import { isCheckingValues } from './tracing.js';
 // Every kernel call is rewritten by its primitive's batching rule (batch-rules.ts) into
 // kernel calls on the backend below. Everything above the primitives — ops, their VJP and
 // JVP rules, composites, layers — therefore batches without a rule of its own. Nested vmap
-// stacks these backends; after `vmap` returns its arrays keep working (a reverse pass over a
-// vmapped function runs its recorded rules later).
+// stacks these backends. After `vmap` returns, its arrays keep working if a computation
+// outside recorded through it (a reverse pass over a vmapped function runs its recorded rules
+// later); otherwise vmap closes the level, freeing all of them at once.
 
 /** A batched value was read on the host inside `vmap`: it has one value per batch element. */
 export class BatchedReadError extends TsgradError {}
@@ -59,6 +60,9 @@ export class BatchingBackend implements TracingBackend {
   readonly depth: number;
   /** Whether its vmap call is running (set by vmap): a reverse pass keeps gradients per example. */
   active = false;
+  /** The buffers made on this level while its vmap runs, for `close`; null once it returned. */
+  private made: BatchHandle[] | null = [];
+  private closed = false;
   private pending: { readonly physical: NDArray; readonly batched: boolean } | null = null;
   private readonly adopted = new WeakMap<NDArray, NDArray>();
 
@@ -100,16 +104,42 @@ export class BatchingBackend implements TracingBackend {
   }
 
   alloc(dtype: DType, size: number): BatchHandle {
-    return { physical: null, batched: false, dtype, size };
+    return this.track({ physical: null, batched: false, dtype, size });
   }
 
   allocUninitialized(dtype: DType, size: number): BatchHandle {
     const pending = this.pending;
     this.pending = null;
-    return { physical: pending?.physical ?? null, batched: pending?.batched ?? false, dtype, size };
+    return this.track({
+      physical: pending?.physical ?? null,
+      batched: pending?.batched ?? false,
+      dtype,
+      size,
+    });
+  }
+
+  /**
+   * vmap returned and nothing outside recorded through it (no tape node or tangent reaches its
+   * arrays): frees the buffers of every array made on the level at once, instead of leaving
+   * them to the garbage collector. Its results outside are views that keep their own buffers.
+   * An array of the level used afterwards (one that escaped f) throws.
+   */
+  close(): void {
+    this.closed = true;
+    for (const handle of this.made ?? []) this.free(handle);
+    this.made = null;
+  }
+
+  /**
+   * vmap returned, and a computation outside may still run ops on the level (a reverse pass
+   * over its results): its arrays are freed one by one, as they die.
+   */
+  keep(): void {
+    this.made = null;
   }
 
   write(handle: BatchHandle, dtype: DType, data: TypedArray): void {
+    this.assertOpen('write');
     const full = data.length === handle.size ? data : padded(data, dtype, handle.size);
     this.replace(
       handle,
@@ -119,6 +149,7 @@ export class BatchingBackend implements TracingBackend {
   }
 
   read(handle: BatchHandle, dtype: DType, offset: number, size: number): TypedArray {
+    this.assertOpen('read');
     // Checks of values (index ranges, class targets) see the first batch element's.
     if (handle.batched && !isCheckingValues()) {
       throw new BatchedReadError(
@@ -163,6 +194,7 @@ export class BatchingBackend implements TracingBackend {
 
   /** The logical array whose batch elements are the rows of `physical` ([B, ...shape]). */
   batch(physical: NDArray): NDArray {
+    this.assertOpen('vmap');
     if (physical.shape[0] !== this.size) {
       throw new ValueError(
         'vmap',
@@ -182,6 +214,7 @@ export class BatchingBackend implements TracingBackend {
 
   /** The batch elements of `x` as one array [B, ...x.shape] on the backend below (a view). */
   unbatch(x: NDArray): NDArray {
+    this.assertOpen('vmap');
     if (x.backend !== this) {
       const row = NDArray.view(x, [1, ...x.shape], [0, ...x.strides], x.offset, 'vmap');
       const out = NDArray.view(row, [this.size, ...x.shape], [0, ...x.strides], x.offset, 'vmap');
@@ -195,6 +228,21 @@ export class BatchingBackend implements TracingBackend {
   /** Whether `x` (an array of this level) differs between batch elements. */
   isBatched(x: NDArray): boolean {
     return x.backend === this && (x.storage.handle as BatchHandle).batched;
+  }
+
+  private track(handle: BatchHandle): BatchHandle {
+    this.assertOpen('alloc');
+    this.made?.push(handle);
+    return handle;
+  }
+
+  private assertOpen(op: string): void {
+    if (this.closed) {
+      throw new ValueError(
+        op,
+        'this array belongs to a vmap call that has returned (it escaped the mapped function); return it from the function instead',
+      );
+    }
   }
 
   private withPending(physical: NDArray, batched: boolean, make: () => NDArray): NDArray {
@@ -269,6 +317,7 @@ export class BatchingBackend implements TracingBackend {
       size: number,
     ) => NDArray[];
     return (outputs: readonly View<BatchHandle>[], inputs: readonly View<BatchHandle>[], params: unknown) => {
+      this.assertOpen(primitive);
       const batched = inputs.some((v) => v.handle.batched);
       const results = this.untracked(() => {
         const specs = outputs.map((o) => ({ shape: o.shape, dtype: o.dtype }));

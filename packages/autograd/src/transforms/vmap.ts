@@ -1,6 +1,7 @@
 import * as T from '@tsgrad/tensor';
 import { enter, leave } from '../batch-levels.js';
 import { checkFunction } from '../check.js';
+import { isForwardActive } from '../forward.js';
 import { inLibrary, inUserCode, letGo } from '../lifetime.js';
 import { treeFlatten, treeUnflatten } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
@@ -133,6 +134,10 @@ export function vmap<Args extends unknown[], Out>(
       // the tape can reach now (as in JAX, a value of the level that escaped f is not usable
       // after vmap returns): let them go, so that disposing a result frees its memory.
       for (const y of new Set(results)) if (y.peekValue().backend === level) letGo(y);
+      // Unless something outside recorded through the level (a tape node, a tangent), nothing
+      // can use its arrays any more: free them now rather than leave them to the GC.
+      if (isForwardActive() || outside.some((t) => t.requiresGrad)) level.keep();
+      else level.close();
       return treeUnflatten(outDef, outside) as Out;
     });
 }
