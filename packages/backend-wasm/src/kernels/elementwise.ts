@@ -59,6 +59,8 @@ interface ElementwiseOp {
   readonly costly: boolean;
 }
 
+const UNARY: ReadonlySet<Primitive> = new Set<Primitive>(UNARY_PRIMITIVES);
+
 const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
   ...UNARY_PRIMITIVES,
   ...BINARY_PRIMITIVES,
@@ -84,8 +86,7 @@ function elementwiseOp(
     case 'copy':
       return unary(UNARY_CODES.get(`copy:${BYTES[x.dtype]}`));
   }
-  if ((UNARY_PRIMITIVES as readonly string[]).includes(primitive))
-    return unary(UNARY_CODES.get(`${x.dtype}:${primitive}`), COSTLY.has(primitive));
+  if (UNARY.has(primitive)) return unary(UNARY_CODES.get(`${x.dtype}:${primitive}`), COSTLY.has(primitive));
   const code = BINARY_CODES.get(`${x.dtype}:${primitive}`);
   return code === undefined ? undefined : { task: 'mapBinary', code, costly: COSTLY.has(primitive) };
 }
@@ -140,14 +141,21 @@ export function elementwisePreparer(runtime: WasmRuntime) {
     if (!ELEMENTWISE.has(primitive)) return undefined;
     const out = outputs[0];
     const op = elementwiseOp(primitive, out, inputs);
-    const bytes = inputs.map((x) => BYTES[x.dtype]);
-    const template = op && descriptor.template(out.shape, inputs, bytes);
-    if (op === undefined || template === undefined) return undefined;
+    if (op === undefined) return undefined;
+    // Plain loops: a compile prepares thousands of calls, the first ones in cold code.
+    const bytes: number[] = [];
+    const offsets: number[] = [];
+    const slots: number[] = [];
+    for (let j = 0; j < inputs.length; j++) {
+      bytes.push(BYTES[inputs[j].dtype]);
+      offsets.push(inputs[j].offset * bytes[j]);
+      slots.push(inputPointerWord(j));
+    }
+    const template = descriptor.template(out.shape, inputs, bytes);
+    if (template === undefined) return undefined;
     const count = sizeOf(out.shape);
     const { task, code } = op;
     const args = code < 0 ? [desc, count] : [code, desc, count];
-    const offsets = inputs.map((x, j) => x.offset * bytes[j]);
-    const slots = inputs.map((_, j) => inputPointerWord(j));
     const parallel = isParallel(count, op.costly);
     const fn = runtime.kernels<Record<ElementwiseOp['task'], (...args: number[]) => void>>()[task];
     return () => {

@@ -107,7 +107,11 @@ export class StridedDescriptor {
     inputs: readonly View<WasmBuffer>[],
     bytes: readonly number[],
   ): Int32Array | undefined {
-    const placeholders = inputs.map((v) => ({ ...v, handle: NULL_BUFFER, offset: 0 }));
+    const placeholders: View<WasmBuffer>[] = [];
+    for (let j = 0; j < inputs.length; j++) {
+      const { dtype, shape: viewShape, strides } = inputs[j];
+      placeholders.push({ handle: NULL_BUFFER, dtype, shape: viewShape, strides, offset: 0 });
+    }
     if (!this.write(shape, 0, placeholders, bytes)) return undefined;
     // Only the words `write` fills, carved out of a shared block: a plan prepares thousands of
     // calls, and an ArrayBuffer each cost its compile a collection of thousands of buffers.

@@ -23,7 +23,11 @@ function sameAs(g: Graph, eq: Equation, v: ViewRef): number | null {
   return sameShape && b.dtype === out.dtype && readsWhole(v, b) ? v.buffer : null;
 }
 
-function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, Equation>): number | null {
+function identityOperand(
+  g: Graph,
+  eq: Equation,
+  producers: readonly (Equation | undefined)[],
+): number | null {
   const [a, b] = eq.inputs;
   const is = (v: ViewRef | undefined, value: number) => v !== undefined && isConstantOf(g, v, value);
   switch (eq.primitive) {
@@ -39,7 +43,7 @@ function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, 
     case 'copy':
       return sameAs(g, eq, a);
     case 'neg': {
-      const inner = producers.get(a.buffer);
+      const inner = producers[a.buffer];
       if (inner?.primitive !== 'neg' || sameAs(g, eq, a) === null) return null;
       return sameAs(g, inner, inner.inputs[0]);
     }
@@ -54,14 +58,16 @@ function identityOperand(g: Graph, eq: Equation, producers: ReadonlyMap<number, 
 export function simplifyAlgebra(g: Graph): Graph {
   checkGraph('simplifyAlgebra', g);
   const to = identityRenaming(g);
-  const producers = new Map<number, Equation>();
+  // By buffer id: the equation that writes it (plain arrays and loops: this runs on every
+  // equation of a first, cold compile).
+  const producers: (Equation | undefined)[] = new Array(g.buffers.length);
   const equations: Equation[] = [];
-  for (const original of g.equations) {
-    const eq = renameInputs(original, to);
+  for (let i = 0; i < g.equations.length; i++) {
+    const eq = renameInputs(g.equations[i], to);
     const same = eq.outputs.length === 1 ? identityOperand(g, eq, producers) : null;
     if (same === null) {
       equations.push(eq);
-      for (const id of eq.outputs) producers.set(id, eq);
+      for (let j = 0; j < eq.outputs.length; j++) producers[eq.outputs[j]] = eq;
     } else {
       to[eq.outputs[0]] = same;
     }
