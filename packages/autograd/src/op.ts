@@ -132,7 +132,15 @@ const NOT_SAVED: readonly Tensor[] = Object.freeze([]);
 
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
   checkTensorList(definition.name, inputs);
-  const arrays = inputs.map((x) => x.peekValue());
+  // Plain loops: every op of a traced function passes here (thousands per compile).
+  const arrays: NDArray[] = [];
+  const needsInputGrad: boolean[] = [];
+  let anyNeedsGrad = false;
+  for (let i = 0; i < inputs.length; i++) {
+    arrays.push(inputs[i].peekValue());
+    needsInputGrad.push(inputs[i].requiresGrad);
+    if (needsInputGrad[i]) anyNeedsGrad = true;
+  }
   // The forward's temporaries are freed as soon as it returns.
   const values = inLibrary(() =>
     ownArrays(
@@ -142,11 +150,12 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       arrays,
     ),
   );
-  const needsInputGrad = inputs.map((x) => x.requiresGrad);
-  const record = isGradEnabled() && needsInputGrad.includes(true);
-  const outputs = values.map(
-    (v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }),
-  );
+  const record = anyNeedsGrad && isGradEnabled();
+  const outputs: Tensor[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    outputs.push(new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }));
+  }
   const save = definition.save ?? { inputs: true };
   const saved: OpContext<P> = {
     inputs: save.inputs === false ? NOT_SAVED : inputs,
@@ -169,9 +178,9 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);
-    for (const y of outputs) if (y.requiresGrad) y.attach(node);
+    for (let i = 0; i < outputs.length; i++) if (outputs[i].requiresGrad) outputs[i].attach(node);
   }
-  for (const watch of watchers) watch(inputs, outputs);
+  for (let i = 0; i < watchers.length; i++) watchers[i](inputs, outputs);
   tangentRule?.(definition, { inputs, outputs, params, needsInputGrad });
   return outputs;
 }
