@@ -1,4 +1,12 @@
-import { type BatchingBackend, batchLevels, isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
+import {
+  type BatchingBackend,
+  batchLevels,
+  type DType,
+  isFloat,
+  type NDArray,
+  ValueError,
+  view,
+} from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { forwardByLoop } from './batch-loop.js';
 import { checkTensorList } from './check.js';
@@ -165,12 +173,23 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   };
   if (isAnomalyEnabled()) checkFinite(definition.name, 'forward', outputs, inputs);
   if (record) {
+    const edges: Edge[] = [];
+    const shapes: (readonly number[])[] = [];
+    const dtypes: DType[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      edges.push(edgeOf(inputs[i]));
+      shapes.push(inputs[i].shape);
+      dtypes.push(inputs[i].dtype);
+    }
+    const outputMeta: { shape: readonly number[]; dtype: DType }[] = [];
+    for (let i = 0; i < outputs.length; i++)
+      outputMeta.push({ shape: outputs[i].shape, dtype: outputs[i].dtype });
     const node = new Node(
       definition,
-      inputs.map(edgeOf),
-      inputs.map((x) => x.shape),
-      inputs.map((x) => x.dtype),
-      outputs.map((y) => ({ shape: y.shape, dtype: y.dtype })),
+      edges,
+      shapes,
+      dtypes,
+      outputMeta,
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
       savedVersions(saved.inputs, saved.outputs),
