@@ -31,7 +31,21 @@ const BINARY_OPS = [
 
 const codes = (names: readonly string[]) => new Map(names.map((name, code) => [name, code]));
 const UNARY_CODES = codes(UNARY_OPS);
-const BINARY_CODES = codes(BINARY_OPS);
+
+/** The `dtype:primitive` codes by dtype, then primitive: two lookups, no key string built per call. */
+function codesByDType(names: readonly string[]): ReadonlyMap<string, ReadonlyMap<string, number>> {
+  const table = new Map<string, Map<string, number>>();
+  names.forEach((name, code) => {
+    const [dtype, primitive] = name.split(':');
+    if (primitive === undefined) return;
+    const byPrimitive = table.get(dtype) ?? new Map<string, number>();
+    byPrimitive.set(primitive, code);
+    table.set(dtype, byPrimitive);
+  });
+  return table;
+}
+const UNARY_BY_DTYPE = codesByDType(UNARY_OPS);
+const BINARY_BY_DTYPE = codesByDType(BINARY_OPS);
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
@@ -86,8 +100,8 @@ function elementwiseOp(
     case 'copy':
       return unary(UNARY_CODES.get(`copy:${BYTES[x.dtype]}`));
   }
-  if (UNARY.has(primitive)) return unary(UNARY_CODES.get(`${x.dtype}:${primitive}`), COSTLY.has(primitive));
-  const code = BINARY_CODES.get(`${x.dtype}:${primitive}`);
+  if (UNARY.has(primitive)) return unary(UNARY_BY_DTYPE.get(x.dtype)?.get(primitive), COSTLY.has(primitive));
+  const code = BINARY_BY_DTYPE.get(x.dtype)?.get(primitive);
   return code === undefined ? undefined : { task: 'mapBinary', code, costly: COSTLY.has(primitive) };
 }
 

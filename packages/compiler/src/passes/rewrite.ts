@@ -4,7 +4,11 @@ import type { Equation, Graph, ViewRef } from '../graph.js';
 // element and in the same layout, to buffer `a` maps b → a; every view of b then reads a.
 
 /** An identity renaming of the graph's buffers. */
-export const identityRenaming = (g: Graph): Int32Array => Int32Array.from(g.buffers, (_, i) => i);
+export function identityRenaming(g: Graph): Int32Array {
+  const to = new Int32Array(g.buffers.length);
+  for (let i = 0; i < to.length; i++) to[i] = i;
+  return to;
+}
 
 export function renameView(v: ViewRef, to: Int32Array): ViewRef {
   const buffer = to[v.buffer];
