@@ -162,7 +162,9 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   const outputs: Tensor[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    outputs.push(new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }));
+    const y = new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i });
+    y.opSerial = ++opOutputs;
+    outputs.push(y);
   }
   const save = definition.save ?? { inputs: true };
   const saved: OpContext<P> = {
@@ -203,6 +205,12 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   tangentRule?.(definition, { inputs, outputs, params, needsInputGrad });
   return outputs;
 }
+
+/** How many op outputs have been made: every output made later has a larger `opSerial`. */
+let opOutputs = 0;
+
+/** The `opSerial` the next op output gets: at least this for every output made from now on. */
+export const nextOpSerial = (): number => opOutputs + 1;
 
 /** Sees every op applied while it is installed: its input and output tensors. */
 export type OpWatcher = (inputs: readonly Tensor[], outputs: readonly Tensor[]) => void;
