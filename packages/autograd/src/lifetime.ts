@@ -1,8 +1,6 @@
 import {
   type ArrayCreatedHook,
   describe,
-  getBackend,
-  isTracingBackend,
   type NDArray,
   setArrayCreatedHook,
   ValueError,
@@ -67,21 +65,9 @@ function recordArray(array: NDArray): void {
   open[open.length - 1]?.arrays.push(array);
 }
 
-/**
- * Whether the arrays made now own no memory: the current backend records (a tracing one) and
- * frees nothing (no `free`), as jit's tracer. Frames there would track what needs no freeing.
- */
-function ownsNoMemory(): boolean {
-  const backend = getBackend();
-  return backend.free === undefined && isTracingBackend(backend);
-}
-
 /** Runs library code in a frame: what it makes and does not return is freed when dead. */
 export function inLibrary<R>(fn: () => R): R {
   if (typeof fn !== 'function') throw new ValueError('inLibrary', `expected a function, got ${describe(fn)}`);
-  // While jit traces, no frame: a traced function's thousands of ops and VJPs would each open
-  // and close one for arrays that hold no buffer.
-  if (ownsNoMemory()) return fn();
   const frame = new Frame();
   // The outermost library call installs the hook, so that arrays cost nothing outside one.
   const previousHook = libraryFrames++ === 0 ? setArrayCreatedHook(recordArray) : undefined;
