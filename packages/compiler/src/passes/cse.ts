@@ -1,6 +1,6 @@
 import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
-import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
+import { identityRenaming, renameInputs, withRenamedOutputs } from './rewrite.js';
 
 /** Constants up to this many elements are compared by value (larger ones are rarely equal). */
 const MAX_COMPARED_CONSTANT = 4096;
@@ -104,5 +104,5 @@ export function eliminateCommonSubexpressions(g: Graph): Graph {
       for (let j = 0; j < eq.outputs.length; j++) to[eq.outputs[j]] = earlier.outputs[j];
     }
   }
-  return trust(renameGraph({ ...g, equations }, to));
+  return trust(withRenamedOutputs(g, equations, to));
 }

@@ -24,11 +24,11 @@ export function renameInputs(eq: Equation, to: Int32Array): Equation {
   return eq;
 }
 
-/** The graph with buffers renamed everywhere (equations whose outputs were renamed away remain; DCE drops them). */
-export function renameGraph(g: Graph, to: Int32Array): Graph {
-  return {
-    ...g,
-    equations: g.equations.map((eq) => renameInputs(eq, to)),
-    outputs: g.outputs.map((v) => renameView(v, to)),
-  };
+/**
+ * The graph with `equations` (already renamed, in order) and its outputs renamed. A pass that
+ * renames buffers as it walks the equations in order needs no second walk: a buffer is renamed
+ * when the equation writing it is visited, before any equation reads it.
+ */
+export function withRenamedOutputs(g: Graph, equations: readonly Equation[], to: Int32Array): Graph {
+  return { ...g, equations, outputs: g.outputs.map((v) => renameView(v, to)) };
 }

@@ -1,7 +1,7 @@
 import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
 import { readsWhole } from '../ir.js';
-import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
+import { identityRenaming, renameInputs, withRenamedOutputs } from './rewrite.js';
 
 // Algebraic simplification: x·1, 1·x, x/1, x+0, 0+x, x−0, x^1, −(−x) and a copy of a whole,
 // contiguous buffer are x itself. A chain of reshapes needs no pass: views compose while
@@ -72,5 +72,5 @@ export function simplifyAlgebra(g: Graph): Graph {
       to[eq.outputs[0]] = same;
     }
   }
-  return trust(renameGraph({ ...g, equations }, to));
+  return trust(withRenamedOutputs(g, equations, to));
 }
