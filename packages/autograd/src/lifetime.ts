@@ -182,8 +182,7 @@ export function forgetSaved(tensors: readonly Owned[]): void {
 /** Hands what `result` holds to the enclosing frame (or the user) and frees the rest. */
 function close(frame: Frame, result: unknown): void {
   // Every library op closes a frame (thousands per traced function): indexed loops, no iterators.
-  const kept: object[] = [];
-  collect(result, kept);
+  const kept = collect(result);
   const parent = innermost();
   // A tensor released elsewhere that this frame returns is alive again (e.g. a saved input a
   // backward rule returned as a gradient); it is the user's from now on.
@@ -216,12 +215,11 @@ function abandon(frame: Frame): void {
 }
 
 /** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
-function collect(value: unknown, into: object[]): void {
-  if (typeof value !== 'object' || value === null) return;
-  if (!Array.isArray(value) && !isPlain(value)) {
-    into.push(value); // the usual result: one tensor or array
-    return;
-  }
+function collect(value: unknown): object[] {
+  if (typeof value !== 'object' || value === null) return [];
+  // The usual result, one tensor or array, in a list of one (a push would make room for 16).
+  if (!Array.isArray(value) && !isPlain(value)) return [value];
+  const into: object[] = [];
   // Iterative: a result may be nested arbitrarily deep.
   const pending: unknown[] = [value];
   while (pending.length > 0) {
@@ -234,6 +232,7 @@ function collect(value: unknown, into: object[]): void {
     if (isPlain(next)) pending.push(...Object.values(next).reverse());
     else into.push(next);
   }
+  return into;
 }
 
 function isPlain(x: object): boolean {

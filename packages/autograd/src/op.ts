@@ -141,12 +141,13 @@ const NOT_SAVED: readonly Tensor[] = Object.freeze([]);
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
   checkTensorList(definition.name, inputs);
   // Plain loops: every op of a traced function passes here (thousands per compile).
-  const arrays: NDArray[] = [];
-  const needsInputGrad: boolean[] = [];
+  // Arrays made at their length (a push would give each room for 16).
+  const arrays = new Array<NDArray>(inputs.length);
+  const needsInputGrad = new Array<boolean>(inputs.length);
   let anyNeedsGrad = false;
   for (let i = 0; i < inputs.length; i++) {
-    arrays.push(inputs[i].peekValue());
-    needsInputGrad.push(inputs[i].requiresGrad);
+    arrays[i] = inputs[i].peekValue();
+    needsInputGrad[i] = inputs[i].requiresGrad;
     if (needsInputGrad[i]) anyNeedsGrad = true;
   }
   // The forward's temporaries are freed as soon as it returns.
@@ -159,12 +160,12 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
     ),
   );
   const record = anyNeedsGrad && isGradEnabled();
-  const outputs: Tensor[] = [];
+  const outputs = new Array<Tensor>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     const y = new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i });
     y.opSerial = ++opOutputs;
-    outputs.push(y);
+    outputs[i] = y;
   }
   const save = definition.save ?? { inputs: true };
   const saved: OpContext<P> = {
@@ -175,17 +176,17 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   };
   if (isAnomalyEnabled()) checkFinite(definition.name, 'forward', outputs, inputs);
   if (record) {
-    const edges: Edge[] = [];
-    const shapes: (readonly number[])[] = [];
-    const dtypes: DType[] = [];
+    const edges = new Array<Edge>(inputs.length);
+    const shapes = new Array<readonly number[]>(inputs.length);
+    const dtypes = new Array<DType>(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
-      edges.push(edgeOf(inputs[i]));
-      shapes.push(inputs[i].shape);
-      dtypes.push(inputs[i].dtype);
+      edges[i] = edgeOf(inputs[i]);
+      shapes[i] = inputs[i].shape;
+      dtypes[i] = inputs[i].dtype;
     }
-    const outputMeta: { shape: readonly number[]; dtype: DType }[] = [];
+    const outputMeta = new Array<{ shape: readonly number[]; dtype: DType }>(outputs.length);
     for (let i = 0; i < outputs.length; i++)
-      outputMeta.push({ shape: outputs[i].shape, dtype: outputs[i].dtype });
+      outputMeta[i] = { shape: outputs[i].shape, dtype: outputs[i].dtype };
     const node = new Node(
       definition,
       edges,

@@ -132,18 +132,19 @@ export class Executable {
       const eq = equations[i];
       // Kernels never see empty outputs (as in runPrimitive).
       let empty = eq.outputs.length > 0;
-      const outs: MutableView[] = [];
+      // Arrays made at their length (a push would give each room for 16).
+      const outs = new Array<MutableView>(eq.outputs.length);
       for (let j = 0; j < eq.outputs.length; j++) {
         const id = eq.outputs[j];
         const b = buffers[id];
         if (b.size !== 0) empty = false;
-        outs.push(this.viewOf(cellOf[id], b.shape, contiguousStrides(b.shape), 0));
+        outs[j] = this.viewOf(cellOf[id], b.shape, contiguousStrides(b.shape), 0);
       }
       if (empty) continue;
-      const ins: MutableView[] = [];
+      const ins = new Array<MutableView>(eq.inputs.length);
       for (let j = 0; j < eq.inputs.length; j++) {
         const { buffer, shape, strides, offset } = eq.inputs[j];
-        ins.push(this.viewOf(cellOf[buffer], shape, strides, offset));
+        ins[j] = this.viewOf(cellOf[buffer], shape, strides, offset);
       }
       this.calls.push(boundCall(backend, eq, outs, ins));
       if (eq.primitive === 'fused') fused++;

@@ -275,17 +275,17 @@ export class Recorder implements TracingBackend {
     return (outputs: readonly View<TraceHandle>[], inputs: readonly View<TraceHandle>[], params: unknown) => {
       // Plain loops: this records every op of the traced function.
       const equation = this.equations.length;
-      const ids: number[] = [];
+      const ids = new Array<number>(outputs.length);
       for (let j = 0; j < outputs.length; j++) {
         const o = outputs[j];
         const slot = this.slots[o.handle.id];
         slot.state = 'equation';
         slot.shape = o.shape;
         slot.equation = equation;
-        ids.push(slot.id);
+        ids[j] = slot.id;
       }
-      const refs: ViewRef[] = [];
-      for (let j = 0; j < inputs.length; j++) refs.push(refOf(inputs[j]));
+      const refs = new Array<ViewRef>(inputs.length);
+      for (let j = 0; j < inputs.length; j++) refs[j] = refOf(inputs[j]);
       this.equations.push({ primitive, params, inputs: refs, outputs: ids });
     };
   }

@@ -156,14 +156,15 @@ export function elementwisePreparer(runtime: WasmRuntime) {
     const out = outputs[0];
     const op = elementwiseOp(primitive, out, inputs);
     if (op === undefined) return undefined;
-    // Plain loops: a compile prepares thousands of calls, the first ones in cold code.
-    const bytes: number[] = [];
-    const offsets: number[] = [];
-    const slots: number[] = [];
+    // Plain loops over arrays made at their length: a compile prepares thousands of calls,
+    // the first ones in cold code.
+    const bytes = new Array<number>(inputs.length);
+    const offsets = new Array<number>(inputs.length);
+    const slots = new Array<number>(inputs.length);
     for (let j = 0; j < inputs.length; j++) {
-      bytes.push(BYTES[inputs[j].dtype]);
-      offsets.push(inputs[j].offset * bytes[j]);
-      slots.push(inputPointerWord(j));
+      bytes[j] = BYTES[inputs[j].dtype];
+      offsets[j] = inputs[j].offset * bytes[j];
+      slots[j] = inputPointerWord(j);
     }
     const template = descriptor.template(out.shape, inputs, bytes);
     if (template === undefined) return undefined;

@@ -107,10 +107,10 @@ export class StridedDescriptor {
     inputs: readonly View<WasmBuffer>[],
     bytes: readonly number[],
   ): Int32Array | undefined {
-    const placeholders: View<WasmBuffer>[] = [];
+    const placeholders = new Array<View<WasmBuffer>>(inputs.length);
     for (let j = 0; j < inputs.length; j++) {
       const { dtype, shape: viewShape, strides } = inputs[j];
-      placeholders.push({ handle: NULL_BUFFER, dtype, shape: viewShape, strides, offset: 0 });
+      placeholders[j] = { handle: NULL_BUFFER, dtype, shape: viewShape, strides, offset: 0 };
     }
     if (!this.write(shape, 0, placeholders, bytes)) return undefined;
     // Only the words `write` fills, carved out of a shared block: a plan prepares thousands of
