@@ -33,6 +33,11 @@ export class StridedDescriptor {
   /** The block templates are carved from, and how much of it is taken. */
   private templates = new Int32Array(0);
   private templatesUsed = 0;
+  /**
+   * The last template made for each operand count, with the layout it describes: neighbouring
+   * equations often share one (every step of an elementwise chain), and templates never change.
+   */
+  private readonly recent: (RecentTemplate | undefined)[] = [];
 
   constructor(private readonly runtime: WasmRuntime) {
     this.wordCount = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
@@ -107,6 +112,8 @@ export class StridedDescriptor {
     inputs: readonly View<WasmBuffer>[],
     bytes: readonly number[],
   ): Int32Array | undefined {
+    const recent = this.recent[inputs.length];
+    if (recent?.describes(shape, inputs)) return recent.template;
     const placeholders = new Array<View<WasmBuffer>>(inputs.length);
     for (let j = 0; j < inputs.length; j++) {
       const { dtype, shape: viewShape, strides } = inputs[j];
@@ -123,6 +130,7 @@ export class StridedDescriptor {
     const template = this.templates.subarray(this.templatesUsed, this.templatesUsed + used);
     this.templatesUsed += used;
     template.set(this.view().subarray(0, used));
+    this.recent[inputs.length] = new RecentTemplate(template, shape, inputs);
     return template;
   }
 
@@ -131,5 +139,32 @@ export class StridedDescriptor {
     const words = this.view();
     words.set(template);
     return words;
+  }
+}
+
+const sameNumbers = (a: readonly number[], b: readonly number[]) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/** A template and the output shape and input strides it was made for (all it depends on: its addresses are 0). */
+class RecentTemplate {
+  private readonly strides: (readonly number[])[];
+
+  constructor(
+    readonly template: Int32Array,
+    private readonly shape: readonly number[],
+    inputs: readonly View<WasmBuffer>[],
+  ) {
+    this.strides = inputs.map((v) => v.strides);
+  }
+
+  /** Whether `write` would write the same words for these operands (addresses aside). */
+  describes(shape: readonly number[], inputs: readonly View<WasmBuffer>[]): boolean {
+    if (!sameNumbers(this.shape, shape)) return false;
+    for (let j = 0; j < inputs.length; j++)
+      if (!sameNumbers(this.strides[j], inputs[j].strides)) return false;
+    return true;
   }
 }
