@@ -13,6 +13,8 @@ export const OUTPUT_POINTER_WORD = 9;
 export const inputPointerWord = (j: number): number => FIRST_INPUT_WORD + INPUT_WORDS * j;
 
 const NULL_BUFFER = { ptr: 0 } as WasmBuffer;
+/** How many recent templates a descriptor compares a new layout with. */
+const RECENT_TEMPLATES = 8;
 /** Words per block of templates (a 2-input template takes 28). */
 const TEMPLATE_BLOCK_WORDS = 4096;
 
@@ -34,10 +36,10 @@ export class StridedDescriptor {
   private templates = new Int32Array(0);
   private templatesUsed = 0;
   /**
-   * The last template made for each operand count, with the layout it describes: neighbouring
-   * equations often share one (every step of an elementwise chain), and templates never change.
+   * The last few templates made, with the layouts they describe: equations often share one (an
+   * elementwise chain has a handful), and templates never change.
    */
-  private readonly recent: (RecentTemplate | undefined)[] = [];
+  private readonly recent: RecentTemplate[] = [];
 
   constructor(private readonly runtime: WasmRuntime) {
     this.wordCount = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
@@ -112,8 +114,9 @@ export class StridedDescriptor {
     inputs: readonly View<WasmBuffer>[],
     bytes: readonly number[],
   ): Int32Array | undefined {
-    const recent = this.recent[inputs.length];
-    if (recent?.describes(shape, inputs)) return recent.template;
+    for (let i = 0; i < this.recent.length; i++) {
+      if (this.recent[i].describes(shape, inputs)) return this.recent[i].template;
+    }
     const placeholders = new Array<View<WasmBuffer>>(inputs.length);
     for (let j = 0; j < inputs.length; j++) {
       const { dtype, shape: viewShape, strides } = inputs[j];
@@ -130,7 +133,8 @@ export class StridedDescriptor {
     const template = this.templates.subarray(this.templatesUsed, this.templatesUsed + used);
     this.templatesUsed += used;
     template.set(this.view().subarray(0, used));
-    this.recent[inputs.length] = new RecentTemplate(template, shape, inputs);
+    if (this.recent.length === RECENT_TEMPLATES) this.recent.shift();
+    this.recent.push(new RecentTemplate(template, shape, inputs));
     return template;
   }
 
@@ -162,7 +166,7 @@ class RecentTemplate {
 
   /** Whether `write` would write the same words for these operands (addresses aside). */
   describes(shape: readonly number[], inputs: readonly View<WasmBuffer>[]): boolean {
-    if (!sameNumbers(this.shape, shape)) return false;
+    if (this.strides.length !== inputs.length || !sameNumbers(this.shape, shape)) return false;
     for (let j = 0; j < inputs.length; j++)
       if (!sameNumbers(this.strides[j], inputs[j].strides)) return false;
     return true;
