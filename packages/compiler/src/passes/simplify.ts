@@ -8,7 +8,8 @@ import { identityRenaming, renameInputs, withRenamedOutputs } from './rewrite.js
 // tracing, so the graph never holds one.
 
 /** Whether `v` reads a constant whose every element is `value`. */
-function isConstantOf(g: Graph, v: ViewRef, value: number): boolean {
+function isConstantOf(g: Graph, v: ViewRef | undefined, value: number): boolean {
+  if (v === undefined) return false;
   const source = g.buffers[v.buffer].source;
   if (source.kind !== 'constant' || source.data.length === 0) return false;
   for (let i = 0; i < source.data.length; i++) if (source.data[i] !== value) return false;
@@ -29,17 +30,16 @@ function identityOperand(
   producers: readonly (Equation | undefined)[],
 ): number | null {
   const [a, b] = eq.inputs;
-  const is = (v: ViewRef | undefined, value: number) => v !== undefined && isConstantOf(g, v, value);
   switch (eq.primitive) {
     case 'mul':
-      return is(b, 1) ? sameAs(g, eq, a) : is(a, 1) ? sameAs(g, eq, b) : null;
+      return isConstantOf(g, b, 1) ? sameAs(g, eq, a) : isConstantOf(g, a, 1) ? sameAs(g, eq, b) : null;
     case 'add':
-      return is(b, 0) ? sameAs(g, eq, a) : is(a, 0) ? sameAs(g, eq, b) : null;
+      return isConstantOf(g, b, 0) ? sameAs(g, eq, a) : isConstantOf(g, a, 0) ? sameAs(g, eq, b) : null;
     case 'sub':
-      return is(b, 0) ? sameAs(g, eq, a) : null;
+      return isConstantOf(g, b, 0) ? sameAs(g, eq, a) : null;
     case 'div':
     case 'pow':
-      return is(b, 1) ? sameAs(g, eq, a) : null;
+      return isConstantOf(g, b, 1) ? sameAs(g, eq, a) : null;
     case 'copy':
       return sameAs(g, eq, a);
     case 'neg': {
