@@ -179,7 +179,8 @@ function reversePass(
   while (ready.length > 0) {
     const node = ready.pop() as Node;
     const grads = buffers.get(node) ?? NO_GRADS;
-    buffers.delete(node);
+    // Not deleted: a Map shrinking as nodes are done reallocates its table (a node is done once).
+    if (grads !== NO_GRADS) buffers.set(node, DONE);
     for (let slot = 0; slot < grads.length; slot++) {
       const g = grads[slot];
       if (!g) continue;
@@ -258,12 +259,13 @@ function runVjp(
     );
   }
   checkSavedVersions(op, node, context.inputs, context.outputs);
-  const filled = outputGrads.map((g, slot) => {
-    if (g !== null) return g;
-    const zeros = full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype);
-    consumed.push(zeros);
-    return zeros;
-  });
+  // In place: the list is the pass's own.
+  const filled = outputGrads as Tensor[];
+  for (let slot = 0; slot < filled.length; slot++) {
+    if (filled[slot] !== null) continue;
+    filled[slot] = full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype);
+    consumed.push(filled[slot]);
+  }
   // The ops inside a VJP are not checked one by one in anomaly mode (a VJP may pass through
   // an infinity it then masks): its results are, so a NaN is blamed on this op's backward.
   const anomaly = setAnomalyDetection(false);
@@ -284,6 +286,9 @@ function runVjp(
 
 /** What a node without gradients (or a VJP not run) contributes: nothing. */
 const NO_GRADS: readonly (Tensor | null)[] = [];
+
+/** The gradient slots of a node the pass is done with (frozen: nothing may add to them). */
+const DONE = Object.freeze([]) as unknown as (Tensor | null)[];
 
 const sameShape = (a: readonly number[], b: readonly number[]) => {
   if (a.length !== b.length) return false;

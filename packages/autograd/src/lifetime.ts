@@ -169,12 +169,13 @@ export function letGo(t: Owned): void {
 
 /** A tape node saved these tensors for its backward rule. */
 export function noteSaved(tensors: readonly Owned[]): void {
-  for (const t of tensors) t.saves++;
+  for (let i = 0; i < tensors.length; i++) tensors[i].saves++;
 }
 
 /** A tape node no longer needs these saved tensors. */
 export function forgetSaved(tensors: readonly Owned[]): void {
-  for (const t of tensors) {
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
     if (--t.saves === 0 && t.released) t.dispose();
   }
 }
