@@ -28,23 +28,36 @@ export interface Owned {
   dispose(): void;
 }
 
+/** `list` with `x` added; the first makes a list of one (a push onto [] makes room for 16). */
+function appended<T>(list: T[] | null, x: T): T[] {
+  if (list === null) return [x];
+  list.push(x);
+  return list;
+}
+
 /** The tensors and arrays made while one library call is innermost (a few, so lists). */
 export class Frame {
-  readonly tensors: Owned[] = [];
-  readonly arrays: (NDArray | null)[] = [];
+  // Made on first use: every op opens a frame, and most track one tensor and one array.
+  tensors: Owned[] | null = null;
+  arrays: (NDArray | null)[] | null = null;
 
   addTensor(t: Owned): void {
     t.frame = this;
-    this.tensors.push(t);
+    this.tensors = appended(this.tensors, t);
+  }
+
+  addArray(a: NDArray): void {
+    this.arrays = appended(this.arrays, a);
   }
 
   /** Removes `a` from the frame's arrays; returns whether it was there. */
   takeArray(a: NDArray): boolean {
-    const at = this.arrays.lastIndexOf(a);
-    if (at < 0) return false;
+    const { arrays } = this;
+    const at = arrays === null ? -1 : arrays.lastIndexOf(a);
+    if (arrays === null || at < 0) return false;
     // Usually the array just handed over: pop it, so that the list stays short.
-    if (at === this.arrays.length - 1) this.arrays.pop();
-    else this.arrays[at] = null;
+    if (at === arrays.length - 1) arrays.pop();
+    else arrays[at] = null;
     return true;
   }
 }
@@ -62,7 +75,7 @@ function innermost(): Frame | null {
 
 /** Records a new array in the innermost frame (the hook @tsgrad/tensor calls). */
 function recordArray(array: NDArray): void {
-  open[open.length - 1]?.arrays.push(array);
+  open[open.length - 1]?.addArray(array);
 }
 
 /** Runs library code in a frame: what it makes and does not return is freed when dead. */
@@ -191,7 +204,8 @@ function close(frame: Frame, result: unknown): void {
     const x = kept[i];
     if (isReleased(x)) giveToUser(x);
   }
-  const { tensors, arrays } = frame;
+  const tensors = frame.tensors ?? NONE;
+  const arrays = frame.arrays ?? NONE;
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i];
     if (t.frame !== frame) continue;
@@ -203,16 +217,18 @@ function close(frame: Frame, result: unknown): void {
     const a = arrays[i];
     if (a === null) continue;
     if (!kept.includes(a)) a.dispose();
-    else parent?.arrays.push(a);
+    else parent?.addArray(a);
   }
 }
+
+const NONE: readonly never[] = [];
 
 /** Whether `x` is a tensor the library released (arrays have no such flag). */
 const isReleased = (x: object): x is Owned => (x as Partial<Owned>).released === true;
 
 /** After an error nothing is freed: what the frame made may be anywhere. */
 function abandon(frame: Frame): void {
-  for (const t of frame.tensors) if (t.frame === frame) t.frame = null;
+  for (const t of frame.tensors ?? NONE) if (t.frame === frame) t.frame = null;
 }
 
 /** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
