@@ -53,8 +53,9 @@ export class Frame {
   /** Removes `a` from the frame's arrays; returns whether it was there. */
   takeArray(a: NDArray): boolean {
     const { arrays } = this;
-    const at = arrays === null ? -1 : arrays.lastIndexOf(a);
-    if (arrays === null || at < 0) return false;
+    if (arrays === null) return false;
+    const at = arrays.lastIndexOf(a);
+    if (at < 0) return false;
     // Usually the array just handed over: pop it, so that the list stays short.
     if (at === arrays.length - 1) arrays.pop();
     else arrays[at] = null;

@@ -140,8 +140,8 @@ const NOT_SAVED: readonly Tensor[] = Object.freeze([]);
 
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
   checkTensorList(definition.name, inputs);
-  // Plain loops: every op of a traced function passes here (thousands per compile).
-  // Arrays made at their length (a push would give each room for 16).
+  // Plain loops over arrays made at their length (a push would give each room for 16): every
+  // op of a traced function passes here, thousands per compile.
   const arrays = new Array<NDArray>(inputs.length);
   const needsInputGrad = new Array<boolean>(inputs.length);
   let anyNeedsGrad = false;
