@@ -11,9 +11,8 @@ export function checkTensor(op: string, x: unknown, name = 'the input'): asserts
 /** Checks that `xs` is a list of Tensors. */
 export function checkTensorList(op: string, xs: unknown): asserts xs is readonly Tensor[] {
   if (!Array.isArray(xs)) throw new ValueError(op, `expected a list of Tensors, got ${describe(xs)}`);
-  xs.forEach((x, i) => {
-    checkTensor(op, x, `element ${i}`);
-  });
+  // Every op checks its inputs: the element's name is made only for the error.
+  for (let i = 0; i < xs.length; i++) if (!(xs[i] instanceof Tensor)) checkTensor(op, xs[i], `element ${i}`);
 }
 
 /** Checks that `fn` is a function (a model, a loss, a rule). */

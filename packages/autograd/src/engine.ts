@@ -1,4 +1,4 @@
-import { checkOptions, describe, ShapeError, ValueError } from '@tsgrad/tensor';
+import { batchLevels, checkOptions, describe, ShapeError, ValueError } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { sumFinishedLevels } from './batch-levels.js';
 import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
@@ -175,33 +175,43 @@ function reversePass(
     }
   }
 
+  // Indexed loops and no closures per node: a traced grad walks thousands of nodes per compile.
   while (ready.length > 0) {
     const node = ready.pop() as Node;
-    const grads = buffers.get(node) ?? [];
-    buffers.delete(node);
-    for (const g of grads) {
+    const grads = buffers.get(node) ?? NO_GRADS;
+    // Not deleted: a Map shrinking as nodes are done reallocates its table (a node is done once).
+    if (grads !== NO_GRADS) buffers.set(node, DONE);
+    for (let slot = 0; slot < grads.length; slot++) {
+      const g = grads[slot];
       if (!g) continue;
       held.remove(g);
       consumed.push(g);
     }
-    const outputGrads = node.outputMeta.map((_, slot) => {
+    const targetSlots = targets?.slots.get(node);
+    const outputGrads = new Array<Tensor | null>(node.outputMeta.length);
+    let anyGrad = false;
+    for (let slot = 0; slot < outputGrads.length; slot++) {
       let g = grads[slot] ?? null;
-      for (const hook of node.hooksAt(slot)) if (g !== null) g = runHook(hook, g);
-      const target = targets?.slots.get(node)?.get(slot);
+      const hooks = node.hooksAt(slot);
+      for (let h = 0; h < hooks.length; h++) if (g !== null) g = runHook(hooks[h], g);
+      const target = targetSlots?.get(slot);
       if (target !== undefined && g !== null) {
         results.set(target, g);
         held.add(g);
       }
-      return g;
-    });
+      outputGrads[slot] = g;
+      if (g !== null) anyGrad = true;
+    }
     const inputGrads =
-      outputGrads.some((g) => g !== null) && (needed === undefined || needed.has(node))
+      anyGrad && (needed === undefined || needed.has(node))
         ? runVjp(op, node, outputGrads, createGraph, retainGraph, consumed)
-        : [];
-    node.edges.forEach((edge, i) => {
+        : NO_GRADS;
+    const { edges } = node;
+    for (let i = 0; i < edges.length; i++) {
+      const edge = edges[i];
       const raw = inputGrads[i];
       if (raw) consumed.push(raw);
-      if (edge === null) return;
+      if (edge === null) continue;
       if (raw) {
         const grad = reduce(raw, node, i, createGraph);
         if ('leaf' in edge) {
@@ -214,11 +224,14 @@ function reversePass(
         dependencies.set(edge.node, left);
         if (left === 0) ready.push(edge.node);
       }
-    });
+    }
     freeConsumed();
   }
   return results;
 }
+
+/** Whether `t` lives on a vmap level (its gradient may need summing over finished levels). */
+const isBatched = (t: Tensor) => batchLevels(t.peekValue()).length > 0;
 
 function withGrad<T>(enabled: boolean, fn: () => T): T {
   const previous = setGradEnabled(enabled);
@@ -246,12 +259,13 @@ function runVjp(
     );
   }
   checkSavedVersions(op, node, context.inputs, context.outputs);
-  const filled = outputGrads.map((g, slot) => {
-    if (g !== null) return g;
-    const zeros = full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype);
-    consumed.push(zeros);
-    return zeros;
-  });
+  // In place: the list is the pass's own.
+  const filled = outputGrads as Tensor[];
+  for (let slot = 0; slot < filled.length; slot++) {
+    if (filled[slot] !== null) continue;
+    filled[slot] = full(node.outputMeta[slot].shape, 0, node.outputMeta[slot].dtype);
+    consumed.push(filled[slot]);
+  }
   // The ops inside a VJP are not checked one by one in anomaly mode (a VJP may pass through
   // an infinity it then masks): its results are, so a NaN is blamed on this op's backward.
   const anomaly = setAnomalyDetection(false);
@@ -270,9 +284,23 @@ function runVjp(
   return grads;
 }
 
+/** What a node without gradients (or a VJP not run) contributes: nothing. */
+const NO_GRADS: readonly (Tensor | null)[] = [];
+
+/** The gradient slots of a node the pass is done with (frozen: nothing may add to them). */
+const DONE = Object.freeze([]) as unknown as (Tensor | null)[];
+
+const sameShape = (a: readonly number[], b: readonly number[]) => {
+  if (a.length !== b.length) return false;
+  for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return false;
+  return true;
+};
+
 /** Input i's gradient summed to its shape (and its vmap levels) and cast to its dtype. */
 function reduce(grad: Tensor, node: Node, i: number, createGraph: boolean): Tensor {
   const dtype = node.inputDtypes[i];
+  // Most gradients already fit (no op to record): skip the grad-mode switch and its closures.
+  if (grad.dtype === dtype && sameShape(grad.shape, node.inputShapes[i]) && !isBatched(grad)) return grad;
   return withGrad(createGraph, () => {
     const summed = sumToShape(sumFinishedLevels(grad, node.inputLevels[i] ?? []), node.inputShapes[i]);
     return summed.dtype === dtype ? summed : cast(summed, dtype as Tensor['dtype']);

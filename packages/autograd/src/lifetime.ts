@@ -28,23 +28,37 @@ export interface Owned {
   dispose(): void;
 }
 
+/** `list` with `x` added; the first makes a list of one (a push onto [] makes room for 16). */
+function appended<T>(list: T[] | null, x: T): T[] {
+  if (list === null) return [x];
+  list.push(x);
+  return list;
+}
+
 /** The tensors and arrays made while one library call is innermost (a few, so lists). */
 export class Frame {
-  readonly tensors: Owned[] = [];
-  readonly arrays: (NDArray | null)[] = [];
+  // Made on first use: every op opens a frame, and most track one tensor and one array.
+  tensors: Owned[] | null = null;
+  arrays: (NDArray | null)[] | null = null;
 
   addTensor(t: Owned): void {
     t.frame = this;
-    this.tensors.push(t);
+    this.tensors = appended(this.tensors, t);
+  }
+
+  addArray(a: NDArray): void {
+    this.arrays = appended(this.arrays, a);
   }
 
   /** Removes `a` from the frame's arrays; returns whether it was there. */
   takeArray(a: NDArray): boolean {
-    const at = this.arrays.lastIndexOf(a);
+    const { arrays } = this;
+    if (arrays === null) return false;
+    const at = arrays.lastIndexOf(a);
     if (at < 0) return false;
     // Usually the array just handed over: pop it, so that the list stays short.
-    if (at === this.arrays.length - 1) this.arrays.pop();
-    else this.arrays[at] = null;
+    if (at === arrays.length - 1) arrays.pop();
+    else arrays[at] = null;
     return true;
   }
 }
@@ -62,7 +76,7 @@ function innermost(): Frame | null {
 
 /** Records a new array in the innermost frame (the hook @tsgrad/tensor calls). */
 function recordArray(array: NDArray): void {
-  open[open.length - 1]?.arrays.push(array);
+  open[open.length - 1]?.addArray(array);
 }
 
 /** Runs library code in a frame: what it makes and does not return is freed when dead. */
@@ -169,12 +183,13 @@ export function letGo(t: Owned): void {
 
 /** A tape node saved these tensors for its backward rule. */
 export function noteSaved(tensors: readonly Owned[]): void {
-  for (const t of tensors) t.saves++;
+  for (let i = 0; i < tensors.length; i++) tensors[i].saves++;
 }
 
 /** A tape node no longer needs these saved tensors. */
 export function forgetSaved(tensors: readonly Owned[]): void {
-  for (const t of tensors) {
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
     if (--t.saves === 0 && t.released) t.dispose();
   }
 }
@@ -182,8 +197,7 @@ export function forgetSaved(tensors: readonly Owned[]): void {
 /** Hands what `result` holds to the enclosing frame (or the user) and frees the rest. */
 function close(frame: Frame, result: unknown): void {
   // Every library op closes a frame (thousands per traced function): indexed loops, no iterators.
-  const kept: object[] = [];
-  collect(result, kept);
+  const kept = collect(result);
   const parent = innermost();
   // A tensor released elsewhere that this frame returns is alive again (e.g. a saved input a
   // backward rule returned as a gradient); it is the user's from now on.
@@ -191,7 +205,8 @@ function close(frame: Frame, result: unknown): void {
     const x = kept[i];
     if (isReleased(x)) giveToUser(x);
   }
-  const { tensors, arrays } = frame;
+  const tensors = frame.tensors ?? NONE;
+  const arrays = frame.arrays ?? NONE;
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i];
     if (t.frame !== frame) continue;
@@ -203,25 +218,26 @@ function close(frame: Frame, result: unknown): void {
     const a = arrays[i];
     if (a === null) continue;
     if (!kept.includes(a)) a.dispose();
-    else parent?.arrays.push(a);
+    else parent?.addArray(a);
   }
 }
+
+const NONE: readonly never[] = [];
 
 /** Whether `x` is a tensor the library released (arrays have no such flag). */
 const isReleased = (x: object): x is Owned => (x as Partial<Owned>).released === true;
 
 /** After an error nothing is freed: what the frame made may be anywhere. */
 function abandon(frame: Frame): void {
-  for (const t of frame.tensors) if (t.frame === frame) t.frame = null;
+  for (const t of frame.tensors ?? NONE) if (t.frame === frame) t.frame = null;
 }
 
 /** The tensors and arrays in a result: itself, or the leaves of arrays and plain objects. */
-function collect(value: unknown, into: object[]): void {
-  if (typeof value !== 'object' || value === null) return;
-  if (!Array.isArray(value) && !isPlain(value)) {
-    into.push(value); // the usual result: one tensor or array
-    return;
-  }
+function collect(value: unknown): object[] {
+  if (typeof value !== 'object' || value === null) return [];
+  // The usual result, one tensor or array, in a list of one (a push would make room for 16).
+  if (!Array.isArray(value) && !isPlain(value)) return [value];
+  const into: object[] = [];
   // Iterative: a result may be nested arbitrarily deep.
   const pending: unknown[] = [value];
   while (pending.length > 0) {
@@ -234,6 +250,7 @@ function collect(value: unknown, into: object[]): void {
     if (isPlain(next)) pending.push(...Object.values(next).reverse());
     else into.push(next);
   }
+  return into;
 }
 
 function isPlain(x: object): boolean {

@@ -1,4 +1,12 @@
-import { type BatchingBackend, batchLevels, isFloat, type NDArray, ValueError, view } from '@tsgrad/tensor';
+import {
+  type BatchingBackend,
+  batchLevels,
+  type DType,
+  isFloat,
+  type NDArray,
+  ValueError,
+  view,
+} from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { forwardByLoop } from './batch-loop.js';
 import { checkTensorList } from './check.js';
@@ -132,7 +140,16 @@ const NOT_SAVED: readonly Tensor[] = Object.freeze([]);
 
 function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
   checkTensorList(definition.name, inputs);
-  const arrays = inputs.map((x) => x.peekValue());
+  // Plain loops over arrays made at their length (a push would give each room for 16): every
+  // op of a traced function passes here, thousands per compile.
+  const arrays = new Array<NDArray>(inputs.length);
+  const needsInputGrad = new Array<boolean>(inputs.length);
+  let anyNeedsGrad = false;
+  for (let i = 0; i < inputs.length; i++) {
+    arrays[i] = inputs[i].peekValue();
+    needsInputGrad[i] = inputs[i].requiresGrad;
+    if (needsInputGrad[i]) anyNeedsGrad = true;
+  }
   // The forward's temporaries are freed as soon as it returns.
   const values = inLibrary(() =>
     ownArrays(
@@ -142,11 +159,14 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
       arrays,
     ),
   );
-  const needsInputGrad = inputs.map((x) => x.requiresGrad);
-  const record = isGradEnabled() && needsInputGrad.includes(true);
-  const outputs = values.map(
-    (v, i) => new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i }),
-  );
+  const record = anyNeedsGrad && isGradEnabled();
+  const outputs = new Array<Tensor>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const y = new Tensor(v, { requiresGrad: record && isFloat(v.dtype), outputIndex: i });
+    y.opSerial = ++opOutputs;
+    outputs[i] = y;
+  }
   const save = definition.save ?? { inputs: true };
   const saved: OpContext<P> = {
     inputs: save.inputs === false ? NOT_SAVED : inputs,
@@ -156,12 +176,23 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
   };
   if (isAnomalyEnabled()) checkFinite(definition.name, 'forward', outputs, inputs);
   if (record) {
+    const edges = new Array<Edge>(inputs.length);
+    const shapes = new Array<readonly number[]>(inputs.length);
+    const dtypes = new Array<DType>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      edges[i] = edgeOf(inputs[i]);
+      shapes[i] = inputs[i].shape;
+      dtypes[i] = inputs[i].dtype;
+    }
+    const outputMeta = new Array<{ shape: readonly number[]; dtype: DType }>(outputs.length);
+    for (let i = 0; i < outputs.length; i++)
+      outputMeta[i] = { shape: outputs[i].shape, dtype: outputs[i].dtype };
     const node = new Node(
       definition,
-      inputs.map(edgeOf),
-      inputs.map((x) => x.shape),
-      inputs.map((x) => x.dtype),
-      outputs.map((y) => ({ shape: y.shape, dtype: y.dtype })),
+      edges,
+      shapes,
+      dtypes,
+      outputMeta,
       saved as OpContext<unknown>,
       isAnomalyEnabled() ? creationSite() : undefined,
       savedVersions(saved.inputs, saved.outputs),
@@ -169,12 +200,18 @@ function applyOp<P>(definition: OpDefinition<P>, inputs: readonly Tensor[], para
     );
     noteSaved(saved.inputs);
     noteSaved(saved.outputs);
-    for (const y of outputs) if (y.requiresGrad) y.attach(node);
+    for (let i = 0; i < outputs.length; i++) if (outputs[i].requiresGrad) outputs[i].attach(node);
   }
-  for (const watch of watchers) watch(inputs, outputs);
+  for (let i = 0; i < watchers.length; i++) watchers[i](inputs, outputs);
   tangentRule?.(definition, { inputs, outputs, params, needsInputGrad });
   return outputs;
 }
+
+/** How many op outputs have been made: every output made later has a larger `opSerial`. */
+let opOutputs = 0;
+
+/** The `opSerial` the next op output gets: at least this for every output made from now on. */
+export const nextOpSerial = (): number => opOutputs + 1;
 
 /** Sees every op applied while it is installed: its input and output tensors. */
 export type OpWatcher = (inputs: readonly Tensor[], outputs: readonly Tensor[]) => void;

@@ -50,6 +50,8 @@ export class Tensor implements Owned {
   saves = 0;
   /** @internal The library is done with this tensor: it is freed when `saves` drops to 0. */
   released = false;
+  /** @internal Its place among the outputs of ops, in the order they were made (0: not an op's output). */
+  opSerial = 0;
   private _value: NDArray;
   /** Whether no one but this tensor holds `_value`: it may be freed when replaced. */
   private valueIsPrivate: boolean;

@@ -40,6 +40,33 @@ describe('Backend.prepare', () => {
     });
   });
 
+  it('prepares calls of other layouts after one another, each with its own (shapes, strides, dtypes)', () => {
+    T.withBackend(backend, () => {
+      const a = T.array(seededValues(12, 4), { shape: [3, 4] });
+      const rows = T.slice(a, [{ stop: 2 }]);
+      const mask = (seed: number) => T.gt(T.array(seededValues(12, seed), { shape: [3, 4] }), 0);
+      const cases: ['add' | 'logicalAnd', T.NDArray, T.NDArray][] = [
+        ['add', a, T.broadcastTo(T.array(seededValues(4, 6), { shape: [4] }), [3, 4])],
+        ['add', a, T.broadcastTo(T.array(seededValues(3, 5), { shape: [3, 1] }), [3, 4])], // other strides
+        ['add', T.transpose(a), T.array(seededValues(12, 7), { shape: [4, 3] })], // other shape and strides
+        ['add', rows, T.array(seededValues(8, 8), { shape: [2, 4] })], // other shape, same strides
+        ['add', a, T.array(seededValues(12, 9), { shape: [3, 4] })],
+        ['add', a, T.array(seededValues(12, 10), { shape: [3, 4] })], // the layout before
+        ['logicalAnd', mask(11), mask(12)], // the layout before, 1-byte elements
+      ];
+      const prepared = cases.map(([op, x, y]) => {
+        const out = T.zeros(x.shape, { dtype: x.dtype });
+        const call = backend.prepare?.(op, [viewOf(out)], [viewOf(x), viewOf(y)], {});
+        expect(call).toBeDefined();
+        return { out, call, expected: (op === 'add' ? T.add(x, y) : T.logicalAnd(x, y)).toTypedArray() };
+      });
+      for (const { out, call, expected } of prepared) {
+        call?.();
+        expect(out.toTypedArray()).toEqual(expected);
+      }
+    });
+  });
+
   it('leaves what has no fast kernel to the kernel table (float64, matmul)', () => {
     T.withBackend(backend, () => {
       const x = T.array([1, 2], { dtype: 'float64' });

@@ -9,7 +9,7 @@ import {
 } from '@tsgrad/tensor';
 import { type BufferPlan, planBuffers } from './buffers.js';
 import { checkBackend, checkFlags, checkFunction, checkGraph } from './check.js';
-import { GraphInvariantError, type PlanEquation, type PlanGraph, type ViewRef } from './graph.js';
+import { GraphInvariantError, type PlanEquation, type PlanGraph } from './graph.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
 // per equation is built once, at compile time: the kernel, its params and the view objects it
@@ -124,34 +124,28 @@ export class Executable {
           return null;
       }
     });
-    const viewOf = (ref: ViewRef): MutableView => {
-      const cell = cellOf[ref.buffer];
-      const view: MutableView = {
-        handle: this.fixed[cell]?.storage.handle ?? null,
-        dtype: cells[cell].dtype,
-        shape: ref.shape,
-        strides: ref.strides,
-        offset: ref.offset,
-      };
-      this.viewsOfCell[cell].push(view);
-      return view;
-    };
     let fused = 0;
     const { equations, buffers } = graph;
+    // Plain loops, no per-view closure or reference object: this runs once per equation of a
+    // first, cold compile.
     for (let i = 0; i < equations.length; i++) {
       const eq = equations[i];
       // Kernels never see empty outputs (as in runPrimitive).
       let empty = eq.outputs.length > 0;
-      const outs: MutableView[] = [];
+      // Arrays made at their length (a push would give each room for 16).
+      const outs = new Array<MutableView>(eq.outputs.length);
       for (let j = 0; j < eq.outputs.length; j++) {
         const id = eq.outputs[j];
         const b = buffers[id];
         if (b.size !== 0) empty = false;
-        outs.push(viewOf({ buffer: id, shape: b.shape, strides: contiguousStrides(b.shape), offset: 0 }));
+        outs[j] = this.viewOf(cellOf[id], b.shape, contiguousStrides(b.shape), 0);
       }
       if (empty) continue;
-      const ins: MutableView[] = [];
-      for (let j = 0; j < eq.inputs.length; j++) ins.push(viewOf(eq.inputs[j]));
+      const ins = new Array<MutableView>(eq.inputs.length);
+      for (let j = 0; j < eq.inputs.length; j++) {
+        const { buffer, shape, strides, offset } = eq.inputs[j];
+        ins[j] = this.viewOf(cellOf[buffer], shape, strides, offset);
+      }
       this.calls.push(boundCall(backend, eq, outs, ins));
       if (eq.primitive === 'fused') fused++;
     }
@@ -161,6 +155,24 @@ export class Executable {
       workspaceBytes,
       fused,
     };
+  }
+
+  /** A view of `cell` for one kernel call, pointed at the cell's array on each run. */
+  private viewOf(
+    cell: number,
+    shape: readonly number[],
+    strides: readonly number[],
+    offset: number,
+  ): MutableView {
+    const view: MutableView = {
+      handle: this.fixed[cell]?.storage.handle ?? null,
+      dtype: this.plan.cells[cell].dtype,
+      shape,
+      strides,
+      offset,
+    };
+    this.viewsOfCell[cell].push(view);
+    return view;
   }
 
   private point(cell: number, handle: unknown): void {

@@ -17,7 +17,7 @@ import {
   withBackend,
 } from '@tsgrad/tensor';
 import { checkBackend, trust } from './check.js';
-import type { BufferInfo, Equation, Graph, ViewRef } from './graph.js';
+import type { BufferInfo, BufferSource, Equation, Graph, ViewRef } from './graph.js';
 
 // Tracing: a backend that records every kernel call as an equation. Every primitive passes
 // through `runPrimitive` with its output shapes already inferred, so running a function on
@@ -273,19 +273,20 @@ export class Recorder implements TracingBackend {
 
   private recordingKernel(primitive: Primitive) {
     return (outputs: readonly View<TraceHandle>[], inputs: readonly View<TraceHandle>[], params: unknown) => {
+      // Plain loops: this records every op of the traced function.
       const equation = this.equations.length;
-      for (const o of outputs) {
+      const ids = new Array<number>(outputs.length);
+      for (let j = 0; j < outputs.length; j++) {
+        const o = outputs[j];
         const slot = this.slots[o.handle.id];
         slot.state = 'equation';
         slot.shape = o.shape;
         slot.equation = equation;
+        ids[j] = slot.id;
       }
-      this.equations.push({
-        primitive,
-        params,
-        inputs: inputs.map(refOf),
-        outputs: outputs.map((o) => o.handle.id),
-      });
+      const refs = new Array<ViewRef>(inputs.length);
+      for (let j = 0; j < inputs.length; j++) refs[j] = refOf(inputs[j]);
+      this.equations.push({ primitive, params, inputs: refs, outputs: ids });
     };
   }
 
@@ -296,7 +297,7 @@ export class Recorder implements TracingBackend {
       const shape = shapeOf(slot);
       if (slot.state === 'input')
         return { id, dtype, size, shape, source: { kind: 'input', index: slot.inputIndex } };
-      if (slot.state === 'equation') return { id, dtype, size, shape, source: { kind: 'equation' } };
+      if (slot.state === 'equation') return { id, dtype, size, shape, source: EQUATION_SOURCE };
       const data = slot.data ?? allocTyped(dtype, size);
       return { id, dtype, size, shape, source: { kind: 'constant', data } };
     });
@@ -309,6 +310,9 @@ export class Recorder implements TracingBackend {
     });
   }
 }
+
+/** The source of every buffer an equation writes (one object for all of them). */
+const EQUATION_SOURCE: BufferSource = Object.freeze({ kind: 'equation' });
 
 const shapeOf = (slot: Slot): readonly number[] => slot.shape ?? [slot.size];
 

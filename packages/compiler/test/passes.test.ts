@@ -49,6 +49,22 @@ describe('graph passes', () => {
     expect(merged.outputs[0].buffer).toBe(merged.outputs[1].buffer);
   });
 
+  it('common-subexpression elimination keeps equations that differ only in params, view or output dtype', () => {
+    const g = makeGraph((v: A.Tensor) => [
+      A.sum(v, { axis: 0 }),
+      A.sum(v, { axis: 1 }), // other params
+      A.exp(v),
+      A.exp(v.transpose()), // same buffer, other strides
+      A.cast(v, 'float32'),
+      A.cast(v, 'int32'), // other output dtype
+      A.sum(v, { axis: 1 }), // repeats the second
+    ])(seeded([3, 3], 2));
+    const merged = eliminateCommonSubexpressions(g);
+    expect(primitives(merged)).toEqual(['sum', 'sum', 'exp', 'exp', 'cast', 'cast']);
+    expect(merged.outputs[6].buffer).toBe(merged.outputs[1].buffer);
+    expect(new Set(merged.outputs.slice(0, 6).map((v) => v.buffer)).size).toBe(6);
+  });
+
   it('constant folding evaluates equations of constants at compile time', () => {
     const g = makeGraph((v: A.Tensor) => A.mul(v, A.exp(A.tensor([0, 1], { dtype: 'float64' })).sum()))(x);
     expect(primitives(g)).toEqual(['exp', 'sum', 'mul']);

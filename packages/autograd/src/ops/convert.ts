@@ -10,15 +10,20 @@ import { Tensor, type TensorLike } from '../tensor.js';
 export function withOperands(op: string, operands: readonly TensorLike[], body: () => Tensor): Tensor {
   checkList(op, operands, 'operands');
   checkFunction(op, body, 'body');
-  operands.forEach((x, i) => {
-    if (!(x instanceof Tensor) && typeof x !== 'number' && typeof x !== 'boolean') {
+  // Plain loop: every elementwise op passes here (thousands per traced function).
+  let allTensors = true;
+  for (let i = 0; i < operands.length; i++) {
+    const x = operands[i];
+    if (x instanceof Tensor) continue;
+    allTensors = false;
+    if (typeof x !== 'number' && typeof x !== 'boolean') {
       throw new T.ValueError(
         op,
         `operand ${i} must be a Tensor, a number or a boolean, got ${T.describe(x)}`,
       );
     }
-  });
-  return operands.every((x) => x instanceof Tensor) ? body() : inLibrary(body);
+  }
+  return allTensors ? body() : inLibrary(body);
 }
 
 /**

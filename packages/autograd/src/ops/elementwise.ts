@@ -1,13 +1,25 @@
 import * as T from '@tsgrad/tensor';
 import { checkFunction, checkTensor } from '../check.js';
-import { defineOp } from '../op.js';
+import { defineOp, type Op } from '../op.js';
 import type { InputSpec, OpSpec } from '../spec.js';
-import type { OpContext, Tensor, TensorLike } from '../tensor.js';
+import { type OpContext, Tensor, type TensorLike } from '../tensor.js';
 import { constant, toTensor, withOperands } from './convert.js';
 import { binaryShapes, unaryShapes } from './samples.js';
 
 type NoParams = Record<string, never>;
 const none: NoParams = {};
+
+// Most calls pass tensors: they go straight to the op (no operand list, closure or frame).
+
+function applyUnary(name: string, op: Op<NoParams>, x: TensorLike): Tensor {
+  if (x instanceof Tensor) return op.apply([x], none)[0];
+  return withOperands(name, [x], () => op.apply([toTensor(x)], none)[0]);
+}
+
+function applyBinary(name: string, op: Op<NoParams>, a: TensorLike, b: TensorLike): Tensor {
+  if (a instanceof Tensor && b instanceof Tensor) return op.apply([a, b], none)[0];
+  return withOperands(name, [a, b], () => op.apply(operands(a, b), none)[0]);
+}
 
 // ---- unary math ----------------------------------------------------------------------------
 
@@ -35,7 +47,7 @@ function unary(
       errors: [{ shapes: [[2]], dtypes: ['bool'], throws: T.DTypeError }],
     },
   });
-  return (x: TensorLike): Tensor => withOperands(name, [x], () => op.apply([toTensor(x)], none)[0]);
+  return (x: TensorLike): Tensor => applyUnary(name, op, x);
 }
 
 /** A piecewise-constant op: its derivative is zero wherever it is defined. */
@@ -57,7 +69,7 @@ function stepwise(
       reference: ([x]) => [x.map(reference)],
     },
   });
-  return (x: TensorLike): Tensor => withOperands(name, [x], () => op.apply([toTensor(x)], none)[0]);
+  return (x: TensorLike): Tensor => applyUnary(name, op, x);
 }
 
 function awayFrom(shape: T.Shape, random: () => number, bad: (x: number) => boolean): number[] {
@@ -168,8 +180,7 @@ function binary(
       errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
     },
   });
-  return (a: TensorLike, b: TensorLike): Tensor =>
-    withOperands(name, [a, b], () => op.apply(operands(a, b), none)[0]);
+  return (a: TensorLike, b: TensorLike): Tensor => applyBinary(name, op, a, b);
 }
 
 function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -291,8 +302,7 @@ function predicate(
       errors: [{ shapes: [[2, 3], [4]], throws: T.ShapeError }],
     },
   });
-  return (a: TensorLike, b: TensorLike): Tensor =>
-    withOperands(name, [a, b], () => op.apply(operands(a, b), none)[0]);
+  return (a: TensorLike, b: TensorLike): Tensor => applyBinary(name, op, a, b);
 }
 
 /** Few distinct values, so comparisons see ties. */

@@ -4,7 +4,7 @@ import { gradients } from '../engine.js';
 import { isForwardActive } from '../forward.js';
 import { inUserCode } from '../lifetime.js';
 import { enableGrad, isGradEnabled } from '../mode.js';
-import { defineOp, watchOps } from '../op.js';
+import { defineOp, nextOpSerial, watchOps } from '../op.js';
 import { cast, full } from '../ops/index.js';
 import { treeFlatten, treeMap, treeUnflattenAll } from '../pytree.js';
 import type { OpSpec } from '../spec.js';
@@ -118,11 +118,14 @@ export function traceReverse(
     traced[argnums[k]] = tree;
   });
   const own = new Set(inputs);
-  const created = new WeakSet<Tensor>();
+  // The ops' outputs made during the call are those numbered from here on (no set of them to keep).
+  const firstCreated = nextOpSerial();
   let external = false;
-  const watch = (opInputs: readonly Tensor[], opOutputs: readonly Tensor[]) => {
-    for (const x of opInputs) if (x.requiresGrad && !created.has(x) && !own.has(x)) external = true;
-    for (const y of opOutputs) created.add(y);
+  const watch = (opInputs: readonly Tensor[]) => {
+    for (let i = 0; i < opInputs.length; i++) {
+      const x = opInputs[i];
+      if (x.requiresGrad && x.opSerial < firstCreated && !own.has(x)) external = true;
+    }
   };
   const result = inUserCode(
     () => enableGrad(() => watchOps(watch, () => (f as (...a: unknown[]) => unknown)(...traced))),

@@ -31,7 +31,21 @@ const BINARY_OPS = [
 
 const codes = (names: readonly string[]) => new Map(names.map((name, code) => [name, code]));
 const UNARY_CODES = codes(UNARY_OPS);
-const BINARY_CODES = codes(BINARY_OPS);
+
+/** The `dtype:primitive` codes by dtype, then primitive: two lookups, no key string built per call. */
+function codesByDType(names: readonly string[]): ReadonlyMap<string, ReadonlyMap<string, number>> {
+  const table = new Map<string, Map<string, number>>();
+  names.forEach((name, code) => {
+    const [dtype, primitive] = name.split(':');
+    if (primitive === undefined) return;
+    const byPrimitive = table.get(dtype) ?? new Map<string, number>();
+    byPrimitive.set(primitive, code);
+    table.set(dtype, byPrimitive);
+  });
+  return table;
+}
+const UNARY_BY_DTYPE = codesByDType(UNARY_OPS);
+const BINARY_BY_DTYPE = codesByDType(BINARY_OPS);
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
@@ -59,6 +73,8 @@ interface ElementwiseOp {
   readonly costly: boolean;
 }
 
+const UNARY: ReadonlySet<Primitive> = new Set<Primitive>(UNARY_PRIMITIVES);
+
 const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
   ...UNARY_PRIMITIVES,
   ...BINARY_PRIMITIVES,
@@ -84,9 +100,8 @@ function elementwiseOp(
     case 'copy':
       return unary(UNARY_CODES.get(`copy:${BYTES[x.dtype]}`));
   }
-  if ((UNARY_PRIMITIVES as readonly string[]).includes(primitive))
-    return unary(UNARY_CODES.get(`${x.dtype}:${primitive}`), COSTLY.has(primitive));
-  const code = BINARY_CODES.get(`${x.dtype}:${primitive}`);
+  if (UNARY.has(primitive)) return unary(UNARY_BY_DTYPE.get(x.dtype)?.get(primitive), COSTLY.has(primitive));
+  const code = BINARY_BY_DTYPE.get(x.dtype)?.get(primitive);
   return code === undefined ? undefined : { task: 'mapBinary', code, costly: COSTLY.has(primitive) };
 }
 
@@ -140,14 +155,22 @@ export function elementwisePreparer(runtime: WasmRuntime) {
     if (!ELEMENTWISE.has(primitive)) return undefined;
     const out = outputs[0];
     const op = elementwiseOp(primitive, out, inputs);
-    const bytes = inputs.map((x) => BYTES[x.dtype]);
-    const template = op && descriptor.template(out.shape, inputs, bytes);
-    if (op === undefined || template === undefined) return undefined;
+    if (op === undefined) return undefined;
+    // Plain loops over arrays made at their length: a compile prepares thousands of calls,
+    // the first ones in cold code.
+    const bytes = new Array<number>(inputs.length);
+    const offsets = new Array<number>(inputs.length);
+    const slots = new Array<number>(inputs.length);
+    for (let j = 0; j < inputs.length; j++) {
+      bytes[j] = BYTES[inputs[j].dtype];
+      offsets[j] = inputs[j].offset * bytes[j];
+      slots[j] = inputPointerWord(j);
+    }
+    const template = descriptor.template(out.shape, inputs, bytes);
+    if (template === undefined) return undefined;
     const count = sizeOf(out.shape);
     const { task, code } = op;
     const args = code < 0 ? [desc, count] : [code, desc, count];
-    const offsets = inputs.map((x, j) => x.offset * bytes[j]);
-    const slots = inputs.map((_, j) => inputPointerWord(j));
     const parallel = isParallel(count, op.costly);
     const fn = runtime.kernels<Record<ElementwiseOp['task'], (...args: number[]) => void>>()[task];
     return () => {

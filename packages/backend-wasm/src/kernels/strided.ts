@@ -13,6 +13,8 @@ export const OUTPUT_POINTER_WORD = 9;
 export const inputPointerWord = (j: number): number => FIRST_INPUT_WORD + INPUT_WORDS * j;
 
 const NULL_BUFFER = { ptr: 0 } as WasmBuffer;
+/** How many recent templates a descriptor compares a new layout with. */
+const RECENT_TEMPLATES = 8;
 /** Words per block of templates (a 2-input template takes 28). */
 const TEMPLATE_BLOCK_WORDS = 4096;
 
@@ -33,6 +35,11 @@ export class StridedDescriptor {
   /** The block templates are carved from, and how much of it is taken. */
   private templates = new Int32Array(0);
   private templatesUsed = 0;
+  /**
+   * The last few templates made, with the layouts they describe: equations often share one (an
+   * elementwise chain has a handful), and templates never change.
+   */
+  private readonly recent: RecentTemplate[] = [];
 
   constructor(private readonly runtime: WasmRuntime) {
     this.wordCount = HEADER_WORDS + SCRATCH_WORDS_PER_THREAD * runtime.pool.threads;
@@ -107,7 +114,14 @@ export class StridedDescriptor {
     inputs: readonly View<WasmBuffer>[],
     bytes: readonly number[],
   ): Int32Array | undefined {
-    const placeholders = inputs.map((v) => ({ ...v, handle: NULL_BUFFER, offset: 0 }));
+    for (let i = 0; i < this.recent.length; i++) {
+      if (this.recent[i].describes(shape, inputs)) return this.recent[i].template;
+    }
+    const placeholders = new Array<View<WasmBuffer>>(inputs.length);
+    for (let j = 0; j < inputs.length; j++) {
+      const { dtype, shape: viewShape, strides } = inputs[j];
+      placeholders[j] = { handle: NULL_BUFFER, dtype, shape: viewShape, strides, offset: 0 };
+    }
     if (!this.write(shape, 0, placeholders, bytes)) return undefined;
     // Only the words `write` fills, carved out of a shared block: a plan prepares thousands of
     // calls, and an ArrayBuffer each cost its compile a collection of thousands of buffers.
@@ -119,6 +133,8 @@ export class StridedDescriptor {
     const template = this.templates.subarray(this.templatesUsed, this.templatesUsed + used);
     this.templatesUsed += used;
     template.set(this.view().subarray(0, used));
+    if (this.recent.length === RECENT_TEMPLATES) this.recent.shift();
+    this.recent.push(new RecentTemplate(template, shape, inputs));
     return template;
   }
 
@@ -127,5 +143,32 @@ export class StridedDescriptor {
     const words = this.view();
     words.set(template);
     return words;
+  }
+}
+
+const sameNumbers = (a: readonly number[], b: readonly number[]) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/** A template and the output shape and input strides it was made for (all it depends on: its addresses are 0). */
+class RecentTemplate {
+  private readonly strides: (readonly number[])[];
+
+  constructor(
+    readonly template: Int32Array,
+    private readonly shape: readonly number[],
+    inputs: readonly View<WasmBuffer>[],
+  ) {
+    this.strides = inputs.map((v) => v.strides);
+  }
+
+  /** Whether `write` would write the same words for these operands (addresses aside). */
+  describes(shape: readonly number[], inputs: readonly View<WasmBuffer>[]): boolean {
+    if (this.strides.length !== inputs.length || !sameNumbers(this.shape, shape)) return false;
+    for (let j = 0; j < inputs.length; j++)
+      if (!sameNumbers(this.strides[j], inputs[j].strides)) return false;
+    return true;
   }
 }

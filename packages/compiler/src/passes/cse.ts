@@ -1,11 +1,9 @@
 import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
-import { identityRenaming, renameGraph, renameInputs } from './rewrite.js';
+import { identityRenaming, renameInputs, withRenamedOutputs } from './rewrite.js';
 
 /** Constants up to this many elements are compared by value (larger ones are rarely equal). */
 const MAX_COMPARED_CONSTANT = 4096;
-
-const viewKey = (v: ViewRef) => `${v.buffer}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
 
 /** Params as text; most equations (elementwise ones) have none, which JSON.stringify would still walk. */
 function paramsKey(params: unknown): string {
@@ -16,15 +14,53 @@ function paramsKey(params: unknown): string {
   return JSON.stringify(params) ?? '';
 }
 
-function equationKey(g: Graph, eq: Equation): string {
-  const { inputs, outputs } = eq;
-  let key = `${eq.primitive}|${paramsKey(eq.params)}|`;
-  for (let j = 0; j < inputs.length; j++) key += `${viewKey(inputs[j])};`;
-  for (let j = 0; j < outputs.length; j++) {
-    const b = g.buffers[outputs[j]];
-    key += `|${b.dtype}[${b.shape.join(',')}]`;
+const sameNumbers = (a: readonly number[], b: readonly number[]) => {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+const sameView = (a: ViewRef, b: ViewRef) =>
+  a.buffer === b.buffer &&
+  a.offset === b.offset &&
+  sameNumbers(a.shape, b.shape) &&
+  sameNumbers(a.strides, b.strides);
+
+/** Whether `b` repeats `a`: same primitive, params, input views, and output dtypes and shapes. */
+function sameEquation(g: Graph, a: Equation, b: Equation): boolean {
+  if (
+    a.primitive !== b.primitive ||
+    a.inputs.length !== b.inputs.length ||
+    a.outputs.length !== b.outputs.length
+  )
+    return false;
+  for (let j = 0; j < a.inputs.length; j++) if (!sameView(a.inputs[j], b.inputs[j])) return false;
+  for (let j = 0; j < a.outputs.length; j++) {
+    const x = g.buffers[a.outputs[j]];
+    const y = g.buffers[b.outputs[j]];
+    if (x.dtype !== y.dtype || !sameNumbers(x.shape, y.shape)) return false;
   }
-  return key;
+  return a.params === b.params || paramsKey(a.params) === paramsKey(b.params);
+}
+
+/** A hash of what `sameEquation` compares but the params (numbers, not a string key per equation). */
+function equationHash(eq: Equation, primitiveCodes: Map<string, number>): number {
+  let code = primitiveCodes.get(eq.primitive);
+  if (code === undefined) {
+    code = primitiveCodes.size;
+    primitiveCodes.set(eq.primitive, code);
+  }
+  let h = code;
+  const { inputs } = eq;
+  for (let j = 0; j < inputs.length; j++) {
+    const v = inputs[j];
+    h = (Math.imul(h, 31) + v.buffer) | 0;
+    h = (Math.imul(h, 31) + v.offset) | 0;
+    for (let d = 0; d < v.shape.length; d++) h = (Math.imul(h, 31) + v.shape[d]) | 0;
+    for (let d = 0; d < v.strides.length; d++) h = (Math.imul(h, 31) + v.strides[d]) | 0;
+  }
+  return h;
 }
 
 /**
@@ -43,18 +79,30 @@ export function eliminateCommonSubexpressions(g: Graph): Graph {
     if (first === undefined) constants.set(key, b.id);
     else to[b.id] = first;
   }
-  const seen = new Map<string, readonly number[]>();
+  // Equations kept so far, by hash; a hash shared by unequal equations holds several.
+  const seen = new Map<number, Equation | Equation[]>();
+  const primitiveCodes = new Map<string, number>();
   const equations: Equation[] = [];
   for (let i = 0; i < g.equations.length; i++) {
     const eq = renameInputs(g.equations[i], to);
-    const key = equationKey(g, eq);
-    const earlier = seen.get(key);
+    const hash = equationHash(eq, primitiveCodes);
+    const bucket = seen.get(hash);
+    const earlier =
+      bucket === undefined
+        ? undefined
+        : Array.isArray(bucket)
+          ? bucket.find((e) => sameEquation(g, e, eq))
+          : sameEquation(g, bucket, eq)
+            ? bucket
+            : undefined;
     if (earlier === undefined) {
-      seen.set(key, eq.outputs);
+      if (bucket === undefined) seen.set(hash, eq);
+      else if (Array.isArray(bucket)) bucket.push(eq);
+      else seen.set(hash, [bucket, eq]);
       equations.push(eq);
     } else {
-      for (let j = 0; j < eq.outputs.length; j++) to[eq.outputs[j]] = earlier[j];
+      for (let j = 0; j < eq.outputs.length; j++) to[eq.outputs[j]] = earlier.outputs[j];
     }
   }
-  return trust(renameGraph({ ...g, equations }, to));
+  return trust(withRenamedOutputs(g, equations, to));
 }

@@ -5,6 +5,16 @@ import { type BufferInfo, type Equation, type Graph, GraphInvariantError } from 
 /** Equations with larger outputs are left to run at call time (folding would hold their data twice). */
 const MAX_FOLDED_SIZE = 1 << 16;
 
+/** The size of `eq`'s outputs if it can be folded (its inputs are all constants), else -1. */
+function foldedSize(eq: Equation, buffers: readonly BufferInfo[]): number {
+  // Plain loops: this runs on every equation of a first, cold compile.
+  const { inputs, outputs } = eq;
+  for (let j = 0; j < inputs.length; j++) if (buffers[inputs[j].buffer].source.kind !== 'constant') return -1;
+  let size = 0;
+  for (let j = 0; j < outputs.length; j++) size += buffers[outputs[j]].size;
+  return size > MAX_FOLDED_SIZE ? -1 : size;
+}
+
 /**
  * Constant folding: an equation whose inputs are all constants runs once, now, on `backend`,
  * and its outputs become constants.
@@ -14,10 +24,10 @@ export function foldConstants(g: Graph, backend: Backend): Graph {
   checkBackend('foldConstants', backend);
   const buffers: BufferInfo[] = [...g.buffers];
   const equations: Equation[] = [];
-  const isConstant = (id: number) => buffers[id].source.kind === 'constant';
-  for (const eq of g.equations) {
-    const size = eq.outputs.reduce((n, id) => n + buffers[id].size, 0);
-    if (size > MAX_FOLDED_SIZE || !eq.inputs.every((v) => isConstant(v.buffer))) {
+  for (let i = 0; i < g.equations.length; i++) {
+    const eq = g.equations[i];
+    const size = foldedSize(eq, buffers);
+    if (size < 0) {
       equations.push(eq);
       continue;
     }

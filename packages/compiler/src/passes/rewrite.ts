@@ -4,7 +4,11 @@ import type { Equation, Graph, ViewRef } from '../graph.js';
 // element and in the same layout, to buffer `a` maps b → a; every view of b then reads a.
 
 /** An identity renaming of the graph's buffers. */
-export const identityRenaming = (g: Graph): Int32Array => Int32Array.from(g.buffers, (_, i) => i);
+export function identityRenaming(g: Graph): Int32Array {
+  const to = new Int32Array(g.buffers.length);
+  for (let i = 0; i < to.length; i++) to[i] = i;
+  return to;
+}
 
 export function renameView(v: ViewRef, to: Int32Array): ViewRef {
   const buffer = to[v.buffer];
@@ -20,11 +24,11 @@ export function renameInputs(eq: Equation, to: Int32Array): Equation {
   return eq;
 }
 
-/** The graph with buffers renamed everywhere (equations whose outputs were renamed away remain; DCE drops them). */
-export function renameGraph(g: Graph, to: Int32Array): Graph {
-  return {
-    ...g,
-    equations: g.equations.map((eq) => renameInputs(eq, to)),
-    outputs: g.outputs.map((v) => renameView(v, to)),
-  };
+/**
+ * The graph with `equations` (already renamed, in order) and its outputs renamed. A pass that
+ * renames buffers as it walks the equations in order needs no second walk: a buffer is renamed
+ * when the equation writing it is visited, before any equation reads it.
+ */
+export function withRenamedOutputs(g: Graph, equations: readonly Equation[], to: Int32Array): Graph {
+  return { ...g, equations, outputs: g.outputs.map((v) => renameView(v, to)) };
 }
