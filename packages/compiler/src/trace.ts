@@ -274,20 +274,31 @@ export class Recorder implements TracingBackend {
   private recordingKernel(primitive: Primitive) {
     return (outputs: readonly View<TraceHandle>[], inputs: readonly View<TraceHandle>[], params: unknown) => {
       // Plain loops: this records every op of the traced function.
-      const equation = this.equations.length;
       const ids = new Array<number>(outputs.length);
-      for (let j = 0; j < outputs.length; j++) {
-        const o = outputs[j];
-        const slot = this.slots[o.handle.id];
-        slot.state = 'equation';
-        slot.shape = o.shape;
-        slot.equation = equation;
-        ids[j] = slot.id;
-      }
+      for (let j = 0; j < outputs.length; j++) ids[j] = this.written(outputs[j].handle.id, outputs[j].shape);
       const refs = new Array<ViewRef>(inputs.length);
       for (let j = 0; j < inputs.length; j++) refs[j] = refOf(inputs[j]);
       this.equations.push({ primitive, params, inputs: refs, outputs: ids });
     };
+  }
+
+  /** What `runPrimitive` calls instead of a kernel: the equation made from the arrays themselves. */
+  record(primitive: Primitive, outputs: readonly NDArray[], inputs: readonly NDArray[], params: unknown): void {
+    const ids = new Array<number>(outputs.length);
+    for (let j = 0; j < outputs.length; j++)
+      ids[j] = this.written((outputs[j].storage.handle as TraceHandle).id, outputs[j].shape);
+    const refs = new Array<ViewRef>(inputs.length);
+    for (let j = 0; j < inputs.length; j++) refs[j] = refOfArray(inputs[j]);
+    this.equations.push({ primitive, params, inputs: refs, outputs: ids });
+  }
+
+  /** Marks slot `id` as written, in `shape`, by the equation about to be recorded; returns the id. */
+  private written(id: number, shape: readonly number[]): number {
+    const slot = this.slots[id];
+    slot.state = 'equation';
+    slot.shape = shape;
+    slot.equation = this.equations.length;
+    return id;
   }
 
   /** The graph from the inputs to `outputs` (arrays on this recorder). */
@@ -301,7 +312,7 @@ export class Recorder implements TracingBackend {
       const data = slot.data ?? allocTyped(dtype, size);
       return { id, dtype, size, shape, source: { kind: 'constant', data } };
     });
-    const outputRefs = outputs.map((x) => refOf(viewOf(x)));
+    const outputRefs = outputs.map(refOfArray);
     return trust({
       buffers,
       inputs: [...this.inputIds],
@@ -316,17 +327,13 @@ const EQUATION_SOURCE: BufferSource = Object.freeze({ kind: 'equation' });
 
 const shapeOf = (slot: Slot): readonly number[] => slot.shape ?? [slot.size];
 
-function viewOf(x: NDArray): View<TraceHandle> {
-  return {
-    handle: x.storage.handle as TraceHandle,
-    dtype: x.dtype,
-    shape: x.shape,
-    strides: x.strides,
-    offset: x.offset,
-  };
-}
 
 /** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
 function refOf(v: View<TraceHandle>): ViewRef {
   return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
+}
+
+/** The view `x` is, as the graph records it. */
+function refOfArray(x: NDArray): ViewRef {
+  return { buffer: (x.storage.handle as TraceHandle).id, shape: x.shape, strides: x.strides, offset: x.offset };
 }

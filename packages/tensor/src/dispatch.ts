@@ -117,6 +117,11 @@ export interface TracingBackend extends Backend {
    * stand-in.
    */
   adopt(array: NDArray): NDArray;
+  /**
+   * Records a primitive call on whole arrays instead of running a kernel on views (optional:
+   * a recorder's fast path, with no view objects per call; else its kernels are called).
+   */
+  record?(primitive: Primitive, outputs: readonly NDArray[], inputs: readonly NDArray[], params: unknown): void;
   /** Records a host computation from traced PRNG keys (see `traceKeyed` in random/traced.ts). */
   traceKeyed?<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined;
   /**
@@ -208,7 +213,11 @@ export function runPrimitive<P extends Primitive>(
     results[i] = NDArray.uninitialized(backend, outputs[i].dtype, outputs[i].shape, primitive);
     if (results[i].size > 0) run = true;
   }
-  if (run) (backend.kernels[primitive] as AnyKernel)(viewsOf(results), viewsOf(ready), params);
+  if (run) {
+    const { record } = backend as Partial<TracingBackend>;
+    if (record !== undefined) record.call(backend, primitive, results, ready, params);
+    else (backend.kernels[primitive] as AnyKernel)(viewsOf(results), viewsOf(ready), params);
+  }
   if (ready !== adopted) {
     for (let i = 0; i < ready.length; i++) if (ready[i] !== adopted[i]) ready[i].dispose();
   }
