@@ -283,7 +283,12 @@ export class Recorder implements TracingBackend {
   }
 
   /** What `runPrimitive` calls instead of a kernel: the equation made from the arrays themselves. */
-  record(primitive: Primitive, outputs: readonly NDArray[], inputs: readonly NDArray[], params: unknown): void {
+  record(
+    primitive: Primitive,
+    outputs: readonly NDArray[],
+    inputs: readonly NDArray[],
+    params: unknown,
+  ): void {
     const ids = new Array<number>(outputs.length);
     for (let j = 0; j < outputs.length; j++)
       ids[j] = this.written((outputs[j].storage.handle as TraceHandle).id, outputs[j].shape);
@@ -327,7 +332,6 @@ const EQUATION_SOURCE: BufferSource = Object.freeze({ kind: 'equation' });
 
 const shapeOf = (slot: Slot): readonly number[] => slot.shape ?? [slot.size];
 
-
 /** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
 function refOf(v: View<TraceHandle>): ViewRef {
   return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
@@ -335,5 +339,10 @@ function refOf(v: View<TraceHandle>): ViewRef {
 
 /** The view `x` is, as the graph records it. */
 function refOfArray(x: NDArray): ViewRef {
-  return { buffer: (x.storage.handle as TraceHandle).id, shape: x.shape, strides: x.strides, offset: x.offset };
+  return {
+    buffer: (x.storage.handle as TraceHandle).id,
+    shape: x.shape,
+    strides: x.strides,
+    offset: x.offset,
+  };
 }

@@ -121,7 +121,12 @@ export interface TracingBackend extends Backend {
    * Records a primitive call on whole arrays instead of running a kernel on views (optional:
    * a recorder's fast path, with no view objects per call; else its kernels are called).
    */
-  record?(primitive: Primitive, outputs: readonly NDArray[], inputs: readonly NDArray[], params: unknown): void;
+  record?(
+    primitive: Primitive,
+    outputs: readonly NDArray[],
+    inputs: readonly NDArray[],
+    params: unknown,
+  ): void;
   /** Records a host computation from traced PRNG keys (see `traceKeyed` in random/traced.ts). */
   traceKeyed?<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined;
   /**
