@@ -1,5 +1,6 @@
 import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
+import { sameNumbers } from '../ir.js';
 import { identityRenaming, renameInputs, withRenamedOutputs } from './rewrite.js';
 
 /** Constants up to this many elements are compared by value (larger ones are rarely equal). */
@@ -13,13 +14,6 @@ function paramsKey(params: unknown): string {
   }
   return JSON.stringify(params) ?? '';
 }
-
-const sameNumbers = (a: readonly number[], b: readonly number[]) => {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
 
 const sameView = (a: ViewRef, b: ViewRef) =>
   a.buffer === b.buffer &&
