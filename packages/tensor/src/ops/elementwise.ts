@@ -173,16 +173,15 @@ function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
     if (op !== 'maximum' && op !== 'minimum') dtype = 'int32';
   }
   const outDtype = kind === 'compare' || kind === 'logical' ? 'bool' : dtype;
-  // Two arrays already of that dtype and one shape (most calls): the kernel reads them as they
-  // are, with no casts or broadcast views to make and dispose (every traced op passes here).
-  if (
-    typeof a === 'object' &&
-    typeof b === 'object' &&
-    a.dtype === dtype &&
-    b.dtype === dtype &&
-    shapesEqual(a.shape, b.shape)
-  )
-    return runPrimitive(op, [a, b], {}, [{ shape: a.shape, dtype: outDtype }])[0];
+  // Two arrays already of that dtype (most calls): no casts, and a broadcast view only of an
+  // operand whose shape differs (every traced op passes here).
+  if (typeof a === 'object' && typeof b === 'object' && a.dtype === dtype && b.dtype === dtype) {
+    const shape = shapesEqual(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
+    const x = shapesEqual(a.shape, shape) ? a : broadcastTo(a, shape);
+    const y = shapesEqual(b.shape, shape) ? b : broadcastTo(b, shape);
+    if (x === a && y === b) return runPrimitive(op, [a, b], {}, [{ shape, dtype: outDtype }])[0];
+    return disposing([x, y], [a, b], () => runPrimitive(op, [x, y], {}, [{ shape, dtype: outDtype }])[0]);
+  }
   const [x, y] = align(op, [a, b], dtype);
   return disposing([x, y], [], () => runPrimitive(op, [x, y], {}, [{ shape: x.shape, dtype: outDtype }])[0]);
 }
