@@ -38,7 +38,13 @@ function sameEquation(g: Graph, a: Equation, b: Equation): boolean {
   return a.params === b.params || paramsKey(a.params) === paramsKey(b.params);
 }
 
-/** A hash of what `sameEquation` compares but the params (numbers, not a string key per equation). */
+const FNV_PRIME = 0x01000193;
+
+/**
+ * A hash of the primitive and the input buffers and offsets (numbers, not a string key per
+ * equation): equations with other params, shapes or strides rarely share these, and
+ * `sameEquation` tells them apart.
+ */
 function equationHash(eq: Equation, primitiveCodes: Map<string, number>): number {
   let code = primitiveCodes.get(eq.primitive);
   if (code === undefined) {
@@ -49,10 +55,9 @@ function equationHash(eq: Equation, primitiveCodes: Map<string, number>): number
   const { inputs } = eq;
   for (let j = 0; j < inputs.length; j++) {
     const v = inputs[j];
-    h = (Math.imul(h, 31) + v.buffer) | 0;
-    h = (Math.imul(h, 31) + v.offset) | 0;
-    for (let d = 0; d < v.shape.length; d++) h = (Math.imul(h, 31) + v.shape[d]) | 0;
-    for (let d = 0; d < v.strides.length; d++) h = (Math.imul(h, 31) + v.strides[d]) | 0;
+    // FNV-1a steps: a multiply-add by 31 made b·31 + c collide for many pairs of buffer ids.
+    h = Math.imul(h ^ v.buffer, FNV_PRIME);
+    h = Math.imul(h ^ v.offset, FNV_PRIME);
   }
   return h;
 }
