@@ -38,8 +38,6 @@ function sameEquation(g: Graph, a: Equation, b: Equation): boolean {
   return a.params === b.params || paramsKey(a.params) === paramsKey(b.params);
 }
 
-const FNV_PRIME = 0x01000193;
-
 /**
  * A hash of the primitive and the input buffers and offsets (numbers, not a string key per
  * equation): equations with other params, shapes or strides rarely share these, and
@@ -55,9 +53,8 @@ function equationHash(eq: Equation, primitiveCodes: Map<string, number>): number
   const { inputs } = eq;
   for (let j = 0; j < inputs.length; j++) {
     const v = inputs[j];
-    // FNV-1a steps: a multiply-add by 31 made b·31 + c collide for many pairs of buffer ids.
-    h = Math.imul(h ^ v.buffer, FNV_PRIME);
-    h = Math.imul(h ^ v.offset, FNV_PRIME);
+    h = (Math.imul(h, 31) + v.buffer) | 0;
+    h = (Math.imul(h, 31) + v.offset) | 0;
   }
   return h;
 }
