@@ -265,7 +265,9 @@ export class Recorder implements TracingBackend {
   adopt(array: NDArray): NDArray {
     let constant = this.adopted.get(array);
     if (constant === undefined) {
-      constant = this.constant(array);
+      // Made outside the library frames: the frame of the op reading it first would free it
+      // when it closed, and every later read gets it from the cache.
+      constant = inUserCode(() => this.constant(array));
       this.adopted.set(array, constant);
     }
     return constant;
