@@ -10,7 +10,6 @@ import {
 import { type BufferPlan, planBuffers } from './buffers.js';
 import { checkBackend, checkFlags, checkFunction, checkGraph } from './check.js';
 import { GraphInvariantError, type PlanEquation, type PlanGraph } from './graph.js';
-import { sameNumbers } from './ir.js';
 
 // The executor replays a graph on a real backend as a tight loop of kernel calls. Everything
 // per equation is built once, at compile time: the kernel, its params and the view objects it
@@ -42,20 +41,6 @@ function boundCall(backend: Backend, eq: PlanEquation, outs: MutableView[], ins:
 function packed(x: NDArray): NDArray {
   if (x.isContiguous && x.offset === 0 && x.storage.size === x.size) return x;
   return runPrimitive('copy', [x], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
-}
-
-/** The contiguous strides of a shape, the same array while the shape repeats (as along a chain). */
-class ContiguousStrides {
-  private shape: readonly number[] = [];
-  private strides: readonly number[] = [];
-
-  of(shape: readonly number[]): readonly number[] {
-    if (!sameNumbers(shape, this.shape)) {
-      this.shape = shape;
-      this.strides = contiguousStrides(shape);
-    }
-    return this.strides;
-  }
 }
 
 /** What a compiled plan holds. */
@@ -143,7 +128,6 @@ export class Executable {
     const { equations, buffers } = graph;
     // Plain loops, no per-view closure or reference object: this runs once per equation of a
     // first, cold compile.
-    const strides = new ContiguousStrides();
     for (let i = 0; i < equations.length; i++) {
       const eq = equations[i];
       // Kernels never see empty outputs (as in runPrimitive).
@@ -154,7 +138,7 @@ export class Executable {
         const id = eq.outputs[j];
         const b = buffers[id];
         if (b.size !== 0) empty = false;
-        outs[j] = this.viewOf(cellOf[id], b.shape, strides.of(b.shape), 0);
+        outs[j] = this.viewOf(cellOf[id], b.shape, contiguousStrides(b.shape), 0);
       }
       if (empty) continue;
       const ins = new Array<MutableView>(eq.inputs.length);
