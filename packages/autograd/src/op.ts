@@ -122,7 +122,13 @@ export function defineOp<P = Record<string, never>>(
  */
 function ownArrays(raw: NDArray | readonly NDArray[], inputs: readonly NDArray[]): NDArray[] {
   const results: readonly NDArray[] = Array.isArray(raw) ? raw : [raw as NDArray];
-  return results.map((v, i) => (inputs.includes(v) || results.indexOf(v) < i ? view(v) : v));
+  // A plain loop into an array made at its length: every op of a traced function passes here.
+  const owned = new Array<NDArray>(results.length);
+  for (let i = 0; i < results.length; i++) {
+    const v = results[i];
+    owned[i] = inputs.includes(v) || results.indexOf(v) < i ? view(v) : v;
+  }
+  return owned;
 }
 
 const NO_INPUT_LEVELS: readonly (readonly BatchingBackend[])[] = [];

@@ -164,14 +164,16 @@ export class Executable {
     strides: readonly number[],
     offset: number,
   ): MutableView {
+    const fixed = this.fixed[cell];
     const view: MutableView = {
-      handle: this.fixed[cell]?.storage.handle ?? null,
+      handle: fixed?.storage.handle ?? null,
       dtype: this.plan.cells[cell].dtype,
       shape,
       strides,
       offset,
     };
-    this.viewsOfCell[cell].push(view);
+    // Only input and output cells are pointed at a call's arrays (`point`); the rest keep theirs.
+    if (fixed === null) this.viewsOfCell[cell].push(view);
     return view;
   }
 

@@ -89,6 +89,14 @@ export interface PlanGraph extends Omit<Graph, 'equations'> {
   readonly equations: readonly PlanEquation[];
 }
 
+/** Whether two shapes (or stride lists) are equal, element for element. */
+export function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Whether `v` reads its whole buffer in order, as a buffer of `v.shape`. */
 export function readsWhole(v: ViewRef, buffer: BufferInfo): boolean {
   if (v.offset !== 0 || v.shape.reduce((n, d) => n * d, 1) !== buffer.size) return false;

@@ -265,7 +265,9 @@ export class Recorder implements TracingBackend {
   adopt(array: NDArray): NDArray {
     let constant = this.adopted.get(array);
     if (constant === undefined) {
-      constant = this.constant(array);
+      // Made outside the library frames: the frame of the op reading it first would free it
+      // when it closed, and every later read gets it from the cache.
+      constant = inUserCode(() => this.constant(array));
       this.adopted.set(array, constant);
     }
     return constant;
@@ -274,20 +276,36 @@ export class Recorder implements TracingBackend {
   private recordingKernel(primitive: Primitive) {
     return (outputs: readonly View<TraceHandle>[], inputs: readonly View<TraceHandle>[], params: unknown) => {
       // Plain loops: this records every op of the traced function.
-      const equation = this.equations.length;
       const ids = new Array<number>(outputs.length);
-      for (let j = 0; j < outputs.length; j++) {
-        const o = outputs[j];
-        const slot = this.slots[o.handle.id];
-        slot.state = 'equation';
-        slot.shape = o.shape;
-        slot.equation = equation;
-        ids[j] = slot.id;
-      }
+      for (let j = 0; j < outputs.length; j++) ids[j] = this.written(outputs[j].handle.id, outputs[j].shape);
       const refs = new Array<ViewRef>(inputs.length);
       for (let j = 0; j < inputs.length; j++) refs[j] = refOf(inputs[j]);
       this.equations.push({ primitive, params, inputs: refs, outputs: ids });
     };
+  }
+
+  /** What `runPrimitive` calls instead of a kernel: the equation made from the arrays themselves. */
+  record(
+    primitive: Primitive,
+    outputs: readonly NDArray[],
+    inputs: readonly NDArray[],
+    params: unknown,
+  ): void {
+    const ids = new Array<number>(outputs.length);
+    for (let j = 0; j < outputs.length; j++)
+      ids[j] = this.written((outputs[j].storage.handle as TraceHandle).id, outputs[j].shape);
+    const refs = new Array<ViewRef>(inputs.length);
+    for (let j = 0; j < inputs.length; j++) refs[j] = refOfArray(inputs[j]);
+    this.equations.push({ primitive, params, inputs: refs, outputs: ids });
+  }
+
+  /** Marks slot `id` as written, in `shape`, by the equation about to be recorded; returns the id. */
+  private written(id: number, shape: readonly number[]): number {
+    const slot = this.slots[id];
+    slot.state = 'equation';
+    slot.shape = shape;
+    slot.equation = this.equations.length;
+    return id;
   }
 
   /** The graph from the inputs to `outputs` (arrays on this recorder). */
@@ -301,7 +319,7 @@ export class Recorder implements TracingBackend {
       const data = slot.data ?? allocTyped(dtype, size);
       return { id, dtype, size, shape, source: { kind: 'constant', data } };
     });
-    const outputRefs = outputs.map((x) => refOf(viewOf(x)));
+    const outputRefs = outputs.map(refOfArray);
     return trust({
       buffers,
       inputs: [...this.inputIds],
@@ -316,17 +334,17 @@ const EQUATION_SOURCE: BufferSource = Object.freeze({ kind: 'equation' });
 
 const shapeOf = (slot: Slot): readonly number[] => slot.shape ?? [slot.size];
 
-function viewOf(x: NDArray): View<TraceHandle> {
+/** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
+function refOf(v: View<TraceHandle>): ViewRef {
+  return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
+}
+
+/** The view `x` is, as the graph records it. */
+function refOfArray(x: NDArray): ViewRef {
   return {
-    handle: x.storage.handle as TraceHandle,
-    dtype: x.dtype,
+    buffer: (x.storage.handle as TraceHandle).id,
     shape: x.shape,
     strides: x.strides,
     offset: x.offset,
   };
-}
-
-/** The view as the graph records it (an array's shape and strides are never changed, so they are shared). */
-function refOf(v: View<TraceHandle>): ViewRef {
-  return { buffer: v.handle.id, shape: v.shape, strides: v.strides, offset: v.offset };
 }

@@ -174,4 +174,14 @@ describe('jit and closures', () => {
     const x = seeded([3], 21);
     expectClose(f(x), A.sum(A.mul(x, w)));
   });
+
+  it('reads a closed-over tensor as one constant however many ops read it', () => {
+    const w = seeded([3], 22);
+    // exp(w) twice, and w in a product and a sum: the constant outlives the op that first read it.
+    const body = (x: A.Tensor) => A.add(A.mul(A.add(A.mul(x, w), w), A.exp(w)), A.exp(w));
+    const x = seeded([3], 23);
+    expectClose(jit(body)(x), body(x));
+    const g = makeGraph(body)(x);
+    expect(g.buffers.filter((b) => b.source.kind === 'constant')).toHaveLength(1);
+  });
 });

@@ -78,6 +78,17 @@ function viewOf(x: NDArray): View<unknown> {
   return { handle: x.storage.handle, dtype: x.dtype, shape: x.shape, strides: x.strides, offset: x.offset };
 }
 
+function viewsOf(arrays: readonly NDArray[]): View<unknown>[] {
+  const views = new Array<View<unknown>>(arrays.length);
+  for (let i = 0; i < arrays.length; i++) views[i] = viewOf(arrays[i]);
+  return views;
+}
+
+function allPacked(arrays: readonly NDArray[]): boolean {
+  for (let i = 0; i < arrays.length; i++) if (!isPacked(arrays[i])) return false;
+  return true;
+}
+
 /** Makes a contiguous copy of a strided view (or returns the array itself if it already is). */
 export function contiguous(x: NDArray): NDArray {
   checkArray('contiguous', x);
@@ -106,6 +117,16 @@ export interface TracingBackend extends Backend {
    * stand-in.
    */
   adopt(array: NDArray): NDArray;
+  /**
+   * Records a primitive call on whole arrays instead of running a kernel on views (optional:
+   * a recorder's fast path, with no view objects per call; else its kernels are called).
+   */
+  record?(
+    primitive: Primitive,
+    outputs: readonly NDArray[],
+    inputs: readonly NDArray[],
+    params: unknown,
+  ): void;
   /** Records a host computation from traced PRNG keys (see `traceKeyed` in random/traced.ts). */
   traceKeyed?<K extends object, R>(keys: readonly K[], compute: (keys: readonly K[]) => R): R | undefined;
   /**
@@ -130,8 +151,13 @@ export const isTracingBackend = (backend: Backend): backend is TracingBackend =>
 
 /** The inputs as arrays of a tracing backend; others pass unchanged. */
 function adoptAll(backend: Backend, inputs: readonly NDArray[]): readonly NDArray[] {
-  if (!isTracingBackend(backend) || inputs.every((x) => x.backend === backend)) return inputs;
+  if (!isTracingBackend(backend) || allOn(backend, inputs)) return inputs;
   return inputs.map((x) => (x.backend === backend ? x : backend.adopt(x)));
+}
+
+function allOn(backend: Backend, inputs: readonly NDArray[]): boolean {
+  for (let i = 0; i < inputs.length; i++) if (inputs[i].backend !== backend) return false;
+  return true;
 }
 
 /** How deep a backend sits in a stack of tracing backends (0: a real one). */
@@ -141,7 +167,8 @@ export const depthOf = (backend: Backend): number => (isTracingBackend(backend) 
 function chooseBackend(inputs: readonly NDArray[]): Backend {
   let backend = isTracingBackend(current) || inputs.length === 0 ? current : inputs[0].backend;
   let depth = depthOf(backend);
-  for (const x of inputs) {
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
     const d = x.backend === backend ? depth : depthOf(x.backend);
     if (d > depth) {
       backend = x.backend;
@@ -163,7 +190,9 @@ export function runPrimitive<P extends Primitive>(
 ): NDArray[] {
   const backend = chooseBackend(inputs);
   const adopted = adoptAll(backend, inputs);
-  for (const x of adopted) {
+  // Plain loops, arrays made at their length: every op passes here, thousands per traced function.
+  for (let i = 0; i < adopted.length; i++) {
+    const x = adopted[i];
     x.assertLive(primitive);
     if (x.backend !== backend) {
       throw new ValueError(
@@ -172,25 +201,30 @@ export function runPrimitive<P extends Primitive>(
       );
     }
   }
-  for (const out of outputs) {
-    if (!backend.dtypes.includes(out.dtype)) {
-      throw new DTypeError(primitive, `the ${backend.name} backend does not support ${out.dtype}`);
+  for (let i = 0; i < outputs.length; i++) {
+    if (!backend.dtypes.includes(outputs[i].dtype)) {
+      throw new DTypeError(primitive, `the ${backend.name} backend does not support ${outputs[i].dtype}`);
     }
   }
   if (outputs.length === 1 && backend.deferElementwise === true) {
     const deferred = deferElementwise(backend, primitive, adopted, outputs[0]);
     if (deferred !== undefined) return [deferred];
   }
-  const strided = STRIDED_PRIMITIVES.has(primitive);
-  const ready = strided || adopted.every(isPacked) ? adopted : adopted.map(packed);
-  const results = outputs.map((o) => NDArray.uninitialized(backend, o.dtype, o.shape, primitive));
-  const kernel = backend.kernels[primitive] as AnyKernel;
+  const ready = STRIDED_PRIMITIVES.has(primitive) || allPacked(adopted) ? adopted : adopted.map(packed);
+  const results = new Array<NDArray>(outputs.length);
   // Kernels never see empty outputs.
-  if (outputs.length === 0 || results.some((r) => r.size > 0)) {
-    kernel(results.map(viewOf), ready.map(viewOf), params);
+  let run = outputs.length === 0;
+  for (let i = 0; i < outputs.length; i++) {
+    results[i] = NDArray.uninitialized(backend, outputs[i].dtype, outputs[i].shape, primitive);
+    if (results[i].size > 0) run = true;
   }
-  ready.forEach((x, i) => {
-    if (x !== adopted[i]) x.dispose();
-  });
+  if (run) {
+    const { record } = backend as Partial<TracingBackend>;
+    if (record !== undefined) record.call(backend, primitive, results, ready, params);
+    else (backend.kernels[primitive] as AnyKernel)(viewsOf(results), viewsOf(ready), params);
+  }
+  if (ready !== adopted) {
+    for (let i = 0; i < ready.length; i++) if (ready[i] !== adopted[i]) ready[i].dispose();
+  }
   return results;
 }

@@ -83,15 +83,16 @@ const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
   'copy',
 ]);
 
+const unary = (code: number | undefined, costly = false): ElementwiseOp | undefined =>
+  code === undefined ? undefined : { task: 'mapUnary', code, costly };
+
 /** How the SIMD kernels run `primitive` on these operands, or undefined for the reference kernel. */
 function elementwiseOp(
   primitive: Primitive,
   out: View<WasmBuffer>,
   inputs: readonly View<WasmBuffer>[],
 ): ElementwiseOp | undefined {
-  const unary = (code: number | undefined, costly = false): ElementwiseOp | undefined =>
-    code === undefined ? undefined : { task: 'mapUnary', code, costly };
-  const [x] = inputs;
+  const x = inputs[0];
   switch (primitive) {
     case 'where':
       return BYTES[out.dtype] === 4 ? { task: 'mapWhere', code: -1, costly: false } : undefined;

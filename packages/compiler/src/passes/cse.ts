@@ -1,5 +1,6 @@
 import { checkGraph, trust } from '../check.js';
 import type { Equation, Graph, ViewRef } from '../graph.js';
+import { sameNumbers } from '../ir.js';
 import { identityRenaming, renameInputs, withRenamedOutputs } from './rewrite.js';
 
 /** Constants up to this many elements are compared by value (larger ones are rarely equal). */
@@ -13,13 +14,6 @@ function paramsKey(params: unknown): string {
   }
   return JSON.stringify(params) ?? '';
 }
-
-const sameNumbers = (a: readonly number[], b: readonly number[]) => {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
 
 const sameView = (a: ViewRef, b: ViewRef) =>
   a.buffer === b.buffer &&
@@ -44,7 +38,11 @@ function sameEquation(g: Graph, a: Equation, b: Equation): boolean {
   return a.params === b.params || paramsKey(a.params) === paramsKey(b.params);
 }
 
-/** A hash of what `sameEquation` compares but the params (numbers, not a string key per equation). */
+/**
+ * A hash of the primitive and the input buffers and offsets (numbers, not a string key per
+ * equation): equations with other params, shapes or strides rarely share these, and
+ * `sameEquation` tells them apart.
+ */
 function equationHash(eq: Equation, primitiveCodes: Map<string, number>): number {
   let code = primitiveCodes.get(eq.primitive);
   if (code === undefined) {
@@ -57,8 +55,6 @@ function equationHash(eq: Equation, primitiveCodes: Map<string, number>): number
     const v = inputs[j];
     h = (Math.imul(h, 31) + v.buffer) | 0;
     h = (Math.imul(h, 31) + v.offset) | 0;
-    for (let d = 0; d < v.shape.length; d++) h = (Math.imul(h, 31) + v.shape[d]) | 0;
-    for (let d = 0; d < v.strides.length; d++) h = (Math.imul(h, 31) + v.strides[d]) | 0;
   }
   return h;
 }

@@ -4,7 +4,7 @@ import { checkDType, type DType, isFloat, promoteTypes, toFloat, weakScalarType 
 import { DTypeError, describe, ValueError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
-import { broadcastShapes } from '../shape.js';
+import { broadcastShapes, shapesEqual } from '../shape.js';
 import { full } from './creation.js';
 import { disposing } from './temporaries.js';
 import { broadcastTo } from './views.js';
@@ -55,6 +55,8 @@ function unary(op: UnaryPrimitive, x: NDArray): NDArray {
   }
   if (kind === 'integral' && x.dtype === 'int32') return x;
   const dtype = kind === 'logical' ? 'bool' : kind === 'float' ? toFloat(x.dtype) : x.dtype;
+  // Mostly x already has the dtype: no cast to dispose, no closure (every traced op passes here).
+  if (x.dtype === dtype) return runPrimitive(op, [x], {}, [{ shape: x.shape, dtype }])[0];
   const input = cast(x, dtype);
   return disposing([input], [x], () => runPrimitive(op, [input], {}, [{ shape: x.shape, dtype }])[0]);
 }
@@ -118,9 +120,10 @@ const binaryKinds: Record<BinaryPrimitive, BinaryKind> = {
 /** The common dtype of the operands under the promotion table (JS scalars are weak). */
 export function resultType(...operands: ArrayOrScalar[]): DType {
   checkOperands('resultType', operands);
-  const arrays = operands.filter((o): o is NDArray => typeof o === 'object');
-  let dtype: DType | undefined =
-    arrays.length > 0 ? arrays.map((a) => a.dtype).reduce(promoteTypes) : undefined;
+  let dtype: DType | undefined;
+  for (const o of operands) {
+    if (typeof o === 'object') dtype = dtype === undefined ? o.dtype : promoteTypes(dtype, o.dtype);
+  }
   for (const o of operands) {
     if (typeof o === 'object') continue;
     dtype =
@@ -153,21 +156,33 @@ export function align(op: string, operands: readonly ArrayOrScalar[], dtype: DTy
 
 /** Checks that each operand is a live array, a number or a boolean. */
 function checkOperands(op: string, operands: readonly unknown[]): void {
-  operands.forEach((o, i) => {
-    if (typeof o !== 'number' && typeof o !== 'boolean') checkArray(op, o, `operand ${i}`);
-  });
+  for (let i = 0; i < operands.length; i++) checkOperand(op, operands[i], i);
+}
+
+function checkOperand(op: string, o: unknown, i: number): void {
+  if (typeof o !== 'number' && typeof o !== 'boolean') checkArray(op, o, `operand ${i}`);
 }
 
 function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
-  checkOperands(op, [a, b]);
+  checkOperand(op, a, 0);
+  checkOperand(op, b, 1);
   const kind = binaryKinds[op];
   let dtype = kind === 'logical' ? 'bool' : resultType(a, b);
   if (kind === 'truediv' && !isFloat(dtype)) dtype = 'float32';
   if (kind === 'arith' && dtype === 'bool') {
     if (op !== 'maximum' && op !== 'minimum') dtype = 'int32';
   }
-  const [x, y] = align(op, [a, b], dtype);
   const outDtype = kind === 'compare' || kind === 'logical' ? 'bool' : dtype;
+  // Two arrays already of that dtype (most calls): no casts, and a broadcast view only of an
+  // operand whose shape differs (every traced op passes here).
+  if (typeof a === 'object' && typeof b === 'object' && a.dtype === dtype && b.dtype === dtype) {
+    const shape = shapesEqual(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
+    const x = shapesEqual(a.shape, shape) ? a : broadcastTo(a, shape);
+    const y = shapesEqual(b.shape, shape) ? b : broadcastTo(b, shape);
+    if (x === a && y === b) return runPrimitive(op, [a, b], {}, [{ shape, dtype: outDtype }])[0];
+    return disposing([x, y], [a, b], () => runPrimitive(op, [x, y], {}, [{ shape, dtype: outDtype }])[0]);
+  }
+  const [x, y] = align(op, [a, b], dtype);
   return disposing([x, y], [], () => runPrimitive(op, [x, y], {}, [{ shape: x.shape, dtype: outDtype }])[0]);
 }
 
