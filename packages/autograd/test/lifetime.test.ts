@@ -1,29 +1,11 @@
 import * as A from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
+import { countingBackend } from './counting-backend.js';
 
 // Library frames (inLibrary) own every array made while they are innermost, through the
 // allocation hook of @tsgrad/tensor: what a frame neither returns nor hands to a tensor is
 // freed when it ends, each buffer exactly once, and the hook is there only during library calls.
-
-/** The CPU backend, counting its live buffers and refusing to free a buffer twice. */
-function countingBackend(): { readonly backend: T.Backend; live(): number } {
-  const cpu = T.cpuBackend;
-  const live = new Set<unknown>();
-  const backend: T.Backend = {
-    ...cpu,
-    name: 'counting',
-    alloc(dtype, size) {
-      const handle = cpu.alloc(dtype, size);
-      live.add(handle);
-      return handle;
-    },
-    free(handle) {
-      if (!live.delete(handle)) throw new Error('a buffer was freed twice');
-    },
-  };
-  return { backend, live: () => live.size };
-}
 
 const installedHook = () => {
   const hook = T.setArrayCreatedHook(undefined);

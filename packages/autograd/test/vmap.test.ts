@@ -1,6 +1,7 @@
 import * as A from '@tsgrad/autograd';
 import * as T from '@tsgrad/tensor';
 import { describe, expect, it } from 'vitest';
+import { countingBackend } from './counting-backend.js';
 
 // vmap: batching by the per-primitive rules of the BatchingBackend, its pytree axes, nesting,
 // and composition with grad, jvp and the Jacobians.
@@ -18,25 +19,6 @@ const loop = (f: (x: A.Tensor) => A.Tensor, x: A.Tensor) =>
   A.stack(Array.from({ length: x.shape[0] }, (_, b) => f(A.squeeze(A.narrow(x, 0, b, 1), 0))));
 
 const w = random(1, [5, 4]);
-
-/** The CPU backend, counting its live buffers. */
-function countingBackend(): { readonly backend: T.Backend; live(): number } {
-  const cpu = T.cpuBackend;
-  const live = new Set<unknown>();
-  const backend: T.Backend = {
-    ...cpu,
-    name: 'counting',
-    alloc(dtype, size) {
-      const handle = cpu.alloc(dtype, size);
-      live.add(handle);
-      return handle;
-    },
-    free(handle) {
-      if (!live.delete(handle)) throw new Error('a buffer was freed twice');
-    },
-  };
-  return { backend, live: () => live.size };
-}
 
 describe('vmap', () => {
   const mlp = (x: A.Tensor) => A.sum(A.tanh(A.matmul(w, x)).mul(A.relu(x.sum().add(A.exp(x.mean())))));
