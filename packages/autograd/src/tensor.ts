@@ -343,9 +343,10 @@ export interface TapeOp {
 /** A gradient edge: where an input's gradient flows in backward. */
 export type Edge = { readonly node: Node; readonly index: number } | { readonly leaf: Tensor } | null;
 
-/** A recorded op application in the tape. */
+/** What a node without hooks on an output gives for it (shared, never changed). */
 const NO_HOOKS: readonly GradHook[] = [];
 
+/** A recorded op application in the tape. */
 export class Node {
   /** Set to null when backward has consumed the saved tensors (unless retainGraph). */
   context: OpContext<unknown> | null;

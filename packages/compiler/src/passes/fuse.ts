@@ -12,7 +12,7 @@ import {
 } from '@tsgrad/tensor';
 import { checkBackend, checkGraph, trust } from '../check.js';
 import type { Equation, Graph, PlanEquation, PlanGraph, ViewRef } from '../graph.js';
-import { readsWhole } from '../ir.js';
+import { readsWhole, sameNumbers } from '../ir.js';
 import { fuseConvEpilogues } from './epilogue.js';
 import { transposeMatmulOutputs } from './transpose-matmul.js';
 
@@ -64,12 +64,9 @@ function joint(a: DType, b: DType): DType | null {
   return null;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
 /** Whether two shapes are the same but for dimensions of size 1 (a row value kept with keepdims). */
 const sameSize = (a: readonly number[], b: readonly number[]) =>
-  sameShape(
+  sameNumbers(
     a.filter((d) => d !== 1),
     b.filter((d) => d !== 1),
   );
@@ -122,7 +119,7 @@ const rowShapeOf = (group: Group) => group.shape.filter((_, d) => !group.axes?.i
 /** Whether `v` reads a row buffer of `group` broadcast back to the element shape, element for element. */
 function expandsRow(v: ViewRef, group: Group): boolean {
   const axes = group.axes;
-  if (axes === null || v.offset !== 0 || !sameShape(v.shape, group.shape)) return false;
+  if (axes === null || v.offset !== 0 || !sameNumbers(v.shape, group.shape)) return false;
   let stride = 1;
   for (let d = v.shape.length - 1; d >= 0; d--) {
     if (axes.includes(d)) {
@@ -170,7 +167,7 @@ interface Grouping {
 }
 
 const sameAxes = (a: readonly number[] | null, b: readonly number[] | null) =>
-  a === null || b === null || sameShape(a, b);
+  a === null || b === null || sameNumbers(a, b);
 
 /**
  * Groups equations into fusible chains; returns each equation's group (or null). An equation
@@ -219,7 +216,7 @@ function groupEquations(g: Graph, backend: Backend): Grouping {
       const fits = dtype !== null && group.members.length < MAX_MEMBERS;
       const whole = readsWhole(v, g.buffers[v.buffer]);
       if (!rowBuffer[v.buffer]) {
-        const aligned = whole && sameShape(v.shape, group.shape) && sameShape(group.shape, elementShape);
+        const aligned = whole && sameNumbers(v.shape, group.shape) && sameNumbers(group.shape, elementShape);
         if (fits && aligned && sameAxes(group.axes, axes)) elementCandidates.add(group);
         else blocked = addVia(blocked, [group]);
       } else if (
@@ -230,7 +227,7 @@ function groupEquations(g: Graph, backend: Backend): Grouping {
         sameSize(rowShapeOf(group), shape)
       ) {
         rowCandidates.add(group);
-      } else if (fits && reduction === null && expandsRow(v, group) && sameShape(group.shape, shape)) {
+      } else if (fits && reduction === null && expandsRow(v, group) && sameNumbers(group.shape, shape)) {
         expandCandidates.add(group);
       } else blocked = addVia(blocked, [group]);
     }
@@ -248,7 +245,7 @@ function groupEquations(g: Graph, backend: Backend): Grouping {
       for (const group of candidates) {
         const together = joint(group.dtype, dtype as DType);
         if (blocked.has(group) || together === null) continue;
-        if (!sameAxes(group.axes, groupAxes) || (joins.length > 0 && !sameShape(group.shape, groupShape)))
+        if (!sameAxes(group.axes, groupAxes) || (joins.length > 0 && !sameNumbers(group.shape, groupShape)))
           continue;
         joins.push(group);
         dtype = together;
