@@ -1,6 +1,7 @@
 import {
   type ArrayCreatedHook,
   describe,
+  holdsNoMemory,
   type NDArray,
   setArrayCreatedHook,
   ValueError,
@@ -79,9 +80,13 @@ function recordArray(array: NDArray): void {
   open[open.length - 1]?.addArray(array);
 }
 
-/** Runs library code in a frame: what it makes and does not return is freed when dead. */
+/**
+ * Runs library code in a frame: what it makes and does not return is freed when dead. While
+ * jit traces, arrays are symbols that hold no memory: no frame, nothing to free.
+ */
 export function inLibrary<R>(fn: () => R): R {
   if (typeof fn !== 'function') throw new ValueError('inLibrary', `expected a function, got ${describe(fn)}`);
+  if (holdsNoMemory()) return fn();
   const frame = new Frame();
   // The outermost library call installs the hook, so that arrays cost nothing outside one.
   const previousHook = libraryFrames++ === 0 ? setArrayCreatedHook(recordArray) : undefined;
