@@ -110,6 +110,15 @@ function leave(previousHook: ArrayCreatedHook | undefined): void {
   if (--libraryFrames === 0) setArrayCreatedHook(previousHook);
 }
 
+/** How many times user code has been entered (`inUserCode`). */
+let userCodeEntries = 0;
+
+/**
+ * A count that changes whenever user code runs: equal before and after a stretch of library
+ * code, it shows no user code (a hook, a custom VJP) ran in between.
+ */
+export const userCodeRuns = (): number => userCodeEntries;
+
 /** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
 export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | undefined)[] = []): R {
   if (typeof fn !== 'function')
@@ -124,6 +133,7 @@ export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | unde
       `element ${notOwned} must be a Tensor, got ${describe(handed[notOwned])}`,
     );
   for (const t of handed) if (t) giveToUser(t);
+  userCodeEntries++;
   open.push(null);
   try {
     return fn();
