@@ -1,7 +1,7 @@
 import { batchLevels, checkOptions, describe, ShapeError, ValueError } from '@tsgrad/tensor';
 import { checkFinite } from './anomaly.js';
 import { sumFinishedLevels } from './batch-levels.js';
-import { forgetSaved, giveToUser, inLibrary, inUserCode, release } from './lifetime.js';
+import { forgetSaved, giveToUser, inLibrary, inUserCode, release, userCodeRuns } from './lifetime.js';
 import { isAnomalyEnabled, setAnomalyDetection, setGradEnabled } from './mode.js';
 import { add, cast, full, sumToShape } from './ops/index.js';
 import type { BackwardOptions, Node, Tensor } from './tensor.js';
@@ -166,14 +166,15 @@ function reversePass(
   const dependencies = discover(rootNodes);
   const needed = targets ? neededFor(dependencies.keys(), targets) : undefined;
   const ready = [...new Set(rootNodes)].filter((n) => dependencies.get(n) === 0);
-  // Checked before any VJP runs, so a refused pass consumes nothing (runVjp checks again,
-  // for changes made by hooks during the pass).
+  // Checked before any VJP runs, so a refused pass consumes nothing (runVjp checks again if
+  // user code, a hook or a custom VJP, has run since and may have changed a saved tensor).
   for (const node of dependencies.keys()) {
     const context = node.context;
     if (context !== null && (needed === undefined || needed.has(node))) {
       checkSavedVersions(op, node, context.inputs, context.outputs);
     }
   }
+  const checkedAt = userCodeRuns();
 
   // Indexed loops and no closures per node: a traced grad walks thousands of nodes per compile.
   while (ready.length > 0) {
@@ -204,7 +205,7 @@ function reversePass(
     }
     const inputGrads =
       anyGrad && (needed === undefined || needed.has(node))
-        ? runVjp(op, node, outputGrads, createGraph, retainGraph, consumed)
+        ? runVjp(op, node, outputGrads, createGraph, retainGraph, consumed, userCodeRuns() !== checkedAt)
         : NO_GRADS;
     const { edges } = node;
     for (let i = 0; i < edges.length; i++) {
@@ -242,7 +243,10 @@ function withGrad<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
-/** The node's VJP, in its own frame; zeros made for outputs without a gradient go to `consumed`. */
+/**
+ * The node's VJP, in its own frame; zeros made for outputs without a gradient go to `consumed`.
+ * `recheck`: user code ran since the pass checked the saved tensors, so check them again.
+ */
 function runVjp(
   op: string,
   node: Node,
@@ -250,6 +254,7 @@ function runVjp(
   createGraph: boolean,
   retainGraph: boolean,
   consumed: Tensor[],
+  recheck: boolean,
 ) {
   const context = node.context;
   if (context === null) {
@@ -258,7 +263,7 @@ function runVjp(
       `trying to backward through the graph of '${node.op.name}' a second time; pass retainGraph: true the first time`,
     );
   }
-  checkSavedVersions(op, node, context.inputs, context.outputs);
+  if (recheck) checkSavedVersions(op, node, context.inputs, context.outputs);
   // In place: the list is the pass's own.
   const filled = outputGrads as Tensor[];
   for (let slot = 0; slot < filled.length; slot++) {

@@ -1,6 +1,7 @@
 import {
   type ArrayCreatedHook,
   describe,
+  holdsNoMemory,
   type NDArray,
   setArrayCreatedHook,
   ValueError,
@@ -79,9 +80,13 @@ function recordArray(array: NDArray): void {
   open[open.length - 1]?.addArray(array);
 }
 
-/** Runs library code in a frame: what it makes and does not return is freed when dead. */
+/**
+ * Runs library code in a frame: what it makes and does not return is freed when dead. While
+ * jit traces, arrays are symbols that hold no memory: no frame, nothing to free.
+ */
 export function inLibrary<R>(fn: () => R): R {
   if (typeof fn !== 'function') throw new ValueError('inLibrary', `expected a function, got ${describe(fn)}`);
+  if (holdsNoMemory()) return fn();
   const frame = new Frame();
   // The outermost library call installs the hook, so that arrays cost nothing outside one.
   const previousHook = libraryFrames++ === 0 ? setArrayCreatedHook(recordArray) : undefined;
@@ -105,6 +110,15 @@ function leave(previousHook: ArrayCreatedHook | undefined): void {
   if (--libraryFrames === 0) setArrayCreatedHook(previousHook);
 }
 
+/** How many times user code has been entered (`inUserCode`). */
+let userCodeEntries = 0;
+
+/**
+ * A count that changes whenever user code runs: equal before and after a stretch of library
+ * code, it shows no user code (a hook, a custom VJP) ran in between.
+ */
+export const userCodeRuns = (): number => userCodeEntries;
+
 /** Runs user code: nothing it makes is tracked, and `handed` becomes the user's. */
 export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | undefined)[] = []): R {
   if (typeof fn !== 'function')
@@ -119,6 +133,7 @@ export function inUserCode<R>(fn: () => R, handed: readonly (Owned | null | unde
       `element ${notOwned} must be a Tensor, got ${describe(handed[notOwned])}`,
     );
   for (const t of handed) if (t) giveToUser(t);
+  userCodeEntries++;
   open.push(null);
   try {
     return fn();

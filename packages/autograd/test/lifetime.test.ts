@@ -46,6 +46,33 @@ describe('library frames', () => {
     });
   });
 
+  it('are not opened while a symbolic tracing backend (the jit recorder) is selected', () => {
+    const { backend, live } = countingBackend();
+    const adopt = (a: T.NDArray) => a;
+    // Its arrays hold no memory: nothing to free, so library calls skip the bookkeeping.
+    const symbolic: T.TracingBackend = { ...backend, name: 'symbolic', adopt, symbolic: true };
+    let temporary: T.NDArray | undefined;
+    T.withBackend(symbolic, () => {
+      expect(T.holdsNoMemory()).toBe(true);
+      A.inLibrary(() => {
+        expect(installedHook()).toBeUndefined();
+        temporary = T.exp(T.array([1, 2]));
+      });
+    });
+    expect(temporary?.isDisposed).toBe(false);
+    expect(T.holdsNoMemory()).toBe(false);
+    // A tracing backend whose arrays hold memory (vmap's levels) keeps its frames.
+    const holding: T.TracingBackend = { ...backend, name: 'holding', adopt };
+    T.withBackend(holding, () => {
+      expect(T.holdsNoMemory()).toBe(false);
+      A.inLibrary(() => {
+        temporary = T.exp(T.array([1, 2]));
+      });
+    });
+    expect(temporary?.isDisposed).toBe(true);
+    expect(live()).toBe(2);
+  });
+
   it('track nothing user code makes, even when a library call runs it', () => {
     const x = T.array([1, 2]);
     let made: T.NDArray | undefined;

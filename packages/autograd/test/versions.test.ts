@@ -79,6 +79,21 @@ describe('version counters', () => {
     });
     expect(() => y.backward()).toThrow(A.InPlaceModificationError);
   });
+
+  it('refuses a pass in which a custom VJP changed a tensor an earlier op saved', () => {
+    const x = leaf([1, 2]);
+    const double = A.customVjp(
+      (a: A.Tensor) => A.mul(a, 2),
+      (a: A.Tensor) => [A.mul(a, 2), null] as const,
+      (_, g: A.Tensor) => {
+        x.assign(T.array([7, 7]));
+        return [A.mul(g, 2)];
+      },
+    );
+    // mul(x, x) saved x; the custom VJP runs first in the reverse pass and changes x.
+    const y = A.sum(double(A.mul(x, x)));
+    expect(() => y.backward()).toThrow(A.InPlaceModificationError);
+  });
 });
 
 describe('assign', () => {

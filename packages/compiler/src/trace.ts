@@ -78,6 +78,8 @@ export interface HostStep {
 /** Records the kernel calls made on it; build one per trace. */
 export class Recorder implements TracingBackend {
   readonly name = 'trace';
+  /** Its arrays are symbols: the library frees nothing it makes while tracing. */
+  readonly symbolic = true;
   readonly dtypes: readonly DType[];
   readonly kernels: KernelTable<TraceHandle>;
   private readonly slots: Slot[] = [];

@@ -147,6 +147,21 @@ describe('jit', () => {
     expect(live).toBe(before);
   });
 
+  it('traces on a symbolic backend: library calls open no frames there, but do under vmap inside jit', () => {
+    const seen: boolean[] = [];
+    const f = (x: A.Tensor) => {
+      seen.push(T.holdsNoMemory());
+      A.vmap((row: A.Tensor) => {
+        seen.push(T.holdsNoMemory());
+        return row;
+      })(x);
+      return A.exp(x);
+    };
+    expectClose(jit(f)(seeded([2, 3], 5)), A.exp(seeded([2, 3], 5)));
+    expect(seen).toEqual([true, false]);
+    expect(T.holdsNoMemory()).toBe(false);
+  });
+
   it('handles a 100,000-op function without deep recursion', () => {
     const long = (x: A.Tensor) => {
       let y = x;

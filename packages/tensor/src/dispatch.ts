@@ -16,6 +16,8 @@ import type { Shape } from './shape.js';
 
 let current: Backend = cpuBackend;
 let selected = false;
+/** Whether `current` is a symbolic tracing backend (kept with `current`: every library call asks). */
+let currentIsSymbolic = false;
 
 /** The backend new arrays are created on. The CPU reference backend unless changed. */
 export function getBackend(): Backend {
@@ -27,6 +29,7 @@ export function setBackend(backend: Backend): Backend {
   checkBackend(backend);
   const previous = current;
   current = backend;
+  currentIsSymbolic = isTracingBackend(backend) && backend.symbolic === true;
   selected = true;
   return previous;
 }
@@ -134,7 +137,16 @@ export interface TracingBackend extends Backend {
    * several runs on the deepest, which takes in the others' arrays (vmap inside jit, say).
    */
   readonly depth?: number;
+  /**
+   * Whether its arrays are symbols that hold no memory (jit's recorder; not vmap's levels,
+   * which hold real arrays): while it is selected nothing needs freeing, so the library
+   * skips the bookkeeping that frees what its calls made (see {@link holdsNoMemory}).
+   */
+  readonly symbolic?: boolean;
 }
+
+/** Whether the selected backend's arrays hold no memory (a {@link TracingBackend} that is `symbolic`). */
+export const holdsNoMemory = (): boolean => currentIsSymbolic;
 
 /** The last backend asked about, and the answer (every primitive asks, mostly of one backend). */
 let lastAsked: unknown = null;

@@ -6,6 +6,7 @@ export { cpuBackend } from './cpu/index.js';
 export {
   contiguous,
   getBackend,
+  holdsNoMemory,
   isBackendSelected,
   isTracingBackend,
   type OutputSpec,

@@ -45,6 +45,10 @@ export function setArrayCreatedHook(hook: ArrayCreatedHook | undefined): ArrayCr
 export class NDArray {
   /** The number of elements (the product of the shape; 1 for a scalar). */
   readonly size: number;
+  /** The element type. */
+  readonly dtype: DType;
+  /** The backend that owns the buffer. */
+  readonly backend: Backend;
   private disposed = false;
 
   private constructor(
@@ -56,27 +60,29 @@ export class NDArray {
     readonly strides: readonly number[],
     /** The position, in elements, of the first element in the buffer. */
     readonly offset: number,
+    size = sizeOf(shape),
   ) {
-    this.size = sizeOf(shape);
+    this.size = size;
+    // Fields, not getters of the storage: every op reads them several times.
+    this.dtype = storage.dtype;
+    this.backend = storage.backend;
     storage.retain();
     arrayCreated?.(this);
   }
 
   /** A new contiguous, zero-filled array on `backend`; `op` names the caller in a size error. */
   static empty(backend: Backend, dtype: DType, shape: Shape, op = 'empty'): NDArray {
-    checkAllocation(op, shape, dtype);
-    const size = sizeOf(shape);
+    const size = checkAllocation(op, shape, dtype);
     const storage = new Storage(backend, backend.alloc(dtype, size), dtype, size);
-    return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
+    return new NDArray(storage, [...shape], contiguousStrides(shape), 0, size);
   }
 
   /** A new contiguous array whose contents the caller overwrites (a kernel output). */
   static uninitialized(backend: Backend, dtype: DType, shape: Shape, op = 'empty'): NDArray {
     if (!backend.allocUninitialized) return NDArray.empty(backend, dtype, shape, op);
-    checkAllocation(op, shape, dtype);
-    const size = sizeOf(shape);
+    const size = checkAllocation(op, shape, dtype);
     const storage = new Storage(backend, backend.allocUninitialized(dtype, size), dtype, size);
-    return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
+    return new NDArray(storage, [...shape], contiguousStrides(shape), 0, size);
   }
 
   /** A new contiguous array holding a copy of `data` (whose length must match `shape`). */
@@ -96,7 +102,7 @@ export class NDArray {
   static pending(backend: Backend, dtype: DType, shape: Shape, pending: Pending): NDArray {
     const size = sizeOf(shape);
     const storage = new Storage(backend, undefined, dtype, size, pending);
-    return new NDArray(storage, [...shape], contiguousStrides(shape), 0);
+    return new NDArray(storage, [...shape], contiguousStrides(shape), 0, size);
   }
 
   /** Another view of the same storage; `op` names the view op in the error for a disposed base. */
@@ -105,19 +111,9 @@ export class NDArray {
     return new NDArray(base.storage, [...shape], [...strides], offset);
   }
 
-  /** The element type. */
-  get dtype(): DType {
-    return this.storage.dtype;
-  }
-
   /** The number of axes (0 for a scalar). */
   get ndim(): number {
     return this.shape.length;
-  }
-
-  /** The backend that owns the buffer. */
-  get backend(): Backend {
-    return this.storage.backend;
   }
 
   /** Whether the elements lie in row-major order with no gaps (the offset may be non-zero). */

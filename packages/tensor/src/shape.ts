@@ -69,15 +69,20 @@ export function checkShape(op: string, shape: Shape): number[] {
   return [...shape];
 }
 
-/** Refuses, before allocating, an array of `shape` and `dtype` over MAX_ARRAY_BYTES. */
-export function checkAllocation(op: string, shape: Shape, dtype: DType): void {
-  const bytes = sizeOf(shape) * BYTES_PER_ELEMENT[dtype];
+/**
+ * Refuses, before allocating, an array of `shape` and `dtype` over MAX_ARRAY_BYTES; returns its
+ * number of elements.
+ */
+export function checkAllocation(op: string, shape: Shape, dtype: DType): number {
+  const size = sizeOf(shape);
+  const bytes = size * BYTES_PER_ELEMENT[dtype];
   if (bytes > MAX_ARRAY_BYTES) {
     throw new OutOfMemoryError(
       op,
       `an array of shape ${formatShape(shape)} and dtype ${dtype} needs ${bytes.toExponential(2)} bytes, over the limit of ${MAX_ARRAY_BYTES} (2 GiB)`,
     );
   }
+  return size;
 }
 
 /** NumPy broadcasting of any number of shapes. */

@@ -120,6 +120,11 @@ const binaryKinds: Record<BinaryPrimitive, BinaryKind> = {
 /** The common dtype of the operands under the promotion table (JS scalars are weak). */
 export function resultType(...operands: ArrayOrScalar[]): DType {
   checkOperands('resultType', operands);
+  return promotedType(operands);
+}
+
+/** `resultType` of operands already checked. */
+function promotedType(operands: readonly ArrayOrScalar[]): DType {
   let dtype: DType | undefined;
   for (const o of operands) {
     if (typeof o === 'object') dtype = dtype === undefined ? o.dtype : promoteTypes(dtype, o.dtype);
@@ -167,7 +172,7 @@ function binary(op: BinaryPrimitive, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   checkOperand(op, a, 0);
   checkOperand(op, b, 1);
   const kind = binaryKinds[op];
-  let dtype = kind === 'logical' ? 'bool' : resultType(a, b);
+  let dtype = kind === 'logical' ? 'bool' : promotedType([a, b]);
   if (kind === 'truediv' && !isFloat(dtype)) dtype = 'float32';
   if (kind === 'arith' && dtype === 'bool') {
     if (op !== 'maximum' && op !== 'minimum') dtype = 'int32';
