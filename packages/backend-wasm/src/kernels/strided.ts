@@ -114,7 +114,8 @@ export class StridedDescriptor {
     inputs: readonly View<WasmBuffer>[],
     bytes: readonly number[],
   ): Int32Array | undefined {
-    for (let i = 0; i < this.recent.length; i++) {
+    // Newest first: along a chain the layout of the last call or two usually repeats.
+    for (let i = this.recent.length - 1; i >= 0; i--) {
       if (this.recent[i].describes(shape, inputs)) return this.recent[i].template;
     }
     const placeholders = new Array<View<WasmBuffer>>(inputs.length);
