@@ -32,6 +32,15 @@ describe('graph passes', () => {
     expect(g.toString()).toBe(graphText(g));
   });
 
+  it("a gradient through log and a quotient divides once (PyTorch's grad / x), with no reciprocal", () => {
+    const loss = (v: A.Tensor) => A.sum(A.add(A.log(v), A.div(v, 3)));
+    const text = makeGraph(A.grad(loss))(A.tensor([0.5, 1, 2])).toString();
+    expect(text).not.toMatch(/reciprocal/);
+    // The forward's v / 3, then the backward's g / 3 and g / v.
+    expect(text.match(/= div /g)).toHaveLength(3);
+    expect(text.match(/= mul /g)).toBeNull();
+  });
+
   it('dead-code elimination drops what no output needs', () => {
     const g = makeGraph((v: A.Tensor) => {
       A.exp(v); // unused
