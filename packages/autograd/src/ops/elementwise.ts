@@ -21,37 +21,40 @@ function applyBinary(name: string, op: Op<NoParams>, a: TensorLike, b: TensorLik
   return withOperands(name, [a, b], () => op.apply(operands(a, b), none)[0]);
 }
 
+/**
+ * A derivative (of a unary op, or a partial of a binary one): a tensor, ±1 when multiplying
+ * by it would be wasted work, or `{ reciprocalOf: d }` for 1 / d, which is divided by.
+ */
+type Partial = Tensor | 1 | -1 | { readonly reciprocalOf: Tensor };
+type PartialRule = (a: Tensor, b: Tensor, y: Tensor) => Partial;
+
+/** g · ∂, skipping the multiplication for ∂ = ±1 and dividing for ∂ = 1 / d. */
+function chain(g: Tensor, partial: Partial): Tensor {
+  if (partial === 1) return g;
+  if (partial === -1) return neg(g);
+  return partial instanceof Tensor ? mul(g, partial) : div(g, partial.reciprocalOf);
+}
+
 // ---- unary math ----------------------------------------------------------------------------
 
 /**
- * A derivative f'(x) written with differentiable ops (given x and y): the slope itself, or
- * `{ reciprocalOf: d }` when f'(x) = 1 / d, so that the rules divide by d (one op instead of a
- * reciprocal and a product, and no rounding of 1 / d: PyTorch's `grad / x` for log).
- */
-type Derivative =
-  | ((x: Tensor, y: Tensor) => Tensor)
-  | { readonly reciprocalOf: (x: Tensor, y: Tensor) => Tensor };
-
-/**
- * A unary op from its forward and its derivative y' = f'(x). The JVP is t·f'(x) and the VJP
- * g·f'(x).
+ * A unary op from its forward and its derivative y' = f'(x), written with differentiable ops
+ * (given x and y) as a `Partial`: `{ reciprocalOf: d }` when f'(x) = 1 / d, so that the rules
+ * divide by d (one op, and no rounding of 1 / d: PyTorch's `grad / x` for log). The JVP is
+ * t·f'(x) and the VJP g·f'(x).
  */
 function unary(
   name: string,
   forward: (x: T.NDArray) => T.NDArray,
-  derivative: Derivative,
+  derivative: (x: Tensor, y: Tensor) => Partial,
   spec: { input?: InputSpec<NoParams>; reference?: (x: number) => number },
 ) {
-  const times =
-    typeof derivative === 'function'
-      ? (v: Tensor, { inputs, outputs }: OpContext<NoParams>) => mul(v, derivative(inputs[0], outputs[0]))
-      : (v: Tensor, { inputs, outputs }: OpContext<NoParams>) =>
-          div(v, derivative.reciprocalOf(inputs[0], outputs[0]));
+  const slope = ({ inputs, outputs }: OpContext<NoParams>) => derivative(inputs[0], outputs[0]);
   const op = defineOp<NoParams>({
     name,
     forward: ([x]) => forward(x),
-    vjp: (ctx, [g]) => [times(g, ctx)],
-    jvp: (ctx, [t]) => [times(t, ctx)],
+    vjp: (ctx, [g]) => [chain(g, slope(ctx))],
+    jvp: (ctx, [t]) => [chain(t, slope(ctx))],
     save: { inputs: true, outputs: true },
     spec: {
       inputs: [spec.input ?? {}],
@@ -111,15 +114,10 @@ export const abs = unary('abs', T.abs, (x) => sign(x), { input: { avoid: [0] }, 
 /** Elementwise eˣ. */
 export const exp = unary('exp', T.exp, (_, y) => y, { reference: Math.exp });
 /** Elementwise natural logarithm (−Infinity at 0, NaN below). */
-export const log = unary(
-  'log',
-  T.log,
-  { reciprocalOf: (x) => x },
-  {
-    input: { range: [0.2, 3] },
-    reference: Math.log,
-  },
-);
+export const log = unary('log', T.log, (x) => ({ reciprocalOf: x }), {
+  input: { range: [0.2, 3] },
+  reference: Math.log,
+});
 /** Elementwise sine (radians). */
 export const sin = unary('sin', T.sin, (x) => cos(x), { reference: Math.sin });
 /** Elementwise cosine (radians). */
@@ -139,15 +137,10 @@ export const reciprocal = unary('reciprocal', T.reciprocal, (_, y) => neg(mul(y,
 /** The Gauss error function, elementwise. */
 export const erf = unary('erf', T.erf, (x) => mul(erfScale, exp(neg(mul(x, x)))), {});
 /** log(1 + x), accurate for small x. */
-export const log1p = unary(
-  'log1p',
-  T.log1p,
-  { reciprocalOf: (x) => add(x, 1) },
-  {
-    input: { range: [-0.7, 3] },
-    reference: Math.log1p,
-  },
-);
+export const log1p = unary('log1p', T.log1p, (x) => ({ reciprocalOf: add(x, 1) }), {
+  input: { range: [-0.7, 3] },
+  reference: Math.log1p,
+});
 /** eˣ − 1, accurate for small x. */
 export const expm1 = unary('expm1', T.expm1, (_, y) => add(y, 1), { reference: Math.expm1 });
 /** sign, floor, ceil and round have zero gradient (PyTorch's convention, also at jumps). */
@@ -164,20 +157,6 @@ function full0(like: Tensor, value: number): Tensor {
 }
 
 // ---- binary math ---------------------------------------------------------------------------
-
-/**
- * A partial derivative: a tensor, ±1 when multiplying by it would be wasted work, or
- * `{ reciprocalOf: d }` for 1 / d (divided by, as in `unary`'s `Derivative`).
- */
-type Partial = Tensor | 1 | -1 | { readonly reciprocalOf: Tensor };
-type PartialRule = (a: Tensor, b: Tensor, y: Tensor) => Partial;
-
-/** g · ∂, skipping the multiplication for ∂ = ±1 and dividing for ∂ = 1 / d. */
-function chain(g: Tensor, partial: Partial): Tensor {
-  if (partial === 1) return g;
-  if (partial === -1) return neg(g);
-  return partial instanceof Tensor ? mul(g, partial) : div(g, partial.reciprocalOf);
-}
 
 /**
  * A broadcasting binary op from its partial derivatives ∂f/∂a and ∂f/∂b, each computed only
